@@ -1,0 +1,186 @@
+//! The source files an ingest reads: local files and folders (walked recursively) and
+//! object-store prefixes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use super::ArchiveError;
+use super::location::{Location, StoreOptions};
+
+/// One source file to read.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The file's full name (absolute path or URL), recorded in every event it yields.
+    pub name: String,
+    pub size: u64,
+    origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+enum Origin {
+    Local(PathBuf),
+    Remote {
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+        display: String,
+    },
+}
+
+impl Input {
+    /// The file's bytes, exactly as stored.
+    pub async fn read(&self) -> Result<Bytes, ArchiveError> {
+        match &self.origin {
+            Origin::Local(path) => {
+                tokio::fs::read(path)
+                    .await
+                    .map(Bytes::from)
+                    .map_err(|source| ArchiveError::ReadSource {
+                        path: path.clone(),
+                        source,
+                    })
+            }
+            Origin::Remote { store, path, display } => {
+                let got = store.get(path).await.map_err(|e| ArchiveError::store(display, e))?;
+                got.bytes().await.map_err(|e| ArchiveError::store(display, e))
+            }
+        }
+    }
+
+    /// The last segment of the name.
+    pub fn file_name(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+}
+
+/// Files to read, and the ones passed over while walking folders, with why.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub files: Vec<Input>,
+    pub passed_over: Vec<(String, String)>,
+}
+
+/// Why a file found in a folder is not read, if it is not.
+fn pass_over(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let base = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if name.starts_with('.') {
+        Some("hidden file")
+    } else if name == "ConfigWritabilityCheckFile" {
+        Some("AWS Config's write check, not a log")
+    } else if [".json", ".jsonl", ".ndjson", ".log"]
+        .iter()
+        .any(|ext| base.ends_with(ext))
+    {
+        None
+    } else {
+        Some("not a log file by its name (.json, .jsonl, .ndjson, .log, optionally .gz)")
+    }
+}
+
+/// Resolves each source argument into files. A file named explicitly is always read (but for
+/// AWS Config's write check); files found in folders are read when their names look like logs.
+pub async fn resolve(sources: &[String], options: &StoreOptions) -> Result<Inputs, ArchiveError> {
+    let mut inputs = Inputs::default();
+    for source in sources {
+        if source.contains("://") && !source.starts_with("file://") {
+            resolve_remote(source, options, &mut inputs).await?;
+        } else {
+            resolve_local(source, &mut inputs)?;
+        }
+    }
+    Ok(inputs)
+}
+
+fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> {
+    let path = PathBuf::from(source.strip_prefix("file://").unwrap_or(source));
+    let meta = std::fs::metadata(&path).map_err(|_| ArchiveError::MissingSource(source.to_string()))?;
+    let read_err = |p: &std::path::Path, source: std::io::Error| ArchiveError::ReadSource {
+        path: p.to_path_buf(),
+        source,
+    };
+    if meta.is_file() {
+        let abs = path.canonicalize().map_err(|e| read_err(&path, e))?;
+        if let Some(why) = (abs.file_name().and_then(|n| n.to_str()) == Some("ConfigWritabilityCheckFile"))
+            .then_some("AWS Config's write check, not a log")
+        {
+            inputs.passed_over.push((abs.display().to_string(), why.to_string()));
+            return Ok(());
+        }
+        inputs.files.push(Input {
+            name: abs.display().to_string(),
+            size: meta.len(),
+            origin: Origin::Local(abs),
+        });
+        return Ok(());
+    }
+    let walker = walkdir::WalkDir::new(&path).follow_links(true).sort_by_file_name();
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let at = e.path().map(|p| p.to_path_buf()).unwrap_or_else(|| path.clone());
+            read_err(&at, e.into())
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let abs = entry.path().canonicalize().map_err(|e| read_err(entry.path(), e))?;
+        let name = entry.file_name().to_string_lossy();
+        match pass_over(&name) {
+            Some(why) => inputs.passed_over.push((abs.display().to_string(), why.to_string())),
+            None => {
+                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                inputs.files.push(Input {
+                    name: abs.display().to_string(),
+                    size,
+                    origin: Origin::Local(abs),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn resolve_remote(source: &str, options: &StoreOptions, inputs: &mut Inputs) -> Result<(), ArchiveError> {
+    let location = Location::open(source, options)?;
+    let base = location.store_url.as_str().trim_end_matches('/').to_string();
+    let remote = |path: Path, size: u64| Input {
+        name: format!("{base}/{path}"),
+        size,
+        origin: Origin::Remote {
+            store: location.store.clone(),
+            path,
+            display: location.display.clone(),
+        },
+    };
+    // A URL naming one object reads that object.
+    if !location.root.as_ref().is_empty() {
+        if let Ok(meta) = location.store.head(&location.root).await {
+            inputs.files.push(remote(meta.location, meta.size));
+            return Ok(());
+        }
+    }
+    let mut listed: Vec<_> = location
+        .store
+        .list(Some(&location.root))
+        .try_collect()
+        .await
+        .map_err(|e| ArchiveError::store(source, e))?;
+    listed.sort_by(|a, b| a.location.cmp(&b.location));
+    if listed.is_empty() {
+        return Err(ArchiveError::MissingSource(source.to_string()));
+    }
+    for meta in listed {
+        let name = meta.location.filename().unwrap_or_default().to_string();
+        match pass_over(&name) {
+            Some(why) => inputs
+                .passed_over
+                .push((format!("{base}/{}", meta.location), why.to_string())),
+            None => inputs.files.push(remote(meta.location, meta.size)),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! An archive URL (a path, `file://`, `s3://`, `gs://`, `az://`) opened as an object store.
+//!
+//! Credentials and endpoints come from each cloud's usual environment variables (the
+//! object_store builders' `from_env`), never from the command line. Tests and embedders may add
+//! settings with [`StoreOptions`].
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use url::Url;
+
+use super::ArchiveError;
+
+/// Extra settings for the object store, as `(key, value)` pairs in object_store's own names
+/// (`aws_endpoint`, `aws_allow_http`, …). They override the environment.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    pub settings: Vec<(String, String)>,
+}
+
+/// Where an archive lives, opened.
+#[derive(Clone, Debug)]
+pub struct Location {
+    pub store: Arc<dyn ObjectStore>,
+    /// The archive's root inside the store.
+    pub root: Path,
+    /// The store's URL as DataFusion knows it (`file:///`, `s3://bucket`).
+    pub store_url: Url,
+    /// How the archive is named to the user.
+    pub display: String,
+    /// The local folder, for a local archive.
+    pub local_dir: Option<PathBuf>,
+}
+
+impl Location {
+    /// Opens an existing archive to read.
+    pub fn open(location: &str, options: &StoreOptions) -> Result<Self, ArchiveError> {
+        Self::open_with(location, options, false)
+    }
+
+    /// Opens an archive to write, creating a local folder if it does not exist yet.
+    pub fn create(location: &str, options: &StoreOptions) -> Result<Self, ArchiveError> {
+        Self::open_with(location, options, true)
+    }
+
+    fn open_with(location: &str, options: &StoreOptions, create: bool) -> Result<Self, ArchiveError> {
+        let bad = |reason: &str| ArchiveError::BadLocation {
+            url: location.to_string(),
+            reason: reason.to_string(),
+        };
+        if location.trim().is_empty() {
+            return Err(bad("it is empty"));
+        }
+        match Url::parse(location) {
+            Ok(url) if url.scheme() == "file" => {
+                let path = url
+                    .to_file_path()
+                    .map_err(|_| bad("the file URL does not name a local path"))?;
+                Self::local(&path, location, create)
+            }
+            Ok(url) if matches!(url.scheme(), "s3" | "s3a" | "gs" | "az" | "abfs" | "abfss") => {
+                Self::remote(&url, location, options)
+            }
+            // A Windows drive letter parses as a scheme; anything else unknown is a path.
+            Ok(url) if url.scheme().len() > 1 => Err(bad(&format!(
+                "the scheme '{}:' is not supported (use a path, file://, s3://, gs:// or az://)",
+                url.scheme()
+            ))),
+            _ => Self::local(FsPath::new(location), location, create),
+        }
+    }
+
+    fn local(path: &FsPath, shown: &str, create: bool) -> Result<Self, ArchiveError> {
+        if create {
+            std::fs::create_dir_all(path).map_err(|e| ArchiveError::Store {
+                url: shown.to_string(),
+                message: e.to_string(),
+            })?;
+        } else if !path.is_dir() {
+            return Err(ArchiveError::Store {
+                url: shown.to_string(),
+                message: "there is no folder there".into(),
+            });
+        }
+        let dir = path.canonicalize().map_err(|e| ArchiveError::Store {
+            url: shown.to_string(),
+            message: e.to_string(),
+        })?;
+        let root = Path::from_absolute_path(&dir).map_err(|e| ArchiveError::BadLocation {
+            url: shown.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Location {
+            store: Arc::new(LocalFileSystem::new()),
+            root,
+            store_url: Url::parse("file:///").expect("a constant URL"),
+            display: dir.display().to_string(),
+            local_dir: Some(dir),
+        })
+    }
+
+    fn remote(url: &Url, shown: &str, options: &StoreOptions) -> Result<Self, ArchiveError> {
+        let bucket = url
+            .host_str()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| ArchiveError::BadLocation {
+                url: shown.to_string(),
+                reason: "it names no bucket or container".into(),
+            })?;
+        let fail = |e: object_store::Error| ArchiveError::BadLocation {
+            url: shown.to_string(),
+            reason: e.to_string(),
+        };
+        let unknown = |k: &str| ArchiveError::BadLocation {
+            url: shown.to_string(),
+            reason: format!("unknown store setting '{k}'"),
+        };
+        let retry = RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(30),
+            ..Default::default()
+        };
+        let client = ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(300));
+        let store: Arc<dyn ObjectStore> = match url.scheme() {
+            "s3" | "s3a" => {
+                let mut b = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_retry(retry)
+                    .with_client_options(client);
+                for (k, v) in &options.settings {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                }
+                // An endpoint written with http:// is a deliberate choice (a local S3-compatible
+                // server): allow it rather than fail on a setting the user cannot guess.
+                let endpoint = b
+                    .get_config_value(&object_store::aws::AmazonS3ConfigKey::Endpoint)
+                    .unwrap_or_default();
+                if endpoint.starts_with("http://") {
+                    b = b.with_allow_http(true);
+                }
+                Arc::new(b.build().map_err(fail)?)
+            }
+            "gs" => {
+                let mut b = GoogleCloudStorageBuilder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_retry(retry)
+                    .with_client_options(client);
+                for (k, v) in &options.settings {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                }
+                Arc::new(b.build().map_err(fail)?)
+            }
+            _ => {
+                let mut b = MicrosoftAzureBuilder::from_env()
+                    .with_container_name(bucket)
+                    .with_retry(retry)
+                    .with_client_options(client);
+                for (k, v) in &options.settings {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                }
+                Arc::new(b.build().map_err(fail)?)
+            }
+        };
+        let store_url = Url::parse(&format!("{}://{bucket}", url.scheme())).map_err(|e| ArchiveError::BadLocation {
+            url: shown.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Location {
+            store,
+            root: Path::from(url.path().trim_matches('/')),
+            store_url,
+            display: shown.trim_end_matches('/').to_string(),
+            local_dir: None,
+        })
+    }
+
+    /// A path under the archive's root.
+    pub fn path(&self, relative: &str) -> Path {
+        let mut path = self.root.clone();
+        for part in relative.split('/').filter(|p| !p.is_empty()) {
+            path = path.clone().join(part);
+        }
+        path
+    }
+
+    /// A path under the archive's root as a URL DataFusion can list (ends with `/`).
+    pub fn table_url(&self, relative: &str) -> String {
+        let base = self.store_url.as_str();
+        let sep = if base.ends_with('/') { "" } else { "/" };
+        format!("{base}{sep}{}/", self.path(relative))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_path_is_a_local_archive_and_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("archive");
+        assert!(
+            Location::open(target.to_str().unwrap(), &StoreOptions::default()).is_err(),
+            "reading never creates"
+        );
+        let loc = Location::create(target.to_str().unwrap(), &StoreOptions::default()).unwrap();
+        assert!(target.is_dir());
+        assert!(loc.table_url("events").starts_with("file:///"));
+        assert!(loc.table_url("events").ends_with("/archive/events/"));
+    }
+
+    #[test]
+    fn a_bucket_url_keeps_its_prefix_and_an_unknown_scheme_is_refused() {
+        let options = StoreOptions {
+            settings: vec![
+                ("aws_endpoint".into(), "http://127.0.0.1:9".into()),
+                ("aws_access_key_id".into(), "k".into()),
+                ("aws_secret_access_key".into(), "s".into()),
+                ("aws_region".into(), "us-east-1".into()),
+            ],
+        };
+        let loc = Location::open("s3://audit-archive/prod/", &options).unwrap();
+        assert_eq!(loc.table_url("events"), "s3://audit-archive/prod/events/");
+        let err = Location::open("ftp://host/x", &StoreOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("'ftp:' is not supported"), "{err}");
+        assert!(Location::open("s3:///nobucket", &options).is_err());
+    }
+}

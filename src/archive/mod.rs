@@ -1,0 +1,21 @@
+//! The archive: its layout, schema, writer, ingest ledger and quarantine.
+//!
+//! Everything trailscope shows is read from here, so everything written here is accounted for:
+//! each source file is ingested once (by content), each record becomes an event, a skip or a
+//! quarantined rejection, and a file becomes visible only when it is complete.
+
+mod error;
+pub mod ingest;
+pub mod inputs;
+pub mod layout;
+pub mod ledger;
+pub mod location;
+pub mod quarantine;
+pub mod schema;
+mod summary;
+pub mod writer;
+
+pub use error::ArchiveError;
+pub use ingest::{IngestOptions, IngestProgress, Quiet, ingest};
+pub use location::{Location, StoreOptions};
+pub use summary::IngestSummary;

@@ -1,0 +1,60 @@
+//! Inputs the archive could not take, kept byte for byte with the reason, never dropped.
+
+use object_store::{ObjectStoreExt, PutPayload};
+use serde::Serialize;
+
+use super::layout::QUARANTINE;
+use super::{ArchiveError, Location};
+
+/// The folder of today's quarantine, relative to the archive root.
+fn today_dir() -> String {
+    format!("{QUARANTINE}/{}", chrono::Utc::now().format("%Y-%m-%d"))
+}
+
+/// A name unique per content, so that quarantining the same file again overwrites its copy.
+fn stem(sha256: &str, file_name: &str) -> String {
+    format!("{}/{}-{}", today_dir(), &sha256[..12], file_name)
+}
+
+/// Copies an unreadable source file and writes why beside it. Returns the copy's path.
+pub async fn quarantine_file(
+    location: &Location,
+    sha256: &str,
+    source: &str,
+    file_name: &str,
+    bytes: bytes::Bytes,
+    reason: &str,
+) -> Result<String, ArchiveError> {
+    let copy = stem(sha256, file_name);
+    let err = |e| ArchiveError::store(&location.display, e);
+    location
+        .store
+        .put(&location.path(&copy), PutPayload::from(bytes))
+        .await
+        .map_err(err)?;
+    let note = format!("source: {source}\nsha256: {sha256}\nreason: {reason}\n");
+    location
+        .store
+        .put(
+            &location.path(&format!("{copy}.reason")),
+            PutPayload::from(note.into_bytes()),
+        )
+        .await
+        .map_err(err)?;
+    Ok(copy)
+}
+
+/// One rejected record, as a line of a `.rejected.jsonl` file.
+#[derive(Serialize)]
+pub struct RejectedRecord<'a> {
+    pub source_object: &'a str,
+    pub source_index: u32,
+    pub reason: &'a str,
+    /// The record's text exactly as it appeared in the source.
+    pub record: &'a str,
+}
+
+/// Where a source's rejected records go, relative to the archive root.
+pub fn rejected_path(sha256: &str, file_name: &str) -> String {
+    format!("{}.rejected.jsonl", stem(sha256, file_name))
+}

@@ -1,0 +1,44 @@
+//! What an ingest did, for the user and for tests.
+
+use std::collections::BTreeMap;
+
+use super::ledger::Recovery;
+
+#[derive(Clone, Debug, Default)]
+pub struct IngestSummary {
+    /// Source files whose records were read (some may have been rejected).
+    pub files_read: usize,
+    /// Files not read at all, with why (a CloudTrail digest, a README in a log folder).
+    pub files_skipped: Vec<(String, String)>,
+    /// Files whose content the archive already holds.
+    pub files_already_ingested: Vec<String>,
+    /// Files copied to `_quarantine/` because they could not be read, with why.
+    pub files_quarantined: Vec<(String, String)>,
+    /// Events written, per `(cloud, tenant)`.
+    pub events_written: BTreeMap<(String, String), u64>,
+    /// Records that are not audit events, per reason.
+    pub records_skipped: BTreeMap<String, u64>,
+    /// Records kept in quarantine, per reason (values in reasons are kept: they help find the record).
+    pub records_rejected: BTreeMap<String, u64>,
+    /// Events seen twice in this run (same cloud, tenant, id and time), written once.
+    pub duplicates_dropped: u64,
+    /// Parquet files written.
+    pub parts_written: usize,
+    /// Half-written batches of an earlier, interrupted run that were undone first.
+    pub recovered: Recovery,
+}
+
+impl IngestSummary {
+    pub fn events_total(&self) -> u64 {
+        self.events_written.values().sum()
+    }
+
+    pub fn rejected_total(&self) -> u64 {
+        self.records_rejected.values().sum()
+    }
+
+    /// True when some input could not be taken in: the command exits with code 3.
+    pub fn has_rejections(&self) -> bool {
+        !self.files_quarantined.is_empty() || self.rejected_total() > 0
+    }
+}

@@ -1,0 +1,166 @@
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::args::IngestArgs;
+use super::{Failure, exit};
+use crate::archive::inputs::resolve;
+use crate::archive::{IngestOptions, IngestProgress, IngestSummary, Location, StoreOptions, ingest};
+
+pub async fn run(archive: Option<&str>, args: IngestArgs, options: &StoreOptions) -> Result<ExitCode, Failure> {
+    let archive = archive.ok_or_else(|| {
+        Failure::usage(
+            "ingest writes, so it needs to be told where: pass --archive PATH_OR_URL or set TRAILSCOPE_ARCHIVE",
+        )
+    })?;
+    let location = Location::create(archive, options)?;
+    let inputs = resolve(&args.sources, options).await?;
+    let total: u64 = inputs.files.iter().map(|f| f.size).sum();
+    let bar = Bar::new(total);
+    let ingest_options = IngestOptions {
+        cloud: args.cloud,
+        ..IngestOptions::default()
+    };
+    let summary = ingest(&location, inputs, &ingest_options, &bar).await?;
+    bar.0.finish_and_clear();
+    print!("{}", render(&location.display, &summary));
+    Ok(ExitCode::from(if summary.has_rejections() {
+        exit::REJECTED
+    } else {
+        exit::OK
+    }))
+}
+
+/// A progress bar by bytes read, drawn only on a terminal.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(total: u64) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Bar(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} ingesting {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_msg}",
+            )
+            .expect("a valid template"),
+        );
+        Bar(bar)
+    }
+}
+
+impl IngestProgress for Bar {
+    fn file_done(&self, name: &str, bytes: u64) {
+        self.0.inc(bytes);
+        self.0.set_message(name.rsplit('/').next().unwrap_or(name).to_string());
+    }
+    fn writing(&self, events: usize) {
+        self.0.set_message(format!("writing {events} events"));
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The summary a user reads after an ingest.
+pub fn render(archive: &str, s: &IngestSummary) -> String {
+    let mut out = format!("Ingest into {archive}\n");
+    let line = |out: &mut String, label: &str, n: u64, note: &str| {
+        out.push_str(&format!("  {label:<20}{:>10}  {note}\n", thousands(n)));
+    };
+    if s.recovered.batches_rolled_back > 0 {
+        out.push_str(&format!(
+            "  an interrupted earlier run was undone first ({} batch(es), {} file(s) removed)\n",
+            s.recovered.batches_rolled_back, s.recovered.files_removed
+        ));
+    }
+    line(&mut out, "files read", s.files_read as u64, "");
+    line(
+        &mut out,
+        "already ingested",
+        s.files_already_ingested.len() as u64,
+        if s.files_already_ingested.is_empty() {
+            ""
+        } else {
+            "(same content as an earlier ingest: nothing to do)"
+        },
+    );
+    let mut skipped: BTreeMap<&str, u64> = BTreeMap::new();
+    for (_, why) in &s.files_skipped {
+        *skipped.entry(why).or_default() += 1;
+    }
+    line(&mut out, "files skipped", s.files_skipped.len() as u64, "");
+    for (why, n) in &skipped {
+        out.push_str(&format!("  {:>30}  {why}\n", thousands(*n)));
+    }
+    line(
+        &mut out,
+        "files quarantined",
+        s.files_quarantined.len() as u64,
+        if s.files_quarantined.is_empty() {
+            ""
+        } else {
+            "(copied to _quarantine/ with a .reason file)"
+        },
+    );
+    for (name, why) in &s.files_quarantined {
+        out.push_str(&format!("      {name}: {why}\n"));
+    }
+    line(
+        &mut out,
+        "events written",
+        s.events_total(),
+        &format!("in {} Parquet file(s)", s.parts_written),
+    );
+    for ((cloud, tenant), n) in &s.events_written {
+        out.push_str(&format!("  {:>30}  {cloud} {tenant}\n", thousands(*n)));
+    }
+    if s.duplicates_dropped > 0 {
+        line(
+            &mut out,
+            "duplicates dropped",
+            s.duplicates_dropped,
+            "(the same event delivered twice)",
+        );
+    }
+    let skipped_records: u64 = s.records_skipped.values().sum();
+    if skipped_records > 0 {
+        line(&mut out, "records skipped", skipped_records, "(not audit events)");
+        for (why, n) in &s.records_skipped {
+            out.push_str(&format!("  {:>30}  {why}\n", thousands(*n)));
+        }
+    }
+    line(
+        &mut out,
+        "records rejected",
+        s.rejected_total(),
+        if s.rejected_total() == 0 {
+            ""
+        } else {
+            "(kept in _quarantine/ as .rejected.jsonl)"
+        },
+    );
+    for (why, n) in s.records_rejected.iter().take(10) {
+        out.push_str(&format!("  {:>30}  {why}\n", thousands(*n)));
+    }
+    if s.records_rejected.len() > 10 {
+        out.push_str(&format!(
+            "  {:>30}  … and {} other reasons\n",
+            "",
+            s.records_rejected.len() - 10
+        ));
+    }
+    out
+}

@@ -1,0 +1,48 @@
+/// What can go wrong opening an archive or running a query. Each says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+    #[error("the archive at {0} holds no events yet: add some with `trailscope ingest --archive {0} SOURCE…`")]
+    EmptyArchive(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Sql(String),
+    #[error("the query failed: {0}")]
+    Execution(String),
+    #[error("cannot write {path}: {message}")]
+    Output { path: String, message: String },
+}
+
+impl EngineError {
+    /// Whether the user's input (the SQL, a parameter) is at fault rather than the system.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, EngineError::Refused(_) | EngineError::Sql(_))
+    }
+
+    pub(crate) fn from_datafusion(e: datafusion::error::DataFusionError) -> Self {
+        use datafusion::error::DataFusionError as D;
+        match e.find_root() {
+            D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) => EngineError::Sql(root_message(&e)),
+            _ => EngineError::Execution(root_message(&e)),
+        }
+    }
+}
+
+/// DataFusion's message without its error-kind prefixes ("Error during planning: ").
+fn root_message(e: &datafusion::error::DataFusionError) -> String {
+    let text = e.find_root().to_string();
+    for prefix in [
+        "Error during planning: ",
+        "SQL error: ",
+        "Schema error: ",
+        "This feature is not implemented: ",
+        "External error: ",
+    ] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            return rest.trim().to_string();
+        }
+    }
+    text.trim().to_string()
+}

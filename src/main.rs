@@ -1,0 +1,22 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use trailscope::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("trailscope: cannot start: {e}");
+            return ExitCode::from(cli::exit::FAILURE);
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("trailscope: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+use super::Cloud;
+
+/// Whether the call did what was asked, by each cloud's own semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// One audit event in the archive's `events` schema (see `archive::schema`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Microseconds since the Unix epoch, UTC.
+    pub event_time: i64,
+    pub event_id: String,
+    pub cloud: Cloud,
+    pub tenant: String,
+    pub region: Option<String>,
+    pub principal: String,
+    pub principal_type: Option<String>,
+    pub session_issuer: Option<String>,
+    pub source_identity: Option<String>,
+    pub access_key_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub service: String,
+    pub action: String,
+    pub resource: Option<String>,
+    pub resource_type: Option<String>,
+    pub outcome: Outcome,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub read_only: Option<bool>,
+    pub request_id: Option<String>,
+    pub source_object: String,
+    pub source_index: u32,
+    pub raw: String,
+}
