@@ -236,9 +236,9 @@ impl Run<'_> {
             self.summary.files_skipped.push((input.name.clone(), reason));
         } else {
             self.summary.files_read += 1;
-        }
-        for (reason, n) in skip_reasons {
-            *self.summary.records_skipped.entry(reason).or_default() += n;
+            for (reason, n) in skip_reasons {
+                *self.summary.records_skipped.entry(reason).or_default() += n;
+            }
         }
         if !rejected_lines.is_empty() {
             self.batch

@@ -124,8 +124,32 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
         s.events_total(),
         &format!("in {} Parquet file(s)", s.parts_written),
     );
+    // Per cloud, then its busiest tenants: an organisation's archive has hundreds of accounts.
+    let mut clouds: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
     for ((cloud, tenant), n) in &s.events_written {
-        out.push_str(&format!("  {:>30}  {cloud} {tenant}\n", thousands(*n)));
+        clouds.entry(cloud).or_default().push((tenant, *n));
+    }
+    for (cloud, mut tenants) in clouds {
+        let total: u64 = tenants.iter().map(|(_, n)| n).sum();
+        let plural = if tenants.len() == 1 { "" } else { "s" };
+        out.push_str(&format!(
+            "  {:>30}  {cloud} ({} tenant{plural})\n",
+            thousands(total),
+            tenants.len()
+        ));
+        tenants.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        const SHOWN: usize = 5;
+        for (tenant, n) in tenants.iter().take(SHOWN) {
+            out.push_str(&format!("  {:>34}  {tenant}\n", thousands(*n)));
+        }
+        if tenants.len() > SHOWN {
+            let rest: u64 = tenants[SHOWN..].iter().map(|(_, n)| n).sum();
+            out.push_str(&format!(
+                "  {:>34}  in {} more tenants\n",
+                thousands(rest),
+                tenants.len() - SHOWN
+            ));
+        }
     }
     if s.duplicates_dropped > 0 {
         line(

@@ -30,9 +30,8 @@ use super::{Cloud, Event, Mapped, Origin, Outcome};
 const AUDIT_LOG_TYPE: &str = "type.googleapis.com/google.cloud.audit.AuditLog";
 
 pub fn map(raw: &str, e: &Value, origin: Origin<'_>) -> Mapped {
-    let payload = match e.get("protoPayload") {
-        Some(p) if text(p, &["@type"]).as_deref() == Some(AUDIT_LOG_TYPE) => p,
-        _ => return Mapped::Skipped("not an audit log entry (no AuditLog protoPayload)".into()),
+    let Some(payload) = e.get("protoPayload").filter(|p| is_audit_log(e, p)) else {
+        return Mapped::Skipped("not an audit log entry (no AuditLog protoPayload)".into());
     };
     let event_time = match time_at(e, &[&["timestamp"], &["receiveTimestamp"]]) {
         Ok(t) => t,
@@ -88,6 +87,18 @@ pub fn map(raw: &str, e: &Value, origin: Origin<'_>) -> Mapped {
         source_index: origin.source_index,
         raw: raw.to_string(),
     }))
+}
+
+/// An `AuditLog` payload: typed as one, or (as Eventarc's `LogEntryData` delivers it, without
+/// the `@type`) written to an audit log or shaped like one.
+fn is_audit_log(entry: &Value, payload: &Value) -> bool {
+    match text(payload, &["@type"]) {
+        Some(t) => t == AUDIT_LOG_TYPE,
+        None => {
+            text(entry, &["logName"]).is_some_and(|l| l.contains("cloudaudit.googleapis.com"))
+                || (payload.get("methodName").is_some() && payload.get("authenticationInfo").is_some())
+        }
+    }
 }
 
 /// The project (or organization, folder, billing account) the entry was logged in.

@@ -124,3 +124,14 @@ fn a_redacted_timestamp_is_rejected_with_its_reason() {
     let read = read_file(REDACTED.as_bytes(), "redacted.json", CloudChoice::Auto).unwrap();
     assert!(matches!(&read.records[0].1, Mapped::Rejected(r) if r.contains("0000-00-00T00:00:00.000Z")));
 }
+
+#[test]
+fn an_eventarc_entry_whose_payload_lost_its_type_is_still_an_audit_entry() {
+    let all = events(include_str!(
+        "../../../tests/fixtures/gcp/eventarc-logentrydata-bigquery.json"
+    ));
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].action, "jobservice.jobcompleted");
+    assert_eq!(all[0].source_ip.as_deref(), Some("2001:db8:0:200:1a75:e914:115b:e970"));
+    assert_eq!(all[0].read_only, Some(false), "jobcompleted is not a get or list");
+}

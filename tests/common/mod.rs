@@ -1,0 +1,110 @@
+//! Shared by the integration tests: fixture paths, the binary, an S3-protocol server.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn fixture(relative: &str) -> PathBuf {
+    fixtures().join(relative)
+}
+
+/// Runs the real binary with `args` and the given environment.
+pub fn trailscope(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = assert_cmd::Command::cargo_bin("trailscope").expect("the binary is built");
+    cmd.args(args).env_remove("TRAILSCOPE_ARCHIVE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A query's CSV output as rows of cells (header first).
+pub fn csv_rows(out: &Output) -> Vec<Vec<String>> {
+    stdout(out)
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// An S3-protocol server (s3s over a folder) on loopback, for the life of the test process.
+/// Buckets are the folder's sub-folders; objects are files.
+pub struct S3Server {
+    pub addr: SocketAddr,
+    pub root: tempfile::TempDir,
+}
+
+pub const S3_KEY: &str = "trailscope-test";
+pub const S3_SECRET: &str = "trailscope-test-secret";
+
+impl S3Server {
+    pub fn start(buckets: &[&str]) -> S3Server {
+        let root = tempfile::tempdir().unwrap();
+        for b in buckets {
+            std::fs::create_dir_all(root.path().join(b)).unwrap();
+        }
+        let dir = root.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let fs = s3s_fs::FileSystem::new(dir).unwrap();
+                let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+                builder.set_auth(s3s::auth::SimpleAuth::from_single(S3_KEY, S3_SECRET));
+                let service = builder.build();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                loop {
+                    let (socket, _) = listener.accept().await.unwrap();
+                    let conn = http
+                        .serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone())
+                        .into_owned();
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+            });
+        });
+        let addr = rx.recv().unwrap();
+        S3Server { addr, root }
+    }
+
+    /// The environment a user would set to reach this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", format!("http://{}", self.addr)),
+            ("AWS_ACCESS_KEY_ID", S3_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", S3_SECRET.to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ]
+    }
+
+    /// The same settings for the library.
+    pub fn store_options(&self) -> trailscope::archive::StoreOptions {
+        trailscope::archive::StoreOptions {
+            settings: vec![
+                ("aws_endpoint".into(), format!("http://{}", self.addr)),
+                ("aws_access_key_id".into(), S3_KEY.into()),
+                ("aws_secret_access_key".into(), S3_SECRET.into()),
+                ("aws_region".into(), "us-east-1".into()),
+            ],
+        }
+    }
+}
