@@ -24,13 +24,36 @@ pub enum ArchiveError {
 
 impl ArchiveError {
     pub fn store(url: impl Into<String>, err: object_store::Error) -> Self {
-        let message = match &err {
-            object_store::Error::NotFound { path, .. } => format!("{path} was not found"),
-            other => other.to_string(),
-        };
         ArchiveError::Store {
             url: url.into(),
-            message,
+            message: explain(&err),
         }
+    }
+}
+
+/// An object-store failure as what the user should check, keeping the store's own words only
+/// when no better sentence is known.
+fn explain(err: &object_store::Error) -> String {
+    use object_store::Error as E;
+    let text = err.to_string();
+    let has = |needle: &str| text.contains(needle);
+    match err {
+        E::NotFound { path, .. } => format!("{path} was not found"),
+        _ if has("NoSuchBucket") || has("ContainerNotFound") || has("The specified bucket does not exist") => {
+            "the bucket or container does not exist (check its name, and the region or endpoint)".into()
+        }
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
+            "access was denied: check the credentials in the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY, …)".into()
+        }
+        _ if has("AccessDenied") || has("InvalidAccessKeyId") || has("SignatureDoesNotMatch") || has("403 Forbidden") => {
+            "access was denied: check the credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …)".into()
+        }
+        _ if has("credential") || has("Credential") => {
+            "no usable credentials were found: set the cloud's credential variables (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY, …)".into()
+        }
+        _ if has("Connection refused") || has("dns error") || has("error sending request") || has("timed out") => {
+            "the storage endpoint cannot be reached (check AWS_ENDPOINT_URL or the network)".into()
+        }
+        _ => text.lines().next().unwrap_or_default().to_string(),
     }
 }

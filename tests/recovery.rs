@@ -1,0 +1,189 @@
+//! A run killed at any point, then run again, ends with exactly the events of a clean run.
+//!
+//! The kill is simulated by a store that stops accepting writes after N of them: nothing after
+//! that write happens, as if the process had died there. Every N from the first write to the
+//! last is tried.
+
+mod common;
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use datafusion::arrow::array::{Array, AsArray};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
+    PutOptions, PutPayload, PutResult,
+};
+use trailscope::archive::inputs::resolve;
+use trailscope::archive::{IngestOptions, Location, Quiet, StoreOptions, ingest};
+use trailscope::engine::Session;
+
+/// A store that dies after `budget` writes (puts and deletes).
+#[derive(Debug)]
+struct DyingStore {
+    inner: Arc<dyn ObjectStore>,
+    budget: usize,
+    writes: Arc<AtomicUsize>,
+}
+
+fn spend(writes: &AtomicUsize, budget: usize) -> object_store::Result<()> {
+    if writes.fetch_add(1, Ordering::SeqCst) >= budget {
+        Err(object_store::Error::Generic {
+            store: "dying",
+            source: "the process was killed here".into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+impl DyingStore {
+    fn write(&self) -> object_store::Result<()> {
+        spend(&self.writes, self.budget)
+    }
+}
+
+impl fmt::Display for DyingStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DyingStore({})", self.inner)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for DyingStore {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.write()?;
+        self.inner.put_opts(location, payload, opts).await
+    }
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.write()?;
+        self.inner.put_multipart_opts(location, opts).await
+    }
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
+        self.inner.get_ranges(location, ranges).await
+    }
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        // Each delete is a write; once the budget is spent the rest fail.
+        let (writes, budget) = (self.writes.clone(), self.budget);
+        let gated = locations.map(move |p| spend(&writes, budget).and(p));
+        self.inner.delete_stream(gated.boxed())
+    }
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> object_store::Result<()> {
+        self.write()?;
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+fn options() -> IngestOptions {
+    // Small batches: a kill can land between batches as well as inside one.
+    IngestOptions {
+        batch_events: 4,
+        parallelism: 2,
+        ..IngestOptions::default()
+    }
+}
+
+fn sources() -> Vec<String> {
+    ["aws", "gcp", "azure", "bad"]
+        .iter()
+        .map(|d| common::fixture(d).display().to_string())
+        .collect()
+}
+
+async fn run(archive: &std::path::Path, budget: usize) -> (Result<(), String>, usize) {
+    let mut location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let dying = Arc::new(DyingStore {
+        inner: location.store.clone(),
+        budget,
+        writes: Arc::new(AtomicUsize::new(0)),
+    });
+    location.store = dying.clone();
+    let inputs = resolve(&sources(), &StoreOptions::default()).await.unwrap();
+    let result = ingest(&location, inputs, &options(), &Quiet)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    (result, dying.writes.load(Ordering::SeqCst))
+}
+
+/// Every event's identity and origin, sorted, counting repeats.
+async fn events(archive: &std::path::Path) -> Vec<String> {
+    let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let session = Session::open(location).await.unwrap();
+    let stream = session
+        .query("SELECT event_id || ' ' || source_object || ' ' || source_index FROM events")
+        .await
+        .unwrap();
+    let batches: Vec<_> = stream.collect::<Vec<_>>().await;
+    let mut out: Vec<String> = Vec::new();
+    for batch in batches {
+        let batch = batch.unwrap();
+        let column = batch.column(0);
+        let column = datafusion::arrow::compute::cast(column, &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
+        let strings = column.as_string::<i32>();
+        out.extend((0..strings.len()).map(|i| strings.value(i).to_string()));
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_at_any_write_and_run_again_ends_with_exactly_the_events_of_a_clean_run() {
+    let clean_dir = tempfile::tempdir().unwrap();
+    let (result, writes) = run(clean_dir.path(), usize::MAX).await;
+    result.unwrap();
+    let clean = events(clean_dir.path()).await;
+    assert_eq!(clean.len(), 25, "the fixtures hold 25 events");
+    assert!(
+        writes > 20,
+        "a clean run writes many objects ({writes}), so the kill lands in many places"
+    );
+
+    for budget in 0..writes {
+        let dir = tempfile::tempdir().unwrap();
+        let (killed, _) = run(dir.path(), budget).await;
+        assert!(killed.is_err(), "a run with {budget} of {writes} writes cannot finish");
+        let (again, _) = run(dir.path(), usize::MAX).await;
+        again.unwrap_or_else(|e| panic!("the run after a kill at write {budget} failed: {e}"));
+        assert_eq!(
+            events(dir.path()).await,
+            clean,
+            "after a kill at write {budget} of {writes}"
+        );
+        // And a third run has nothing left to do.
+        let (third, third_writes) = run(dir.path(), usize::MAX).await;
+        third.unwrap();
+        assert!(
+            third_writes <= 4,
+            "a third run only re-quarantines unreadable inputs ({third_writes} writes)"
+        );
+    }
+}
