@@ -5,5 +5,6 @@
 
 pub mod archive;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod sources;

@@ -137,9 +137,17 @@ async fn run(archive: &std::path::Path, budget: usize) -> (Result<(), String>, u
 /// Every event's identity and origin, sorted, counting repeats.
 async fn events(archive: &std::path::Path) -> Vec<String> {
     let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
-    let session = Session::open(location).await.unwrap();
+    let session = Session::open(
+        location,
+        trailscope::engine::SessionOptions {
+            redact: false,
+            journal: None,
+        },
+    )
+    .await
+    .unwrap();
     let stream = session
-        .query("SELECT event_id || ' ' || source_object || ' ' || source_index FROM events")
+        .sql("SELECT event_id || ' ' || source_object || ' ' || source_index FROM events")
         .await
         .unwrap();
     let batches: Vec<_> = stream.collect::<Vec<_>>().await;

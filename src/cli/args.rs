@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::Format;
@@ -8,20 +10,25 @@ use crate::sources::CloudChoice;
 #[derive(Debug, Parser)]
 #[command(name = "trailscope", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
-    /// The archive: a folder, file:///…, s3://bucket/prefix, gs://bucket/prefix or
-    /// az://container/prefix. Credentials and endpoints come from the cloud's usual
-    /// environment variables (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, AWS_REGION, …).
+    /// The archive: a name from the config file, a folder, file:///…, s3://bucket/prefix,
+    /// gs://bucket/prefix or az://container/prefix. Credentials and endpoints come from the
+    /// cloud's usual environment variables (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, AWS_REGION, …).
     #[arg(long, global = true, env = "TRAILSCOPE_ARCHIVE", value_name = "URL")]
     pub archive: Option<String>,
+
+    /// The config file (default: ~/.config/trailscope/config.toml, or $TRAILSCOPE_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
 const EXAMPLES: &str = "Examples:
-  trailscope ingest --archive ./archive ~/logs/cloudtrail/
-  trailscope query --archive ./archive \"SELECT principal, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC\"
-  trailscope schema";
+  trailscope ingest --archive ./archive ~/logs/AWSLogs/
+  trailscope view resource billing-export --archive ./archive
+  trailscope report run console-logins-without-mfa --archive ./archive --format csv --output nomfa.csv
+  trailscope query --archive ./archive \"SELECT principal, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC\"";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -38,12 +45,43 @@ copied to _quarantine/ with the reason, records that cannot be placed in time go
     /// Run one read-only SQL statement over the `events` table.
     #[command(after_help = "Examples:
   trailscope query \"SELECT action, count(*) AS n FROM events WHERE outcome = 'failure' GROUP BY action ORDER BY n DESC\"
-  trailscope query --format csv \"SELECT * FROM events WHERE date >= '2024-05-01'\" > may.csv
+  trailscope query --format csv --output may.csv \"SELECT * FROM events WHERE date >= '2024-05-01'\"
   echo \"SELECT count(*) FROM events\" | trailscope query -
 
 Only queries run: statements that would write or change anything are refused (exit code 2).
-Filter on `date` (YYYY-MM-DD) to read only the days you need.")]
+A condition on event_time reads only the days it covers. json_get_str(raw, 'requestParameters',
+'functionName') and kin read inside the original record.")]
     Query(QueryArgs),
+
+    /// The workbench's investigation views, headless: timeline, principals, resources, one
+    /// principal, one resource, one event.
+    #[command(after_help = "Examples:
+  trailscope view timeline --from 24h
+  trailscope view principals --where \"outcome = 'failure'\"
+  trailscope view principal ci-bot                  # a name that ends an ARN or e-mail is enough
+  trailscope view resource billing-export           # who deployed and configured this function?
+  trailscope view principal ci-bot --section failures --format csv
+  trailscope view event 0b7c8d8e-2f3a-4c1d-9e6b-6a2f1b3c4d01
+
+Without --from/--to a view covers the last 7 days of the archive's data, ending at its newest
+event (not at now), and says which window it used. Times: 2024-05-01, 2024-05-01T13:00:00Z,
+a span back from the newest event (90m, 24h, 7d, 2w), or now.")]
+    View(ViewArgs),
+
+    /// Saved SQL reports (built in, and from the report folders of the config file).
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  trailscope report list
+  trailscope report show logging-tampering
+  trailscope report run access-denied-spikes --param min_failures=5 --format csv --output denied.csv"
+    )]
+    Report(ReportCommand),
+
+    /// Print the access journal: every query run by this user, when, on which archive.
+    #[command(after_help = "Example:
+  trailscope journal --last 20")]
+    Journal(JournalArgs),
 
     /// Print the `events` table's columns, their types and what each means.
     Schema,
@@ -64,13 +102,169 @@ fn parse_cloud(s: &str) -> Result<CloudChoice, String> {
     s.parse()
 }
 
+/// Where and how a result goes.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// How to write the result (default: from --output's extension, else table).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the result to this file (complete or not at all) instead of the terminal.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show secrets that leaked into the records (masked by default).
+    #[arg(long)]
+    pub reveal: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// How to print the result.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// The SQL statement; `-` reads it from standard input.
     #[arg(value_name = "SQL")]
     pub sql: String,
+}
+
+/// The time window and filter every view is narrowed to.
+#[derive(Debug, Args, Clone)]
+pub struct WindowArgs {
+    /// Start of the window (included).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+
+    /// End of the window (excluded).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+
+    /// An extra SQL condition on events, e.g. "cloud = 'aws' AND outcome = 'failure'".
+    #[arg(long = "where", value_name = "SQL")]
+    pub filter: Option<String>,
+
+    /// Print each view's SQL and bound values (to standard error) before its result.
+    #[arg(long)]
+    pub show_sql: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    #[command(subcommand)]
+    pub view: View,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum View {
+    /// Event counts per time bucket, split by outcome; with --bucket, that bucket's events.
+    Timeline {
+        /// The start of a bucket (as printed in the `bucket` column): list its events.
+        #[arg(long, value_name = "TIME")]
+        bucket: Option<String>,
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One row per principal: events, first/last seen, distinct actions, resources, IPs, tenants, failures.
+    Principals {
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One principal: activity over time, resources touched, IPs and user agents, failures.
+    Principal {
+        /// The principal, whole or by a name that ends it (user name, role session, e-mail).
+        id: String,
+        /// Only this part (needed for csv, json and parquet).
+        #[arg(long, value_enum)]
+        section: Option<PrincipalSection>,
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One row per resource: events, changes, first/last seen, principals, actions, failures.
+    Resources {
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One resource: its changes first (who deployed and configured it), who touched it, activity.
+    Resource {
+        /// The resource, whole or by a name that ends it (a function name for its ARN).
+        id: String,
+        /// Only this part (needed for csv, json and parquet).
+        #[arg(long, value_enum)]
+        section: Option<ResourceSection>,
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One event with its full original record, whatever its time.
+    Event {
+        /// The event's id (CloudTrail eventID, GCP insertId, Azure eventDataId).
+        id: String,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Print the event's SQL and bound values (to standard error) first.
+        #[arg(long)]
+        show_sql: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrincipalSection {
+    Activity,
+    Resources,
+    Sources,
+    Failures,
+    Events,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResourceSection {
+    Changes,
+    Principals,
+    Activity,
+    Events,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// List the reports with their titles.
+    List,
+    /// Show a report: what it finds, its parameters and its SQL.
+    Show { name: String },
+    /// Run a report.
+    Run {
+        name: String,
+        /// A parameter's value, NAME=VALUE (repeat for several). Times as for views.
+        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// Print the SQL and bound values (to standard error) first.
+        #[arg(long)]
+        show_sql: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("'{s}' should be NAME=VALUE"))
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// Only the last N queries.
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Print the entries as JSON lines, as stored.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -5,18 +5,13 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::args::IngestArgs;
-use super::{Failure, exit};
+use super::{Context, Failure, exit};
 use crate::archive::inputs::resolve;
-use crate::archive::{IngestOptions, IngestProgress, IngestSummary, Location, StoreOptions, ingest};
+use crate::archive::{IngestOptions, IngestProgress, IngestSummary, Location, ingest};
 
-pub async fn run(archive: Option<&str>, args: IngestArgs, options: &StoreOptions) -> Result<ExitCode, Failure> {
-    let archive = archive.ok_or_else(|| {
-        Failure::usage(
-            "ingest writes, so it needs to be told where: pass --archive PATH_OR_URL or set TRAILSCOPE_ARCHIVE",
-        )
-    })?;
-    let location = Location::create(archive, options)?;
-    let inputs = resolve(&args.sources, options).await?;
+pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
+    let location = Location::create(cx.archive_to_write()?, &cx.store)?;
+    let inputs = resolve(&args.sources, &cx.store).await?;
     let total: u64 = inputs.files.iter().map(|f| f.size).sum();
     let bar = Bar::new(total);
     let ingest_options = IngestOptions {

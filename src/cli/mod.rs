@@ -1,15 +1,21 @@
-//! The command line: argument parsing and printing only.
+//! The command line: argument parsing and printing only. Every query goes through `engine`.
 
 mod args;
 mod ingest;
+mod journal;
+mod print;
 mod query;
+mod report;
 mod schema;
+mod view;
 
 use std::process::ExitCode;
 
 pub use args::{Cli, Command};
 
-use crate::archive::StoreOptions;
+use crate::archive::{Location, StoreOptions};
+use crate::config::Config;
+use crate::engine::{Session, SessionOptions};
 
 /// Exit codes (see DESIGN.md): 0 success, 2 usage or SQL error, 3 some inputs rejected,
 /// 4 integrity failure, 1 anything else.
@@ -61,18 +67,64 @@ impl From<crate::archive::ArchiveError> for Failure {
     }
 }
 
-/// Runs a parsed command line.
-pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    let options = StoreOptions::default();
-    match cli.command {
-        Command::Ingest(args) => ingest::run(cli.archive.as_deref(), args, &options).await,
-        Command::Query(args) => query::run(cli.archive.as_deref(), args, &options).await,
-        Command::Schema => Ok(schema::run()),
+impl From<crate::config::ConfigError> for Failure {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Failure::usage(e.to_string())
     }
 }
 
-/// The archive a reading command uses.
-fn archive_to_read(archive: Option<&str>) -> Result<&str, Failure> {
-    archive
-        .ok_or_else(|| Failure::usage("no archive is configured: pass --archive PATH_OR_URL or set TRAILSCOPE_ARCHIVE"))
+/// What every command knows: the config and the archive asked for.
+pub struct Context {
+    pub config: Config,
+    archive: Option<String>,
+    pub store: StoreOptions,
+}
+
+impl Context {
+    /// The archive to write to: never guessed.
+    pub fn archive_to_write(&self) -> Result<&str, Failure> {
+        self.archive().ok_or_else(|| {
+            Failure::usage("this command writes, so it needs to be told where: pass --archive PATH_OR_URL or set TRAILSCOPE_ARCHIVE")
+        })
+    }
+
+    /// The archive to read: --archive, TRAILSCOPE_ARCHIVE, or the config file's.
+    pub fn archive_to_read(&self) -> Result<&str, Failure> {
+        self.archive().ok_or_else(|| {
+            Failure::usage("no archive is configured: pass --archive PATH_OR_URL, set TRAILSCOPE_ARCHIVE, or name one in the config file")
+        })
+    }
+
+    fn archive(&self) -> Option<&str> {
+        let chosen = self.archive.as_deref().or(self.config.archive.as_deref())?;
+        Some(self.config.resolve_archive(chosen))
+    }
+
+    /// Opens the archive for queries; `reveal` shows leaked secrets.
+    pub async fn session(&self, reveal: bool) -> Result<Session, Failure> {
+        let location = Location::open(self.archive_to_read()?, &self.store)?;
+        let options = SessionOptions {
+            redact: !reveal && self.config.redact.unwrap_or(true),
+            ..SessionOptions::default()
+        };
+        Ok(Session::open(location, options).await?)
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let config = Config::load(cli.config.as_deref())?;
+    let cx = Context {
+        config,
+        archive: cli.archive,
+        store: StoreOptions::default(),
+    };
+    match cli.command {
+        Command::Ingest(args) => ingest::run(&cx, args).await,
+        Command::Query(args) => query::run(&cx, args).await,
+        Command::View(args) => view::run(&cx, args.view).await,
+        Command::Report(command) => report::run(&cx, command).await,
+        Command::Journal(args) => journal::run(args),
+        Command::Schema => Ok(schema::run()),
+    }
 }

@@ -2,11 +2,9 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use super::args::QueryArgs;
-use super::{Failure, archive_to_read};
-use crate::archive::{Location, StoreOptions};
-use crate::engine::{Session, output};
+use super::{Context, Failure, print};
 
-pub async fn run(archive: Option<&str>, args: QueryArgs, options: &StoreOptions) -> Result<ExitCode, Failure> {
+pub async fn run(cx: &Context, args: QueryArgs) -> Result<ExitCode, Failure> {
     let sql = if args.sql == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -16,11 +14,8 @@ pub async fn run(archive: Option<&str>, args: QueryArgs, options: &StoreOptions)
     } else {
         args.sql
     };
-    let location = Location::open(archive_to_read(archive)?, options)?;
-    let session = Session::open(location).await?;
-    let stream = session.query(&sql).await?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    output::write(stream, args.format, &mut out).await?;
+    let session = cx.session(args.output.reveal).await?;
+    let stream = session.sql(&sql).await?;
+    print::emit(stream, &args.output).await?;
     Ok(ExitCode::SUCCESS)
 }

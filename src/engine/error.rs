@@ -7,6 +7,9 @@ pub enum EngineError {
     EmptyArchive(String),
     #[error("{0}")]
     Refused(String),
+    /// A value the user gave that cannot be used (a time, a parameter, a view's name).
+    #[error("{0}")]
+    Usage(String),
     #[error("{0}")]
     Sql(String),
     #[error("the query failed: {0}")]
@@ -18,7 +21,10 @@ pub enum EngineError {
 impl EngineError {
     /// Whether the user's input (the SQL, a parameter) is at fault rather than the system.
     pub fn is_usage(&self) -> bool {
-        matches!(self, EngineError::Refused(_) | EngineError::Sql(_))
+        matches!(
+            self,
+            EngineError::Refused(_) | EngineError::Sql(_) | EngineError::Usage(_)
+        )
     }
 
     pub(crate) fn from_datafusion(e: datafusion::error::DataFusionError) -> Self {

@@ -1,10 +1,20 @@
-//! The engine: an archive opened as a DataFusion session, read-only SQL, streamed results.
+//! The engine: an archive opened as a DataFusion session, read-only SQL, the investigation
+//! views, saved reports, and results streamed out with secrets masked.
 
 mod error;
+pub mod journal;
 pub mod output;
+pub mod pretty;
 pub mod readonly;
+pub mod redact;
+pub mod reports;
 mod session;
+mod table;
+pub mod views;
+pub mod window;
 
 pub use error::EngineError;
 pub use output::Format;
-pub use session::Session;
+pub use session::{ResultStream, Session, SessionOptions};
+pub use views::{Query, Scope, Subject};
+pub use window::{TimeSpec, TimeWindow};

@@ -1,48 +1,140 @@
-//! Result streams written as CSV, JSON lines or a text table, batch by batch.
+//! Results written out batch by batch — a readable table, CSV, JSON lines or Parquet — to the
+//! terminal or atomically to a file. Nothing here holds a whole result: memory stays flat
+//! whatever the number of rows.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::execution::SendableRecordBatchStream;
-use futures::StreamExt;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringViewArray};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::error::Result as DfResult;
+use futures::{Stream, StreamExt};
 
 use super::EngineError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A readable table (for a terminal).
+    /// A readable table, sized to the terminal.
     Table,
-    /// Comma-separated values with a header row.
+    /// Comma-separated values with a header row (cells a spreadsheet would run are neutralised).
     Csv,
     /// One JSON object per line.
     Json,
+    /// Apache Parquet (needs --output, or a redirect).
+    Parquet,
 }
 
-/// Writes the whole stream to `out`; returns the number of rows written.
-pub async fn write(
-    mut stream: SendableRecordBatchStream,
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Csv => "csv",
+            Format::Json => "jsonl",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// A file that appears under its name only once it is complete.
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    file: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    pub fn create(target: &Path) -> Result<Self, EngineError> {
+        let err = |e: std::io::Error| EngineError::Output {
+            path: target.display().to_string(),
+            message: e.to_string(),
+        };
+        let dir = target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(EngineError::Output {
+                path: target.display().to_string(),
+                message: format!("the folder {} does not exist", dir.display()),
+            });
+        }
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "output".into());
+        let temp = dir.join(format!(".{name}.{}.partial", ulid::Ulid::new()));
+        let file = File::create(&temp).map_err(err)?;
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temp,
+            file: Some(BufWriter::new(file)),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.file.as_mut().expect("the file is open until committed")
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn commit(mut self) -> Result<(), EngineError> {
+        let err = |e: std::io::Error| EngineError::Output {
+            path: self.target.display().to_string(),
+            message: e.to_string(),
+        };
+        let file = self.file.take().expect("committed once");
+        let file = file.into_inner().map_err(|e| err(e.into_error()))?;
+        file.sync_all().map_err(err)?;
+        std::fs::rename(&self.temp, &self.target).map_err(err)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes a whole result stream in `format`; returns the number of rows written.
+pub async fn write<S>(
+    mut stream: S,
+    schema: SchemaRef,
     format: Format,
-    mut out: &mut dyn Write,
-) -> Result<u64, EngineError> {
+    out: &mut (dyn Write + Send),
+    width: usize,
+) -> Result<u64, EngineError>
+where
+    S: Stream<Item = DfResult<RecordBatch>> + Unpin,
+{
     let io = |e: std::io::Error| EngineError::Output {
         path: "the output".into(),
         message: e.to_string(),
     };
     let arrow = |e: datafusion::arrow::error::ArrowError| EngineError::Execution(e.to_string());
+    let parquet = |e: parquet::errors::ParquetError| EngineError::Execution(e.to_string());
     let mut rows = 0u64;
     match format {
         Format::Csv => {
             let mut writer = datafusion::arrow::csv::WriterBuilder::new()
                 .with_header(true)
-                .build(&mut out);
+                .build(&mut *out);
+            let mut wrote_any = false;
             while let Some(batch) = stream.next().await {
-                let batch = batch.map_err(EngineError::from_datafusion)?;
+                let batch = neutralise_formulas(&batch.map_err(EngineError::from_datafusion)?);
                 rows += batch.num_rows() as u64;
                 writer.write(&batch).map_err(arrow)?;
+                wrote_any = true;
+            }
+            if !wrote_any {
+                writer.write(&RecordBatch::new_empty(schema)).map_err(arrow)?;
             }
         }
         Format::Json => {
-            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut out);
+            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut *out);
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(EngineError::from_datafusion)?;
                 rows += batch.num_rows() as u64;
@@ -50,22 +142,235 @@ pub async fn write(
             }
             writer.finish().map_err(arrow)?;
         }
-        Format::Table => {
-            let schema = stream.schema();
-            let mut batches: Vec<RecordBatch> = Vec::new();
+        Format::Parquet => {
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+                .build();
+            let mut writer = parquet::arrow::ArrowWriter::try_new(&mut *out, schema, Some(props)).map_err(parquet)?;
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(EngineError::from_datafusion)?;
                 rows += batch.num_rows() as u64;
-                batches.push(batch);
+                writer.write(&batch).map_err(parquet)?;
             }
-            if batches.is_empty() {
-                batches.push(RecordBatch::new_empty(schema));
-            }
-            let table = datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(arrow)?;
-            writeln!(out, "{table}").map_err(io)?;
-            writeln!(out, "{rows} row{}", if rows == 1 { "" } else { "s" }).map_err(io)?;
+            writer.close().map_err(parquet)?;
         }
+        Format::Table => rows = write_table(stream, schema, out, width).await?,
     }
     out.flush().map_err(io)?;
     Ok(rows)
+}
+
+/// CSV cells that a spreadsheet would run as a formula get a leading `'`.
+fn neutralise_formulas(batch: &RecordBatch) -> RecordBatch {
+    fn risky(s: &str) -> bool {
+        s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+    }
+    let fix = |s: &str| if risky(s) { format!("'{s}") } else { s.to_string() };
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|c| -> ArrayRef {
+            match c.data_type() {
+                DataType::Utf8 if c.as_string::<i32>().iter().flatten().any(risky) => {
+                    Arc::new(c.as_string::<i32>().iter().map(|s| s.map(fix)).collect::<StringArray>())
+                }
+                DataType::Utf8View if c.as_string_view().iter().flatten().any(risky) => Arc::new(
+                    c.as_string_view()
+                        .iter()
+                        .map(|s| s.map(fix))
+                        .collect::<StringViewArray>(),
+                ),
+                _ => c.clone(),
+            }
+        })
+        .collect();
+    RecordBatch::try_new(batch.schema(), columns).expect("the schema is unchanged")
+}
+
+/// Rows to look at before choosing column widths.
+const SAMPLE_ROWS: usize = 200;
+
+async fn write_table<S>(
+    mut stream: S,
+    schema: SchemaRef,
+    out: &mut (dyn Write + Send),
+    width: usize,
+) -> Result<u64, EngineError>
+where
+    S: Stream<Item = DfResult<RecordBatch>> + Unpin,
+{
+    let io = |e: std::io::Error| EngineError::Output {
+        path: "the output".into(),
+        message: e.to_string(),
+    };
+    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut sample: Vec<Vec<String>> = Vec::new();
+    while sample.len() < SAMPLE_ROWS {
+        match stream.next().await {
+            Some(batch) => {
+                let batch = batch.map_err(EngineError::from_datafusion)?;
+                sample.extend(cells(&batch)?);
+            }
+            None => break,
+        }
+    }
+    let widths = fit(&headers, &sample, width);
+    let numeric: Vec<bool> = schema.fields().iter().map(|f| f.data_type().is_numeric()).collect();
+    let line = |cells: &[String], header: bool| -> String {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .zip(&numeric)
+            .map(|((c, w), n)| pad(c, *w, *n && !header))
+            .collect();
+        parts.join(" │ ").trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&headers, true)).map_err(io)?;
+    let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+    writeln!(out, "{}", rule.join("─┼─")).map_err(io)?;
+    let mut rows = 0u64;
+    for row in &sample {
+        writeln!(out, "{}", line(row, false)).map_err(io)?;
+        rows += 1;
+    }
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(EngineError::from_datafusion)?;
+        for row in cells(&batch)? {
+            writeln!(out, "{}", line(&row, false)).map_err(io)?;
+            rows += 1;
+        }
+    }
+    writeln!(out, "({rows} row{})", if rows == 1 { "" } else { "s" }).map_err(io)?;
+    Ok(rows)
+}
+
+/// A batch's cells as display text, one line each.
+fn cells(batch: &RecordBatch) -> Result<Vec<Vec<String>>, EngineError> {
+    let options = FormatOptions::default().with_null("");
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| EngineError::Execution(e.to_string()))?;
+    Ok((0..batch.num_rows())
+        .map(|row| {
+            formatters
+                .iter()
+                .map(|f| f.value(row).to_string().replace(['\n', '\r', '\t'], " "))
+                .collect()
+        })
+        .collect())
+}
+
+/// Column widths: each fits its content, and the widest shrink until the row fits `total`.
+fn fit(headers: &[String], sample: &[Vec<String>], total: usize) -> Vec<usize> {
+    let mut widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            sample
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([h.chars().count()])
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        })
+        .collect();
+    let separators = 3 * widths.len().saturating_sub(1);
+    const NARROWEST: usize = 8;
+    while widths.iter().sum::<usize>() + separators > total {
+        let (widest, w) = widths
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, w)| **w)
+            .map(|(i, w)| (i, *w))
+            .unwrap_or((0, 0));
+        if w <= NARROWEST {
+            break;
+        }
+        widths[widest] = w - 1;
+    }
+    widths
+}
+
+/// The cell padded (numbers to the right) or cut to `width` characters. Text is cut at its end;
+/// an identifier (no spaces: an ARN, a path) in its middle, since both its ends tell.
+fn pad(cell: &str, width: usize, right: bool) -> String {
+    let n = cell.chars().count();
+    if n <= width {
+        let fill = " ".repeat(width - n);
+        return if right {
+            format!("{fill}{cell}")
+        } else {
+            format!("{cell}{fill}")
+        };
+    }
+    let keep = width.saturating_sub(1);
+    if cell.contains(' ') || keep < 12 {
+        let kept: String = cell.chars().take(keep).collect();
+        format!("{kept}…")
+    } else {
+        let head: String = cell.chars().take(keep / 2).collect();
+        let tail: String = cell.chars().skip(n - (keep - keep / 2)).collect();
+        format!("{head}…{tail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_fits_the_width_and_cut_cells_say_so() {
+        let headers = vec!["principal".to_string(), "events".to_string()];
+        let sample = vec![vec![
+            "arn:aws:sts::111122223333:assumed-role/DeployRole/ci-deployer".to_string(),
+            "12".to_string(),
+        ]];
+        let widths = fit(&headers, &sample, 40);
+        assert!(widths.iter().sum::<usize>() + 3 <= 40);
+        assert_eq!(widths[1], 6);
+        let cut = pad(&sample[0][0], widths[0], false);
+        assert_eq!(cut.chars().count(), widths[0]);
+        assert!(
+            cut.starts_with("arn:aws:sts") && cut.ends_with("ci-deployer") && cut.contains('…'),
+            "{cut}"
+        );
+        assert_eq!(pad("12", 6, true), "    12");
+        assert_eq!(
+            pad("is not authorized to perform this action", 20, false),
+            "is not authorized t…"
+        );
+    }
+
+    #[test]
+    fn spreadsheet_formulas_are_neutralised_in_csv_cells() {
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+            datafusion::arrow::datatypes::Field::new("v", DataType::Utf8, true),
+        ]));
+        let values = StringArray::from(vec![
+            Some("=HYPERLINK(\"x\")"),
+            Some("+1"),
+            Some("-ef6q7"),
+            Some("@SUM(A1)"),
+            Some("plain"),
+            None,
+        ]);
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(values)]).unwrap();
+        let fixed = neutralise_formulas(&batch);
+        let v: Vec<Option<&str>> = fixed.column(0).as_string::<i32>().iter().collect();
+        assert_eq!(
+            v,
+            [
+                Some("'=HYPERLINK(\"x\")"),
+                Some("'+1"),
+                Some("'-ef6q7"),
+                Some("'@SUM(A1)"),
+                Some("plain"),
+                None
+            ]
+        );
+    }
 }

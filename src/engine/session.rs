@@ -3,30 +3,61 @@
 //! The session is made here and only here, so that another DataFusion engine of the same
 //! version (Ballista) can later take its place without touching views, reports or the TUI.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::execution::SendableRecordBatchStream;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
+use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
-use futures::TryStreamExt;
+use futures::{Stream, StreamExt, TryStreamExt};
 
-use super::{EngineError, readonly};
+use super::journal::{Journal, JournalEntry, current_user};
+use super::table::EventsTable;
+use super::views::Query;
+use super::{EngineError, readonly, redact};
 use crate::archive::layout::EVENTS;
 use crate::archive::schema::{PARTITIONS, file_schema};
 use crate::archive::{ArchiveError, Location};
+
+/// How a session treats what leaves it.
+#[derive(Clone, Debug)]
+pub struct SessionOptions {
+    /// Mask leaked secrets in every result (on unless the user asks to reveal them).
+    pub redact: bool,
+    /// Where every query is recorded; `None` records nothing.
+    pub journal: Option<Journal>,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            redact: true,
+            journal: Journal::default_path().map(Journal::at),
+        }
+    }
+}
 
 /// The archive's `events` table, ready for read-only SQL.
 pub struct Session {
     ctx: SessionContext,
     location: Location,
+    options: SessionOptions,
+    /// The newest event's time, found once when first needed (`archive_end()`, default windows).
+    end: Arc<OnceLock<Option<i64>>>,
 }
 
 impl Session {
     /// Opens the archive for queries. An archive without events is an error that says how to
     /// fill it, not an empty table that silently answers nothing.
-    pub async fn open(location: Location) -> Result<Self, EngineError> {
+    pub async fn open(location: Location, options: SessionOptions) -> Result<Self, EngineError> {
         let events = location.path(EVENTS);
         let any = location
             .store
@@ -43,26 +74,106 @@ impl Session {
         datafusion_functions_json::register_all(&mut ctx).map_err(EngineError::from_datafusion)?;
 
         let partitions = PARTITIONS.iter().map(|p| (p.to_string(), DataType::Utf8)).collect();
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
             .with_table_partition_cols(partitions);
         let url = ListingTableUrl::parse(location.table_url(EVENTS)).map_err(EngineError::from_datafusion)?;
         let config = ListingTableConfig::new(url)
-            .with_listing_options(options)
+            .with_listing_options(listing)
             .with_schema(file_schema());
         let table = ListingTable::try_new(config).map_err(EngineError::from_datafusion)?;
-        ctx.register_table("events", Arc::new(table))
+        ctx.register_table("events", Arc::new(EventsTable::new(Arc::new(table))))
             .map_err(EngineError::from_datafusion)?;
-        Ok(Session { ctx, location })
+        let end = Arc::new(OnceLock::new());
+        ctx.register_udf(archive_end_udf(end.clone()));
+        Ok(Session {
+            ctx,
+            location,
+            options,
+            end,
+        })
     }
 
     pub fn location(&self) -> &Location {
         &self.location
     }
 
-    /// Runs one read-only statement and streams its result.
-    pub async fn query(&self, sql: &str) -> Result<SendableRecordBatchStream, EngineError> {
+    /// Runs one read-only statement typed by the user and streams its result.
+    pub async fn sql(&self, sql: &str) -> Result<ResultStream, EngineError> {
+        self.run(&Query {
+            title: String::new(),
+            sql: sql.to_string(),
+            params: Vec::new(),
+        })
+        .await
+    }
+
+    /// Runs a query with its bound values and streams its result.
+    pub async fn run(&self, query: &Query) -> Result<ResultStream, EngineError> {
+        readonly::check(&query.sql)?;
+        self.prepare(&query.sql).await?;
+        self.execute(query).await
+    }
+
+    /// Plans and starts a checked query.
+    async fn execute(&self, query: &Query) -> Result<ResultStream, EngineError> {
+        let mut entry = JournalEntry {
+            time: chrono::Utc::now().to_rfc3339(),
+            user: current_user(),
+            archive: self.location.display.clone(),
+            sql: query.sql.clone(),
+            params: query
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            rows: 0,
+            outcome: String::new(),
+        };
+        let planned = async {
+            let options = SQLOptions::new()
+                .with_allow_ddl(false)
+                .with_allow_dml(false)
+                .with_allow_statements(false);
+            let mut frame = self.ctx.sql_with_options(&query.sql, options).await?;
+            if !query.params.is_empty() {
+                frame = frame.with_param_values(query.params.clone())?;
+            }
+            frame.execute_stream().await
+        };
+        match planned.await {
+            Ok(stream) => Ok(ResultStream {
+                inner: stream,
+                redact: self.options.redact,
+                journal: self.options.journal.clone(),
+                entry: Some(entry),
+                failed: None,
+            }),
+            Err(e) => {
+                let error = EngineError::from_datafusion(e);
+                if let Some(journal) = &self.options.journal {
+                    entry.outcome = format!("failed: {error}");
+                    // The journal must not turn a query error into a different one.
+                    let _ = journal.append(&entry);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Finds what the SQL's `archive_end()` needs before it runs.
+    async fn prepare(&self, sql: &str) -> Result<(), EngineError> {
+        if sql.to_ascii_lowercase().contains("archive_end") {
+            self.archive_end().await?;
+        }
+        Ok(())
+    }
+
+    /// The value of one SQL expression (a report parameter's default), not journaled: it reads
+    /// nothing of the archive but, at most, the newest event's time.
+    pub async fn scalar(&self, sql: &str) -> Result<ScalarValue, EngineError> {
         readonly::check(sql)?;
+        self.prepare(sql).await?;
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
@@ -72,6 +183,145 @@ impl Session {
             .sql_with_options(sql, options)
             .await
             .map_err(EngineError::from_datafusion)?;
-        frame.execute_stream().await.map_err(EngineError::from_datafusion)
+        let batches = frame.collect().await.map_err(EngineError::from_datafusion)?;
+        let batch = batches
+            .iter()
+            .find(|b| b.num_rows() > 0)
+            .ok_or_else(|| EngineError::Sql(format!("{sql} returned no value")))?;
+        ScalarValue::try_from_array(batch.column(0), 0).map_err(EngineError::from_datafusion)
+    }
+
+    /// The newest event's time, found by reading only the newest day's folder.
+    pub async fn archive_end(&self) -> Result<Option<i64>, EngineError> {
+        if let Some(end) = self.end.get() {
+            return Ok(*end);
+        }
+        let events = self.location.path(EVENTS);
+        let listed = self
+            .location
+            .store
+            .list_with_delimiter(Some(&events))
+            .await
+            .map_err(|e| ArchiveError::store(&self.location.display, e))?;
+        let newest = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename()?.strip_prefix("date=").map(str::to_string))
+            .max();
+        let Some(day) = newest else { return Ok(None) };
+        let query = Query {
+            title: "The archive's newest event".into(),
+            sql: "SELECT max(event_time) FROM events WHERE date = $day".into(),
+            params: vec![("day".into(), ScalarValue::Utf8(Some(day)))],
+        };
+        let batches: Vec<RecordBatch> = self
+            .execute(&query)
+            .await?
+            .try_collect()
+            .await
+            .map_err(EngineError::from_datafusion)?;
+        let value = batches
+            .first()
+            .filter(|b| b.num_rows() > 0)
+            .map(|b| b.column(0).clone());
+        let end = value.and_then(|column| {
+            let times =
+                datafusion::arrow::compute::cast(&column, &DataType::Timestamp(TimeUnit::Microsecond, None)).ok()?;
+            let times = times
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()?;
+            (!times.is_null(0)).then(|| times.value(0))
+        });
+        let _ = self.end.set(end);
+        Ok(end)
+    }
+}
+
+/// `archive_end()`: the newest event's time in the archive (the wall clock's now for an
+/// archive without events), so that report defaults follow the data, not the calendar.
+fn archive_end_udf(end: Arc<OnceLock<Option<i64>>>) -> datafusion::logical_expr::ScalarUDF {
+    let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let fun = Arc::new(move |_: &[ColumnarValue]| {
+        let t = end
+            .get()
+            .copied()
+            .flatten()
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+        Ok(ColumnarValue::Scalar(ScalarValue::TimestampMicrosecond(
+            Some(t),
+            Some("UTC".into()),
+        )))
+    });
+    create_udf("archive_end", vec![], utc, Volatility::Stable, fun)
+}
+
+/// A query's result as it arrives: secrets masked (unless revealed), rows counted, and the
+/// query recorded in the journal when the stream ends or is dropped.
+pub struct ResultStream {
+    inner: SendableRecordBatchStream,
+    redact: bool,
+    journal: Option<Journal>,
+    entry: Option<JournalEntry>,
+    failed: Option<String>,
+}
+
+impl ResultStream {
+    fn record(&mut self, outcome: String) {
+        if let (Some(journal), Some(mut entry)) = (&self.journal, self.entry.take()) {
+            entry.outcome = outcome;
+            // A full disk must not hide the result the user asked for; it is reported instead.
+            if let Err(e) = journal.append(&entry) {
+                eprintln!(
+                    "trailscope: could not record the query in the access journal {}: {e}",
+                    journal.path().display()
+                );
+            }
+        }
+    }
+}
+
+impl Stream for ResultStream {
+    type Item = DfResult<RecordBatch>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.inner.poll_next_unpin(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(batch))) => {
+                let rows = batch.num_rows() as u64;
+                if let Some(entry) = self.entry.as_mut() {
+                    entry.rows += rows;
+                }
+                if self.redact {
+                    let masked = redact::mask_batch(batch);
+                    return Poll::Ready(Some(Ok(masked)));
+                }
+            }
+            Poll::Ready(Some(Err(e))) => self.failed = Some(e.to_string()),
+            Poll::Ready(None) => {
+                let outcome = self
+                    .failed
+                    .take()
+                    .map_or_else(|| "completed".to_string(), |e| format!("failed: {e}"));
+                self.record(outcome);
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+impl RecordBatchStream for ResultStream {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+}
+
+impl Drop for ResultStream {
+    fn drop(&mut self) {
+        let outcome = self
+            .failed
+            .take()
+            .map_or_else(|| "cancelled".to_string(), |e| format!("failed: {e}"));
+        self.record(outcome);
     }
 }

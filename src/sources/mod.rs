@@ -17,4 +17,5 @@ mod record;
 pub use cloud::{Cloud, CloudChoice};
 pub use event::{Event, Outcome};
 pub use file::{FileRecords, read_file};
+pub use json::{TimeError, parse_time};
 pub use record::{Mapped, Origin, detect, map_record};

@@ -16,11 +16,21 @@ pub fn fixture(relative: &str) -> PathBuf {
 /// Runs the real binary with `args` and the given environment.
 pub fn trailscope(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = assert_cmd::Command::cargo_bin("trailscope").expect("the binary is built");
-    cmd.args(args).env_remove("TRAILSCOPE_ARCHIVE");
+    // Never the user's own journal or config: a folder of this test process's own.
+    cmd.args(args)
+        .env_remove("TRAILSCOPE_ARCHIVE")
+        .env("TRAILSCOPE_STATE_DIR", state_dir())
+        .env("TRAILSCOPE_CONFIG", state_dir().join("no-config.toml"));
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().expect("the binary runs")
+}
+
+/// This test process's state folder (journal), removed with the process's temp files.
+pub fn state_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
 pub fn stdout(out: &Output) -> String {

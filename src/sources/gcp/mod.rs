@@ -5,7 +5,7 @@
 //! | event_time | `timestamp`, else `receiveTimestamp` (Logging fills `timestamp` from it when a writer leaves it out) |
 //! | event_id | `insertId` |
 //! | tenant | `resource.labels.project_id`, else the `projects/…`, `organizations/…`, `folders/…` or `billingAccounts/…` of `logName` |
-//! | region | `resource.labels.location`/`region`/`zone`, else `protoPayload.resourceLocation.currentLocations[0]` |
+//! | region | `resource.labels.location`/`region`, or the region of `resource.labels.zone`, else `protoPayload.resourceLocation.currentLocations[0]` |
 //! | principal | `authenticationInfo.principalEmail`, else `principalSubject`, else `unknown` (anonymous or redacted callers) |
 //! | principal_type | `ServiceAccount`, `GoogleSystem`, `User`, `Federated` or `Group`, from the e-mail or subject |
 //! | session_issuer | none: GCP has no role sessions; impersonation is in source_identity |
@@ -50,12 +50,9 @@ pub fn map(raw: &str, e: &Value, origin: Origin<'_>) -> Mapped {
         tenant: tenant(e).unwrap_or_else(|| "unknown".into()),
         region: first_text(
             e,
-            &[
-                &["resource", "labels", "location"],
-                &["resource", "labels", "region"],
-                &["resource", "labels", "zone"],
-            ],
+            &[&["resource", "labels", "location"], &["resource", "labels", "region"]],
         )
+        .or_else(|| text(e, &["resource", "labels", "zone"]).map(|z| region_of_zone(&z)))
         .or_else(|| {
             payload
                 .pointer("/resourceLocation/currentLocations/0")
@@ -98,6 +95,17 @@ fn is_audit_log(entry: &Value, payload: &Value) -> bool {
             text(entry, &["logName"]).is_some_and(|l| l.contains("cloudaudit.googleapis.com"))
                 || (payload.get("methodName").is_some() && payload.get("authenticationInfo").is_some())
         }
+    }
+}
+
+/// `us-central1-a` → `us-central1`: a zone is its region and a letter. Regions, not zones, are
+/// what a responder compares ("was this region ever used?").
+fn region_of_zone(zone: &str) -> String {
+    match zone.rsplit_once('-') {
+        Some((region, letter)) if letter.len() == 1 && letter.chars().all(|c| c.is_ascii_lowercase()) => {
+            region.to_string()
+        }
+        _ => zone.to_string(),
     }
 }
 

@@ -1,0 +1,22 @@
+-- name: network-exposure-changes
+-- title: Security group and firewall changes
+-- description: Changes to what the network lets in or out: AWS security groups and network ACLs, GCP
+-- description: firewall rules, Azure network security groups and their rules. open_to_internet marks
+-- description: changes that mention 0.0.0.0/0 or ::/0.
+-- param: since timestamp = archive_end() - interval '30 days' | start of the period
+-- param: until timestamp = archive_end() + interval '1 second' | end of the period (excluded)
+SELECT event_time, cloud, tenant, principal, action, resource, outcome,
+       (raw LIKE '%0.0.0.0/0%' OR raw LIKE '%::/0%') AS open_to_internet,
+       source_ip, event_id
+FROM events
+WHERE event_time >= $since AND event_time < $until
+  AND (
+    (cloud = 'aws' AND action IN ('AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'RevokeSecurityGroupIngress',
+        'RevokeSecurityGroupEgress', 'ModifySecurityGroupRules', 'CreateSecurityGroup', 'DeleteSecurityGroup',
+        'CreateNetworkAclEntry', 'ReplaceNetworkAclEntry', 'DeleteNetworkAclEntry'))
+    OR (cloud = 'gcp' AND action LIKE '%compute.firewalls.%' AND read_only = false)
+    OR (cloud = 'azure' AND lower(action) IN ('microsoft.network/networksecuritygroups/write', 'microsoft.network/networksecuritygroups/delete',
+        'microsoft.network/networksecuritygroups/securityrules/write', 'microsoft.network/networksecuritygroups/securityrules/delete'))
+  )
+  AND NOT (cloud = 'azure' AND lower(coalesce(json_get_str(raw, 'status', 'value'), json_get_str(raw, 'resultType'), '')) IN ('started', 'start', 'accepted', 'accept'))
+ORDER BY event_time, event_id

@@ -1,0 +1,79 @@
+//! Where results go: the terminal (sized to it) or a file written atomically.
+
+use std::io::{IsTerminal, Write};
+
+use super::Failure;
+use super::args::OutputArgs;
+use crate::engine::output::{self, AtomicFile};
+use crate::engine::{Format, ResultStream};
+
+/// The format asked for, else the one `--output`'s extension names, else a table.
+pub fn format(args: &OutputArgs) -> Format {
+    if let Some(f) = args.format {
+        return f;
+    }
+    let ext = args
+        .output
+        .as_ref()
+        .and_then(|p| p.extension())
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("csv") => Format::Csv,
+        Some("json" | "jsonl" | "ndjson") => Format::Json,
+        Some("parquet") => Format::Parquet,
+        _ => Format::Table,
+    }
+}
+
+/// The terminal's width, or a wide default when the output is not a terminal.
+pub fn width() -> usize {
+    if std::io::stdout().is_terminal() {
+        if let Ok((w, _)) = crossterm::terminal::size() {
+            return w as usize;
+        }
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(160)
+}
+
+/// Writes one result where the user asked; returns the rows written.
+pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failure> {
+    let format = format(args);
+    let schema = datafusion::execution::RecordBatchStream::schema(&stream);
+    match &args.output {
+        Some(path) => {
+            let mut file = AtomicFile::create(path)?;
+            let rows = output::write(stream, schema, format, file.writer(), usize::MAX).await?;
+            file.commit()?;
+            eprintln!(
+                "wrote {rows} row{} to {}",
+                if rows == 1 { "" } else { "s" },
+                path.display()
+            );
+            Ok(rows)
+        }
+        None => {
+            if format == Format::Parquet && std::io::stdout().is_terminal() {
+                return Err(Failure::usage(
+                    "Parquet is binary: write it to a file with --output FILE.parquet",
+                ));
+            }
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let rows = output::write(stream, schema, format, &mut out, width()).await?;
+            out.flush()
+                .map_err(|e| Failure::usage(format!("cannot write the result: {e}")))?;
+            Ok(rows)
+        }
+    }
+}
+
+/// Prints a query's SQL and bound values to standard error.
+pub fn show_sql(query: &crate::engine::Query) {
+    eprintln!("-- {}\n{}", query.title, query.sql);
+    for (name, value) in &query.params {
+        eprintln!("-- ${name} = {value}");
+    }
+    eprintln!();
+}

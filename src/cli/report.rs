@@ -1,0 +1,84 @@
+use std::process::ExitCode;
+
+use super::args::ReportCommand;
+use super::{Context, Failure, print};
+use crate::engine::reports::{Report, ReportLibrary};
+
+/// The built-in reports plus those of the config file's report folders.
+fn library(cx: &Context) -> ReportLibrary {
+    let mut library = ReportLibrary::builtin();
+    for dir in &cx.config.report_dirs {
+        for problem in library.add_dir(dir) {
+            eprintln!("trailscope: {problem}");
+        }
+    }
+    library
+}
+
+fn find<'a>(library: &'a ReportLibrary, name: &str) -> Result<&'a Report, Failure> {
+    library.get(name).ok_or_else(|| {
+        let like = library.like(name);
+        let hint = if like.is_empty() {
+            "`trailscope report list` shows them all".to_string()
+        } else {
+            format!("did you mean {}?", like.join(", "))
+        };
+        Failure::usage(format!("there is no report named '{name}': {hint}"))
+    })
+}
+
+pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failure> {
+    let library = library(cx);
+    match command {
+        ReportCommand::List => {
+            let width = library.all().map(|r| r.name.len()).max().unwrap_or(0);
+            for r in library.all() {
+                let origin = if r.origin.starts_with("built-in") {
+                    String::new()
+                } else {
+                    format!("  ({})", r.origin)
+                };
+                println!("{:width$}  {}{origin}", r.name, r.title);
+            }
+        }
+        ReportCommand::Show { name } => {
+            let r = find(&library, &name)?;
+            println!("{} — {}\n", r.name, r.title);
+            println!("{}\n", r.description);
+            if !r.params.is_empty() {
+                println!("Parameters (--param NAME=VALUE):");
+                for p in &r.params {
+                    let default = p
+                        .default
+                        .as_deref()
+                        .map(|d| format!(" (default: {d})"))
+                        .unwrap_or_else(|| " (required)".into());
+                    let about = if p.description.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", p.description)
+                    };
+                    println!("  {} {}{default}{about}", p.name, p.kind.name());
+                }
+                println!();
+            }
+            println!("{}", r.sql);
+            println!("\n-- from {}", r.origin);
+        }
+        ReportCommand::Run {
+            name,
+            params,
+            show_sql,
+            output,
+        } => {
+            let report = find(&library, &name)?;
+            let session = cx.session(output.reveal).await?;
+            let query = report.bind(&session, &params).await?;
+            if show_sql {
+                print::show_sql(&query);
+            }
+            print::emit(session.run(&query).await?, &output).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,250 @@
+use std::process::ExitCode;
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use futures::TryStreamExt;
+
+use super::args::{OutputArgs, PrincipalSection, ResourceSection, View, WindowArgs};
+use super::{Context, Failure, print};
+use crate::engine::window::{DAY, parse_duration};
+use crate::engine::{EngineError, Format, Query, Scope, Session, Subject, TimeSpec, TimeWindow, views};
+
+pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
+    match view {
+        View::Timeline { bucket, window, output } => {
+            let session = cx.session(output.reveal).await?;
+            let scope = scope(cx, &session, &window).await?;
+            let query = match bucket {
+                Some(b) => match b.parse::<TimeSpec>()? {
+                    TimeSpec::At(t) => views::bucket_events(&scope, t),
+                    _ => {
+                        return Err(Failure::usage(
+                            "--bucket takes the bucket's start time, as printed in the timeline",
+                        ));
+                    }
+                },
+                None => views::timeline(&scope),
+            };
+            one(&session, &query, &output, window.show_sql).await
+        }
+        View::Principals { window, output } => {
+            let session = cx.session(output.reveal).await?;
+            let scope = scope(cx, &session, &window).await?;
+            one(&session, &views::principals(&scope), &output, window.show_sql).await
+        }
+        View::Resources { window, output } => {
+            let session = cx.session(output.reveal).await?;
+            let scope = scope(cx, &session, &window).await?;
+            one(&session, &views::resources(&scope), &output, window.show_sql).await
+        }
+        View::Principal {
+            id,
+            section,
+            window,
+            output,
+        } => {
+            let session = cx.session(output.reveal).await?;
+            let scope = scope(cx, &session, &window).await?;
+            let principal = resolve(&session, &scope, Subject::Principal, &id, window.show_sql).await?;
+            eprintln!("principal: {principal}");
+            let mut sections = views::principal(&scope, &principal);
+            sections.push(views::events_of(&scope, Subject::Principal, &principal));
+            let chosen = section.map(|s| match s {
+                PrincipalSection::Activity => 0,
+                PrincipalSection::Resources => 1,
+                PrincipalSection::Sources => 2,
+                PrincipalSection::Failures => 3,
+                PrincipalSection::Events => 4,
+            });
+            // Without --section a table shows the summary sections; the event list is its own.
+            several(&session, &sections, chosen, 4, &output, window.show_sql).await
+        }
+        View::Resource {
+            id,
+            section,
+            window,
+            output,
+        } => {
+            let session = cx.session(output.reveal).await?;
+            let scope = scope(cx, &session, &window).await?;
+            let resource = resolve(&session, &scope, Subject::Resource, &id, window.show_sql).await?;
+            eprintln!("resource: {resource}");
+            let mut sections = views::resource(&scope, &resource);
+            sections.push(views::events_of(&scope, Subject::Resource, &resource));
+            let chosen = section.map(|s| match s {
+                ResourceSection::Changes => 0,
+                ResourceSection::Principals => 1,
+                ResourceSection::Activity => 2,
+                ResourceSection::Events => 3,
+            });
+            several(&session, &sections, chosen, 3, &output, window.show_sql).await
+        }
+        View::Event { id, output, show_sql } => {
+            let session = cx.session(output.reveal).await?;
+            let query = views::event(&id);
+            if show_sql {
+                print::show_sql(&query);
+            }
+            if print::format(&output) != Format::Table || output.output.is_some() {
+                let rows = print::emit(session.run(&query).await?, &output).await?;
+                return if rows == 0 {
+                    Err(Failure::usage(format!("no event has the id '{id}'")))
+                } else {
+                    Ok(ExitCode::SUCCESS)
+                };
+            }
+            let batches: Vec<RecordBatch> = session
+                .run(&query)
+                .await?
+                .try_collect()
+                .await
+                .map_err(EngineError::from_datafusion)?;
+            let shown = print_records(&batches)?;
+            if shown == 0 {
+                return Err(Failure::usage(format!("no event has the id '{id}'")));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The window and filter of a view, said aloud on standard error.
+async fn scope(cx: &Context, session: &Session, args: &WindowArgs) -> Result<Scope, Failure> {
+    let from = args.from.as_deref().map(str::parse::<TimeSpec>).transpose()?;
+    let to = args.to.as_deref().map(str::parse::<TimeSpec>).transpose()?;
+    let span = match cx.config.window.as_deref() {
+        Some(w) => parse_duration(w)
+            .ok_or_else(|| Failure::usage(format!("the config file's window '{w}' is not a span like 7d or 24h")))?,
+        None => 7 * DAY,
+    };
+    let end = session.archive_end().await?;
+    let window = TimeWindow::resolve(from, to, end, span)?;
+    eprintln!("window: {}", window.describe());
+    let scope = Scope::new(window);
+    Ok(match &args.filter {
+        Some(f) => scope.with_filter(f)?,
+        None => scope,
+    })
+}
+
+/// The one value of `subject` that `name` stands for, or a list of the candidates.
+async fn resolve(
+    session: &Session,
+    scope: &Scope,
+    subject: Subject,
+    name: &str,
+    show_sql: bool,
+) -> Result<String, Failure> {
+    let query = views::candidates(scope, subject, name);
+    if show_sql {
+        print::show_sql(&query);
+    }
+    let batches: Vec<RecordBatch> = session
+        .run(&query)
+        .await?
+        .try_collect()
+        .await
+        .map_err(EngineError::from_datafusion)?;
+    let mut found: Vec<(String, i64)> = Vec::new();
+    for b in &batches {
+        let names = datafusion::arrow::compute::cast(b.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
+            .map_err(|e| Failure::usage(e.to_string()))?;
+        let names = names.as_string::<i32>();
+        let counts = b.column(1).as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        for i in 0..b.num_rows() {
+            found.push((names.value(i).to_string(), counts.value(i)));
+        }
+    }
+    let what = subject.column();
+    if let Some((exact, _)) = found.iter().find(|(c, _)| c == name) {
+        return Ok(exact.clone());
+    }
+    match found.len() {
+        1 => Ok(found.remove(0).0),
+        0 => Err(Failure::usage(format!(
+            "no {what} matches '{name}' in the window {}: check the name, or widen the window with --from",
+            scope.window.describe()
+        ))),
+        n => {
+            let list: Vec<String> = found
+                .iter()
+                .map(|(c, e)| format!("  {c}  ({e} event{})", if *e == 1 { "" } else { "s" }))
+                .collect();
+            Err(Failure::usage(format!(
+                "'{name}' matches {n} {what}s{}; name one of them:\n{}",
+                if n >= 50 { " or more" } else { "" },
+                list.join("\n")
+            )))
+        }
+    }
+}
+
+async fn one(session: &Session, query: &Query, output: &OutputArgs, show_sql: bool) -> Result<ExitCode, Failure> {
+    if show_sql {
+        print::show_sql(query);
+    }
+    print::emit(session.run(query).await?, output).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A view of several sections: one chosen, or (as tables) all but the long event list.
+async fn several(
+    session: &Session,
+    sections: &[Query],
+    chosen: Option<usize>,
+    list: usize,
+    output: &OutputArgs,
+    show_sql: bool,
+) -> Result<ExitCode, Failure> {
+    if let Some(i) = chosen {
+        return one(session, &sections[i], output, show_sql).await;
+    }
+    if print::format(output) != Format::Table || output.output.is_some() {
+        return Err(Failure::usage(
+            "this view has several parts: choose one with --section to write it as csv, json or parquet, or to a file",
+        ));
+    }
+    for (i, query) in sections.iter().enumerate().filter(|(i, _)| *i != list) {
+        if i > 0 {
+            println!();
+        }
+        println!("── {} ──", query.title);
+        one(session, query, output, show_sql).await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An event as `column  value` lines, then its original record pretty-printed.
+fn print_records(batches: &[RecordBatch]) -> Result<usize, Failure> {
+    let options = FormatOptions::default().with_null("");
+    let mut shown = 0;
+    for batch in batches {
+        let schema = batch.schema();
+        let width = schema.fields().iter().map(|f| f.name().len()).max().unwrap_or(0);
+        let formatters: Vec<ArrayFormatter<'_>> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Failure::usage(e.to_string()))?;
+        for row in 0..batch.num_rows() {
+            if shown > 0 {
+                println!();
+            }
+            let mut raw = None;
+            for (field, f) in schema.fields().iter().zip(&formatters) {
+                let value = f.value(row).to_string();
+                if field.name() == "raw" {
+                    raw = Some(value);
+                } else if !value.is_empty() {
+                    println!("{:width$}  {value}", field.name());
+                }
+            }
+            if let Some(raw) = raw {
+                println!("raw\n{}", crate::engine::pretty::pretty_json(&raw));
+            }
+            shown += 1;
+        }
+    }
+    Ok(shown)
+}

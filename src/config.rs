@@ -1,0 +1,118 @@
+//! The user's config file (`~/.config/trailscope/config.toml`, or `--config FILE`):
+//!
+//! ```toml
+//! archive = "prod"                 # the archive used when --archive is not given
+//! redact = true                    # mask leaked secrets in results (--reveal overrides)
+//! window = "7d"                    # how far back views look from the archive's newest event
+//! report_dirs = ["~/audit-reports"]
+//!
+//! [archives]                       # names for --archive
+//! prod = "s3://audit-archive/prod"
+//! lab = "/data/lab-archive"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// A name from `[archives]`, or a URL.
+    pub archive: Option<String>,
+    pub redact: Option<bool>,
+    /// The default view window's length (`7d`, `24h`).
+    pub window: Option<String>,
+    #[serde(default)]
+    pub report_dirs: Vec<PathBuf>,
+    #[serde(default)]
+    pub archives: BTreeMap<String, String>,
+    /// Key bindings of the workbench, `action = "key"`.
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("the config file {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// The default location: `$TRAILSCOPE_CONFIG`, else the platform's config folder.
+    pub fn default_path() -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os("TRAILSCOPE_CONFIG") {
+            return Some(PathBuf::from(p));
+        }
+        directories::ProjectDirs::from("", "", "trailscope").map(|d| d.config_dir().join("config.toml"))
+    }
+
+    /// Reads `path`; a missing file at the default location is an empty config, a missing file
+    /// the user named is an error.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let (path, named) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => match Self::default_path() {
+                Some(p) => (p, false),
+                None => return Ok(Config::default()),
+            },
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => return Ok(Config::default()),
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message: e.message().to_string(),
+        })?;
+        config.report_dirs = config.report_dirs.iter().map(|d| expand_home(d)).collect();
+        Ok(config)
+    }
+
+    /// An archive argument as a location: a name from `[archives]`, or itself.
+    pub fn resolve_archive<'a>(&'a self, archive: &'a str) -> &'a str {
+        self.archives.get(archive).map(String::as_str).unwrap_or(archive)
+    }
+}
+
+fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), directories::BaseDirs::new()) {
+        (Ok(rest), Some(base)) => base.home_dir().join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_archives_resolve_and_unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "archive = \"prod\"\nredact = false\n[archives]\nprod = \"s3://audit/prod\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        assert_eq!(config.resolve_archive("prod"), "s3://audit/prod");
+        assert_eq!(config.resolve_archive("./other"), "./other");
+        assert_eq!(config.redact, Some(false));
+        std::fs::write(&path, "archve = \"typo\"\n").unwrap();
+        assert!(matches!(Config::load(Some(&path)), Err(ConfigError::Invalid { .. })));
+        assert!(matches!(
+            Config::load(Some(&dir.path().join("missing.toml"))),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+}

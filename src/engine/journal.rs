@@ -1,0 +1,79 @@
+//! The access journal: every query trailscope runs over an archive (who, when, which archive,
+//! the SQL and its parameters, rows returned, how it ended) is appended to a JSON-lines file in
+//! the user's state folder. Access to the audit log is itself audited.
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One query, as the journal keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JournalEntry {
+    pub time: String,
+    pub user: String,
+    pub archive: String,
+    pub sql: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    pub rows: u64,
+    /// `completed`, `cancelled` (the result was dropped before its end) or `failed: …`.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Journal {
+    path: PathBuf,
+}
+
+impl Journal {
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Journal { path: path.into() }
+    }
+
+    /// `$TRAILSCOPE_STATE_DIR/journal.jsonl`, else the platform's state (or local data) folder.
+    pub fn default_path() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("TRAILSCOPE_STATE_DIR") {
+            return Some(PathBuf::from(dir).join("journal.jsonl"));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "trailscope")?;
+        let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
+        Some(dir.join("journal.jsonl"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one entry as one line (a single write, so concurrent runs do not interleave).
+    pub fn append(&self, entry: &JournalEntry) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+        line.push('\n');
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?
+            .write_all(line.as_bytes())
+    }
+
+    /// Every entry, oldest first. Lines that cannot be read are skipped, not fatal.
+    pub fn entries(&self) -> std::io::Result<Vec<JournalEntry>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Who is running trailscope, as the operating system names them.
+pub fn current_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}

@@ -1,0 +1,391 @@
+//! The workbench's investigation views, each a function that returns its SQL and the values
+//! bound to it. The TUI and `trailscope view` call these same functions; nothing else writes
+//! view SQL. Values (times, names, ids) are always parameters; the only text spliced in is the
+//! user's own `--where` filter (checked to be one SQL expression) and the bucket width, which
+//! comes from the engine's fixed ladder.
+
+use datafusion::common::ScalarValue;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use super::EngineError;
+use super::window::{Bucket, TimeWindow};
+
+/// A query ready to run: a title, its SQL as shown to the user, and its bound values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub title: String,
+    pub sql: String,
+    pub params: Vec<(String, ScalarValue)>,
+}
+
+/// What every view is narrowed to: a time window and, optionally, the user's own SQL filter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scope {
+    pub window: TimeWindow,
+    filter: Option<String>,
+}
+
+impl Scope {
+    pub fn new(window: TimeWindow) -> Self {
+        Scope { window, filter: None }
+    }
+
+    /// Adds the user's filter, which must be exactly one SQL expression (`outcome = 'failure'`).
+    pub fn with_filter(mut self, filter: &str) -> Result<Self, EngineError> {
+        self.filter = Some(expression(filter)?);
+        Ok(self)
+    }
+
+    pub fn filter(&self) -> Option<&str> {
+        self.filter.as_deref()
+    }
+
+    /// The `WHERE` clause's body shared by every view.
+    fn clause(&self) -> String {
+        let mut clause = "event_time >= $from AND event_time < $to".to_string();
+        if let Some(f) = &self.filter {
+            clause.push_str(&format!("\n  AND ({f})"));
+        }
+        clause
+    }
+
+    fn params(&self) -> Vec<(String, ScalarValue)> {
+        vec![
+            ("from".into(), timestamp(self.window.from)),
+            ("to".into(), timestamp(self.window.to)),
+        ]
+    }
+}
+
+/// One SQL expression, re-rendered from its syntax tree so that no comment or second
+/// statement can ride along.
+fn expression(text: &str) -> Result<String, EngineError> {
+    let bad = |why: String| EngineError::Usage(format!("the filter '{text}' is not one SQL condition: {why}"));
+    let mut parser = Parser::new(&GenericDialect {})
+        .try_with_sql(text)
+        .map_err(|e| bad(e.to_string()))?;
+    let expr = parser.parse_expr().map_err(|e| bad(e.to_string()))?;
+    if parser.peek_token().token != Token::EOF {
+        return Err(bad(format!(
+            "unexpected '{}' after the condition",
+            parser.peek_token().token
+        )));
+    }
+    Ok(expr.to_string())
+}
+
+pub fn timestamp(micros: i64) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
+}
+
+fn text(value: &str) -> ScalarValue {
+    ScalarValue::Utf8(Some(value.to_string()))
+}
+
+fn query(title: impl Into<String>, sql: String, params: Vec<(String, ScalarValue)>) -> Query {
+    Query {
+        title: title.into(),
+        sql,
+        params,
+    }
+}
+
+/// Counts are of distinct events: the same event delivered twice is one event.
+const EVENTS: &str = "count(DISTINCT event_id)";
+
+fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
+    format!(
+        "SELECT date_bin(INTERVAL '{width}', event_time, TIMESTAMP '1970-01-01T00:00:00Z') AS bucket,\n\
+         \x20      {EVENTS} AS events,\n\
+         \x20      {EVENTS} FILTER (WHERE outcome = 'success') AS successes,\n\
+         \x20      {EVENTS} FILTER (WHERE outcome = 'failure') AS failures\n\
+         FROM events\n\
+         WHERE {clause}{extra}\n\
+         GROUP BY 1\n\
+         ORDER BY 1",
+        width = bucket.sql,
+        clause = scope.clause(),
+    )
+}
+
+/// Event counts per time bucket, split by outcome. The bucket width keeps 40–120 buckets.
+pub fn timeline(scope: &Scope) -> Query {
+    let bucket = scope.window.bucket();
+    query(
+        format!("Timeline ({} buckets)", bucket.sql),
+        histogram(scope, bucket, ""),
+        scope.params(),
+    )
+}
+
+/// The columns an event list shows.
+const EVENT_COLUMNS: &str =
+    "event_time, cloud, tenant, principal, action, resource, outcome, error_code, source_ip, event_id";
+
+/// The events of one timeline bucket, oldest first.
+pub fn bucket_events(scope: &Scope, bucket_start: i64) -> Query {
+    let bucket = scope.window.bucket();
+    let mut params = scope.params();
+    params.push(("bucket_start".into(), timestamp(bucket_start)));
+    params.push(("bucket_end".into(), timestamp(bucket_start + bucket.micros)));
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS}\nFROM events\nWHERE {}\n  AND event_time >= $bucket_start AND event_time < $bucket_end\nORDER BY event_time, event_id",
+        scope.clause()
+    );
+    query("Events of the bucket", sql, params)
+}
+
+/// One row per principal.
+pub fn principals(scope: &Scope) -> Query {
+    let sql = format!(
+        "SELECT principal,\n\
+         \x20      {EVENTS} AS events,\n\
+         \x20      min(event_time) AS first_seen,\n\
+         \x20      max(event_time) AS last_seen,\n\
+         \x20      count(DISTINCT action) AS actions,\n\
+         \x20      count(DISTINCT resource) AS resources,\n\
+         \x20      count(DISTINCT source_ip) AS source_ips,\n\
+         \x20      count(DISTINCT tenant) AS tenants,\n\
+         \x20      {EVENTS} FILTER (WHERE outcome = 'failure') AS failures\n\
+         FROM events\n\
+         WHERE {}\n\
+         GROUP BY principal\n\
+         ORDER BY events DESC, principal",
+        scope.clause()
+    );
+    query("Principals", sql, scope.params())
+}
+
+/// One row per resource.
+pub fn resources(scope: &Scope) -> Query {
+    let sql = format!(
+        "SELECT resource,\n\
+         \x20      min(resource_type) AS resource_type,\n\
+         \x20      {EVENTS} AS events,\n\
+         \x20      {EVENTS} FILTER (WHERE read_only = false) AS changes,\n\
+         \x20      min(event_time) AS first_seen,\n\
+         \x20      max(event_time) AS last_seen,\n\
+         \x20      count(DISTINCT principal) AS principals,\n\
+         \x20      count(DISTINCT action) AS actions,\n\
+         \x20      {EVENTS} FILTER (WHERE outcome = 'failure') AS failures\n\
+         FROM events\n\
+         WHERE {}\n\
+         \x20 AND resource IS NOT NULL\n\
+         GROUP BY resource\n\
+         ORDER BY events DESC, resource",
+        scope.clause()
+    );
+    query("Resources", sql, scope.params())
+}
+
+/// Which column a pivot is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Principal,
+    Resource,
+}
+
+impl Subject {
+    pub fn column(self) -> &'static str {
+        match self {
+            Subject::Principal => "principal",
+            Subject::Resource => "resource",
+        }
+    }
+}
+
+/// The values of `subject` that `name` may mean: the value itself, or values that end with it
+/// after a separator (`billing-export` for `…:function:billing-export` or `…/functions/billing-export`),
+/// or an e-mail whose local part it is.
+pub fn candidates(scope: &Scope, subject: Subject, name: &str) -> Query {
+    let c = subject.column();
+    let mut params = scope.params();
+    params.push(("name".into(), text(name)));
+    let sql = format!(
+        "SELECT {c} AS candidate, {EVENTS} AS events\n\
+         FROM events\n\
+         WHERE {clause}\n\
+         \x20 AND ({c} = $name\n\
+         \x20      OR ends_with({c}, '/' || $name)\n\
+         \x20      OR ends_with({c}, ':' || $name)\n\
+         \x20      OR starts_with({c}, $name || '@'))\n\
+         GROUP BY {c}\n\
+         ORDER BY events DESC, candidate\n\
+         LIMIT 50",
+        clause = scope.clause()
+    );
+    query(format!("{}s matching '{name}'", c), sql, params)
+}
+
+fn about(scope: &Scope, subject: Subject, value: &str) -> (String, Vec<(String, ScalarValue)>) {
+    let mut params = scope.params();
+    params.push(("subject".into(), text(value)));
+    (
+        format!("{}\n  AND {} = $subject", scope.clause(), subject.column()),
+        params,
+    )
+}
+
+/// A principal's activity: over time, the resources it touched, where it came from, its failures.
+pub fn principal(scope: &Scope, principal: &str) -> Vec<Query> {
+    let (clause, params) = about(scope, Subject::Principal, principal);
+    let bucket = scope.window.bucket();
+    vec![
+        query(
+            format!("Activity ({} buckets)", bucket.sql),
+            histogram(scope, bucket, "\n  AND principal = $subject"),
+            params.clone(),
+        ),
+        query(
+            "Resources it touched",
+            format!(
+                "SELECT resource,\n\
+                 \x20      {EVENTS} AS events,\n\
+                 \x20      {EVENTS} FILTER (WHERE read_only = false) AS changes,\n\
+                 \x20      min(event_time) AS first_seen,\n\
+                 \x20      max(event_time) AS last_seen,\n\
+                 \x20      array_to_string(array_sort(array_agg(DISTINCT action)), ', ') AS actions\n\
+                 FROM events\n\
+                 WHERE {clause}\n\
+                 \x20 AND resource IS NOT NULL\n\
+                 GROUP BY resource\n\
+                 ORDER BY changes DESC, events DESC, resource"
+            ),
+            params.clone(),
+        ),
+        query(
+            "Source IPs and user agents",
+            format!(
+                "SELECT source_ip, user_agent,\n\
+                 \x20      {EVENTS} AS events,\n\
+                 \x20      min(event_time) AS first_seen,\n\
+                 \x20      max(event_time) AS last_seen\n\
+                 FROM events\n\
+                 WHERE {clause}\n\
+                 GROUP BY source_ip, user_agent\n\
+                 ORDER BY events DESC, source_ip, user_agent"
+            ),
+            params.clone(),
+        ),
+        query(
+            "Failures",
+            format!(
+                "SELECT event_time, action, resource, error_code, error_message, source_ip, event_id\n\
+                 FROM events\n\
+                 WHERE {clause}\n\
+                 \x20 AND outcome = 'failure'\n\
+                 ORDER BY event_time, event_id"
+            ),
+            params,
+        ),
+    ]
+}
+
+/// Every event of a principal or a resource, oldest first.
+pub fn events_of(scope: &Scope, subject: Subject, value: &str) -> Query {
+    let (clause, params) = about(scope, subject, value);
+    query(
+        "Events",
+        format!("SELECT {EVENT_COLUMNS}\nFROM events\nWHERE {clause}\nORDER BY event_time, event_id"),
+        params,
+    )
+}
+
+/// A resource from its side: its changes first (who deployed and configured it), then who
+/// touched it and how, then its activity over time.
+pub fn resource(scope: &Scope, resource: &str) -> Vec<Query> {
+    let (clause, params) = about(scope, Subject::Resource, resource);
+    let bucket = scope.window.bucket();
+    vec![
+        query(
+            "Changes, then reads",
+            format!(
+                "SELECT event_time, principal, source_identity, action, outcome, error_code, source_ip, event_id\n\
+                 FROM events\n\
+                 WHERE {clause}\n\
+                 ORDER BY CASE WHEN read_only = false THEN 0 ELSE 1 END, event_time, event_id"
+            ),
+            params.clone(),
+        ),
+        query(
+            "Who touched it",
+            format!(
+                "SELECT principal,\n\
+                 \x20      {EVENTS} AS events,\n\
+                 \x20      {EVENTS} FILTER (WHERE read_only = false) AS changes,\n\
+                 \x20      min(event_time) AS first_seen,\n\
+                 \x20      max(event_time) AS last_seen,\n\
+                 \x20      array_to_string(array_sort(array_agg(DISTINCT action)), ', ') AS actions\n\
+                 FROM events\n\
+                 WHERE {clause}\n\
+                 GROUP BY principal\n\
+                 ORDER BY changes DESC, events DESC, principal"
+            ),
+            params.clone(),
+        ),
+        query(
+            format!("Activity ({} buckets)", bucket.sql),
+            histogram(scope, bucket, "\n  AND resource = $subject"),
+            params,
+        ),
+    ]
+}
+
+/// One event, whole, whatever its time.
+pub fn event(event_id: &str) -> Query {
+    query(
+        format!("Event {event_id}"),
+        "SELECT *\nFROM events\nWHERE event_id = $event_id\nORDER BY event_time, source_object, source_index".into(),
+        vec![("event_id".into(), text(event_id))],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope::new(TimeWindow {
+            from: 0,
+            to: super::super::window::DAY,
+            chosen: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_user_filter_is_one_expression_and_nothing_more() {
+        let s = scope()
+            .with_filter("outcome = 'failure' AND cloud IN ('aws', 'gcp')")
+            .unwrap();
+        assert_eq!(s.filter(), Some("outcome = 'failure' AND cloud IN ('aws', 'gcp')"));
+        for bad in [
+            "1 = 1; DROP TABLE events",
+            "x = 1) OR (1 = 1",
+            "",
+            "SELECT 1 FROM events",
+            "a = 1 -- c\n b",
+        ] {
+            assert!(matches!(scope().with_filter(bad), Err(EngineError::Usage(_))), "{bad}");
+        }
+        // A comment cannot hide the rest of the view's SQL: the expression is re-rendered.
+        assert_eq!(scope().with_filter("a = 1 -- note").unwrap().filter(), Some("a = 1"));
+    }
+
+    #[test]
+    fn values_are_bound_as_parameters_never_spliced() {
+        let name = "x' OR '1'='1";
+        for q in [
+            candidates(&scope(), Subject::Principal, name),
+            events_of(&scope(), Subject::Resource, name),
+            event(name),
+        ] {
+            assert!(!q.sql.contains(name), "{}", q.sql);
+            assert!(q.params.iter().any(|(_, v)| *v == text(name)));
+        }
+        for q in principal(&scope(), name).into_iter().chain(resource(&scope(), name)) {
+            assert!(!q.sql.contains(name), "{}", q.sql);
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! Every saved report, run on the incident fixture (tests/fixtures/reports/), finds exactly
+//! what it claims: each test names the events (or groups) it must return and nothing else.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use futures::TryStreamExt;
+use trailscope::archive::inputs::resolve;
+use trailscope::archive::{IngestOptions, Location, Quiet, StoreOptions, ingest};
+use trailscope::engine::reports::ReportLibrary;
+use trailscope::engine::{Session, SessionOptions};
+
+/// The fixture archive, ingested once for all the tests of this file.
+fn archive() -> &'static PathBuf {
+    static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let path = dir.join("archive");
+        let target = path.clone();
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let location = Location::create(target.to_str().unwrap(), &StoreOptions::default()).unwrap();
+                let inputs = resolve(
+                    &[common::fixture("reports").display().to_string()],
+                    &StoreOptions::default(),
+                )
+                .await
+                .unwrap();
+                let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+                    .await
+                    .unwrap();
+                assert_eq!(summary.events_total(), 122, "{summary:?}");
+                assert!(!summary.has_rejections());
+            })
+        })
+        .join()
+        .unwrap();
+        path
+    })
+}
+
+/// Runs a report and returns one column's values, in the report's order.
+async fn column(report: &str, params: &[(&str, &str)], name: &str) -> Vec<String> {
+    let location = Location::open(archive().to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let session = Session::open(
+        location,
+        SessionOptions {
+            redact: true,
+            journal: None,
+        },
+    )
+    .await
+    .unwrap();
+    let library = ReportLibrary::builtin();
+    let report = library.get(report).unwrap_or_else(|| panic!("no report {report}"));
+    let given: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let query = report.bind(&session, &given).await.unwrap();
+    let batches: Vec<RecordBatch> = session.run(&query).await.unwrap().try_collect().await.unwrap();
+    let mut out = Vec::new();
+    for b in &batches {
+        let c = b
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("{} has no column {name}", report.name));
+        let f = ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default().with_null("")).unwrap();
+        out.extend((0..c.len()).map(|i| f.value(i).to_string()));
+    }
+    out
+}
+
+async fn ids(report: &str, params: &[(&str, &str)]) -> Vec<String> {
+    column(report, params, "event_id").await
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn numbered(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i:02}")).collect()
+}
+
+#[tokio::test]
+async fn root_activity_finds_every_root_call_and_nothing_else() {
+    assert_eq!(
+        ids("root-activity", &[]).await,
+        strings(&["aws-root-console", "aws-root-create-key"])
+    );
+}
+
+#[tokio::test]
+async fn console_logins_without_mfa_leave_out_mfa_and_federated_sign_ins() {
+    assert_eq!(
+        ids("console-logins-without-mfa", &[]).await,
+        strings(&["aws-nomfa-alice"])
+    );
+}
+
+#[tokio::test]
+async fn failed_console_logins_are_found_though_they_carry_no_error_code() {
+    assert_eq!(
+        ids("failed-console-logins", &[]).await,
+        strings(&["aws-login-failed-bob"])
+    );
+}
+
+#[tokio::test]
+async fn access_key_activity_follows_one_leaked_key() {
+    let found = ids("access-key-activity", &[("access_key", "AKIALEAKEDCIBOT00001")]).await;
+    let mut expected = vec!["aws-base-cibot-whoami".to_string()];
+    expected.extend(numbered("aws-recon-", 16));
+    expected.extend(numbered("aws-denied-cibot-", 12));
+    expected.push("aws-assume-cross".into());
+    let mut sorted = found.clone();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(sorted, expected);
+    // The baseline is inside the default 30 days, and the order is by time.
+    assert_eq!(found[0], "aws-base-cibot-whoami");
+}
+
+#[tokio::test]
+async fn new_credentials_across_the_three_clouds() {
+    assert_eq!(
+        ids("new-credentials", &[]).await,
+        strings(&[
+            "aws-root-create-key",
+            "aws-sess-create-key",
+            "gcp-sa-key-create",
+            "az-storage-key"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn permission_changes_leave_out_reads_and_azure_steps_in_progress() {
+    assert_eq!(
+        ids("iam-policy-changes", &[]).await,
+        strings(&[
+            "aws-sess-attach-admin",
+            "gcp-project-iam",
+            "gcp-function-iam",
+            "gcp-snapshot-share",
+            "gcp-bucket-public",
+            "az-role-assign"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn identity_lifecycle_finds_new_users_service_accounts_and_identities() {
+    assert_eq!(
+        ids("identity-lifecycle", &[]).await,
+        strings(&["aws-sess-create-user", "gcp-sa-create", "az-identity-create"])
+    );
+}
+
+#[tokio::test]
+async fn logging_tampering_lists_attempts_including_refused_ones() {
+    assert_eq!(
+        ids("logging-tampering", &[]).await,
+        strings(&[
+            "aws-sess-stop-logging",
+            "aws-sess-delete-flow-logs",
+            "gcp-sink-delete",
+            "az-diag-delete",
+            "az-diag-delete-denied"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn network_exposure_changes_mark_what_opens_to_the_internet() {
+    assert_eq!(
+        ids("network-exposure-changes", &[]).await,
+        strings(&["aws-sess-open-ssh", "gcp-firewall-open", "az-nsg-rule"])
+    );
+    assert_eq!(
+        column("network-exposure-changes", &[], "open_to_internet").await,
+        strings(&["true", "true", "false"])
+    );
+}
+
+#[tokio::test]
+async fn access_denied_spikes_are_per_principal_and_hour_above_the_threshold() {
+    assert_eq!(
+        column("access-denied-spikes", &[], "principal").await,
+        strings(&["arn:aws:iam::111122223333:user/ci-bot", "mallory@gmail.com"])
+    );
+    assert_eq!(
+        column("access-denied-spikes", &[], "denied").await,
+        strings(&["12", "12"])
+    );
+    // alice's nine refusals make a spike only with a lower threshold.
+    let lower = column("access-denied-spikes", &[("min_failures", "9")], "principal").await;
+    assert!(
+        lower.contains(&"arn:aws:iam::111122223333:user/alice".to_string()),
+        "{lower:?}"
+    );
+}
+
+#[tokio::test]
+async fn access_denied_by_tenant_adds_up_every_principal() {
+    assert_eq!(
+        column("access-denied-by-tenant", &[], "tenant").await,
+        strings(&["111122223333"])
+    );
+    assert_eq!(column("access-denied-by-tenant", &[], "denied").await, strings(&["21"]));
+    assert_eq!(
+        column("access-denied-by-tenant", &[], "principals").await,
+        strings(&["2"])
+    );
+}
+
+#[tokio::test]
+async fn first_seen_regions_compare_each_tenant_with_its_baseline() {
+    // acme-prod worked in us-central1 before (its zone us-central1-a is that region).
+    assert_eq!(
+        column("first-seen-regions", &[], "region").await,
+        strings(&["ap-southeast-1", "europe-west1", "asia-east1"])
+    );
+    assert_eq!(
+        column("first-seen-regions", &[], "tenant").await,
+        strings(&["111122223333", "acme-prod", "acme-prod"])
+    );
+}
+
+#[tokio::test]
+async fn first_seen_source_ips_compare_each_principal_with_its_baseline() {
+    assert_eq!(
+        column("first-seen-source-ips", &[], "principal").await,
+        strings(&["arn:aws:iam::111122223333:user/ci-bot"])
+    );
+    assert_eq!(
+        column("first-seen-source-ips", &[], "source_ip").await,
+        strings(&["192.0.2.66"])
+    );
+}
+
+#[tokio::test]
+async fn secret_retrieval_bursts_need_many_successful_reads_in_an_hour() {
+    assert_eq!(
+        column("secret-retrieval-bursts", &[], "principal").await,
+        strings(&["arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer"])
+    );
+    assert_eq!(
+        column("secret-retrieval-bursts", &[], "secrets").await,
+        strings(&["12"])
+    );
+}
+
+#[tokio::test]
+async fn sharing_finds_permissions_added_not_removed() {
+    assert_eq!(
+        ids("snapshot-and-image-sharing", &[]).await,
+        strings(&["aws-sess-share-snapshot", "gcp-snapshot-share", "az-snapshot-export"])
+    );
+    assert_eq!(
+        column("snapshot-and-image-sharing", &[], "shared_with").await,
+        strings(&["999988887777", "", ""])
+    );
+}
+
+#[tokio::test]
+async fn cross_account_activity_finds_the_hop_into_another_account() {
+    assert_eq!(ids("cross-account-activity", &[]).await, strings(&["aws-assume-cross"]));
+    assert_eq!(
+        column("cross-account-activity", &[], "target_account").await,
+        strings(&["444455556666"])
+    );
+}
+
+#[tokio::test]
+async fn reconnaissance_bursts_count_distinct_read_actions_in_ten_minutes() {
+    assert_eq!(
+        column("reconnaissance-bursts", &[], "principal").await,
+        strings(&["arn:aws:iam::111122223333:user/ci-bot"])
+    );
+    assert_eq!(
+        column("reconnaissance-bursts", &[], "distinct_actions").await,
+        strings(&["16"])
+    );
+}
+
+#[tokio::test]
+async fn principal_ip_and_resource_activity_follow_one_value_exactly() {
+    let mallory = ids("principal-activity", &[("principal", "mallory@gmail.com")]).await;
+    assert_eq!(mallory.len(), 24, "{mallory:?}");
+    assert!(mallory.iter().all(|id| id.starts_with("gcp-")));
+    let ip = ids("ip-activity", &[("ip", "198.51.100.77")]).await;
+    assert_eq!(ip.len(), 12, "every Azure call came from there: {ip:?}");
+    let function = ids(
+        "resource-activity",
+        &[(
+            "resource",
+            "arn:aws:lambda:us-east-1:444455556666:function:billing-export",
+        )],
+    )
+    .await;
+    assert_eq!(
+        function,
+        strings(&[
+            "aws-sess-create-function",
+            "aws-sess-function-config",
+            "aws-sess-function-permission",
+            "aws-sess-get-function"
+        ]),
+        "changes first, then reads"
+    );
+}
+
+#[tokio::test]
+async fn role_session_activity_joins_the_assumption_with_what_the_session_did() {
+    let found = ids("role-session-activity", &[]).await;
+    let session_events: Vec<String> = found.iter().filter(|id| id.starts_with("aws-sess-")).cloned().collect();
+    assert_eq!(
+        found.len(),
+        session_events.len(),
+        "only the session's events: {found:?}"
+    );
+    assert_eq!(found.len(), 30, "{found:?}");
+    assert_eq!(
+        column("role-session-activity", &[], "assume_event_id").await,
+        vec!["aws-assume-cross".to_string(); 30]
+    );
+    assert!(ids("role-session-activity", &[("session_hours", "0")]).await.is_empty());
+}
+
+#[tokio::test]
+async fn function_deployments_answer_who_deployed_and_configured_it() {
+    assert_eq!(
+        ids("function-deployments", &[]).await,
+        strings(&[
+            "aws-sess-create-function",
+            "aws-sess-function-config",
+            "aws-sess-function-permission",
+            "gcp-function-create",
+            "gcp-function-iam",
+            "az-function-app"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn storage_exposure_changes_leave_out_reads() {
+    assert_eq!(
+        ids("storage-exposure-changes", &[]).await,
+        strings(&["aws-sess-bucket-policy", "gcp-bucket-public", "az-storage-write"])
+    );
+}
+
+#[tokio::test]
+async fn error_summary_groups_every_failure() {
+    let failures: Vec<u64> = column("error-summary", &[], "failures")
+        .await
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(
+        failures.iter().sum::<u64>(),
+        12 + 9 + 12 + 1 + 1,
+        "ci-bot, alice, mallory, bob's sign-in, the refused Azure delete"
+    );
+}
+
+#[tokio::test]
+async fn parameters_are_checked_and_explained() {
+    let location = Location::open(archive().to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let session = Session::open(
+        location,
+        SessionOptions {
+            redact: true,
+            journal: None,
+        },
+    )
+    .await
+    .unwrap();
+    let library = ReportLibrary::builtin();
+    let report = library.get("access-key-activity").unwrap();
+    let missing = report.bind(&session, &[]).await.unwrap_err().to_string();
+    assert!(missing.contains("needs --param access_key="), "{missing}");
+    let unknown = report
+        .bind(&session, &[("acces_key".into(), "x".into())])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("no parameter 'acces_key'") && unknown.contains("access_key"),
+        "{unknown}"
+    );
+    let spikes = library.get("access-denied-spikes").unwrap();
+    let bad = spikes
+        .bind(&session, &[("min_failures".into(), "many".into())])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("expected a whole number"), "{bad}");
+    // A relative time counts back from the newest event, as in views.
+    let q = report
+        .bind(
+            &session,
+            &[("access_key".into(), "x".into()), ("since".into(), "1d".into())],
+        )
+        .await
+        .unwrap();
+    let since = &q.params.iter().find(|(n, _)| n == "since").unwrap().1;
+    let datafusion::common::ScalarValue::TimestampMicrosecond(Some(micros), _) = since else {
+        panic!("{since:?}")
+    };
+    assert_eq!(
+        trailscope::engine::window::format_time(*micros),
+        "2024-06-09T15:08:00.000001Z",
+        "a day before the end of the newest event's second"
+    );
+}
