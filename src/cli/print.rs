@@ -73,7 +73,7 @@ pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failur
 pub fn show_sql(query: &crate::engine::Query) {
     eprintln!("-- {}\n{}", query.title, query.sql);
     for (name, value) in &query.params {
-        eprintln!("-- ${name} = {value}");
+        eprintln!("-- ${name} = {}", crate::engine::views::display_value(value));
     }
     eprintln!();
 }

@@ -125,7 +125,7 @@ impl Session {
             params: query
                 .params
                 .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
+                .map(|(k, v)| (k.clone(), super::views::display_value(v)))
                 .collect::<BTreeMap<_, _>>(),
             rows: 0,
             outcome: String::new(),

@@ -80,6 +80,15 @@ pub fn timestamp(micros: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
 }
 
+/// A bound value as a person reads it: times in RFC 3339 (UTC), text as it is.
+pub fn display_value(value: &ScalarValue) -> String {
+    match value {
+        ScalarValue::TimestampMicrosecond(Some(t), _) => super::window::format_time(*t),
+        ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn text(value: &str) -> ScalarValue {
     ScalarValue::Utf8(Some(value.to_string()))
 }
