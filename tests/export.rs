@@ -12,16 +12,44 @@ use common::{fixture, stderr, trailscope};
 fn a_result_of_over_a_million_rows_is_exported_to_csv_row_for_row() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
-    let out = trailscope(&["ingest", "--archive", archive.to_str().unwrap(), fixture("reports").to_str().unwrap()], &[]);
+    let out = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            fixture("reports").to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let file = dir.path().join("big.csv");
     // Every event of the archive, 10,000 times over: 1,220,000 rows, each (event, n) once.
     let sql = "SELECT e.event_id, r.value AS n, e.principal FROM events e CROSS JOIN range(0, 10000) AS r";
-    let out = trailscope(&["query", "--archive", archive.to_str().unwrap(), "--output", file.to_str().unwrap(), sql], &[]);
+    let out = trailscope(
+        &[
+            "query",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--output",
+            file.to_str().unwrap(),
+            sql,
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("wrote 1220000 rows"), "{}", stderr(&out));
 
-    let ids = trailscope(&["query", "--archive", archive.to_str().unwrap(), "--format", "csv", "SELECT event_id, principal FROM events"], &[]);
+    let ids = trailscope(
+        &[
+            "query",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "csv",
+            "SELECT event_id, principal FROM events",
+        ],
+        &[],
+    );
     let principal_of: std::collections::HashMap<String, String> = String::from_utf8(ids.stdout)
         .unwrap()
         .lines()
@@ -43,7 +71,11 @@ fn a_result_of_over_a_million_rows_is_exported_to_csv_row_for_row() {
         let (id, n, principal) = (cells.next().unwrap(), cells.next().unwrap(), cells.next().unwrap());
         let n: u32 = n.parse().unwrap();
         assert!(n < 10_000, "{line}");
-        assert_eq!(principal_of.get(id).map(String::as_str), Some(principal), "row {line} carries its event's principal");
+        assert_eq!(
+            principal_of.get(id).map(String::as_str),
+            Some(principal),
+            "row {line} carries its event's principal"
+        );
         assert!(seen.insert((id.to_string(), n)), "row {line} is written once");
     }
     assert_eq!(seen.len(), 1_220_000, "every row is there");

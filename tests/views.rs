@@ -13,7 +13,15 @@ fn archive() -> &'static str {
     ARCHIVE
         .get_or_init(|| {
             let path = tempfile::tempdir().unwrap().keep().join("archive");
-            let out = trailscope(&["ingest", "--archive", path.to_str().unwrap(), fixture("reports").to_str().unwrap()], &[]);
+            let out = trailscope(
+                &[
+                    "ingest",
+                    "--archive",
+                    path.to_str().unwrap(),
+                    fixture("reports").to_str().unwrap(),
+                ],
+                &[],
+            );
             assert!(out.status.success(), "{}", stderr(&out));
             path
         })
@@ -32,7 +40,9 @@ fn without_a_window_a_view_covers_the_last_week_of_the_data_and_says_so() {
     let out = run(&["view", "timeline", "--format", "csv"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("window: 2024-06-03T15:08:00.000001Z – 2024-06-10T15:08:00.000001Z (the last 7 days of the archive's data)"),
+        stderr(&out).contains(
+            "window: 2024-06-03T15:08:00.000001Z – 2024-06-10T15:08:00.000001Z (the last 7 days of the archive's data)"
+        ),
         "{}",
         stderr(&out)
     );
@@ -41,19 +51,50 @@ fn without_a_window_a_view_covers_the_last_week_of_the_data_and_says_so() {
     // 7 days in 2-hour buckets; the incident day's buckets hold every event of the window.
     let total: u64 = rows[1..].iter().map(|r| r[1].parse::<u64>().unwrap()).sum();
     let failures: u64 = rows[1..].iter().map(|r| r[3].parse::<u64>().unwrap()).sum();
-    assert_eq!(total, 117, "the incident day's events; the baseline is older than a week");
+    assert_eq!(
+        total, 117,
+        "the incident day's events; the baseline is older than a week"
+    );
     assert_eq!(failures, 35);
     assert!(rows[1..].iter().all(|r| r[0].starts_with("2024-06-10T")), "{rows:?}");
 }
 
 #[test]
 fn a_timeline_bucket_lists_its_events() {
-    let out = run(&["view", "timeline", "--from", "2024-06-10", "--to", "2024-06-11", "--format", "csv"]);
+    let out = run(&[
+        "view",
+        "timeline",
+        "--from",
+        "2024-06-10",
+        "--to",
+        "2024-06-11",
+        "--format",
+        "csv",
+    ]);
     let rows = csv_rows(&out);
-    assert_eq!(rows.len() - 1, 11, "a day in 30-minute buckets, eleven of them with events: {rows:?}");
+    assert_eq!(
+        rows.len() - 1,
+        11,
+        "a day in 30-minute buckets, eleven of them with events: {rows:?}"
+    );
     let ten = rows.iter().find(|r| r[0] == "2024-06-10T10:00:00Z").unwrap();
-    let out = run(&["view", "timeline", "--from", "2024-06-10", "--to", "2024-06-11", "--bucket", "2024-06-10T10:00:00Z", "--format", "csv"]);
-    assert_eq!(csv_rows(&out).len() - 1, ten[1].parse::<usize>().unwrap(), "the bucket's events are its count");
+    let out = run(&[
+        "view",
+        "timeline",
+        "--from",
+        "2024-06-10",
+        "--to",
+        "2024-06-11",
+        "--bucket",
+        "2024-06-10T10:00:00Z",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        csv_rows(&out).len() - 1,
+        ten[1].parse::<usize>().unwrap(),
+        "the bucket's events are its count"
+    );
 }
 
 #[test]
@@ -62,20 +103,45 @@ fn who_deployed_and_configured_this_function_in_one_command() {
     assert_eq!(out.status.code(), Some(2), "two functions have that name");
     let message = stderr(&out);
     assert!(message.contains("'billing-export' matches 2 resources"), "{message}");
-    assert!(message.contains("arn:aws:lambda:us-east-1:444455556666:function:billing-export"), "{message}");
-    assert!(message.contains("projects/acme-prod/locations/europe-west1/functions/billing-export"), "{message}");
+    assert!(
+        message.contains("arn:aws:lambda:us-east-1:444455556666:function:billing-export"),
+        "{message}"
+    );
+    assert!(
+        message.contains("projects/acme-prod/locations/europe-west1/functions/billing-export"),
+        "{message}"
+    );
 
-    let out = run(&["view", "resource", "function:billing-export", "--from", "30d", "--section", "changes", "--format", "csv"]);
+    let out = run(&[
+        "view",
+        "resource",
+        "function:billing-export",
+        "--from",
+        "30d",
+        "--section",
+        "changes",
+        "--format",
+        "csv",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("resource: arn:aws:lambda:us-east-1:444455556666:function:billing-export"));
     let rows = csv_rows(&out);
     let actions: Vec<&str> = rows[1..].iter().map(|r| r[3].as_str()).collect();
     assert_eq!(
         actions,
-        ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2", "AddPermission20150331v2", "GetFunction20150331v2"],
+        [
+            "CreateFunction20150331",
+            "UpdateFunctionConfiguration20150331v2",
+            "AddPermission20150331v2",
+            "GetFunction20150331v2"
+        ],
         "changes first, then reads"
     );
-    assert!(rows[1..].iter().all(|r| r[1] == "arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer"));
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[1] == "arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer")
+    );
 }
 
 #[test]
@@ -84,32 +150,105 @@ fn a_principal_is_found_by_the_name_that_ends_it_and_shows_its_activity() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("principal: arn:aws:iam::111122223333:user/ci-bot"));
     let text = stdout(&out);
-    for section in ["── Activity", "── Resources it touched ──", "── Source IPs and user agents ──", "── Failures ──"] {
+    for section in [
+        "── Activity",
+        "── Resources it touched ──",
+        "── Source IPs and user agents ──",
+        "── Failures ──",
+    ] {
         assert!(text.contains(section), "{section} in\n{text}");
     }
-    let out = run(&["view", "principal", "ci-bot", "--from", "30d", "--section", "sources", "--format", "csv"]);
-    let sources: Vec<(String, String)> = csv_rows(&out)[1..].iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+    let out = run(&[
+        "view",
+        "principal",
+        "ci-bot",
+        "--from",
+        "30d",
+        "--section",
+        "sources",
+        "--format",
+        "csv",
+    ]);
+    let sources: Vec<(String, String)> = csv_rows(&out)[1..]
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
     assert_eq!(sources.len(), 3, "{sources:?}");
     assert_eq!(sources[0].0, "192.0.2.66", "the new address first (most events)");
-    assert_eq!(sources[2], ("203.0.113.5".to_string(), "aws-cli/2.15.30 Python/3.11.8 Linux/6.1".to_string()), "the usual one last");
-    let out = run(&["view", "principal", "ci-bot", "--from", "30d", "--section", "failures", "--format", "csv"]);
+    assert_eq!(
+        sources[2],
+        (
+            "203.0.113.5".to_string(),
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1".to_string()
+        ),
+        "the usual one last"
+    );
+    let out = run(&[
+        "view",
+        "principal",
+        "ci-bot",
+        "--from",
+        "30d",
+        "--section",
+        "failures",
+        "--format",
+        "csv",
+    ]);
     assert_eq!(csv_rows(&out).len() - 1, 12);
     let out = run(&["view", "principal", "nobody-at-all"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no principal matches 'nobody-at-all'"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no principal matches 'nobody-at-all'"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn the_principals_and_resources_tables_count_distinct_events() {
-    let out = run(&["view", "principals", "--from", "30d", "--format", "csv", "--where", "cloud = 'gcp'"]);
+    let out = run(&[
+        "view",
+        "principals",
+        "--from",
+        "30d",
+        "--format",
+        "csv",
+        "--where",
+        "cloud = 'gcp'",
+    ]);
     let rows = csv_rows(&out);
-    assert_eq!(rows[0], ["principal", "events", "first_seen", "last_seen", "actions", "resources", "source_ips", "tenants", "failures"]);
+    assert_eq!(
+        rows[0],
+        [
+            "principal",
+            "events",
+            "first_seen",
+            "last_seen",
+            "actions",
+            "resources",
+            "source_ips",
+            "tenants",
+            "failures"
+        ]
+    );
     let mallory = rows.iter().find(|r| r[0] == "mallory@gmail.com").unwrap();
     assert_eq!((mallory[1].as_str(), mallory[8].as_str()), ("24", "12"));
     assert_eq!(rows.len() - 1, 3, "mallory, etl and alice: {rows:?}");
-    let out = run(&["view", "resources", "--from", "30d", "--format", "csv", "--where", "cloud = 'azure'"]);
+    let out = run(&[
+        "view",
+        "resources",
+        "--from",
+        "30d",
+        "--format",
+        "csv",
+        "--where",
+        "cloud = 'azure'",
+    ]);
     let rows = csv_rows(&out);
-    assert!(rows[1..].iter().all(|r| r[0].starts_with("/SUBSCRIPTIONS/8F3C1A2B")), "{rows:?}");
+    assert!(
+        rows[1..].iter().all(|r| r[0].starts_with("/SUBSCRIPTIONS/8F3C1A2B")),
+        "{rows:?}"
+    );
     let bad = run(&["view", "principals", "--where", "1=1; DROP TABLE events"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("is not one SQL condition"), "{}", stderr(&bad));
@@ -120,11 +259,20 @@ fn an_event_shows_its_whole_record_with_secrets_masked_unless_revealed() {
     let out = run(&["view", "event", "aws-assume-cross"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("principal        arn:aws:iam::111122223333:user/ci-bot"), "{text}");
+    assert!(
+        text.contains("principal        arn:aws:iam::111122223333:user/ci-bot"),
+        "{text}"
+    );
     assert!(text.contains("\"sessionToken\": \"[MASKED]\""), "{text}");
     assert!(!text.contains("IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN"));
     // The record keeps its own order: eventVersion first, as CloudTrail wrote it.
-    assert!(text.split("raw\n").nth(1).unwrap().starts_with("{\n  \"eventVersion\": \"1.09\","), "{text}");
+    assert!(
+        text.split("raw\n")
+            .nth(1)
+            .unwrap()
+            .starts_with("{\n  \"eventVersion\": \"1.09\","),
+        "{text}"
+    );
     let revealed = run(&["view", "event", "aws-assume-cross", "--reveal"]);
     assert!(stdout(&revealed).contains("IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN"));
     let missing = run(&["view", "event", "no-such-event"]);
@@ -135,20 +283,42 @@ fn an_event_shows_its_whole_record_with_secrets_masked_unless_revealed() {
 fn a_report_runs_with_parameters_and_writes_a_csv_file_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("denied.csv");
-    let out = run(&["report", "run", "access-denied-spikes", "--param", "min_failures=9", "--output", file.to_str().unwrap()]);
+    let out = run(&[
+        "report",
+        "run",
+        "access-denied-spikes",
+        "--param",
+        "min_failures=9",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("wrote 3 rows"), "{}", stderr(&out));
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("hour,cloud,tenant,principal,denied"), "{text}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left beside it");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file is left beside it"
+    );
 
     let list = stdout(&run(&["report", "list"]));
-    assert!(list.lines().count() >= 20 && list.contains("logging-tampering") && list.contains("Logging tampering"), "{list}");
+    assert!(
+        list.lines().count() >= 20 && list.contains("logging-tampering") && list.contains("Logging tampering"),
+        "{list}"
+    );
     let show = stdout(&run(&["report", "show", "access-key-activity"]));
-    assert!(show.contains("access_key text (required)") && show.contains("SELECT"), "{show}");
+    assert!(
+        show.contains("access_key text (required)") && show.contains("SELECT"),
+        "{show}"
+    );
     let typo = run(&["report", "run", "logging-tamper"]);
     assert_eq!(typo.status.code(), Some(2));
-    assert!(stderr(&typo).contains("did you mean logging-tampering?"), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("did you mean logging-tampering?"),
+        "{}",
+        stderr(&typo)
+    );
 }
 
 #[test]
@@ -156,9 +326,18 @@ fn a_failed_export_leaves_no_file_behind() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.csv");
     // Fails while streaming (a cast that breaks on a later row), after the file was started.
-    let out = run(&["query", "--output", file.to_str().unwrap(), "SELECT CAST(CASE WHEN event_id LIKE 'az-%' THEN 'x' ELSE '1' END AS INT) FROM events"]);
+    let out = run(&[
+        "query",
+        "--output",
+        file.to_str().unwrap(),
+        "SELECT CAST(CASE WHEN event_id LIKE 'az-%' THEN 'x' ELSE '1' END AS INT) FROM events",
+    ]);
     assert_ne!(out.status.code(), Some(0));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "neither the file nor a partial one");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "neither the file nor a partial one"
+    );
 }
 
 #[test]
@@ -168,8 +347,14 @@ fn every_output_format_carries_the_same_rows() {
     let csv = csv_rows(&run(&["query", "--format", "csv", sql]));
     let json = stdout(&run(&["query", "--format", "json", sql]));
     let parquet = dir.path().join("out.parquet");
-    assert!(run(&["query", "--output", parquet.to_str().unwrap(), sql]).status.success());
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&parquet).unwrap()).unwrap();
+    assert!(
+        run(&["query", "--output", parquet.to_str().unwrap(), sql])
+            .status
+            .success()
+    );
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&parquet).unwrap())
+            .unwrap();
     let rows: usize = reader.build().unwrap().map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(csv.len() - 1, 12);
     assert_eq!(json.lines().count(), 12);
@@ -177,7 +362,10 @@ fn every_output_format_carries_the_same_rows() {
     let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(first["event_id"], csv[1][0]);
     let table = stdout(&run(&["query", sql]));
-    assert!(table.contains("│") && table.trim_end().ends_with("(12 rows)"), "{table}");
+    assert!(
+        table.contains("│") && table.trim_end().ends_with("(12 rows)"),
+        "{table}"
+    );
     // Redirected (not a terminal), Parquet may go to standard output.
     let piped = run(&["query", "--format", "parquet", sql]);
     assert!(piped.status.success() && piped.stdout.starts_with(b"PAR1") && piped.stdout.ends_with(b"PAR1"));
@@ -185,8 +373,16 @@ fn every_output_format_carries_the_same_rows() {
 
 #[test]
 fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
-    let out = run(&["query", "--format", "csv", "SELECT '=HYPERLINK(\"http://x\")' AS a, '-2+3' AS b, 'plain' AS c"]);
-    assert_eq!(stdout(&out).lines().nth(1).unwrap(), "\"'=HYPERLINK(\"\"http://x\"\")\",'-2+3,plain");
+    let out = run(&[
+        "query",
+        "--format",
+        "csv",
+        "SELECT '=HYPERLINK(\"http://x\")' AS a, '-2+3' AS b, 'plain' AS c",
+    ]);
+    assert_eq!(
+        stdout(&out).lines().nth(1).unwrap(),
+        "\"'=HYPERLINK(\"\"http://x\"\")\",'-2+3,plain"
+    );
 }
 
 #[test]
@@ -194,7 +390,12 @@ fn statements_that_would_write_are_refused_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("copy.parquet");
     let copy = format!("COPY (SELECT * FROM events) TO '{}'", target.display());
-    for sql in [copy.as_str(), "CREATE TABLE t AS SELECT 1", "INSERT INTO events SELECT * FROM events", "SET datafusion.execution.batch_size = 1"] {
+    for sql in [
+        copy.as_str(),
+        "CREATE TABLE t AS SELECT 1",
+        "INSERT INTO events SELECT * FROM events",
+        "SET datafusion.execution.batch_size = 1",
+    ] {
         let out = run(&["query", sql]);
         assert_eq!(out.status.code(), Some(2), "{sql}");
         assert!(stderr(&out).contains("read-only"), "{sql}: {}", stderr(&out));
@@ -208,22 +409,42 @@ fn every_query_is_recorded_in_the_access_journal() {
     assert!(run(&["query", marker]).status.success());
     let out = trailscope(&["journal", "--json"], &[]);
     let entries: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let entry = entries.iter().find(|e| e["sql"] == marker).expect("the query is in the journal");
+    let entry = entries
+        .iter()
+        .find(|e| e["sql"] == marker)
+        .expect("the query is in the journal");
     assert_eq!(entry["rows"], 1);
     assert_eq!(entry["outcome"], "completed");
     assert!(entry["archive"].as_str().unwrap().ends_with("/archive"));
     let report = run(&["report", "run", "ip-activity", "--param", "ip=198.51.100.77"]);
     assert!(report.status.success());
     let out = stdout(&trailscope(&["journal", "--json"], &[]));
-    assert!(out.contains("\"ip\":\"198.51.100.77\""), "report parameters are recorded: {out}");
+    assert!(
+        out.contains("\"ip\":\"198.51.100.77\""),
+        "report parameters are recorded: {out}"
+    );
 }
 
 #[test]
 fn a_named_archive_in_the_config_file_is_used() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, format!("archive = \"incident\"\n[archives]\nincident = \"{}\"\n", archive())).unwrap();
-    let out = trailscope(&["query", "--config", config.to_str().unwrap(), "--format", "csv", "SELECT count(*) AS n FROM events"], &[]);
+    std::fs::write(
+        &config,
+        format!("archive = \"incident\"\n[archives]\nincident = \"{}\"\n", archive()),
+    )
+    .unwrap();
+    let out = trailscope(
+        &[
+            "query",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM events",
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(csv_rows(&out)[1], ["122"]);
     let none = trailscope(&["query", "SELECT 1"], &[]);
@@ -232,8 +453,63 @@ fn a_named_archive_in_the_config_file_is_used() {
 }
 
 #[test]
+fn the_users_own_report_folder_is_read_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    std::fs::write(
+        reports.join("mallory.sql"),
+        "-- name: mallory-denied\n-- title: Mallory's refusals\n-- description: What mallory was refused.\n\
+         -- param: who text = 'mallory@gmail.com'\nSELECT event_id FROM events WHERE principal = $who AND outcome = 'failure' ORDER BY event_id\n",
+    )
+    .unwrap();
+    std::fs::write(reports.join("broken.sql"), "-- param: x nonsense\nSELECT $x\n").unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("report_dirs = [\"{}\"]\n", reports.display())).unwrap();
+    let list = trailscope(&["report", "list", "--config", config.to_str().unwrap()], &[]);
+    assert!(
+        stdout(&list).contains("mallory-denied") && stdout(&list).contains("Mallory's refusals"),
+        "{}",
+        stdout(&list)
+    );
+    assert!(
+        stderr(&list).contains("broken.sql is not valid"),
+        "a broken report is named, the rest still listed: {}",
+        stderr(&list)
+    );
+    let out = run(&[
+        "report",
+        "run",
+        "mallory-denied",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv_rows(&out).len() - 1, 12, "{}", stderr(&out));
+}
+
+#[test]
 fn every_command_explains_itself_with_an_example() {
-    for args in [&["--help"][..], &["ingest", "--help"], &["query", "--help"], &["view", "--help"], &["report", "--help"], &["journal", "--help"]] {
+    let commands: &[&[&str]] = &[
+        &["--help"],
+        &["ingest", "--help"],
+        &["query", "--help"],
+        &["view", "--help"],
+        &["view", "timeline", "--help"],
+        &["view", "principals", "--help"],
+        &["view", "principal", "--help"],
+        &["view", "resources", "--help"],
+        &["view", "resource", "--help"],
+        &["view", "event", "--help"],
+        &["report", "--help"],
+        &["report", "list", "--help"],
+        &["report", "show", "--help"],
+        &["report", "run", "--help"],
+        &["journal", "--help"],
+        &["schema", "--help"],
+    ];
+    for args in commands {
         let out = trailscope(args, &[]);
         assert!(out.status.success());
         let text = stdout(&out);

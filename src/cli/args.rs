@@ -84,6 +84,8 @@ a span back from the newest event (90m, 24h, 7d, 2w), or now.")]
     Journal(JournalArgs),
 
     /// Print the `events` table's columns, their types and what each means.
+    #[command(after_help = "Example:
+  trailscope schema")]
     Schema,
 }
 
@@ -157,6 +159,9 @@ pub struct ViewArgs {
 #[derive(Debug, Subcommand)]
 pub enum View {
     /// Event counts per time bucket, split by outcome; with --bucket, that bucket's events.
+    #[command(after_help = "Examples:
+  trailscope view timeline --from 24h
+  trailscope view timeline --from 2024-06-10 --to 2024-06-11 --bucket 2024-06-10T10:00:00Z")]
     Timeline {
         /// The start of a bucket (as printed in the `bucket` column): list its events.
         #[arg(long, value_name = "TIME")]
@@ -167,6 +172,8 @@ pub enum View {
         output: OutputArgs,
     },
     /// One row per principal: events, first/last seen, distinct actions, resources, IPs, tenants, failures.
+    #[command(after_help = "Example:
+  trailscope view principals --from 7d --where \"outcome = 'failure'\"")]
     Principals {
         #[command(flatten)]
         window: WindowArgs,
@@ -174,6 +181,9 @@ pub enum View {
         output: OutputArgs,
     },
     /// One principal: activity over time, resources touched, IPs and user agents, failures.
+    #[command(after_help = "Examples:
+  trailscope view principal ci-bot
+  trailscope view principal arn:aws:iam::111122223333:user/ci-bot --section events --format csv --output ci-bot.csv")]
     Principal {
         /// The principal, whole or by a name that ends it (user name, role session, e-mail).
         id: String,
@@ -186,6 +196,8 @@ pub enum View {
         output: OutputArgs,
     },
     /// One row per resource: events, changes, first/last seen, principals, actions, failures.
+    #[command(after_help = "Example:
+  trailscope view resources --where \"resource_type = 'AWS::Lambda::Function'\"")]
     Resources {
         #[command(flatten)]
         window: WindowArgs,
@@ -193,6 +205,9 @@ pub enum View {
         output: OutputArgs,
     },
     /// One resource: its changes first (who deployed and configured it), who touched it, activity.
+    #[command(after_help = "Examples:
+  trailscope view resource billing-export
+  trailscope view resource billing-export --section changes --format csv")]
     Resource {
         /// The resource, whole or by a name that ends it (a function name for its ARN).
         id: String,
@@ -205,6 +220,8 @@ pub enum View {
         output: OutputArgs,
     },
     /// One event with its full original record, whatever its time.
+    #[command(after_help = "Example:
+  trailscope view event 0b7c8d8e-2f3a-4c1d-9e6b-6a2f1b3c4d01 --reveal")]
     Event {
         /// The event's id (CloudTrail eventID, GCP insertId, Azure eventDataId).
         id: String,
@@ -236,10 +253,17 @@ pub enum ResourceSection {
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// List the reports with their titles.
+    #[command(after_help = "Example:
+  trailscope report list")]
     List,
     /// Show a report: what it finds, its parameters and its SQL.
+    #[command(after_help = "Example:
+  trailscope report show first-seen-source-ips")]
     Show { name: String },
     /// Run a report.
+    #[command(after_help = "Examples:
+  trailscope report run logging-tampering
+  trailscope report run access-key-activity --param access_key=AKIAEXAMPLE --param since=2024-06-01 --output key.csv")]
     Run {
         name: String,
         /// A parameter's value, NAME=VALUE (repeat for several). Times as for views.

@@ -123,7 +123,7 @@ fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
 pub fn timeline(scope: &Scope) -> Query {
     let bucket = scope.window.bucket();
     query(
-        format!("Timeline ({} buckets)", bucket.sql),
+        format!("Timeline ({} buckets)", bucket.label()),
         histogram(scope, bucket, ""),
         scope.params(),
     )
@@ -243,7 +243,7 @@ pub fn principal(scope: &Scope, principal: &str) -> Vec<Query> {
     let bucket = scope.window.bucket();
     vec![
         query(
-            format!("Activity ({} buckets)", bucket.sql),
+            format!("Activity ({} buckets)", bucket.label()),
             histogram(scope, bucket, "\n  AND principal = $subject"),
             params.clone(),
         ),
@@ -335,7 +335,7 @@ pub fn resource(scope: &Scope, resource: &str) -> Vec<Query> {
             params.clone(),
         ),
         query(
-            format!("Activity ({} buckets)", bucket.sql),
+            format!("Activity ({} buckets)", bucket.label()),
             histogram(scope, bucket, "\n  AND resource = $subject"),
             params,
         ),

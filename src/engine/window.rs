@@ -167,6 +167,13 @@ pub struct Bucket {
     pub sql: &'static str,
 }
 
+impl Bucket {
+    /// `5-minute`, `1-day`: the width as an adjective.
+    pub fn label(&self) -> String {
+        self.sql.replace(' ', "-").trim_end_matches('s').to_string()
+    }
+}
+
 const fn b(seconds: i64, sql: &'static str) -> Bucket {
     Bucket {
         micros: seconds * MICROS_PER_SECOND,
