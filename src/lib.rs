@@ -6,5 +6,6 @@
 pub mod archive;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod sources;

@@ -83,6 +83,16 @@ a span back from the newest event (90m, 24h, 7d, 2w), or now.")]
   trailscope journal --last 20")]
     Journal(JournalArgs),
 
+    /// Generate a deterministic multi-cloud demo archive with a planted incident.
+    #[command(after_help = "Examples:
+  trailscope demo                                  # 200,000 events over 30 days, in your data folder
+  trailscope demo --archive ./big --events 10000000 --seed 7
+
+The raw logs are generated in each cloud's native format (CloudTrail delivery files, a GCP sink's
+JSON lines, Azure's PT1H.json) and ingested through the ordinary ingest path. The same seed and
+size give the same events. Reading commands use the demo archive when no archive is configured.")]
+    Demo(DemoArgs),
+
     /// Print the `events` table's columns, their types and what each means.
     #[command(after_help = "Example:
   trailscope schema")]
@@ -281,6 +291,19 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .ok_or_else(|| format!("'{s}' should be NAME=VALUE"))
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// About how many events to generate (the incident adds a few dozen).
+    #[arg(long, default_value_t = 200_000)]
+    pub events: u64,
+    /// Days of history, ending 2026-10-31.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+    /// The seed of the background traffic.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

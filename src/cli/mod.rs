@@ -1,6 +1,7 @@
 //! The command line: argument parsing and printing only. Every query goes through `engine`.
 
 mod args;
+mod demo;
 mod ingest;
 mod journal;
 mod print;
@@ -88,21 +89,29 @@ impl Context {
         })
     }
 
-    /// The archive to read: --archive, TRAILSCOPE_ARCHIVE, or the config file's.
-    pub fn archive_to_read(&self) -> Result<&str, Failure> {
-        self.archive().ok_or_else(|| {
-            Failure::usage("no archive is configured: pass --archive PATH_OR_URL, set TRAILSCOPE_ARCHIVE, or name one in the config file")
-        })
+    /// The archive to read: --archive, TRAILSCOPE_ARCHIVE, the config file's, else the demo
+    /// archive (built on first use).
+    pub async fn archive_to_read(&self) -> Result<String, Failure> {
+        if let Some(chosen) = self.archive() {
+            return Ok(chosen.to_string());
+        }
+        let Some(demo) = crate::demo::default_location() else {
+            return Err(Failure::usage(
+                "no archive is configured: pass --archive PATH_OR_URL, set TRAILSCOPE_ARCHIVE, or name one in the config file",
+            ));
+        };
+        demo::ensure(&demo).await?;
+        Ok(demo.display().to_string())
     }
 
-    fn archive(&self) -> Option<&str> {
+    pub fn archive(&self) -> Option<&str> {
         let chosen = self.archive.as_deref().or(self.config.archive.as_deref())?;
         Some(self.config.resolve_archive(chosen))
     }
 
     /// Opens the archive for queries; `reveal` shows leaked secrets.
     pub async fn session(&self, reveal: bool) -> Result<Session, Failure> {
-        let location = Location::open(self.archive_to_read()?, &self.store)?;
+        let location = Location::open(&self.archive_to_read().await?, &self.store)?;
         let options = SessionOptions {
             redact: !reveal && self.config.redact.unwrap_or(true),
             ..SessionOptions::default()
@@ -125,6 +134,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::View(args) => view::run(&cx, args.view).await,
         Command::Report(command) => report::run(&cx, command).await,
         Command::Journal(args) => journal::run(args),
+        Command::Demo(args) => demo::run(&cx, args).await,
         Command::Schema => Ok(schema::run()),
     }
 }

@@ -1,0 +1,110 @@
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::args::DemoArgs;
+use super::{Context, Failure};
+use crate::archive::{IngestProgress, Location};
+use crate::demo::{DemoOptions, DemoProgress, build, default_location};
+
+/// Progress of the generator, then of the ingest, on a terminal only.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(total: u64) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Bar(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos}/{len} ({per_sec}, {eta} left)").expect("a valid template"));
+        bar.set_message("generating events");
+        Bar(bar)
+    }
+}
+
+impl IngestProgress for Bar {
+    fn file_done(&self, _name: &str, _bytes: u64) {
+        self.0.inc(1);
+    }
+    fn writing(&self, events: usize) {
+        self.0.set_message(format!("writing {events} events"));
+    }
+}
+
+impl DemoProgress for Bar {
+    fn generated(&self, events: u64, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(events.min(total));
+    }
+}
+
+async fn generate(target: &str, options: &DemoOptions, store: &crate::archive::StoreOptions) -> Result<crate::demo::DemoSummary, Failure> {
+    let location = Location::create(target, store)?;
+    let bar = Bar::new(options.events);
+    let started = std::time::Instant::now();
+    let mut summary = build(&location, options, &Phases(&bar)).await?;
+    bar.0.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let events = summary.ingest.events_total();
+    eprintln!(
+        "demo archive: {events} events in {} files ({} generated) in {seconds:.1} s ({:.0} events/s), at {}",
+        summary.files,
+        summary.generated,
+        summary.generated as f64 / seconds.max(0.001),
+        location.display
+    );
+    summary.generated = events;
+    Ok(summary)
+}
+
+/// Switches the bar from generating to ingesting.
+struct Phases<'a>(&'a Bar);
+
+impl IngestProgress for Phases<'_> {
+    fn file_done(&self, name: &str, bytes: u64) {
+        self.0.file_done(name, bytes)
+    }
+    fn writing(&self, events: usize) {
+        self.0.writing(events)
+    }
+}
+
+impl DemoProgress for Phases<'_> {
+    fn generated(&self, events: u64, total: u64) {
+        self.0.generated(events, total);
+        if events >= total {
+            self.0.0.set_position(0);
+            self.0.0.set_message("ingesting files");
+        }
+    }
+}
+
+pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
+    let target = match cx.archive() {
+        Some(a) => a.to_string(),
+        None => default_location()
+            .ok_or_else(|| Failure::usage("there is no data folder for the demo archive: pass --archive PATH"))?
+            .display()
+            .to_string(),
+    };
+    let options = DemoOptions { events: args.events, days: args.days, seed: args.seed };
+    let summary = generate(&target, &options, &cx.store).await?;
+    if summary.ingest.has_rejections() {
+        return Err(Failure { message: "the demo's own files were rejected: this is a bug".into(), code: super::exit::FAILURE });
+    }
+    println!("The demo archive is ready: try `trailscope view principals --archive {target}`");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the default demo archive if it has no events yet, saying so in one line.
+pub async fn ensure(demo: &Path) -> Result<(), Failure> {
+    if demo.join("events").is_dir() {
+        return Ok(());
+    }
+    let options = DemoOptions::default();
+    eprintln!("No archive is configured: building the demo archive ({} events) in {} (once).", options.events, demo.display());
+    generate(&demo.display().to_string(), &options, &crate::archive::StoreOptions::default()).await?;
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! The demo archive: a multi-cloud organisation's audit logs, generated in each cloud's native
+//! format (CloudTrail delivery files, a GCP sink's JSON lines, Azure's PT1H.json) and ingested
+//! through the ordinary ingest path, with an incident planted in ordinary background traffic.
+//! The same seed and size give the same events.
+
+mod cast;
+mod incident;
+mod noise;
+mod records;
+mod rng;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+pub use cast::{ATTACKER_IP, CI_ACCOUNT, CI_KEY, CI_USER, FUNCTION, GCP_DEPLOYER, GCP_PROJECT, PROD_ACCOUNT, UNKNOWN_APP};
+pub use incident::{BACKDOOR_USER, OUTSIDE_ACCOUNT, ROLE, SESSION};
+use rng::Rng;
+
+use crate::archive::inputs::{Inputs, resolve};
+use crate::archive::{ArchiveError, IngestOptions, IngestProgress, IngestSummary, Location, StoreOptions, ingest};
+use crate::sources::Cloud;
+
+/// The demo's last instant: its data ends here, whatever today is.
+pub const END: &str = "2026-10-31T00:00:00Z";
+/// When the incident starts: the demo's last evening.
+pub const INCIDENT: &str = "2026-10-30T22:14:00Z";
+
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub events: u64,
+    pub days: u32,
+    pub seed: u64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions { events: 200_000, days: 30, seed: 7 }
+    }
+}
+
+/// What a generator run reports as it goes.
+pub trait DemoProgress: IngestProgress {
+    fn generated(&self, _events: u64, _total: u64) {}
+}
+
+impl DemoProgress for crate::archive::Quiet {}
+
+#[derive(Debug)]
+pub struct DemoSummary {
+    pub generated: u64,
+    pub files: usize,
+    pub ingest: IngestSummary,
+}
+
+const HOUR: i64 = 3_600_000_000;
+const BLOCK_HOURS: i64 = 6;
+
+/// Hour-of-day weights: office hours are busy, nights are not (UTC, a Europe-and-US company).
+const RHYTHM: [u32; 24] = [2, 2, 1, 1, 1, 2, 3, 6, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 5, 4, 3, 3, 2];
+
+/// Writes the demo's raw logs under `staging` (native formats, gzip as the clouds deliver them)
+/// and returns the number of events written.
+pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgress) -> std::io::Result<(u64, usize)> {
+    let end = crate::sources::parse_time(END).expect("a valid constant");
+    let start = end - options.days as i64 * 24 * HOUR;
+    let incident_at = crate::sources::parse_time(INCIDENT).expect("a valid constant");
+    let mut root = Rng::new(options.seed);
+    let mut planted = incident::records(&mut root.fork(1), incident_at);
+    let mut rng = root.fork(2);
+    // Weights of every hour: the rhythm of the day, quieter weekends.
+    let hours: Vec<u32> = (0..options.days as i64 * 24)
+        .map(|h| {
+            let t = chrono::DateTime::from_timestamp_micros(start + h * HOUR).expect("valid");
+            let weekend = matches!(chrono::Datelike::weekday(&t), chrono::Weekday::Sat | chrono::Weekday::Sun);
+            RHYTHM[chrono::Timelike::hour(&t) as usize] * if weekend { 1 } else { 3 }
+        })
+        .collect();
+    let total_weight: u64 = hours.iter().map(|w| *w as u64).sum();
+    let mut written = 0u64;
+    let mut files = 0usize;
+    let mut carry = 0.0f64;
+    for block in 0..(hours.len() as i64 + BLOCK_HOURS - 1) / BLOCK_HOURS {
+        let block_start = start + block * BLOCK_HOURS * HOUR;
+        let mut buckets: BTreeMap<PathBuf, Vec<(i64, Value)>> = BTreeMap::new();
+        for h in block * BLOCK_HOURS..((block + 1) * BLOCK_HOURS).min(hours.len() as i64) {
+            let exact = options.events as f64 * hours[h as usize] as f64 / total_weight as f64 + carry;
+            let n = exact.floor() as u64;
+            carry = exact - n as f64;
+            for _ in 0..n {
+                let time = start + h * HOUR + rng.below(HOUR as u64) as i64;
+                let cloud = *rng.weighted(&[(Cloud::Aws, 70u32), (Cloud::Gcp, 20), (Cloud::Azure, 10)]);
+                let (tenant, records) = match cloud {
+                    Cloud::Aws => {
+                        let (t, r) = noise::aws(&mut rng, time);
+                        (t, vec![r])
+                    }
+                    Cloud::Gcp => {
+                        let (t, r) = noise::gcp(&mut rng, time);
+                        (t, vec![r])
+                    }
+                    Cloud::Azure => noise::azure(&mut rng, time),
+                };
+                for r in records {
+                    buckets.entry(file_for(cloud, &tenant, block_start, &r)).or_default().push((time, r));
+                }
+            }
+        }
+        let block_end = block_start + BLOCK_HOURS * HOUR;
+        for (cloud, tenant, record) in planted.extract_if(.., |(_, _, r)| in_block(r, block_start, block_end)) {
+            let time = record_time(&record).unwrap_or(block_start);
+            buckets.entry(file_for(cloud, &tenant, block_start, &record)).or_default().push((time, record));
+        }
+        for (path, mut records) in buckets {
+            records.sort_by_key(|(t, _)| *t);
+            written += records.len() as u64;
+            write_file(&staging.join(&path), &path, records.into_iter().map(|(_, r)| r).collect())?;
+            files += 1;
+        }
+        progress.generated(written, options.events);
+    }
+    Ok((written, files))
+}
+
+fn record_time(record: &Value) -> Option<i64> {
+    ["eventTime", "timestamp", "time"]
+        .iter()
+        .find_map(|k| record.get(k).and_then(Value::as_str))
+        .and_then(|s| crate::sources::parse_time(s).ok())
+}
+
+fn in_block(record: &Value, from: i64, to: i64) -> bool {
+    record_time(record).is_some_and(|t| t >= from && t < to)
+}
+
+/// Where a record is delivered, as each cloud lays out its exports.
+fn file_for(cloud: Cloud, tenant: &str, block_start: i64, record: &Value) -> PathBuf {
+    let t = chrono::DateTime::from_timestamp_micros(block_start).expect("valid");
+    match cloud {
+        Cloud::Aws => {
+            let region = record.get("awsRegion").and_then(Value::as_str).unwrap_or("us-east-1");
+            PathBuf::from(format!(
+                "AWSLogs/{tenant}/CloudTrail/{region}/{}/{tenant}_CloudTrail_{region}_{}Z_demo.json.gz",
+                t.format("%Y/%m/%d"),
+                t.format("%Y%m%dT%H%M")
+            ))
+        }
+        Cloud::Gcp => {
+            let log = record.get("logName").and_then(Value::as_str).unwrap_or("").rsplit("%2F").next().unwrap_or("activity").to_string();
+            let end = t + chrono::Duration::hours(BLOCK_HOURS) - chrono::Duration::seconds(1);
+            PathBuf::from(format!(
+                "gcp-audit-sink/cloudaudit.googleapis.com/{log}/{}/{}_{}_S0.json",
+                t.format("%Y/%m/%d"),
+                t.format("%H:%M:%S"),
+                end.format("%H:%M:%S")
+            ))
+        }
+        Cloud::Azure => PathBuf::from(format!(
+            "insights-activity-logs/resourceId=/SUBSCRIPTIONS/{}/y={}/m={}/d={}/h={}/m=00/PT1H.json",
+            tenant.to_ascii_uppercase(),
+            t.format("%Y"),
+            t.format("%m"),
+            t.format("%d"),
+            t.format("%H")
+        )),
+    }
+}
+
+fn write_file(path: &Path, relative: &Path, records: Vec<Value>) -> std::io::Result<()> {
+    std::fs::create_dir_all(path.parent().expect("a file has a folder"))?;
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    if relative.starts_with("AWSLogs") {
+        // CloudTrail delivers one gzipped {"Records": [...]} document per file.
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        serde_json::to_writer(&mut gz, &serde_json::json!({ "Records": records }))?;
+        gz.finish()?.flush()?;
+    } else {
+        // The GCP sink and Azure's diagnostic export write JSON lines.
+        let mut file = file;
+        for r in records {
+            serde_json::to_writer(&mut file, &r)?;
+            file.write_all(b"\n")?;
+        }
+        file.flush()?;
+    }
+    Ok(())
+}
+
+/// Generates the demo's raw logs in a staging folder and ingests them into `location`.
+pub async fn build(location: &Location, options: &DemoOptions, progress: &dyn DemoProgress) -> Result<DemoSummary, ArchiveError> {
+    let staging = tempfile::Builder::new().prefix("trailscope-demo-").tempdir().map_err(|e| ArchiveError::ReadSource { path: std::env::temp_dir(), source: e })?;
+    let (generated, files) = {
+        let dir = staging.path().to_path_buf();
+        let options = options.clone();
+        generate(&dir, &options, progress).map_err(|e| ArchiveError::ReadSource { path: dir, source: e })?
+    };
+    let mut inputs: Inputs = resolve(&[staging.path().display().to_string()], &StoreOptions::default()).await?;
+    // Name each file as the demo's, not by the staging folder's random name: the same seed
+    // gives the same rows.
+    let prefix = staging.path().canonicalize().unwrap_or_else(|_| staging.path().to_path_buf()).display().to_string();
+    for input in &mut inputs.files {
+        if let Some(rest) = input.name.strip_prefix(&prefix) {
+            input.name = format!("demo://seed-{}{rest}", options.seed);
+        }
+    }
+    let summary = ingest(location, inputs, &IngestOptions::default(), progress).await?;
+    Ok(DemoSummary { generated, files, ingest: summary })
+}
+
+/// Where the demo archive lives when no archive is configured: `$TRAILSCOPE_DATA_DIR/demo`, else
+/// the platform's data folder.
+pub fn default_location() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("TRAILSCOPE_DATA_DIR") {
+        return Some(PathBuf::from(dir).join("demo"));
+    }
+    directories::ProjectDirs::from("", "", "trailscope").map(|d| d.data_dir().join("demo"))
+}
