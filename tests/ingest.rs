@@ -332,3 +332,39 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn a_wrong_cloud_choice_does_not_block_the_right_one_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let trails = fixture("aws");
+    let wrong = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--cloud",
+            "gcp",
+            trails.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(
+        stdout(&wrong).contains("events written               0"),
+        "{}",
+        stdout(&wrong)
+    );
+    let right = ingest(&archive, &[&trails]);
+    assert!(right.status.success());
+    assert!(
+        stdout(&right).contains("already ingested             0"),
+        "{}",
+        stdout(&right)
+    );
+    assert_eq!(count(&archive, ""), 13);
+    // A file whose every record was rejected is not done with either: it is read again.
+    let bad = fixture("bad/redacted-timestamp.json");
+    assert_eq!(ingest(&archive, &[&bad]).status.code(), Some(3));
+    let again = ingest(&archive, &[&bad]);
+    assert_eq!(again.status.code(), Some(3), "rejected again, not 'already ingested'");
+}

@@ -62,6 +62,7 @@ pub async fn ingest(
     progress: &dyn IngestProgress,
 ) -> Result<IngestSummary, ArchiveError> {
     let mut run = Run {
+        forced: options.cloud != CloudChoice::Auto,
         location,
         ledger: Ledger::new(location),
         summary: IngestSummary::default(),
@@ -152,6 +153,8 @@ struct Batch {
     sources: Vec<SourceRecord>,
     /// `(path relative to the root, JSON lines)` of rejected records.
     rejected: Vec<(String, String)>,
+    /// Some file of the batch is not recorded in the ledger (its rejected records still are kept).
+    unrecorded: bool,
 }
 
 /// Events already taken in this run, by a 128-bit hash of `(cloud, tenant, event_id, time)`:
@@ -174,6 +177,8 @@ impl Seen {
 
 struct Run<'a> {
     location: &'a Location,
+    /// The cloud was forced with --cloud (rather than told by each record).
+    forced: bool,
     ledger: Ledger<'a>,
     summary: IngestSummary,
     batch: Batch,
@@ -245,13 +250,22 @@ impl Run<'_> {
                 .rejected
                 .push((rejected_path(&sha, input.file_name()), rejected_lines));
         }
-        self.batch.sources.push(record);
+        // Only a file that gave events, or that was recognised for what it is (a digest, entries
+        // that are not audit logs), is done with. A file whose records were all rejected, or that
+        // a forced --cloud read as nothing, stays unrecorded: read again with the right choice,
+        // it is not "already ingested".
+        let done = record.events > 0 || record.duplicates > 0 || (!self.forced && record.rejected == 0);
+        if done {
+            self.batch.sources.push(record);
+        } else {
+            self.batch.unrecorded = true;
+        }
     }
 
     /// Writes the batch and commits it: pending record, files, ledger records, done.
     async fn flush(&mut self, progress: &dyn IngestProgress) -> Result<(), ArchiveError> {
         let batch = std::mem::take(&mut self.batch);
-        if batch.sources.is_empty() {
+        if batch.sources.is_empty() && batch.rejected.is_empty() {
             return Ok(());
         }
         progress.writing(batch.events.len());

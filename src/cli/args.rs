@@ -196,6 +196,7 @@ pub enum View {
   trailscope view principal arn:aws:iam::111122223333:user/ci-bot --section events --format csv --output ci-bot.csv")]
     Principal {
         /// The principal, whole or by a name that ends it (user name, role session, e-mail).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Only this part (needed for csv, json and parquet).
         #[arg(long, value_enum)]
@@ -220,6 +221,7 @@ pub enum View {
   trailscope view resource billing-export --section changes --format csv")]
     Resource {
         /// The resource, whole or by a name that ends it (a function name for its ARN).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Only this part (needed for csv, json and parquet).
         #[arg(long, value_enum)]
@@ -234,6 +236,7 @@ pub enum View {
   trailscope view event 0b7c8d8e-2f3a-4c1d-9e6b-6a2f1b3c4d01 --reveal")]
     Event {
         /// The event's id (CloudTrail eventID, GCP insertId, Azure eventDataId).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[command(flatten)]
         output: OutputArgs,
@@ -269,12 +272,16 @@ pub enum ReportCommand {
     /// Show a report: what it finds, its parameters and its SQL.
     #[command(after_help = "Example:
   trailscope report show first-seen-source-ips")]
-    Show { name: String },
+    Show {
+        /// The report's name, as `report list` prints it.
+        name: String,
+    },
     /// Run a report.
     #[command(after_help = "Examples:
   trailscope report run logging-tampering
   trailscope report run access-key-activity --param access_key=AKIAEXAMPLE --param since=2024-06-01 --output key.csv")]
     Run {
+        /// The report's name, as `report list` prints it.
         name: String,
         /// A parameter's value, NAME=VALUE (repeat for several). Times as for views.
         #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]

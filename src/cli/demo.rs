@@ -18,7 +18,10 @@ impl Bar {
             return Bar(ProgressBar::hidden());
         }
         let bar = ProgressBar::new(total);
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos}/{len} ({per_sec}, {eta} left)").expect("a valid template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {pos}/{len} ({per_sec}, {eta} left)")
+                .expect("a valid template"),
+        );
         bar.set_message("generating events");
         Bar(bar)
     }
@@ -40,7 +43,11 @@ impl DemoProgress for Bar {
     }
 }
 
-async fn generate(target: &str, options: &DemoOptions, store: &crate::archive::StoreOptions) -> Result<crate::demo::DemoSummary, Failure> {
+async fn generate(
+    target: &str,
+    options: &DemoOptions,
+    store: &crate::archive::StoreOptions,
+) -> Result<crate::demo::DemoSummary, Failure> {
     let location = Location::create(target, store)?;
     let bar = Bar::new(options.events);
     let started = std::time::Instant::now();
@@ -89,10 +96,17 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
             .display()
             .to_string(),
     };
-    let options = DemoOptions { events: args.events, days: args.days, seed: args.seed };
+    let options = DemoOptions {
+        events: args.events,
+        days: args.days,
+        seed: args.seed,
+    };
     let summary = generate(&target, &options, &cx.store).await?;
     if summary.ingest.has_rejections() {
-        return Err(Failure { message: "the demo's own files were rejected: this is a bug".into(), code: super::exit::FAILURE });
+        return Err(Failure {
+            message: "the demo's own files were rejected: this is a bug".into(),
+            code: super::exit::FAILURE,
+        });
     }
     println!("The demo archive is ready: try `trailscope view principals --archive {target}`");
     Ok(ExitCode::SUCCESS)
@@ -104,7 +118,16 @@ pub async fn ensure(demo: &Path) -> Result<(), Failure> {
         return Ok(());
     }
     let options = DemoOptions::default();
-    eprintln!("No archive is configured: building the demo archive ({} events) in {} (once).", options.events, demo.display());
-    generate(&demo.display().to_string(), &options, &crate::archive::StoreOptions::default()).await?;
+    eprintln!(
+        "No archive is configured: building the demo archive ({} events) in {} (once).",
+        options.events,
+        demo.display()
+    );
+    generate(
+        &demo.display().to_string(),
+        &options,
+        &crate::archive::StoreOptions::default(),
+    )
+    .await?;
     Ok(())
 }

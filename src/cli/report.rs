@@ -73,7 +73,26 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
         } => {
             let report = find(&library, &name)?;
             let session = cx.session(output.reveal).await?;
+            for (i, (name, _)) in params.iter().enumerate() {
+                if params[..i].iter().any(|(n, _)| n == name) {
+                    return Err(Failure::usage(format!("--param {name} is given twice")));
+                }
+            }
             let query = report.bind(&session, &params).await?;
+            let bound: Vec<String> = query
+                .params
+                .iter()
+                .map(|(n, v)| format!("{n} = {}", crate::engine::views::display_value(v)))
+                .collect();
+            eprintln!(
+                "report: {}{}",
+                report.name,
+                if bound.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", bound.join(", "))
+                }
+            );
             if show_sql {
                 print::show_sql(&query);
             }

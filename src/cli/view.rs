@@ -233,10 +233,10 @@ fn print_records(batches: &[RecordBatch]) -> Result<usize, Failure> {
             }
             let mut raw = None;
             for (field, f) in schema.fields().iter().zip(&formatters) {
-                let value = f.value(row).to_string();
+                let value = crate::engine::output::printable(&f.value(row).to_string());
                 if field.name() == "raw" {
                     raw = Some(value);
-                } else if !value.is_empty() {
+                } else {
                     println!("{:width$}  {value}", field.name());
                 }
             }

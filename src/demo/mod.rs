@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-pub use cast::{ATTACKER_IP, CI_ACCOUNT, CI_KEY, CI_USER, FUNCTION, GCP_DEPLOYER, GCP_PROJECT, PROD_ACCOUNT, UNKNOWN_APP};
+pub use cast::{
+    ATTACKER_IP, CI_ACCOUNT, CI_KEY, CI_USER, FUNCTION, GCP_DEPLOYER, GCP_PROJECT, PROD_ACCOUNT, UNKNOWN_APP,
+};
 pub use incident::{BACKDOOR_USER, OUTSIDE_ACCOUNT, ROLE, SESSION};
 use rng::Rng;
 
@@ -37,7 +39,11 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { events: 200_000, days: 30, seed: 7 }
+        DemoOptions {
+            events: 200_000,
+            days: 30,
+            seed: 7,
+        }
     }
 }
 
@@ -59,7 +65,9 @@ const HOUR: i64 = 3_600_000_000;
 const BLOCK_HOURS: i64 = 6;
 
 /// Hour-of-day weights: office hours are busy, nights are not (UTC, a Europe-and-US company).
-const RHYTHM: [u32; 24] = [2, 2, 1, 1, 1, 2, 3, 6, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 5, 4, 3, 3, 2];
+const RHYTHM: [u32; 24] = [
+    2, 2, 1, 1, 1, 2, 3, 6, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 5, 4, 3, 3, 2,
+];
 
 /// Writes the demo's raw logs under `staging` (native formats, gzip as the clouds deliver them)
 /// and returns the number of events written.
@@ -74,7 +82,10 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
     let hours: Vec<u32> = (0..options.days as i64 * 24)
         .map(|h| {
             let t = chrono::DateTime::from_timestamp_micros(start + h * HOUR).expect("valid");
-            let weekend = matches!(chrono::Datelike::weekday(&t), chrono::Weekday::Sat | chrono::Weekday::Sun);
+            let weekend = matches!(
+                chrono::Datelike::weekday(&t),
+                chrono::Weekday::Sat | chrono::Weekday::Sun
+            );
             RHYTHM[chrono::Timelike::hour(&t) as usize] * if weekend { 1 } else { 3 }
         })
         .collect();
@@ -104,19 +115,29 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
                     Cloud::Azure => noise::azure(&mut rng, time),
                 };
                 for r in records {
-                    buckets.entry(file_for(cloud, &tenant, block_start, &r)).or_default().push((time, r));
+                    buckets
+                        .entry(file_for(cloud, &tenant, block_start, &r))
+                        .or_default()
+                        .push((time, r));
                 }
             }
         }
         let block_end = block_start + BLOCK_HOURS * HOUR;
         for (cloud, tenant, record) in planted.extract_if(.., |(_, _, r)| in_block(r, block_start, block_end)) {
             let time = record_time(&record).unwrap_or(block_start);
-            buckets.entry(file_for(cloud, &tenant, block_start, &record)).or_default().push((time, record));
+            buckets
+                .entry(file_for(cloud, &tenant, block_start, &record))
+                .or_default()
+                .push((time, record));
         }
         for (path, mut records) in buckets {
             records.sort_by_key(|(t, _)| *t);
             written += records.len() as u64;
-            write_file(&staging.join(&path), &path, records.into_iter().map(|(_, r)| r).collect())?;
+            write_file(
+                &staging.join(&path),
+                &path,
+                records.into_iter().map(|(_, r)| r).collect(),
+            )?;
             files += 1;
         }
         progress.generated(written, options.events);
@@ -148,7 +169,14 @@ fn file_for(cloud: Cloud, tenant: &str, block_start: i64, record: &Value) -> Pat
             ))
         }
         Cloud::Gcp => {
-            let log = record.get("logName").and_then(Value::as_str).unwrap_or("").rsplit("%2F").next().unwrap_or("activity").to_string();
+            let log = record
+                .get("logName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .rsplit("%2F")
+                .next()
+                .unwrap_or("activity")
+                .to_string();
             let end = t + chrono::Duration::hours(BLOCK_HOURS) - chrono::Duration::seconds(1);
             PathBuf::from(format!(
                 "gcp-audit-sink/cloudaudit.googleapis.com/{log}/{}/{}_{}_S0.json",
@@ -189,8 +217,18 @@ fn write_file(path: &Path, relative: &Path, records: Vec<Value>) -> std::io::Res
 }
 
 /// Generates the demo's raw logs in a staging folder and ingests them into `location`.
-pub async fn build(location: &Location, options: &DemoOptions, progress: &dyn DemoProgress) -> Result<DemoSummary, ArchiveError> {
-    let staging = tempfile::Builder::new().prefix("trailscope-demo-").tempdir().map_err(|e| ArchiveError::ReadSource { path: std::env::temp_dir(), source: e })?;
+pub async fn build(
+    location: &Location,
+    options: &DemoOptions,
+    progress: &dyn DemoProgress,
+) -> Result<DemoSummary, ArchiveError> {
+    let staging = tempfile::Builder::new()
+        .prefix("trailscope-demo-")
+        .tempdir()
+        .map_err(|e| ArchiveError::ReadSource {
+            path: std::env::temp_dir(),
+            source: e,
+        })?;
     let (generated, files) = {
         let dir = staging.path().to_path_buf();
         let options = options.clone();
@@ -199,14 +237,23 @@ pub async fn build(location: &Location, options: &DemoOptions, progress: &dyn De
     let mut inputs: Inputs = resolve(&[staging.path().display().to_string()], &StoreOptions::default()).await?;
     // Name each file as the demo's, not by the staging folder's random name: the same seed
     // gives the same rows.
-    let prefix = staging.path().canonicalize().unwrap_or_else(|_| staging.path().to_path_buf()).display().to_string();
+    let prefix = staging
+        .path()
+        .canonicalize()
+        .unwrap_or_else(|_| staging.path().to_path_buf())
+        .display()
+        .to_string();
     for input in &mut inputs.files {
         if let Some(rest) = input.name.strip_prefix(&prefix) {
             input.name = format!("demo://seed-{}{rest}", options.seed);
         }
     }
     let summary = ingest(location, inputs, &IngestOptions::default(), progress).await?;
-    Ok(DemoSummary { generated, files, ingest: summary })
+    Ok(DemoSummary {
+        generated,
+        files,
+        ingest: summary,
+    })
 }
 
 /// Where the demo archive lives when no archive is configured: `$TRAILSCOPE_DATA_DIR/demo`, else

@@ -7,7 +7,11 @@ use super::rng::{LOWER_DIGITS, Rng};
 /// RFC 3339 with milliseconds where the cloud writes them.
 pub fn rfc3339(micros: i64, fraction: bool) -> String {
     let t = chrono::DateTime::from_timestamp_micros(micros).expect("demo times are valid");
-    if fraction { t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string() } else { t.format("%Y-%m-%dT%H:%M:%SZ").to_string() }
+    if fraction {
+        t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    } else {
+        t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
 }
 
 /// Who calls AWS, as `userIdentity` writes it.
@@ -67,23 +71,55 @@ pub fn cloudtrail(rng: &mut Rng, c: AwsCall<'_>) -> Value {
         o.insert("errorMessage".into(), message.into());
     }
     if c.name == "ConsoleLogin" {
-        let mfa = if c.request.get("mfa").and_then(Value::as_bool) == Some(true) { "Yes" } else { "No" };
+        let mfa = if c.request.get("mfa").and_then(Value::as_bool) == Some(true) {
+            "Yes"
+        } else {
+            "No"
+        };
         o.insert("requestParameters".into(), Value::Null);
-        o.insert("responseElements".into(), json!({"ConsoleLogin": if c.error.is_some() { "Failure" } else { "Success" }}));
-        o.insert("additionalEventData".into(), json!({"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": mfa}));
+        o.insert(
+            "responseElements".into(),
+            json!({"ConsoleLogin": if c.error.is_some() { "Failure" } else { "Success" }}),
+        );
+        o.insert(
+            "additionalEventData".into(),
+            json!({"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": mfa}),
+        );
         o.remove("errorCode");
         o.insert("eventType".into(), "AwsConsoleSignIn".into());
     } else {
         o.insert("requestParameters".into(), c.request);
-        o.insert("responseElements".into(), if c.error.is_some() { Value::Null } else { c.response });
-        o.insert("eventType".into(), if c.who.get("type").and_then(Value::as_str) == Some("AWSService") { "AwsServiceEvent" } else { "AwsApiCall" }.into());
+        o.insert(
+            "responseElements".into(),
+            if c.error.is_some() { Value::Null } else { c.response },
+        );
+        o.insert(
+            "eventType".into(),
+            if c.who.get("type").and_then(Value::as_str) == Some("AWSService") {
+                "AwsServiceEvent"
+            } else {
+                "AwsApiCall"
+            }
+            .into(),
+        );
     }
     o.insert("requestID".into(), rng.uuid().into());
     o.insert("eventID".into(), rng.uuid().into());
     o.insert("readOnly".into(), c.read_only.into());
-    o.insert("managementEvent".into(), (c.source != "s3" || !c.name.ends_with("Object")).into());
+    o.insert(
+        "managementEvent".into(),
+        (c.source != "s3" || !c.name.ends_with("Object")).into(),
+    );
     o.insert("recipientAccountId".into(), c.account.into());
-    o.insert("eventCategory".into(), if c.source == "s3" && c.name.ends_with("Object") { "Data" } else { "Management" }.into());
+    o.insert(
+        "eventCategory".into(),
+        if c.source == "s3" && c.name.ends_with("Object") {
+            "Data"
+        } else {
+            "Management"
+        }
+        .into(),
+    );
     r
 }
 
@@ -166,9 +202,13 @@ pub struct AzureCall<'a> {
 pub fn azure_record(rng: &mut Rng, c: AzureCall<'_>) -> Value {
     let tenant = "5b0d2c1e-7a4f-4c3b-9e8d-1f2a3b4c5d6e";
     let claims = match (c.caller_upn, c.caller_app) {
-        (Some(upn), _) => json!({"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": upn, "idtyp": "user", "ipaddr": c.ip,
-                                 "http://schemas.microsoft.com/identity/claims/tenantid": tenant}),
-        (None, Some(app)) => json!({"appid": app, "idtyp": "app", "http://schemas.microsoft.com/identity/claims/tenantid": tenant}),
+        (Some(upn), _) => {
+            json!({"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": upn, "idtyp": "user", "ipaddr": c.ip,
+                                 "http://schemas.microsoft.com/identity/claims/tenantid": tenant})
+        }
+        (None, Some(app)) => {
+            json!({"appid": app, "idtyp": "app", "http://schemas.microsoft.com/identity/claims/tenantid": tenant})
+        }
         _ => json!({}),
     };
     let scope = format!("/subscriptions/{}/{}", c.subscription, c.resource);

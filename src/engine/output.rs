@@ -257,10 +257,23 @@ fn cells(batch: &RecordBatch) -> Result<Vec<Vec<String>>, EngineError> {
         .map(|row| {
             formatters
                 .iter()
-                .map(|f| f.value(row).to_string().replace(['\n', '\r', '\t'], " "))
+                .map(|f| printable(&f.value(row).to_string()))
                 .collect()
         })
         .collect())
+}
+
+/// Text safe to show on a terminal: a log field may carry escape sequences (an attacker's user
+/// agent that retitles the window or clears the screen); control characters become `�`, line
+/// breaks and tabs a space.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
 }
 
 /// Column widths: each fits its content, and the widest shrink until the row fits `total`.
@@ -342,6 +355,14 @@ mod tests {
         assert_eq!(
             pad("is not authorized to perform this action", 20, false),
             "is not authorized t…"
+        );
+    }
+
+    #[test]
+    fn escape_sequences_in_log_fields_never_reach_the_terminal() {
+        assert_eq!(
+            printable("\u{1b}]0;pwned\u{7}\u{1b}[2Jcurl\tx\ny"),
+            "\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}[2Jcurl x y"
         );
     }
 

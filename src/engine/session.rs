@@ -82,7 +82,18 @@ impl Session {
             .with_listing_options(listing)
             .with_schema(file_schema());
         let table = ListingTable::try_new(config).map_err(EngineError::from_datafusion)?;
-        ctx.register_table("events", Arc::new(EventsTable::new(Arc::new(table))))
+        let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(Arc::new(table)));
+        let events = if options.redact {
+            // These two rules move leaf expressions (json_get_str(raw, …)) below projections and,
+            // in DataFusion 55, let other uses of `raw` bypass the masking projection. Without them
+            // no SQL can read an unmasked `raw`.
+            ctx.remove_optimizer_rule("extract_leaf_expressions");
+            ctx.remove_optimizer_rule("push_down_leaf_projections");
+            masked(events)?
+        } else {
+            events
+        };
+        ctx.register_table("events", events)
             .map_err(EngineError::from_datafusion)?;
         let end = Arc::new(OnceLock::new());
         ctx.register_udf(archive_end_udf(end.clone()));
@@ -235,6 +246,45 @@ impl Session {
         let _ = self.end.set(end);
         Ok(end)
     }
+}
+
+/// `events` as every query sees it when secrets are to stay hidden: the same table with `raw` and
+/// `error_message` masked before any SQL reads them, so no function (`json_get_str`, `substr`)
+/// can take a secret out. The unmasked table is not in the catalog: no name reaches it.
+fn masked(
+    events: Arc<dyn datafusion::catalog::TableProvider>,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>, EngineError> {
+    use datafusion::logical_expr::{LogicalPlanBuilder, col};
+    let mask = Arc::new(create_udf(
+        "mask_secrets",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            Ok(ColumnarValue::Array(redact::mask_column(&arrays[0])))
+        }),
+    ));
+    let schema = events.schema();
+    let source = datafusion::catalog::default_table_source::provider_as_source(events);
+    let scan = LogicalPlanBuilder::scan("events", source, None).map_err(EngineError::from_datafusion)?;
+    let columns: Vec<datafusion::logical_expr::Expr> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let c = col(f.name().as_str());
+            if matches!(f.name().as_str(), "raw" | "error_message") {
+                mask.call(vec![c]).alias(f.name())
+            } else {
+                c
+            }
+        })
+        .collect();
+    let plan = scan
+        .project(columns)
+        .and_then(|b| b.build())
+        .map_err(EngineError::from_datafusion)?;
+    Ok(Arc::new(datafusion::catalog::view::ViewTable::new(plan, None)))
 }
 
 /// `archive_end()`: the newest event's time in the archive (the wall clock's now for an

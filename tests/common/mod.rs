@@ -20,6 +20,7 @@ pub fn trailscope(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.args(args)
         .env_remove("TRAILSCOPE_ARCHIVE")
         .env("TRAILSCOPE_STATE_DIR", state_dir())
+        .env("TRAILSCOPE_DATA_DIR", state_dir().join("data"))
         .env("TRAILSCOPE_CONFIG", state_dir().join("no-config.toml"));
     for (k, v) in env {
         cmd.env(k, v);

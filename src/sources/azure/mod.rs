@@ -12,10 +12,10 @@
 //! | principal_type | `User` or `ServicePrincipal` (`ManagedIdentity` when the claims name one), from the claims' `idtyp`, else from the caller's shape |
 //! | session_issuer, source_identity, access_key_id, user_agent | none: the Activity Log does not carry them |
 //! | source_ip | `httpRequest.clientIpAddress` · `http_request.client_ip_address` · `callerIpAddress`, else the `ipaddr` claim |
-//! | service | `resourceProviderName.value` · `resource_provider_name.value` · the provider part of `operationName` |
-//! | action | `operationName.value` · `operation_name.value` · `operationName` |
-//! | resource | `resourceId` · `resource_id` · `resourceId` |
-//! | resource_type | `resourceType.value` · `resource_type.value` · the provider and type segments of the resource id |
+//! | service | lower-cased: `resourceProviderName.value` · `resource_provider_name.value` · the provider part of `operationName` |
+//! | action | lower-cased: `operationName.value` · `operation_name.value` · `operationName` |
+//! | resource | lower-cased: `resourceId` · `resource_id` · `resourceId` |
+//! | resource_type | lower-cased: `resourceType.value` · `resource_type.value` · the provider and type segments of the resource id |
 //! | outcome | failure only for `Failed` (`Failure` in the diagnostic export); `Started`, `Accepted` and `Succeeded` are steps of a call that did not fail |
 //! | error_code, error_message | for failures, the sub-status (`Forbidden`, `Conflict`) or `properties.statusCode`; `properties.statusMessage` |
 //! | read_only | from the operation's last segment: `read` → true; `write`, `delete`, `action` → false |
@@ -63,7 +63,10 @@ pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
-    let resource = first_text(r, &[&["resourceId"], &["resource_id"]]);
+    // Resource ids, operations and providers are case-insensitive in Azure and written in
+    // either case (the diagnostic export upper-cases them): one resource must be one value.
+    let resource = first_text(r, &[&["resourceId"], &["resource_id"]]).map(|s| s.to_ascii_lowercase());
+    let action = action.to_ascii_lowercase();
     let principal = text(r, &["caller"])
         .or_else(|| claim(UPN))
         .or_else(|| claim("appid"))
@@ -116,9 +119,10 @@ pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
             &[&["resourceProviderName", "value"], &["resource_provider_name", "value"]],
         )
         .or_else(|| action.split('/').next().filter(|p| p.contains('.')).map(str::to_string))
-        .unwrap_or_else(|| "unknown".into()),
+        .map_or_else(|| "unknown".into(), |s| s.to_ascii_lowercase()),
         resource_type: first_text(r, &[&["resourceType", "value"], &["resource_type", "value"]])
-            .or_else(|| resource.as_deref().and_then(type_of)),
+            .or_else(|| resource.as_deref().and_then(type_of))
+            .map(|s| s.to_ascii_lowercase()),
         resource,
         outcome: if failed { Outcome::Failure } else { Outcome::Success },
         error_code,

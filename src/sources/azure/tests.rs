@@ -44,17 +44,20 @@ fn a_role_assignment_by_an_app_in_the_diagnostic_export_maps_every_column() {
     );
     assert_eq!(e.principal_type.as_deref(), Some("ServicePrincipal"));
     assert_eq!(e.source_ip.as_deref(), Some("198.51.100.77"));
-    assert_eq!(e.service, "MICROSOFT.AUTHORIZATION");
-    assert_eq!(e.action, "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE");
+    assert_eq!(e.service, "microsoft.authorization");
+    assert_eq!(
+        e.action, "microsoft.authorization/roleassignments/write",
+        "lower-cased: Azure names are case-insensitive"
+    );
     assert_eq!(
         e.resource.as_deref(),
         Some(
-            "/SUBSCRIPTIONS/8F3C1A2B-4D5E-4F60-9A7B-1C2D3E4F5A6B/PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/0E7F2A4C-9B1D-4C3E-8F5A-6B7C8D9E0F1A"
+            "/subscriptions/8f3c1a2b-4d5e-4f60-9a7b-1c2d3e4f5a6b/providers/microsoft.authorization/roleassignments/0e7f2a4c-9b1d-4c3e-8f5a-6b7c8d9e0f1a"
         )
     );
     assert_eq!(
         e.resource_type.as_deref(),
-        Some("MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS")
+        Some("microsoft.authorization/roleassignments")
     );
     assert_eq!(e.outcome, Outcome::Success);
     assert_eq!(e.read_only, Some(false));
@@ -98,9 +101,9 @@ fn the_rest_shape_maps_ids_status_and_provider() {
         e.tenant, "8f3c1a2b-4d5e-4f60-9a7b-1c2d3e4f5a6b",
         "the same subscription as the diagnostic export"
     );
-    assert_eq!(e.service, "Microsoft.KeyVault");
-    assert_eq!(e.action, "Microsoft.KeyVault/vaults/write");
-    assert_eq!(e.resource_type.as_deref(), Some("Microsoft.KeyVault/vaults"));
+    assert_eq!(e.service, "microsoft.keyvault");
+    assert_eq!(e.action, "microsoft.keyvault/vaults/write");
+    assert_eq!(e.resource_type.as_deref(), Some("microsoft.keyvault/vaults"));
     assert_eq!(e.source_ip.as_deref(), Some("198.51.100.77"));
     assert_eq!(e.outcome, Outcome::Success);
     assert_eq!(e.region, None);
@@ -116,12 +119,12 @@ fn the_sdk_snake_case_shape_maps_the_same_columns() {
     assert_eq!(e.tenant, "0f9e8d7c-6b5a-4493-8281-706f5e4d3c2b");
     assert_eq!(e.principal, "fakeemail@fakedomain.com");
     assert_eq!(e.source_ip.as_deref(), Some("192.0.2.99"));
-    assert_eq!(e.service, "Microsoft.Compute");
-    assert_eq!(e.action, "Microsoft.Compute/virtualMachines/delete");
+    assert_eq!(e.service, "microsoft.compute");
+    assert_eq!(e.action, "microsoft.compute/virtualmachines/delete");
     assert_eq!(
         e.resource.as_deref(),
         Some(
-            "/subscriptions/0f9e8d7c-6b5a-4493-8281-706f5e4d3c2b/resourceGroups/lab-rg/providers/Microsoft.Compute/virtualMachines/lab-vm"
+            "/subscriptions/0f9e8d7c-6b5a-4493-8281-706f5e4d3c2b/resourcegroups/lab-rg/providers/microsoft.compute/virtualmachines/lab-vm"
         )
     );
     assert_eq!(e.outcome, Outcome::Success, "Started is not a failure");

@@ -1,0 +1,218 @@
+//! The demo archive: deterministic, in the clouds' native formats, read by the ordinary ingest
+//! path, and holding an incident that the views and reports find.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{csv_rows, stderr, stdout, trailscope};
+
+fn demo(archive: &std::path::Path, events: &str, seed: &str) -> std::process::Output {
+    trailscope(
+        &[
+            "demo",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--events",
+            events,
+            "--days",
+            "7",
+            "--seed",
+            seed,
+        ],
+        &[],
+    )
+}
+
+fn rows(archive: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    let out = trailscope(
+        &[
+            "query",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--reveal",
+            sql,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    csv_rows(&out)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_events_and_another_seed_other_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    for (archive, seed) in [(&a, "3"), (&b, "3"), (&c, "4")] {
+        let out = demo(archive, "3000", seed);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let fingerprint = "SELECT count(*) AS n, count(DISTINCT event_id) AS ids, \
+                       sum(length(raw)) AS bytes, min(event_time) AS first, max(event_time) AS last FROM events";
+    let all = "SELECT event_id, source_object, source_index, principal, action, sha256(raw) FROM events ORDER BY event_id, source_index";
+    assert_eq!(rows(&a, all), rows(&b, all), "row for row the same");
+    assert_ne!(rows(&a, fingerprint), rows(&c, fingerprint));
+    // Running it again into the same archive adds nothing: the files are the same files.
+    let again = demo(&a, "3000", "3");
+    assert!(again.status.success());
+    assert_eq!(rows(&a, fingerprint), rows(&b, fingerprint));
+}
+
+#[test]
+fn every_native_format_is_accepted_whole_by_the_ingest_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let out = demo(&archive, "5000", "1");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("demo archive:"), "{}", stderr(&out));
+    let per_cloud = rows(
+        &archive,
+        "SELECT cloud, count(*) AS n, count(DISTINCT tenant) AS tenants FROM events GROUP BY cloud ORDER BY cloud",
+    );
+    let clouds: Vec<&str> = per_cloud[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(clouds, ["aws", "azure", "gcp"]);
+    let total: u64 = per_cloud[1..].iter().map(|r| r[1].parse::<u64>().unwrap()).sum();
+    assert!(
+        (4_900..5_600).contains(&total),
+        "about the asked number plus the incident: {total}"
+    );
+    // Nothing was rejected or quarantined, and the files are in each cloud's own layout.
+    assert!(!archive.join("_quarantine").exists());
+    let objects: BTreeSet<String> = rows(
+        &archive,
+        "SELECT DISTINCT split_part(source_object, '/', 4) AS top FROM events",
+    )[1..]
+        .iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(
+        objects,
+        ["AWSLogs", "gcp-audit-sink", "insights-activity-logs"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+}
+
+#[test]
+fn the_planted_incident_is_found_by_the_views_and_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    assert!(demo(&archive, "20000", "7").status.success());
+    let a = archive.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--archive", a, "--format", "csv"]);
+        let out = trailscope(&all, &[]);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        csv_rows(&out)
+    };
+    // The leaked key, from an address it never used, listing everything.
+    let new_ips = run(&["report", "run", "first-seen-source-ips"]);
+    assert!(
+        new_ips[1..]
+            .iter()
+            .any(|r| r[0] == "arn:aws:iam::356789012345:user/ci-deployer" && r[1] == "203.0.113.66"),
+        "{new_ips:?}"
+    );
+    let recon = run(&["report", "run", "reconnaissance-bursts"]);
+    assert!(
+        recon[1..]
+            .iter()
+            .any(|r| r[3] == "arn:aws:iam::356789012345:user/ci-deployer"),
+        "{recon:?}"
+    );
+    // The hop into production and what the session did there.
+    let sessions = run(&["report", "run", "role-session-activity"]);
+    let actions: BTreeSet<&str> = sessions[1..]
+        .iter()
+        .filter(|r| r[3].ends_with("DeployAdmin/ci-deployer-8841"))
+        .map(|r| r[6].as_str())
+        .collect();
+    for expected in [
+        "CreateUser",
+        "CreateAccessKey",
+        "AttachUserPolicy",
+        "CreateFunction20150331",
+        "GetSecretValue",
+        "ModifySnapshotAttribute",
+    ] {
+        assert!(actions.contains(expected), "{expected} in {actions:?}");
+    }
+    // Who deployed and configured the function, in AWS and in GCP.
+    let lambda = run(&["view", "resource", "function:invoice-sync", "--section", "changes"]);
+    assert_eq!(
+        lambda[1][1],
+        "arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841"
+    );
+    let gcp = run(&["view", "resource", "functions/invoice-sync", "--section", "changes"]);
+    assert!(
+        gcp[1..]
+            .iter()
+            .all(|r| r[1] == "ci-deployer@acme-ci-build.iam.gserviceaccount.com"),
+        "{gcp:?}"
+    );
+    // Persistence, sharing, tampering, the Azure grant.
+    let sharing = run(&["report", "run", "snapshot-and-image-sharing"]);
+    assert!(sharing[1..].iter().any(|r| r[7] == "999900001111"), "{sharing:?}");
+    let tampering = run(&["report", "run", "logging-tampering"]);
+    assert!(
+        tampering[1..]
+            .iter()
+            .any(|r| r[4] == "StopLogging" && r[6] == "failure"),
+        "{tampering:?}"
+    );
+    let grants = run(&["report", "run", "iam-policy-changes", "--param", "since=2026-10-30"]);
+    assert!(
+        grants[1..]
+            .iter()
+            .any(|r| r[1] == "azure" && r[4] == "microsoft.authorization/roleassignments/write"),
+        "{grants:?}"
+    );
+    let event = stdout(&trailscope(
+        &[
+            "query",
+            "--archive",
+            a,
+            "--format",
+            "csv",
+            "SELECT raw FROM events WHERE cloud = 'azure' AND principal = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e' AND source_ip = '203.0.113.66'",
+        ],
+        &[],
+    ));
+    assert!(
+        event.contains("f0e1d2c3-b4a5-4968-8776-a5b4c3d2e1f0"),
+        "the unknown app is in the grant: {event}"
+    );
+}
+
+#[test]
+fn with_no_archive_configured_a_reading_command_builds_the_demo_once_and_uses_it() {
+    let first = trailscope(
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM events WHERE action = 'StopLogging'",
+        ],
+        &[],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let second = trailscope(
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM events WHERE action = 'StopLogging'",
+        ],
+        &[],
+    );
+    assert!(
+        !stderr(&second).contains("building the demo archive"),
+        "built once: {}",
+        stderr(&second)
+    );
+    assert!(csv_rows(&second)[1][0].parse::<u64>().unwrap() >= 1);
+}
