@@ -100,9 +100,10 @@ fn a_timeline_bucket_lists_its_events() {
 #[test]
 fn who_deployed_and_configured_this_function_in_one_command() {
     let out = run(&["view", "resource", "billing-export", "--from", "30d"]);
-    assert_eq!(out.status.code(), Some(2), "two functions have that name");
+    assert_eq!(out.status.code(), Some(2), "two functions and a web app have that name");
     let message = stderr(&out);
-    assert!(message.contains("'billing-export' matches 2 resources"), "{message}");
+    assert!(message.contains("'billing-export' matches 3 resources"), "{message}");
+    assert!(message.contains("microsoft.web/sites/billing-export"), "Azure ids match whatever their case: {message}");
     assert!(
         message.contains("arn:aws:lambda:us-east-1:444455556666:function:billing-export"),
         "{message}"
