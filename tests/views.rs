@@ -103,7 +103,10 @@ fn who_deployed_and_configured_this_function_in_one_command() {
     assert_eq!(out.status.code(), Some(2), "two functions and a web app have that name");
     let message = stderr(&out);
     assert!(message.contains("'billing-export' matches 3 resources"), "{message}");
-    assert!(message.contains("microsoft.web/sites/billing-export"), "Azure ids match whatever their case: {message}");
+    assert!(
+        message.contains("microsoft.web/sites/billing-export"),
+        "Azure ids match whatever their case: {message}"
+    );
     assert!(
         message.contains("arn:aws:lambda:us-east-1:444455556666:function:billing-export"),
         "{message}"
@@ -395,11 +398,11 @@ fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
         "query",
         "--format",
         "csv",
-        "SELECT '=HYPERLINK(\"http://x\")' AS a, '-2+3' AS b, 'plain' AS c",
+        "SELECT '=HYPERLINK(\"http://x\")' AS a, '-2+3' AS b, 'plain' AS c, '-ef6q7xe2y19o' AS d",
     ]);
     assert_eq!(
         stdout(&out).lines().nth(1).unwrap(),
-        "\"'=HYPERLINK(\"\"http://x\"\")\",'-2+3,plain"
+        "\"'=HYPERLINK(\"\"http://x\"\")\",'-2+3,plain,-ef6q7xe2y19o"
     );
 }
 
@@ -434,6 +437,19 @@ fn every_query_is_recorded_in_the_access_journal() {
     assert_eq!(entry["rows"], 1);
     assert_eq!(entry["outcome"], "completed");
     assert!(entry["archive"].as_str().unwrap().ends_with("/archive"));
+    let refused = run(&["query", "DROP TABLE events -- journal-refusal-9c1d"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let out = stdout(&trailscope(&["journal", "--json"], &[]));
+    let entry = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["sql"].as_str().unwrap().contains("journal-refusal-9c1d"))
+        .expect("the refused attempt is recorded");
+    assert!(entry["outcome"].as_str().unwrap().starts_with("refused: "), "{entry}");
+    assert!(
+        !out.contains("SELECT max(event_time) FROM events WHERE date = $day"),
+        "trailscope's own bookkeeping is not the user's access"
+    );
     let report = run(&["report", "run", "ip-activity", "--param", "ip=198.51.100.77"]);
     assert!(report.status.success());
     let out = stdout(&trailscope(&["journal", "--json"], &[]));

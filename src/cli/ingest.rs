@@ -139,11 +139,9 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
         }
         if tenants.len() > SHOWN {
             let rest: u64 = tenants[SHOWN..].iter().map(|(_, n)| n).sum();
-            out.push_str(&format!(
-                "  {:>34}  in {} more tenants\n",
-                thousands(rest),
-                tenants.len() - SHOWN
-            ));
+            let more = tenants.len() - SHOWN;
+            let plural = if more == 1 { "" } else { "s" };
+            out.push_str(&format!("  {:>34}  in {more} more tenant{plural}\n", thousands(rest)));
         }
     }
     if s.duplicates_dropped > 0 {

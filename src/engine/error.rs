@@ -30,7 +30,8 @@ impl EngineError {
     pub(crate) fn from_datafusion(e: datafusion::error::DataFusionError) -> Self {
         use datafusion::error::DataFusionError as D;
         match e.find_root() {
-            D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) => EngineError::Sql(root_message(&e)),
+            D::SQL(..) => EngineError::Sql(parse_error(root_message(&e))),
+            D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) => EngineError::Sql(root_message(&e)),
             _ => EngineError::Execution(root_message(&e)),
         }
     }
@@ -51,4 +52,15 @@ fn root_message(e: &datafusion::error::DataFusionError) -> String {
         }
     }
     text.trim().to_string()
+}
+
+/// `ParserError("Expected: …")` as a sentence.
+fn parse_error(message: String) -> String {
+    match message
+        .strip_prefix("ParserError(\"")
+        .and_then(|m| m.strip_suffix("\")"))
+    {
+        Some(inner) => format!("the SQL does not parse: {}", inner.replace("\\\"", "\"")),
+        None => message,
+    }
 }

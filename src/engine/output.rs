@@ -160,10 +160,14 @@ where
     Ok(rows)
 }
 
-/// CSV cells that a spreadsheet would run as a formula get a leading `'`.
+/// CSV cells that a spreadsheet would run as a formula get a leading `'`: those starting with
+/// `=`, `@`, a tab or a carriage return, and those starting with `+` or `-` that go on like a
+/// formula (an operator, a parenthesis, a pipe: `-2+3+cmd|' /C calc'!A0`). An id such as GCP's
+/// `-ef6q7xe2y19o` is left as it is, so that it can be pasted back into trailscope.
 fn neutralise_formulas(batch: &RecordBatch) -> RecordBatch {
     fn risky(s: &str) -> bool {
-        s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+        s.starts_with(['=', '@', '\t', '\r'])
+            || (s.starts_with(['+', '-']) && s[1..].contains(['+', '-', '*', '/', '(', '|', '!', '=', '@']))
     }
     let fix = |s: &str| if risky(s) { format!("'{s}") } else { s.to_string() };
     let columns: Vec<ArrayRef> = batch
@@ -214,7 +218,19 @@ where
             None => break,
         }
     }
-    let widths = fit(&headers, &sample, width);
+    // Times, numbers and ids are never cut: a cut one is no use. Text gives way instead.
+    let keep: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            f.data_type().is_numeric()
+                || f.data_type().is_temporal()
+                || *f.data_type() == DataType::Boolean
+                || f.name().ends_with("_id")
+                || f.name() == "source_ip"
+        })
+        .collect();
+    let widths = fit(&headers, &sample, &keep, width);
     let numeric: Vec<bool> = schema.fields().iter().map(|f| f.data_type().is_numeric()).collect();
     let line = |cells: &[String], header: bool| -> String {
         let parts: Vec<String> = cells
@@ -277,7 +293,7 @@ pub fn printable(text: &str) -> String {
 }
 
 /// Column widths: each fits its content, and the widest shrink until the row fits `total`.
-fn fit(headers: &[String], sample: &[Vec<String>], total: usize) -> Vec<usize> {
+fn fit(headers: &[String], sample: &[Vec<String>], keep: &[bool], total: usize) -> Vec<usize> {
     let mut widths: Vec<usize> = headers
         .iter()
         .enumerate()
@@ -297,6 +313,7 @@ fn fit(headers: &[String], sample: &[Vec<String>], total: usize) -> Vec<usize> {
         let (widest, w) = widths
             .iter()
             .enumerate()
+            .filter(|(i, _)| !keep[*i])
             .max_by_key(|(_, w)| **w)
             .map(|(i, w)| (i, *w))
             .unwrap_or((0, 0));
@@ -342,7 +359,7 @@ mod tests {
             "arn:aws:sts::111122223333:assumed-role/DeployRole/ci-deployer".to_string(),
             "12".to_string(),
         ]];
-        let widths = fit(&headers, &sample, 40);
+        let widths = fit(&headers, &sample, &[false, true], 40);
         assert!(widths.iter().sum::<usize>() + 3 <= 40);
         assert_eq!(widths[1], 6);
         let cut = pad(&sample[0][0], widths[0], false);
@@ -373,7 +390,7 @@ mod tests {
         ]));
         let values = StringArray::from(vec![
             Some("=HYPERLINK(\"x\")"),
-            Some("+1"),
+            Some("-2+3+cmd|' /C calc'!A0"),
             Some("-ef6q7"),
             Some("@SUM(A1)"),
             Some("plain"),
@@ -382,16 +399,14 @@ mod tests {
         let batch = RecordBatch::try_new(schema, vec![Arc::new(values)]).unwrap();
         let fixed = neutralise_formulas(&batch);
         let v: Vec<Option<&str>> = fixed.column(0).as_string::<i32>().iter().collect();
-        assert_eq!(
-            v,
-            [
-                Some("'=HYPERLINK(\"x\")"),
-                Some("'+1"),
-                Some("'-ef6q7"),
-                Some("'@SUM(A1)"),
-                Some("plain"),
-                None
-            ]
-        );
+        let expected = [
+            Some("'=HYPERLINK(\"x\")"),
+            Some("'-2+3+cmd|' /C calc'!A0"),
+            Some("-ef6q7"),
+            Some("'@SUM(A1)"),
+            Some("plain"),
+            None,
+        ];
+        assert_eq!(v, expected, "an id that starts with - is left alone");
     }
 }

@@ -21,14 +21,18 @@ pub fn check(sql: &str) -> Result<(), EngineError> {
 fn check_statement(statement: &DfStatement) -> Result<(), EngineError> {
     match statement {
         DfStatement::Statement(inner) => match inner.as_ref() {
-            Statement::Query(query) => {
-                if let SetExpr::Select(select) = query.body.as_ref() {
-                    if select.into.is_some() {
-                        return Err(refuse("SELECT … INTO"));
-                    }
-                }
-                Ok(())
-            }
+            Statement::Query(query) => match query.body.as_ref() {
+                SetExpr::Select(select) if select.into.is_some() => Err(refuse("SELECT … INTO")),
+                // `WITH … INSERT` and kin: a query whose body writes.
+                SetExpr::Insert(_) => Err(refuse("INSERT")),
+                SetExpr::Update(_) => Err(refuse("UPDATE")),
+                SetExpr::Delete(_) => Err(refuse("DELETE")),
+                SetExpr::Merge(_) => Err(refuse("MERGE")),
+                _ => Ok(()),
+            },
+            Statement::ExplainTable { .. } | Statement::ShowColumns { .. } | Statement::ShowTables { .. } => Err(EngineError::Refused(
+                "trailscope runs only queries (SELECT, WITH, VALUES, EXPLAIN); to see the events table's columns, run `trailscope schema`".into(),
+            )),
             Statement::Explain { statement, .. } => check_statement(&DfStatement::Statement(statement.clone())),
             other => Err(refuse(&keyword(&other.to_string()))),
         },
@@ -48,9 +52,16 @@ fn refuse(what: &str) -> EngineError {
 /// The statement's leading keywords, for the message (`CREATE TABLE`, `INSERT`).
 fn keyword(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().take(3).collect();
-    let take = match words.first().map(|w| w.to_ascii_uppercase()) {
-        Some(w) if ["CREATE", "DROP", "ALTER", "TRUNCATE", "SHOW"].contains(&w.as_str()) => 2,
-        _ => 1,
+    // The second word only when it is a keyword (`DROP TABLE`), not a name (`TRUNCATE events`).
+    let second = words.get(1).map(|w| w.to_ascii_uppercase()).unwrap_or_default();
+    let take = if [
+        "TABLE", "VIEW", "INDEX", "SCHEMA", "DATABASE", "FUNCTION", "EXTERNAL", "CATALOG",
+    ]
+    .contains(&second.as_str())
+    {
+        2
+    } else {
+        1
     };
     words
         .iter()
@@ -106,7 +117,9 @@ mod tests {
             ("EXECUTE p", "EXECUTE"),
             ("SELECT 1 INTO t", "SELECT … INTO"),
             ("EXPLAIN INSERT INTO events VALUES (1)", "INSERT"),
-            ("TRUNCATE TABLE events", "TRUNCATE"),
+            ("TRUNCATE TABLE events", "TRUNCATE TABLE"),
+            ("TRUNCATE events", "TRUNCATE is refused"),
+            ("WITH a AS (SELECT 1) INSERT INTO events SELECT * FROM events", "INSERT"),
         ];
         for (sql, what) in cases {
             let message = refused(sql);

@@ -121,14 +121,21 @@ impl Session {
 
     /// Runs a query with its bound values and streams its result.
     pub async fn run(&self, query: &Query) -> Result<ResultStream, EngineError> {
-        readonly::check(&query.sql)?;
+        if let Err(refused) = readonly::check(&query.sql) {
+            // A refused attempt is access too: it is recorded.
+            if let Some(journal) = &self.options.journal {
+                let mut entry = self.entry(query);
+                entry.outcome = format!("refused: {refused}");
+                let _ = journal.append(&entry);
+            }
+            return Err(refused);
+        }
         self.prepare(&query.sql).await?;
-        self.execute(query).await
+        self.execute(query, true).await
     }
 
-    /// Plans and starts a checked query.
-    async fn execute(&self, query: &Query) -> Result<ResultStream, EngineError> {
-        let mut entry = JournalEntry {
+    fn entry(&self, query: &Query) -> JournalEntry {
+        JournalEntry {
             time: chrono::Utc::now().to_rfc3339(),
             user: current_user(),
             archive: self.location.display.clone(),
@@ -140,7 +147,14 @@ impl Session {
                 .collect::<BTreeMap<_, _>>(),
             rows: 0,
             outcome: String::new(),
-        };
+        }
+    }
+
+    /// Plans and starts a checked query; `journaled` is false only for trailscope's own
+    /// bookkeeping (the newest event's time), which reads no event for the user.
+    async fn execute(&self, query: &Query, journaled: bool) -> Result<ResultStream, EngineError> {
+        let mut entry = self.entry(query);
+        let journal = if journaled { self.options.journal.clone() } else { None };
         let planned = async {
             let options = SQLOptions::new()
                 .with_allow_ddl(false)
@@ -156,13 +170,13 @@ impl Session {
             Ok(stream) => Ok(ResultStream {
                 inner: stream,
                 redact: self.options.redact,
-                journal: self.options.journal.clone(),
+                journal,
                 entry: Some(entry),
                 failed: None,
             }),
             Err(e) => {
                 let error = EngineError::from_datafusion(e);
-                if let Some(journal) = &self.options.journal {
+                if let Some(journal) = &journal {
                     entry.outcome = format!("failed: {error}");
                     // The journal must not turn a query error into a different one.
                     let _ = journal.append(&entry);
@@ -226,7 +240,7 @@ impl Session {
             params: vec![("day".into(), ScalarValue::Utf8(Some(day)))],
         };
         let batches: Vec<RecordBatch> = self
-            .execute(&query)
+            .execute(&query, false)
             .await?
             .try_collect()
             .await
