@@ -413,7 +413,7 @@ async fn parameters_are_checked_and_explained() {
     };
     assert_eq!(
         trailscope::engine::window::format_time(*micros),
-        "2024-06-09T15:08:00.000001Z",
+        "2024-06-09T15:08:01Z",
         "a day before the end of the newest event's second"
     );
 }

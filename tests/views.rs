@@ -40,9 +40,8 @@ fn without_a_window_a_view_covers_the_last_week_of_the_data_and_says_so() {
     let out = run(&["view", "timeline", "--format", "csv"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains(
-            "window: 2024-06-03T15:08:00.000001Z – 2024-06-10T15:08:00.000001Z (the last 7 days of the archive's data)"
-        ),
+        stderr(&out)
+            .contains("window: 2024-06-03T15:08:01Z – 2024-06-10T15:08:01Z (the last 7 days of the archive's data)"),
         "{}",
         stderr(&out)
     );

@@ -65,7 +65,8 @@ pub fn aws(rng: &mut Rng, time: i64) -> (String, Value) {
             let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session}");
             (
                 assumed_role(account, role, &session, &key),
-                format!("10.{}.{}.{}", rng.below(4), rng.below(255), rng.below(255)),
+                // Workloads run on a few hosts each: their addresses repeat.
+                format!("10.{}.{}.{}", account.as_bytes()[11] % 4, role.len(), 10 + rng.below(3)),
                 "aws-sdk-java/2.25.11 Linux/5.10".into(),
                 arn,
             )
@@ -165,7 +166,7 @@ pub fn gcp(rng: &mut Rng, time: i64) -> (String, Value) {
             if sa == GCP_DEPLOYER {
                 rng.pick(&CI_IPS).to_string()
             } else {
-                format!("10.128.{}.{}", rng.below(16), rng.below(255))
+                format!("10.128.{}.{}", sa.len() % 16, 20 + rng.below(3))
             },
         )
     } else {
@@ -343,10 +344,10 @@ pub fn azure(rng: &mut Rng, time: i64) -> (String, Vec<Value>) {
     } else {
         (None, Some(*rng.pick(&AZURE_APPS)))
     };
-    let ip = if upn.is_some() {
-        rng.pick(&PEOPLE).1.to_string()
-    } else {
-        format!("20.{}.{}.{}", rng.below(255), rng.below(255), rng.below(255))
+    // People work from the office; each app runs from a few addresses of its own.
+    let ip = match app {
+        None => rng.pick(&PEOPLE).1.to_string(),
+        Some(app) => format!("20.{}.{}.{}", app.as_bytes()[0], app.as_bytes()[1], 10 + rng.below(3)),
     };
     let correlation = rng.uuid();
     let failed = rng.chance(0.02);

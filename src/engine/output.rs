@@ -218,7 +218,8 @@ where
             None => break,
         }
     }
-    // Times, numbers and ids are never cut: a cut one is no use. Text gives way instead.
+    // Times and numbers are never cut: a cut one is no use. Text gives way instead, down to a
+    // dozen characters (an identifier cut in its middle still tells its two ends).
     let keep: Vec<bool> = schema
         .fields()
         .iter()
@@ -226,8 +227,6 @@ where
             f.data_type().is_numeric()
                 || f.data_type().is_temporal()
                 || *f.data_type() == DataType::Boolean
-                || f.name().ends_with("_id")
-                || f.name() == "source_ip"
         })
         .collect();
     let widths = fit(&headers, &sample, &keep, width);
@@ -308,7 +307,7 @@ fn fit(headers: &[String], sample: &[Vec<String>], keep: &[bool], total: usize) 
         })
         .collect();
     let separators = 3 * widths.len().saturating_sub(1);
-    const NARROWEST: usize = 8;
+    const NARROWEST: usize = 12;
     while widths.iter().sum::<usize>() + separators > total {
         let (widest, w) = widths
             .iter()

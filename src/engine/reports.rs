@@ -262,13 +262,7 @@ async fn parse_value(session: &Session, p: &ReportParam, value: &str) -> Result<
             let micros = match spec {
                 TimeSpec::At(t) => t,
                 TimeSpec::Now => chrono::Utc::now().timestamp_micros(),
-                TimeSpec::Before(span) => {
-                    let end = session
-                        .archive_end()
-                        .await?
-                        .map_or_else(|| chrono::Utc::now().timestamp_micros(), |t| t + 1);
-                    end - span
-                }
+                TimeSpec::Before(span) => super::window::anchor(session.archive_end().await?) - span,
             };
             timestamp(micros)
         }

@@ -106,7 +106,7 @@ const EVENTS: &str = "count(DISTINCT event_id)";
 
 fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
     format!(
-        "SELECT date_bin(INTERVAL '{width}', event_time, $from) AS bucket,\n\
+        "SELECT date_bin(INTERVAL '{width}', event_time, TIMESTAMP '1970-01-01T00:00:00Z') AS bucket,\n\
          \x20      {EVENTS} AS events,\n\
          \x20      {EVENTS} FILTER (WHERE outcome = 'success') AS successes,\n\
          \x20      {EVENTS} FILTER (WHERE outcome = 'failure') AS failures\n\

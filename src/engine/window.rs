@@ -48,6 +48,15 @@ impl std::str::FromStr for TimeSpec {
     }
 }
 
+/// Where relative times count back from: just after the newest event, on a whole second so
+/// that windows read cleanly (the wall clock's now for an empty selection).
+pub fn anchor(archive_end: Option<i64>) -> i64 {
+    archive_end.map_or_else(
+        || Utc::now().timestamp_micros(),
+        |t| t.div_euclid(MICROS_PER_SECOND) * MICROS_PER_SECOND + MICROS_PER_SECOND,
+    )
+}
+
 /// `90s`, `15m`, `24h`, `7d`, `2w` as microseconds.
 pub fn parse_duration(s: &str) -> Option<i64> {
     let unit_at = s.find(|c: char| !c.is_ascii_digit())?;
@@ -83,7 +92,7 @@ impl TimeWindow {
         default_span: i64,
     ) -> Result<Self, EngineError> {
         let now = Utc::now().timestamp_micros();
-        let anchor = archive_end.map_or(now, |t| t + 1);
+        let anchor = anchor(archive_end);
         let point = |spec: TimeSpec| match spec {
             TimeSpec::At(t) => t,
             TimeSpec::Before(span) => anchor - span,
@@ -227,7 +236,11 @@ mod tests {
     fn the_default_window_is_the_last_week_of_the_archives_data_not_of_the_clock() {
         let newest = at("2023-07-10T12:37:50Z");
         let w = TimeWindow::resolve(None, None, Some(newest), 7 * DAY).unwrap();
-        assert_eq!(w.to, newest + 1, "the newest event is inside");
+        assert_eq!(
+            w.to,
+            newest + 1_000_000,
+            "the newest event is inside, and the end is a whole second"
+        );
         assert_eq!(w.span(), 7 * DAY);
         assert!(w.describe().contains("last 7 days of the archive's data"));
     }
@@ -236,7 +249,7 @@ mod tests {
     fn relative_times_count_back_from_the_newest_event_and_dates_are_midnight_utc() {
         let newest = at("2023-07-10T12:00:00Z");
         let w = TimeWindow::resolve(Some("24h".parse().unwrap()), None, Some(newest), 7 * DAY).unwrap();
-        assert_eq!(w.from, newest + 1 - DAY);
+        assert_eq!(w.from, newest + 1_000_000 - DAY);
         let w = TimeWindow::resolve(
             Some("2023-07-01".parse().unwrap()),
             Some("2023-07-02T06:00:00Z".parse().unwrap()),
