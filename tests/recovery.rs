@@ -6,101 +6,16 @@
 
 mod common;
 
-use std::fmt;
-use std::ops::Range;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use common::store::Watched;
 
-use async_trait::async_trait;
-use bytes::Bytes;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use datafusion::arrow::array::{Array, AsArray};
 use futures::StreamExt;
-use futures::stream::BoxStream;
-use object_store::path::Path;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
-    PutOptions, PutPayload, PutResult,
-};
 use trailscope::archive::inputs::resolve;
 use trailscope::archive::{IngestOptions, Location, Quiet, StoreOptions, ingest};
 use trailscope::engine::Session;
-
-/// A store that dies after `budget` writes (puts and deletes).
-#[derive(Debug)]
-struct DyingStore {
-    inner: Arc<dyn ObjectStore>,
-    budget: usize,
-    writes: Arc<AtomicUsize>,
-}
-
-fn spend(writes: &AtomicUsize, budget: usize) -> object_store::Result<()> {
-    if writes.fetch_add(1, Ordering::SeqCst) >= budget {
-        Err(object_store::Error::Generic {
-            store: "dying",
-            source: "the process was killed here".into(),
-        })
-    } else {
-        Ok(())
-    }
-}
-
-impl DyingStore {
-    fn write(&self) -> object_store::Result<()> {
-        spend(&self.writes, self.budget)
-    }
-}
-
-impl fmt::Display for DyingStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DyingStore({})", self.inner)
-    }
-}
-
-#[async_trait]
-impl ObjectStore for DyingStore {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.write()?;
-        self.inner.put_opts(location, payload, opts).await
-    }
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.write()?;
-        self.inner.put_multipart_opts(location, opts).await
-    }
-    async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
-        self.inner.get_opts(location, options).await
-    }
-    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
-        self.inner.get_ranges(location, ranges).await
-    }
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<Path>>,
-    ) -> BoxStream<'static, object_store::Result<Path>> {
-        // Each delete is a write; once the budget is spent the rest fail.
-        let (writes, budget) = (self.writes.clone(), self.budget);
-        let gated = locations.map(move |p| spend(&writes, budget).and(p));
-        self.inner.delete_stream(gated.boxed())
-    }
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.inner.list(prefix)
-    }
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
-        self.inner.list_with_delimiter(prefix).await
-    }
-    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> object_store::Result<()> {
-        self.write()?;
-        self.inner.copy_opts(from, to, options).await
-    }
-}
 
 fn options() -> IngestOptions {
     // Small batches: a kill can land between batches as well as inside one.
@@ -120,11 +35,7 @@ fn sources() -> Vec<String> {
 
 async fn run(archive: &std::path::Path, budget: usize) -> (Result<(), String>, usize) {
     let mut location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
-    let dying = Arc::new(DyingStore {
-        inner: location.store.clone(),
-        budget,
-        writes: Arc::new(AtomicUsize::new(0)),
-    });
+    let dying = Arc::new(Watched::dying_after(location.store.clone(), budget));
     location.store = dying.clone();
     let inputs = resolve(&sources(), &StoreOptions::default()).await.unwrap();
     let result = ingest(&location, inputs, &options(), &Quiet)

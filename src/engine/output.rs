@@ -223,11 +223,7 @@ where
     let keep: Vec<bool> = schema
         .fields()
         .iter()
-        .map(|f| {
-            f.data_type().is_numeric()
-                || f.data_type().is_temporal()
-                || *f.data_type() == DataType::Boolean
-        })
+        .map(|f| f.data_type().is_numeric() || f.data_type().is_temporal() || *f.data_type() == DataType::Boolean)
         .collect();
     let widths = fit(&headers, &sample, &keep, width);
     let numeric: Vec<bool> = schema.fields().iter().map(|f| f.data_type().is_numeric()).collect();

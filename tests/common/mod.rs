@@ -1,6 +1,8 @@
 //! Shared by the integration tests: fixture paths, the binary, an S3-protocol server.
 #![allow(dead_code)]
 
+pub mod store;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
