@@ -134,7 +134,10 @@ where
             }
         }
         Format::Json => {
-            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut *out);
+            // Every key on every line, null or not: a reader should not have to guess the columns.
+            let mut writer = datafusion::arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut *out);
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(EngineError::from_datafusion)?;
                 rows += batch.num_rows() as u64;
