@@ -50,16 +50,15 @@ async fn generate(
 ) -> Result<crate::demo::DemoSummary, Failure> {
     let location = Location::create(target, store)?;
     let bar = Bar::new(options.events);
-    let started = std::time::Instant::now();
     let mut summary = build(&location, options, &Phases(&bar)).await?;
     bar.0.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
     let events = summary.ingest.events_total();
     eprintln!(
-        "demo archive: {events} events in {} files ({} generated) in {seconds:.1} s ({:.0} events/s), at {}",
+        "demo archive: {events} events in {} files, generated in {:.1} s, ingested in {:.1} s ({:.0} events/s), at {}",
         summary.files,
-        summary.generated,
-        summary.generated as f64 / seconds.max(0.001),
+        summary.generate_seconds,
+        summary.ingest_seconds,
+        events as f64 / summary.ingest_seconds.max(0.001),
         location.display
     );
     summary.generated = events;
