@@ -62,6 +62,7 @@ pub async fn ingest(
     progress: &dyn IngestProgress,
 ) -> Result<IngestSummary, ArchiveError> {
     let mut run = Run {
+        parallelism: options.parallelism.max(1),
         forced: options.cloud != CloudChoice::Auto,
         location,
         ledger: Ledger::new(location),
@@ -177,6 +178,8 @@ impl Seen {
 
 struct Run<'a> {
     location: &'a Location,
+    /// Files parsed, or partitions encoded, at once.
+    parallelism: usize,
     /// The cloud was forced with --cloud (rather than told by each record).
     forced: bool,
     ledger: Ledger<'a>,
@@ -289,11 +292,18 @@ impl Run<'_> {
         };
         self.ledger.begin(&pending).await?;
         let store_err = |e| ArchiveError::store(&self.location.display, e);
-        for (path, mut events) in planned {
-            let label = path.clone();
-            let bytes = tokio::task::spawn_blocking(move || writer::encode(&mut events, &label))
-                .await
-                .expect("encoding Parquet does not panic")?;
+        // Partitions are encoded on every core at once, and written in order as they finish.
+        let mut encoded = futures::stream::iter(planned)
+            .map(|(path, mut events)| async move {
+                let label = path.clone();
+                let bytes = tokio::task::spawn_blocking(move || writer::encode(&mut events, &label))
+                    .await
+                    .expect("encoding Parquet does not panic");
+                (path, bytes)
+            })
+            .buffered(self.parallelism);
+        while let Some((path, bytes)) = encoded.next().await {
+            let bytes = bytes?;
             // One put of the whole file: it appears complete or not at all.
             self.location
                 .store
