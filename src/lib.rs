@@ -9,3 +9,4 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod sources;
+pub mod tui;

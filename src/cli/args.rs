@@ -20,8 +20,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Without a command, the interactive workbench opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -32,6 +33,15 @@ const EXAMPLES: &str = "Examples:
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the interactive workbench (the same as `trailscope` alone).
+    #[command(after_help = "Example:
+  trailscope tui --archive ./archive
+
+Keys: 1-3 switch screens, ←/→ move between timeline buckets, Enter narrows the window to a
+bucket, - widens it back, ↑/↓ move in tables, Esc cancels running queries, ? lists every key,
+q quits. With no archive configured it opens the demo archive (built on first use).")]
+    Tui,
+
     /// Read raw audit-log files, folders (recursively) or object-store prefixes into the archive.
     #[command(after_help = "Examples:
   trailscope ingest --archive ./archive ~/Downloads/AWSLogs/ gcp-audit.json azure/PT1H.json

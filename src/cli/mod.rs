@@ -120,6 +120,29 @@ impl Context {
     }
 }
 
+/// Opens the workbench on the archive a reading command would use.
+async fn workbench(cx: &Context) -> Result<ExitCode, Failure> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Failure::usage(
+            "the workbench needs a terminal; for scripts use `trailscope view`, `report run` or `query`",
+        ));
+    }
+    let session = cx.session(false).await?;
+    let span = match cx.config.window.as_deref() {
+        Some(w) => crate::engine::window::parse_duration(w)
+            .ok_or_else(|| Failure::usage(format!("the config file's window '{w}' is not a span like 7d or 24h")))?,
+        None => 7 * crate::engine::window::DAY,
+    };
+    let window = crate::engine::TimeWindow::resolve(None, None, session.archive_end().await?, span)?;
+    let archive = session.location().display.clone();
+    crate::tui::run(session, archive, window).await.map_err(|e| Failure {
+        message: format!("the terminal failed: {e}"),
+        code: exit::FAILURE,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let config = Config::load(cli.config.as_deref())?;
@@ -128,7 +151,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         archive: cli.archive,
         store: StoreOptions::default(),
     };
-    match cli.command {
+    match cli.command.unwrap_or(Command::Tui) {
+        Command::Tui => workbench(&cx).await,
         Command::Ingest(args) => ingest::run(&cx, args).await,
         Command::Query(args) => query::run(&cx, args).await,
         Command::View(args) => view::run(&cx, args.view).await,
