@@ -113,7 +113,7 @@ fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let inner = block.inner(chart);
     frame.render_widget(block, chart);
     match &app.timeline.result {
-        Some(Ok(set)) => draw_histogram(frame, inner, set, app.timeline.selected),
+        Some(Ok(set)) => draw_histogram(frame, inner, set, app.timeline.selected, &app.scope.window),
         Some(Err(e)) => frame.render_widget(Paragraph::new(e.as_str()).style(Style::new().fg(Color::Red)), inner),
         None => frame.render_widget(Paragraph::new("loading…"), inner),
     }
@@ -128,45 +128,61 @@ fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
     draw_pane(frame, events, &app.bucket_events, "Events of the bucket");
 }
 
-/// One column per bucket: its height the events, its failures drawn in red at its foot.
-fn draw_histogram(frame: &mut Frame<'_>, area: Rect, set: &ResultSet, selected: usize) {
-    let counts: Vec<(u64, u64)> = set
-        .rows
-        .iter()
-        .map(|r| (r[1].parse().unwrap_or(0), r[3].parse().unwrap_or(0)))
-        .collect();
-    if counts.is_empty() || area.height == 0 || area.width == 0 {
+/// The window's buckets across the width, each where its time falls (gaps stay visible); a
+/// bucket's height is its events, its failures drawn in red at its foot.
+fn draw_histogram(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    set: &ResultSet,
+    selected: usize,
+    window: &crate::engine::TimeWindow,
+) {
+    if set.rows.is_empty() || area.height == 0 || area.width == 0 {
         return;
     }
-    let max = counts.iter().map(|c| c.0).max().unwrap_or(1).max(1);
-    // When there are more buckets than columns, the view scrolls to keep the cursor in sight.
+    let bucket = window.bucket().micros;
+    let slots = ((window.span() + bucket - 1) / bucket).max(1) as usize;
     let width = area.width as usize;
-    let first = selected
-        .saturating_sub(width.saturating_sub(1))
-        .min(counts.len().saturating_sub(width));
+    // Each bucket takes `cols` columns when there is room; otherwise buckets share columns.
+    let cols = (width / slots).max(1);
+    let column_of = |start: i64| -> usize {
+        let k = (start.max(window.from) - window.from).div_euclid(bucket).max(0) as usize;
+        if cols > 1 { k * cols } else { k * width / slots }
+    };
+    let max = set
+        .rows
+        .iter()
+        .map(|r| r[1].parse::<u64>().unwrap_or(0))
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let buf = frame.buffer_mut();
-    for (x, (i, (total, failed))) in counts.iter().enumerate().skip(first).take(width).enumerate() {
-        let h = ((*total as f64 / max as f64) * area.height as f64).ceil() as u16;
+    for (i, row) in set.rows.iter().enumerate() {
+        let Ok(start) = crate::sources::parse_time(&row[0]) else {
+            continue;
+        };
+        let (total, failed): (u64, u64) = (row[1].parse().unwrap_or(0), row[3].parse().unwrap_or(0));
+        let h = ((total as f64 / max as f64) * area.height as f64).ceil() as u16;
         // Failures are drawn to scale: a normal trickle of refusals stays out of sight, a burst shows.
-        let hf = ((*failed as f64 / max as f64) * area.height as f64).round() as u16;
-        for y in 0..h.min(area.height) {
-            let cell = &mut buf[(area.x + x as u16, area.y + area.height - 1 - y)];
-            let style = if y < hf {
-                Style::new().fg(Color::Red)
-            } else {
-                Style::new().fg(Color::Green)
-            };
-            let style = if i == selected {
-                style.add_modifier(Modifier::REVERSED)
-            } else {
-                style
-            };
-            cell.set_symbol(if y < hf { "▓" } else { "█" }).set_style(style);
-        }
-        if i == selected && h == 0 {
-            buf[(area.x + x as u16, area.y + area.height - 1)]
-                .set_symbol("▁")
-                .set_style(Style::new().add_modifier(Modifier::REVERSED));
+        let hf = ((failed as f64 / max as f64) * area.height as f64).round() as u16;
+        let x0 = column_of(start);
+        for x in x0..(x0 + cols.max(1)).min(width) {
+            for y in 0..h.max(u16::from(i == selected)).min(area.height) {
+                let failure = y < hf;
+                let mut style = Style::new().fg(if failure { Color::Red } else { Color::Green });
+                if i == selected {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                let cell = &mut buf[(area.x + x as u16, area.y + area.height - 1 - y)];
+                cell.set_symbol(if failure {
+                    "▓"
+                } else if y < h {
+                    "█"
+                } else {
+                    "▁"
+                })
+                .set_style(style);
+            }
         }
     }
 }
@@ -183,7 +199,27 @@ fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, title: &str) {
         ),
         Some(Ok(set)) => {
             let inner_width = area.width.saturating_sub(2) as usize;
-            let widths = column_widths(set, inner_width);
+            let mut widths = column_widths(set, inner_width);
+            // Columns that do not fit whole are left out (and said so), never squeezed unreadable.
+            let mut used = 0;
+            let shown = widths
+                .iter()
+                .take_while(|w| {
+                    used += **w as usize + 1;
+                    used <= inner_width + 1
+                })
+                .count()
+                .max(1);
+            let hidden = widths.len() - shown;
+            widths.truncate(shown);
+            let block = if hidden > 0 {
+                block.title_bottom(format!(
+                    " {hidden} more column{} → ",
+                    if hidden == 1 { "" } else { "s" }
+                ))
+            } else {
+                block
+            };
             let header = Row::new(
                 set.columns
                     .iter()
