@@ -176,7 +176,10 @@ impl Location {
         })?;
         Ok(Location {
             store,
-            root: Path::from(url.path().trim_matches('/')),
+            root: Path::from_url_path(url.path().trim_matches('/')).map_err(|e| ArchiveError::BadLocation {
+                url: shown.to_string(),
+                reason: e.to_string(),
+            })?,
             store_url,
             display: shown.trim_end_matches('/').to_string(),
             local_dir: None,

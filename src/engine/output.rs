@@ -168,6 +168,9 @@ where
 /// formula (an operator, a parenthesis, a pipe: `-2+3+cmd|' /C calc'!A0`). An id such as GCP's
 /// `-ef6q7xe2y19o` is left as it is, so that it can be pasted back into trailscope.
 fn neutralise_formulas(batch: &RecordBatch) -> RecordBatch {
+    if batch.num_columns() == 0 {
+        return batch.clone();
+    }
     fn risky(s: &str) -> bool {
         s.starts_with(['=', '@', '\t', '\r'])
             || (s.starts_with(['+', '-']) && s[1..].contains(['+', '-', '*', '/', '(', '|', '!', '=', '@']))

@@ -9,16 +9,44 @@ use regex::Regex;
 
 pub const MASK: &str = "[MASKED]";
 
-/// Names of JSON fields whose string values are secrets, wherever they appear.
-const SECRET_KEYS: &str = "secretAccessKey|secret_access_key|sessionToken|session_token|password|passwd|newPassword|oldPassword|\
-secretString|secret_string|secretBinary|clientSecret|client_secret|privateKey|private_key|accessToken|access_token|\
-refreshToken|refresh_token|idToken|id_token|apiKey|api_key|authorization|x-amz-security-token";
+/// Words that make a JSON field's string value a secret, wherever the field appears and
+/// whatever else its name holds (`password`, `DB_PASSWORD`, `sessionToken`, `clientSecret`).
+const SECRET_WORDS: &str =
+    "password|passwd|secret|token|apikey|api_key|privatekey|private_key|credential|authorization";
 
-/// A secret field in JSON text, plain (`"password": "x"`) or escaped inside a string
-/// (`\"password\":\"x\"`).
+/// Name endings that say the field only names or describes a secret (`secretId`, `secretArn`,
+/// `tokenType`): an investigator needs those.
+const NOT_SECRET_ENDINGS: [&str; 12] = [
+    "id",
+    "ids",
+    "arn",
+    "arns",
+    "name",
+    "names",
+    "type",
+    "types",
+    "expiration",
+    "version",
+    "status",
+    "count",
+];
+
+fn names_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    !NOT_SECRET_ENDINGS.iter().any(|e| key.ends_with(e))
+}
+
+/// A secret field in JSON text (`"password": "x"`), the value up to its real closing quote.
 static FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)(\\?"(?:{SECRET_KEYS})\\?"\s*:\s*\\?")((?:[^"\\]|\\[^"])*)(\\?")"#
+        r#"(?i)(")([A-Za-z0-9_.\-]*(?:{SECRET_WORDS})[A-Za-z0-9_.\-]*)("\s*:\s*")((?:[^"\\]|\\.)*)(")"#
+    ))
+    .expect("a valid pattern")
+});
+/// The same inside a JSON document that is itself a string value (`\"password\":\"x\"`).
+static ESCAPED_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"(?i)(\\")([A-Za-z0-9_.\-]*(?:{SECRET_WORDS})[A-Za-z0-9_.\-]*)(\\"\s*:\s*\\")((?:[^"\\]|\\[^"])*)(\\")"#
     ))
     .expect("a valid pattern")
 });
@@ -31,16 +59,18 @@ static PRIVATE_KEY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The text with every secret replaced by [`MASK`]; `None` when there is nothing to mask.
 pub fn mask(text: &str) -> Option<String> {
-    if !(FIELD.is_match(text) || BEARER.is_match(text) || PRIVATE_KEY.is_match(text)) {
+    if !(FIELD.is_match(text) || ESCAPED_FIELD.is_match(text) || BEARER.is_match(text) || PRIVATE_KEY.is_match(text)) {
         return None;
     }
-    let text = FIELD.replace_all(text, |c: &regex::Captures<'_>| {
-        if c[2].is_empty() {
+    let hide = |c: &regex::Captures<'_>| {
+        if c[4].is_empty() || !names_a_secret(&c[2]) {
             c[0].to_string()
         } else {
-            format!("{}{MASK}{}", &c[1], &c[3])
+            format!("{}{}{}{MASK}{}", &c[1], &c[2], &c[3], &c[5])
         }
-    });
+    };
+    let text = FIELD.replace_all(text, hide);
+    let text = ESCAPED_FIELD.replace_all(&text, hide);
     let text = BEARER.replace_all(&text, format!("${{1}}{MASK}"));
     let text = PRIVATE_KEY.replace_all(
         &text,
@@ -51,6 +81,9 @@ pub fn mask(text: &str) -> Option<String> {
 
 /// The batch with secrets masked in every text column.
 pub fn mask_batch(batch: &RecordBatch) -> RecordBatch {
+    if batch.num_columns() == 0 {
+        return batch.clone();
+    }
     let columns: Vec<ArrayRef> = batch.columns().iter().map(mask_column).collect();
     RecordBatch::try_new(batch.schema(), columns).expect("masking keeps the schema")
 }
@@ -104,6 +137,24 @@ mod tests {
         );
         assert!(masked.contains(r#""secretAccessKey":"[MASKED]""#));
         assert_eq!(mask(r#"{"eventName":"GetObject"}"#), None);
+    }
+
+    #[test]
+    fn any_field_named_like_a_secret_is_masked_but_not_its_name_or_id() {
+        let raw = r#"{"requestParameters":{"secretId":"prod/db","environment":{"variables":{"DB_PASSWORD":"s3cr3t","STRIPE_API_KEY_TOKEN":"sk_live_x"}},"password":"ab\"cd-tail"}}"#;
+        let masked = mask(raw).unwrap();
+        assert!(
+            masked.contains(r#""secretId":"prod/db""#),
+            "which secret was read stays visible: {masked}"
+        );
+        assert!(
+            !masked.contains("s3cr3t") && !masked.contains("sk_live_x") && !masked.contains("cd-tail"),
+            "{masked}"
+        );
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&masked).is_ok(),
+            "still JSON: {masked}"
+        );
     }
 
     #[test]

@@ -228,35 +228,43 @@ impl Session {
             .list_with_delimiter(Some(&events))
             .await
             .map_err(|e| ArchiveError::store(&self.location.display, e))?;
-        let newest = listed
+        let mut days: Vec<String> = listed
             .common_prefixes
             .iter()
             .filter_map(|p| p.filename()?.strip_prefix("date=").map(str::to_string))
-            .max();
-        let Some(day) = newest else { return Ok(None) };
-        let query = Query {
-            title: "The archive's newest event".into(),
-            sql: "SELECT max(event_time) FROM events WHERE date = $day".into(),
-            params: vec![("day".into(), ScalarValue::Utf8(Some(day)))],
-        };
-        let batches: Vec<RecordBatch> = self
-            .execute(&query, false)
-            .await?
-            .try_collect()
-            .await
-            .map_err(EngineError::from_datafusion)?;
-        let value = batches
-            .first()
-            .filter(|b| b.num_rows() > 0)
-            .map(|b| b.column(0).clone());
-        let end = value.and_then(|column| {
-            let times =
-                datafusion::arrow::compute::cast(&column, &DataType::Timestamp(TimeUnit::Microsecond, None)).ok()?;
-            let times = times
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()?;
-            (!times.is_null(0)).then(|| times.value(0))
-        });
+            .collect();
+        days.sort();
+        // The newest day that holds an event: a day folder can be empty (a rolled-back batch).
+        let mut end = None;
+        for day in days.into_iter().rev().take(31) {
+            let query = Query {
+                title: "The archive's newest event".into(),
+                sql: "SELECT max(event_time) FROM events WHERE date = $day".into(),
+                params: vec![("day".into(), ScalarValue::Utf8(Some(day)))],
+            };
+            let batches: Vec<RecordBatch> = self
+                .execute(&query, false)
+                .await?
+                .try_collect()
+                .await
+                .map_err(EngineError::from_datafusion)?;
+            let value = batches
+                .first()
+                .filter(|b| b.num_rows() > 0)
+                .map(|b| b.column(0).clone());
+            end = value.and_then(|column| {
+                let times =
+                    datafusion::arrow::compute::cast(&column, &DataType::Timestamp(TimeUnit::Microsecond, None))
+                        .ok()?;
+                let times = times
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()?;
+                (!times.is_null(0)).then(|| times.value(0))
+            });
+            if end.is_some() {
+                break;
+            }
+        }
         let _ = self.end.set(end);
         Ok(end)
     }

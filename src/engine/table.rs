@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{ScanArgs, ScanResult, Session, TableProvider};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::TableType;
@@ -127,11 +127,13 @@ fn time_bounds(filter: &Expr) -> Vec<(Operator, i64)> {
     }
 }
 
+/// `event_time` itself, or cast to another timestamp type (the same instant). A cast to a date
+/// or to text is not: it is taken in a time zone that may move the day.
 fn is_event_time(e: &Expr) -> bool {
     match e {
         Expr::Column(c) => c.name == "event_time",
-        Expr::Cast(c) => is_event_time(&c.expr),
-        Expr::TryCast(c) => is_event_time(&c.expr),
+        Expr::Cast(c) if matches!(c.field.data_type(), DataType::Timestamp(..)) => is_event_time(&c.expr),
+        Expr::TryCast(c) if matches!(c.field.data_type(), DataType::Timestamp(..)) => is_event_time(&c.expr),
         _ => false,
     }
 }
@@ -176,6 +178,28 @@ mod tests {
         assert_eq!(
             with_date_bounds(&[flipped])[1],
             col("date").binary_op(Operator::GtEq, lit("2024-05-01"))
+        );
+    }
+
+    #[test]
+    fn a_cast_to_a_date_or_text_is_not_a_bound_on_the_instant() {
+        use datafusion::logical_expr::{Cast, cast};
+        let local_day =
+            Expr::Cast(Cast::new(Box::new(col("event_time")), DataType::Date32)).gt_eq(ts("2022-02-08T00:00:00Z"));
+        assert_eq!(
+            with_date_bounds(std::slice::from_ref(&local_day)).len(),
+            1,
+            "no date bound added"
+        );
+        let other_unit = cast(
+            col("event_time"),
+            DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None),
+        )
+        .gt_eq(ts("2022-02-08T00:00:00Z"));
+        assert_eq!(
+            with_date_bounds(&[other_unit]).len(),
+            2,
+            "a timestamp cast keeps the instant"
         );
     }
 

@@ -26,7 +26,8 @@ pub enum DocumentError {
 /// Undoes gzip (possibly several concatenated members) if the bytes start with its magic.
 pub fn decompress(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DocumentError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(bytes.len() * 8);
+        // A guess at the size, bounded: a small bomb must not ask for memory up front.
+        let mut out = Vec::with_capacity((bytes.len() * 8).min(256 << 20));
         flate2::read::MultiGzDecoder::new(bytes)
             .read_to_end(&mut out)
             .map_err(|e| DocumentError::Gzip(e.to_string()))?;
@@ -56,7 +57,7 @@ pub enum Layout {
 #[derive(Debug)]
 pub enum Item<'a> {
     Record(&'a RawValue),
-    BadLine { line: usize, error: String },
+    BadLine { line: usize, text: &'a str, error: String },
 }
 
 #[derive(Debug)]
@@ -104,9 +105,11 @@ pub fn split(text: &str) -> Result<Document<'_>, DocumentError> {
                 items.push(Item::Record(v));
             }
             Err(e) => {
-                first_error.get_or_insert_with(|| format!("line {}: {e}", n + 1));
+                first_error
+                    .get_or_insert_with(|| format!("line {}: {e}", n + 1).replace(" at line 1 column", " column"));
                 items.push(Item::BadLine {
                     line: n + 1,
+                    text: line,
                     error: e.to_string(),
                 });
             }

@@ -46,8 +46,8 @@ pub fn read_file(bytes: &[u8], source_object: &str, choice: CloudChoice) -> Resu
                     };
                     (index, mapped, keep)
                 }
-                Item::BadLine { line, error } => {
-                    let text = text.lines().nth(line - 1).unwrap_or_default().to_string();
+                Item::BadLine { line, text, error } => {
+                    let text = text.to_string();
                     (
                         index,
                         Mapped::Rejected(format!("line {line} is not valid JSON: {error}")),
