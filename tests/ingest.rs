@@ -368,3 +368,39 @@ fn a_wrong_cloud_choice_does_not_block_the_right_one_later() {
     let again = ingest(&archive, &[&bad]);
     assert_eq!(again.status.code(), Some(3), "rejected again, not 'already ingested'");
 }
+
+#[test]
+fn a_second_ingest_waits_for_the_first_and_a_dead_ones_lock_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    std::fs::create_dir_all(archive.join("_ingest")).unwrap();
+    let lock = archive.join("_ingest/lock");
+    let now = chrono::Utc::now().to_rfc3339();
+    // Another host's run, renewed just now: this one must not touch the archive.
+    fs::write(
+        &lock,
+        format!(r#"{{"host":"ingest-box-2","pid":4242,"user":"etl","since":"{now}","renewed":"{now}"}}"#),
+    )
+    .unwrap();
+    let out = ingest(&archive, &[&fixture("aws")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("another ingest is writing to") && stderr(&out).contains("ingest-box-2"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!archive.join("events").exists(), "nothing was written");
+    // A run of this host whose process is gone: its lock is taken over.
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    fs::write(
+        &lock,
+        format!(r#"{{"host":"{host}","pid":999999999,"user":"etl","since":"{now}","renewed":"{now}"}}"#),
+    )
+    .unwrap();
+    let out = ingest(&archive, &[&fixture("aws")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!lock.exists(), "released at the end");
+    assert_eq!(count(&archive, ""), 13);
+}

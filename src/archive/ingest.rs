@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::inputs::{Input, Inputs};
 use super::layout::{PartitionKey, part_name};
 use super::ledger::{Ledger, PendingBatch, SourceRecord};
+use super::lock::IngestLock;
 use super::quarantine::{RejectedRecord, quarantine_file, rejected_path};
 use super::summary::IngestSummary;
 use super::{ArchiveError, Location, writer};
@@ -61,7 +62,9 @@ pub async fn ingest(
     options: &IngestOptions,
     progress: &dyn IngestProgress,
 ) -> Result<IngestSummary, ArchiveError> {
+    let lock = IngestLock::acquire(location).await?;
     let mut run = Run {
+        lock,
         parallelism: options.parallelism.max(1),
         forced: options.cloud != CloudChoice::Auto,
         location,
@@ -114,6 +117,7 @@ pub async fn ingest(
         }
     }
     run.flush(progress).await?;
+    run.lock.release().await?;
     Ok(run.summary)
 }
 
@@ -178,6 +182,8 @@ impl Seen {
 
 struct Run<'a> {
     location: &'a Location,
+    /// This run's hold on the archive, renewed as batches commit.
+    lock: IngestLock<'a>,
     /// Files parsed, or partitions encoded, at once.
     parallelism: usize,
     /// The cloud was forced with --cloud (rather than told by each record).
@@ -323,6 +329,7 @@ impl Run<'_> {
             source.batch = id.clone();
             self.ledger.record(&source).await?;
         }
-        self.ledger.finish(&pending).await
+        self.ledger.finish(&pending).await?;
+        self.lock.renew().await
     }
 }

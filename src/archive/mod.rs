@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod layout;
 pub mod ledger;
 pub mod location;
+mod lock;
 pub mod quarantine;
 pub mod schema;
 mod summary;
