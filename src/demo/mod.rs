@@ -104,7 +104,9 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
             let exact = options.events as f64 * hours[h as usize] as f64 / total_weight as f64 + carry;
             let n = exact.floor() as u64;
             carry = exact - n as f64;
-            for _ in 0..n {
+            // Records, not operations, are counted: an Azure operation writes two.
+            let mut made = 0;
+            while made < n {
                 let time = start + h * HOUR + rng.below(HOUR as u64) as i64;
                 let cloud = *rng.weighted(&[(Cloud::Aws, 70u32), (Cloud::Gcp, 20), (Cloud::Azure, 10)]);
                 let (tenant, records) = match cloud {
@@ -118,6 +120,7 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
                     }
                     Cloud::Azure => noise::azure(&mut rng, time),
                 };
+                made += records.len() as u64;
                 for r in records {
                     let path = file_for(cloud, &tenant, block_start, &r);
                     buckets.entry(path).or_default().push((time, r.to_string()));
