@@ -60,7 +60,11 @@ pub fn aws(rng: &mut Rng, time: i64) -> (String, Value) {
         }
         _ => {
             let role = *rng.pick(&["app-runtime", "batch-jobs", "etl-pipeline", "backup-agent"]);
-            let session = format!("i-0{}", rng.token(b"0123456789abcdef", 16));
+            // A role runs on a few instances of its own: its sessions repeat, as real ones do.
+            let session = format!(
+                "i-0{:016x}",
+                (role.len() as u64 * 7919 + account.as_bytes()[11] as u64) * 16 + rng.below(3)
+            );
             let key = format!("ASIA{}", rng.token(super::rng::UPPER_DIGITS, 16));
             let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session}");
             (

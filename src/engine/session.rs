@@ -69,7 +69,13 @@ impl Session {
             return Err(EngineError::EmptyArchive(location.display.clone()));
         }
         let config = SessionConfig::new().with_information_schema(true);
-        let mut ctx = SessionContext::new_with_config(config);
+        // A bounded memory pool: a query over a large window spills sorts and aggregations to
+        // disk, or fails with a clear error, rather than taking the machine's memory.
+        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_limit(memory_limit(), 1.0)
+            .build_arc()
+            .map_err(EngineError::from_datafusion)?;
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         ctx.register_object_store(&location.store_url, location.store.clone());
         datafusion_functions_json::register_all(&mut ctx).map_err(EngineError::from_datafusion)?;
 
@@ -268,6 +274,21 @@ impl Session {
         let _ = self.end.set(end);
         Ok(end)
     }
+}
+
+/// The query memory pool: a third of the machine's memory, at least 1 GiB, at most 16 GiB.
+fn memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:")
+                    .map(|v| v.trim().trim_end_matches(" kB").trim().to_string())
+            })
+        })
+        .and_then(|kb| kb.parse::<usize>().ok())
+        .map_or(8 << 30, |kb| kb * 1024);
+    (total / 3).clamp(1 << 30, 16 << 30)
 }
 
 /// `events` as every query sees it when secrets are to stay hidden: the same table with `raw` and
