@@ -104,6 +104,11 @@ fn query(title: impl Into<String>, sql: String, params: Vec<(String, ScalarValue
 /// Counts are of distinct events: the same event delivered twice is one event.
 const EVENTS: &str = "count(DISTINCT event_id)";
 
+/// The principals and resources tables list this many, the busiest first: a window of an
+/// organisation's archive can hold millions of S3 objects or role sessions, and their distinct
+/// counts would not fit in memory. The busiest are found with a plain count first.
+const BUSIEST: usize = 1000;
+
 fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
     format!(
         "SELECT date_bin(INTERVAL '{width}', event_time, TIMESTAMP '1970-01-01T00:00:00Z') AS bucket,\n\
@@ -148,8 +153,14 @@ pub fn bucket_events(scope: &Scope, bucket_start: i64) -> Query {
 
 /// One row per principal.
 pub fn principals(scope: &Scope) -> Query {
+    let clause = scope.clause();
     let sql = format!(
-        "SELECT principal,\n\
+        "WITH busiest AS (\n\
+         \x20 SELECT principal, count(*) AS n FROM events\n\
+         \x20 WHERE {clause}\n\
+         \x20 GROUP BY principal ORDER BY n DESC, principal LIMIT {BUSIEST}\n\
+         )\n\
+         SELECT principal,\n\
          \x20      {EVENTS} AS events,\n\
          \x20      min(event_time) AS first_seen,\n\
          \x20      max(event_time) AS last_seen,\n\
@@ -159,18 +170,25 @@ pub fn principals(scope: &Scope) -> Query {
          \x20      count(DISTINCT tenant) AS tenants,\n\
          \x20      {EVENTS} FILTER (WHERE outcome = 'failure') AS failures\n\
          FROM events\n\
-         WHERE {}\n\
+         WHERE {clause}\n\
+         \x20 AND principal IN (SELECT principal FROM busiest)\n\
          GROUP BY principal\n\
-         ORDER BY events DESC, principal",
-        scope.clause()
+         ORDER BY events DESC, principal"
     );
-    query("Principals", sql, scope.params())
+    query(format!("Principals (the {BUSIEST} with the most events)"), sql, scope.params())
 }
 
 /// One row per resource.
 pub fn resources(scope: &Scope) -> Query {
+    let clause = scope.clause();
     let sql = format!(
-        "SELECT resource,\n\
+        "WITH busiest AS (\n\
+         \x20 SELECT resource, count(*) AS n FROM events\n\
+         \x20 WHERE {clause}\n\
+         \x20   AND resource IS NOT NULL\n\
+         \x20 GROUP BY resource ORDER BY n DESC, resource LIMIT {BUSIEST}\n\
+         )\n\
+         SELECT resource,\n\
          \x20      min(resource_type) AS resource_type,\n\
          \x20      {EVENTS} AS events,\n\
          \x20      {EVENTS} FILTER (WHERE read_only = false) AS changes,\n\
@@ -180,13 +198,12 @@ pub fn resources(scope: &Scope) -> Query {
          \x20      count(DISTINCT action) AS actions,\n\
          \x20      {EVENTS} FILTER (WHERE outcome = 'failure') AS failures\n\
          FROM events\n\
-         WHERE {}\n\
-         \x20 AND resource IS NOT NULL\n\
+         WHERE {clause}\n\
+         \x20 AND resource IN (SELECT resource FROM busiest)\n\
          GROUP BY resource\n\
-         ORDER BY events DESC, resource",
-        scope.clause()
+         ORDER BY events DESC, resource"
     );
-    query("Resources", sql, scope.params())
+    query(format!("Resources (the {BUSIEST} with the most events)"), sql, scope.params())
 }
 
 /// Which column a pivot is on.
