@@ -175,7 +175,11 @@ pub fn principals(scope: &Scope) -> Query {
          GROUP BY principal\n\
          ORDER BY events DESC, principal"
     );
-    query(format!("Principals (the {BUSIEST} with the most events)"), sql, scope.params())
+    query(
+        format!("Principals (the {BUSIEST} with the most events)"),
+        sql,
+        scope.params(),
+    )
 }
 
 /// One row per resource.
@@ -203,7 +207,11 @@ pub fn resources(scope: &Scope) -> Query {
          GROUP BY resource\n\
          ORDER BY events DESC, resource"
     );
-    query(format!("Resources (the {BUSIEST} with the most events)"), sql, scope.params())
+    query(
+        format!("Resources (the {BUSIEST} with the most events)"),
+        sql,
+        scope.params(),
+    )
 }
 
 /// Which column a pivot is on.
