@@ -156,8 +156,8 @@ struct Batch {
     events: Vec<Event>,
     raw_bytes: usize,
     sources: Vec<SourceRecord>,
-    /// `(path relative to the root, JSON lines)` of rejected records.
-    rejected: Vec<(String, String)>,
+    /// `(source sha256, source file name, JSON lines)` of rejected records.
+    rejected: Vec<(String, String, String)>,
     /// Some file of the batch is not recorded in the ledger (its rejected records still are kept).
     unrecorded: bool,
 }
@@ -257,7 +257,7 @@ impl Run<'_> {
         if !rejected_lines.is_empty() {
             self.batch
                 .rejected
-                .push((rejected_path(&sha, input.file_name()), rejected_lines));
+                .push((sha.clone(), input.file_name().to_string(), rejected_lines));
         }
         // Only a file that gave events, or that was recognised for what it is (a digest, entries
         // that are not audit logs), is done with. A file whose records were all rejected, or that
@@ -293,7 +293,12 @@ impl Run<'_> {
             files: planned
                 .iter()
                 .map(|(p, _)| p.clone())
-                .chain(batch.rejected.iter().map(|(p, _)| p.clone()))
+                .chain(
+                    batch
+                        .rejected
+                        .iter()
+                        .map(|(sha, name, _)| rejected_path(sha, name, &id)),
+                )
                 .collect(),
         };
         self.ledger.begin(&pending).await?;
@@ -318,7 +323,8 @@ impl Run<'_> {
                 .map_err(store_err)?;
             self.summary.parts_written += 1;
         }
-        for (path, lines) in batch.rejected {
+        for (sha, name, lines) in batch.rejected {
+            let path = rejected_path(&sha, &name, &id);
             self.location
                 .store
                 .put(&self.location.path(&path), PutPayload::from(lines.into_bytes()))

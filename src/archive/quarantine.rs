@@ -55,6 +55,8 @@ pub struct RejectedRecord<'a> {
 }
 
 /// Where a source's rejected records go, relative to the archive root.
-pub fn rejected_path(sha256: &str, file_name: &str) -> String {
-    format!("{}.rejected.jsonl", stem(sha256, file_name))
+/// The batch is in the name: a batch undone after a kill deletes its own file, never the file an
+/// earlier run wrote for the same source.
+pub fn rejected_path(sha256: &str, file_name: &str, batch: &str) -> String {
+    format!("{}.{batch}.rejected.jsonl", stem(sha256, file_name))
 }
