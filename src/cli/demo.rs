@@ -1,8 +1,7 @@
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::args::DemoArgs;
 use super::{Context, Failure};
@@ -14,14 +13,7 @@ struct Bar(ProgressBar);
 
 impl Bar {
     fn new(total: u64) -> Self {
-        if !std::io::stderr().is_terminal() {
-            return Bar(ProgressBar::hidden());
-        }
-        let bar = ProgressBar::new(total);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {pos}/{len} ({per_sec}, {eta} left)")
-                .expect("a valid template"),
-        );
+        let bar = super::progress_bar(total, "{spinner} {msg} {pos}/{len} ({per_sec}, {eta} left)");
         bar.set_message("generating events");
         Bar(bar)
     }
@@ -41,6 +33,11 @@ impl DemoProgress for Bar {
         self.0.set_length(total);
         self.0.set_position(events.min(total));
     }
+    fn staged(&self, files: usize) {
+        self.0.set_length(files as u64);
+        self.0.set_position(0);
+        self.0.set_message("ingesting files");
+    }
 }
 
 async fn generate(
@@ -50,7 +47,7 @@ async fn generate(
 ) -> Result<crate::demo::DemoSummary, Failure> {
     let location = Location::create(target, store)?;
     let bar = Bar::new(options.events);
-    let mut summary = build(&location, options, &Phases(&bar)).await?;
+    let mut summary = build(&location, options, &bar).await?;
     bar.0.finish_and_clear();
     let events = summary.ingest.events_total();
     eprintln!(
@@ -63,28 +60,6 @@ async fn generate(
     );
     summary.generated = events;
     Ok(summary)
-}
-
-/// Switches the bar from generating to ingesting.
-struct Phases<'a>(&'a Bar);
-
-impl IngestProgress for Phases<'_> {
-    fn file_done(&self, name: &str, bytes: u64) {
-        self.0.file_done(name, bytes)
-    }
-    fn writing(&self, events: usize) {
-        self.0.writing(events)
-    }
-}
-
-impl DemoProgress for Phases<'_> {
-    fn generated(&self, events: u64, total: u64) {
-        self.0.generated(events, total);
-        if events >= total {
-            self.0.0.set_position(0);
-            self.0.0.set_message("ingesting files");
-        }
-    }
 }
 
 pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {

@@ -1,8 +1,7 @@
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::args::IngestArgs;
 use super::{Context, Failure, exit};
@@ -33,17 +32,10 @@ struct Bar(ProgressBar);
 
 impl Bar {
     fn new(total: u64) -> Self {
-        if !std::io::stderr().is_terminal() {
-            return Bar(ProgressBar::hidden());
-        }
-        let bar = ProgressBar::new(total);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} ingesting {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_msg}",
-            )
-            .expect("a valid template"),
-        );
-        Bar(bar)
+        Bar(super::progress_bar(
+            total,
+            "{spinner} ingesting {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_msg}",
+        ))
     }
 }
 

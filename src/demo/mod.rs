@@ -50,6 +50,8 @@ impl Default for DemoOptions {
 /// What a generator run reports as it goes.
 pub trait DemoProgress: IngestProgress {
     fn generated(&self, _events: u64, _total: u64) {}
+    /// The raw files are written; their ingest starts.
+    fn staged(&self, _files: usize) {}
 }
 
 impl DemoProgress for crate::archive::Quiet {}
@@ -246,6 +248,7 @@ pub async fn build(
         generate(&dir, &options, progress).map_err(|e| ArchiveError::ReadSource { path: dir, source: e })?
     };
     let generate_seconds = started.elapsed().as_secs_f64();
+    progress.staged(files);
     let started = std::time::Instant::now();
     let mut inputs: Inputs = resolve(&[staging.path().display().to_string()], &StoreOptions::default()).await?;
     // Name each file as the demo's, not by the staging folder's random name: the same seed
