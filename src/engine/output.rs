@@ -261,8 +261,8 @@ where
     Ok(rows)
 }
 
-/// A batch's cells as display text, one line each.
-fn cells(batch: &RecordBatch) -> Result<Vec<Vec<String>>, EngineError> {
+/// A batch's cells as display text, one line each, safe for a terminal.
+pub fn cells(batch: &RecordBatch) -> Result<Vec<Vec<String>>, EngineError> {
     let options = FormatOptions::default().with_null("");
     let formatters = batch
         .columns()

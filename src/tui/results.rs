@@ -2,10 +2,9 @@
 //! stream), as display text, with whether more rows were left unread.
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::StreamExt;
 
-use crate::engine::output::printable;
+use crate::engine::output::cells;
 use crate::engine::{EngineError, ResultStream};
 
 /// How many rows a screen keeps of a result: enough to scroll, never the whole result.
@@ -34,25 +33,13 @@ pub async fn read(mut stream: ResultStream, limit: usize) -> Result<ResultSet, E
     };
     while let Some(batch) = stream.next().await {
         let batch: RecordBatch = batch.map_err(EngineError::from_datafusion)?;
-        let options = FormatOptions::default().with_null("");
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| EngineError::Execution(e.to_string()))?;
-        for row in 0..batch.num_rows() {
-            if set.rows.len() == limit {
-                set.more = true;
-                return Ok(set);
-            }
-            set.rows.push(
-                formatters
-                    .iter()
-                    .map(|f| printable(&f.value(row).to_string()))
-                    .collect(),
-            );
+        let room = limit - set.rows.len();
+        if batch.num_rows() > room {
+            set.rows.extend(cells(&batch.slice(0, room))?);
+            set.more = true;
+            return Ok(set);
         }
+        set.rows.extend(cells(&batch)?);
     }
     Ok(set)
 }
