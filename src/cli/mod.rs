@@ -134,9 +134,20 @@ async fn workbench(cx: &Context) -> Result<ExitCode, Failure> {
             .ok_or_else(|| Failure::usage(format!("the config file's window '{w}' is not a span like 7d or 24h")))?,
         None => 7 * crate::engine::window::DAY,
     };
-    let window = crate::engine::TimeWindow::resolve(None, None, session.archive_end().await?, span)?;
-    let archive = session.location().display.clone();
-    crate::tui::run(session, archive, window).await.map_err(|e| Failure {
+    let archive_end = session.archive_end().await?;
+    let window = crate::engine::TimeWindow::resolve(None, None, archive_end, span)?;
+    let keys = crate::tui::keys::configured(&cx.config.keys).map_err(Failure::usage)?;
+    let state = crate::engine::journal::Journal::default_path().and_then(|p| p.parent().map(|d| d.to_path_buf()));
+    let setup = crate::tui::Setup {
+        archive: session.location().display.clone(),
+        window,
+        archive_end,
+        reports: report::library(cx).all().cloned().collect(),
+        keys,
+        history: state.as_ref().map(|d| d.join("sql-history.jsonl")),
+        log: state.as_ref().map(|d| d.join("workbench.log")),
+    };
+    crate::tui::run(session, setup).await.map_err(|e| Failure {
         message: format!("the terminal failed: {e}"),
         code: exit::FAILURE,
     })?;

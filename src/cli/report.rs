@@ -5,7 +5,7 @@ use super::{Context, Failure, print};
 use crate::engine::reports::{Report, ReportLibrary};
 
 /// The built-in reports plus those of the config file's report folders.
-fn library(cx: &Context) -> ReportLibrary {
+pub fn library(cx: &Context) -> ReportLibrary {
     let mut library = ReportLibrary::builtin();
     for dir in &cx.config.report_dirs {
         for problem in library.add_dir(dir) {

@@ -2,6 +2,7 @@
 //! views, saved reports, and results streamed out with secrets masked.
 
 mod error;
+pub mod export;
 pub mod journal;
 pub mod output;
 pub mod pretty;

@@ -115,6 +115,26 @@ impl Session {
         &self.location
     }
 
+    /// Whether leaked secrets are masked in this session's results.
+    pub fn redacts(&self) -> bool {
+        self.options.redact
+    }
+
+    /// Every function SQL can call here (built-in, JSON and ours), sorted: the editor completes them.
+    pub fn function_names(&self) -> Vec<String> {
+        let state = self.ctx.state();
+        let mut names: Vec<String> = state
+            .scalar_functions()
+            .keys()
+            .chain(state.aggregate_functions().keys())
+            .chain(state.window_functions().keys())
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Runs one read-only statement typed by the user and streams its result.
     pub async fn sql(&self, sql: &str) -> Result<ResultStream, EngineError> {
         self.run(&Query {

@@ -20,16 +20,65 @@ pub struct Query {
     pub params: Vec<(String, ScalarValue)>,
 }
 
-/// What every view is narrowed to: a time window and, optionally, the user's own SQL filter.
+/// What every view is narrowed to: a time window, pinned values, and optionally the user's own
+/// SQL filter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scope {
     pub window: TimeWindow,
     filter: Option<String>,
+    pins: Vec<Pin>,
+}
+
+/// "`column` is (or is not) `value`": a filter made by pointing at a value. The value is bound
+/// as a parameter; an empty value means NULL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pin {
+    pub column: String,
+    pub value: String,
+    pub negate: bool,
+}
+
+impl std::fmt::Display for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = if self.negate { "≠" } else { "=" };
+        if self.value.is_empty() {
+            write!(f, "{} {op} null", self.column)
+        } else {
+            write!(f, "{} {op} {}", self.column, self.value)
+        }
+    }
+}
+
+/// Whether `name` is a column of the `events` table (pins and frequency tables take only those).
+pub fn is_event_column(name: &str) -> bool {
+    crate::archive::schema::COLUMNS.iter().any(|c| c.name == name)
 }
 
 impl Scope {
     pub fn new(window: TimeWindow) -> Self {
-        Scope { window, filter: None }
+        Scope {
+            window,
+            filter: None,
+            pins: Vec::new(),
+        }
+    }
+
+    /// Adds a pin on a column of `events`; a pin already there is not added twice.
+    pub fn with_pin(mut self, pin: Pin) -> Result<Self, EngineError> {
+        if !is_event_column(&pin.column) {
+            return Err(EngineError::Usage(format!(
+                "'{}' is computed by this view, not a column of events: it cannot be a filter",
+                pin.column
+            )));
+        }
+        if !self.pins.contains(&pin) {
+            self.pins.push(pin);
+        }
+        Ok(self)
+    }
+
+    pub fn pins(&self) -> &[Pin] {
+        &self.pins
     }
 
     /// Adds the user's filter, which must be exactly one SQL expression (`outcome = 'failure'`).
@@ -45,6 +94,17 @@ impl Scope {
     /// The `WHERE` clause's body shared by every view.
     fn clause(&self) -> String {
         let mut clause = "event_time >= $from AND event_time < $to".to_string();
+        for (i, pin) in self.pins.iter().enumerate() {
+            // Column names come from the schema's list (checked in `with_pin`), values are bound.
+            let c = &pin.column;
+            clause.push_str(&match (pin.value.is_empty(), pin.negate) {
+                (true, false) => format!("\n  AND {c} IS NULL"),
+                (true, true) => format!("\n  AND {c} IS NOT NULL"),
+                (false, false) => format!("\n  AND {c} = $pin_{i}"),
+                // "≠ x" keeps the events without a value: they are not x either.
+                (false, true) => format!("\n  AND ({c} IS NULL OR {c} <> $pin_{i})"),
+            });
+        }
         if let Some(f) = &self.filter {
             clause.push_str(&format!("\n  AND ({f})"));
         }
@@ -52,10 +112,16 @@ impl Scope {
     }
 
     fn params(&self) -> Vec<(String, ScalarValue)> {
-        vec![
+        let mut params = vec![
             ("from".into(), timestamp(self.window.from)),
             ("to".into(), timestamp(self.window.to)),
-        ]
+        ];
+        for (i, pin) in self.pins.iter().enumerate() {
+            if !pin.value.is_empty() {
+                params.push((format!("pin_{i}"), pin_value(&pin.column, &pin.value)));
+            }
+        }
+        params
     }
 }
 
@@ -74,6 +140,30 @@ fn expression(text: &str) -> Result<String, EngineError> {
         )));
     }
     Ok(expr.to_string())
+}
+
+/// A pinned value typed as its column: text compared to a timestamp or a boolean would not match.
+fn pin_value(column: &str, value: &str) -> ScalarValue {
+    use datafusion::arrow::datatypes::DataType;
+    let kind = crate::archive::schema::COLUMNS
+        .iter()
+        .find(|c| c.name == column)
+        .map(|c| c.data_type());
+    match kind {
+        Some(DataType::Timestamp(..)) => match crate::sources::parse_time(value) {
+            Ok(t) => timestamp(t),
+            Err(_) => text(value),
+        },
+        Some(DataType::Boolean) => match value {
+            "true" => ScalarValue::Boolean(Some(true)),
+            "false" => ScalarValue::Boolean(Some(false)),
+            _ => text(value),
+        },
+        Some(DataType::UInt32) => value
+            .parse()
+            .map_or_else(|_| text(value), |n| ScalarValue::UInt32(Some(n))),
+        _ => text(value),
+    }
 }
 
 pub fn timestamp(micros: i64) -> ScalarValue {
@@ -219,6 +309,7 @@ pub fn resources(scope: &Scope) -> Query {
 pub enum Subject {
     Principal,
     Resource,
+    SourceIp,
 }
 
 impl Subject {
@@ -226,7 +317,44 @@ impl Subject {
         match self {
             Subject::Principal => "principal",
             Subject::Resource => "resource",
+            Subject::SourceIp => "source_ip",
         }
+    }
+}
+
+/// The values of one column with how often and when they occur, the most frequent first.
+pub fn frequency(scope: &Scope, column: &str) -> Result<Query, EngineError> {
+    if !is_event_column(column) {
+        return Err(EngineError::Usage(format!(
+            "'{column}' is computed by this view, not a column of events: it has no frequency table"
+        )));
+    }
+    let sql = format!(
+        "SELECT {column},\n\
+         \x20      {EVENTS} AS events,\n\
+         \x20      min(event_time) AS first_seen,\n\
+         \x20      max(event_time) AS last_seen\n\
+         FROM events\n\
+         WHERE {clause}\n\
+         GROUP BY {column}\n\
+         ORDER BY events DESC, {column}\n\
+         LIMIT {BUSIEST}",
+        clause = scope.clause()
+    );
+    Ok(query(format!("Values of {column}"), sql, scope.params()))
+}
+
+/// `query`'s whole result sorted by one of its columns (not just the rows a screen loaded).
+pub fn sorted(query: &Query, column: &str, descending: bool) -> Query {
+    let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+    Query {
+        title: query.title.clone(),
+        sql: format!(
+            "SELECT * FROM (\n{}\n) AS result\nORDER BY {quoted} {} NULLS LAST",
+            query.sql,
+            if descending { "DESC" } else { "ASC" }
+        ),
+        params: query.params.clone(),
     }
 }
 

@@ -1,206 +1,1007 @@
 //! The workbench's state and how actions change it. Nothing here draws or runs a query: an
-//! action returns the queries it needs, which the loop hands to the job runner.
+//! action returns effects (queries to start, rows to ask for, an export, a copy), which the loop
+//! carries out.
 
-use std::time::Duration;
+use std::path::PathBuf;
 
-use super::jobs::{JobDone, Target};
+use crate::engine::reports::Report;
+use crate::engine::views::{self, Pin};
+use crate::engine::{Query, Scope, Subject, TimeSpec, TimeWindow};
+
+use super::editor::{Editor, Outcome};
+use super::jobs::{Message, Request};
 use super::keys::Action;
-use super::results::ResultSet;
-use crate::engine::{Query, Scope, TimeWindow, views};
+use super::pane::{CHUNK_ROWS, KEEP_ROWS, Load, Need, Pane};
+use super::prompt::{Edit, Form, FormOutcome, LineInput, Prompt, Purpose};
+use super::view::{Kind, View};
 
-pub const SCREENS: [&str; 3] = ["Timeline", "Principals", "Resources"];
+pub const SCREENS: [&str; 5] = ["Timeline", "Principals", "Resources", "SQL", "Reports"];
 
-/// One screen's result and where the cursor is in it.
-#[derive(Clone, Debug, Default)]
-pub struct Pane {
-    pub result: Option<Result<ResultSet, String>>,
-    pub selected: usize,
-    pub elapsed: Option<Duration>,
-}
+/// Charts hold every bucket (at most ~130).
+const CHART_ROWS: usize = 10_000;
 
-impl Pane {
-    fn rows(&self) -> usize {
-        match &self.result {
-            Some(Ok(r)) => r.rows.len(),
-            _ => 0,
-        }
-    }
-
-    fn move_by(&mut self, delta: isize) {
-        let n = self.rows();
-        if n == 0 {
-            return;
-        }
-        self.selected = (self.selected as isize + delta).clamp(0, n as isize - 1) as usize;
-    }
+/// What the loop is asked to do.
+#[derive(Debug)]
+pub enum Effect {
+    Start {
+        feed: u64,
+        request: Request,
+        skip: usize,
+        first: usize,
+    },
+    More {
+        feed: u64,
+        n: usize,
+    },
+    Export {
+        query: Query,
+        window: TimeWindow,
+        path: PathBuf,
+    },
+    Copy(String),
+    Suspend,
 }
 
 pub struct App {
     pub archive: String,
-    pub screen: usize,
-    pub scope: Scope,
-    /// The windows narrowed from, to step back out.
-    pub history: Vec<TimeWindow>,
-    pub generation: u64,
-    pub timeline: Pane,
-    pub bucket_events: Pane,
-    pub principals: Pane,
-    pub resources: Pane,
-    pub status: String,
+    /// The newest event's time: relative times (`:from 24h`) count back from it.
+    pub archive_end: Option<i64>,
+    pub stack: Vec<View>,
+    pub editor: Editor,
+    /// The SQL editor has the keys (else its result table has them).
+    pub editing: bool,
+    pub reports: Vec<Report>,
+    pub prompt: Option<Prompt>,
+    pub form: Option<Form>,
     pub help: bool,
+    pub local_time: bool,
+    /// A line for the status bar, and whether it reports a problem.
+    pub message: Option<(String, bool)>,
+    next_feed: u64,
     pub quit: bool,
 }
 
 impl App {
-    pub fn new(archive: String, window: TimeWindow) -> Self {
+    pub fn new(
+        archive: String,
+        window: TimeWindow,
+        archive_end: Option<i64>,
+        editor: Editor,
+        reports: Vec<Report>,
+    ) -> Self {
+        let reports_list = reports;
         App {
             archive,
-            screen: 0,
-            scope: Scope::new(window),
-            history: Vec::new(),
-            generation: 0,
-            timeline: Pane::default(),
-            bucket_events: Pane::default(),
-            principals: Pane::default(),
-            resources: Pane::default(),
-            status: String::new(),
+            archive_end,
+            stack: vec![View::new(Kind::Timeline, Scope::new(window))],
+            editor,
+            editing: true,
+            reports: reports_list,
+            prompt: None,
+            form: None,
             help: false,
+            local_time: false,
+            message: None,
+            next_feed: 0,
             quit: false,
         }
     }
 
-    /// The queries the current screen needs, under a new generation.
-    pub fn load(&mut self) -> Vec<(Target, u64, Query)> {
-        self.generation += 1;
-        let g = self.generation;
-        match self.screen {
-            0 => vec![(Target::Timeline, g, views::timeline(&self.scope))],
-            1 => vec![(Target::Principals, g, views::principals(&self.scope))],
-            _ => vec![(Target::Resources, g, views::resources(&self.scope))],
+    pub fn view(&self) -> &View {
+        self.stack.last().expect("the stack is never empty")
+    }
+
+    pub fn view_mut(&mut self) -> &mut View {
+        self.stack.last_mut().expect("the stack is never empty")
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.view().scope
+    }
+
+    fn feed_id(&mut self) -> u64 {
+        self.next_feed += 1;
+        self.next_feed
+    }
+
+    /// The feeds any view on the stack still reads from; the others can stop.
+    pub fn live_feeds(&self) -> Vec<u64> {
+        self.stack.iter().flat_map(|v| v.feeds()).collect()
+    }
+
+    fn tell(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), false));
+    }
+
+    fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), true));
+    }
+
+    /// Starts the queries of the view on top.
+    pub fn load(&mut self) -> Vec<Effect> {
+        let requests = self.view().requests();
+        let mut effects = Vec::new();
+        for (pane, request) in requests {
+            let feed = self.feed_id();
+            let first = if self.view().is_chart(pane) {
+                CHART_ROWS
+            } else {
+                CHUNK_ROWS
+            };
+            let query = match &request {
+                Request::Query(q) => Some(q.clone()),
+                Request::Report(..) => None,
+            };
+            self.view_mut().panes[pane].restart(feed, query);
+            effects.push(Effect::Start {
+                feed,
+                request,
+                skip: 0,
+                first,
+            });
+        }
+        if let Kind::Reports = self.view().kind {
+            self.fill_reports();
+        }
+        effects
+    }
+
+    /// The reports list is known without a query.
+    fn fill_reports(&mut self) {
+        let rows = self
+            .reports
+            .iter()
+            .map(|r| {
+                let params: Vec<String> = r.params.iter().map(|p| p.name.clone()).collect();
+                vec![r.name.clone(), r.title.clone(), params.join(", ")]
+            })
+            .collect();
+        let pane = &mut self.view_mut().panes[0];
+        pane.load = Load::Running;
+        pane.take(
+            vec!["report".into(), "title".into(), "parameters".into()],
+            0,
+            rows,
+            true,
+        );
+    }
+
+    /// Opens a view on top of the stack (a pivot: `Esc` comes back).
+    fn push(&mut self, view: View) -> Vec<Effect> {
+        self.stack.push(view);
+        self.load()
+    }
+
+    /// Replaces the view on top (a change of the same view, like a zoom).
+    fn replace(&mut self, view: View) -> Vec<Effect> {
+        self.stack.pop();
+        self.push(view)
+    }
+
+    fn back(&mut self) -> Vec<Effect> {
+        if self.stack.len() > 1 {
+            self.stack.pop();
+        } else {
+            self.tell("this is where the investigation started (q quits)");
+        }
+        vec![]
+    }
+
+    /// Applies an action.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.message = None;
+        if self.help {
+            // Any key closes the help.
+            self.help = false;
+            if action == Action::Help || action == Action::Back {
+                return vec![];
+            }
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = true,
+            Action::Screen(n) => return self.screen(n),
+            Action::Back => return self.back(),
+            Action::Cancel => {}
+            Action::Suspend => return vec![Effect::Suspend],
+            Action::Up => return self.move_rows(-1),
+            Action::Down => return self.move_rows(1),
+            Action::PageUp => return self.move_rows(-20),
+            Action::PageDown => return self.move_rows(20),
+            Action::HalfUp => return self.move_rows(-10),
+            Action::HalfDown => return self.move_rows(10),
+            Action::First => return self.move_rows(isize::MIN / 2),
+            Action::Last => return self.last(),
+            Action::Left | Action::Right if matches!(self.view().kind, Kind::Timeline) => {
+                return self.move_bucket(if action == Action::Left { -1 } else { 1 });
+            }
+            Action::Left | Action::ColLeft => self.view_mut().pane_mut().move_col(-1),
+            Action::Right | Action::ColRight => self.view_mut().pane_mut().move_col(1),
+            Action::HideColumn => {
+                if let Some(c) = self.view_mut().pane_mut().hide_col() {
+                    self.tell(format!("column {c} hidden (X shows every column)"));
+                }
+            }
+            Action::ShowColumns => self.view_mut().pane_mut().show_all_cols(),
+            Action::MoveColumnLeft => self.view_mut().pane_mut().shift_col(-1),
+            Action::MoveColumnRight => self.view_mut().pane_mut().shift_col(1),
+            Action::Focus => {
+                if self.view().kind == Kind::Sql {
+                    self.editing = true;
+                } else {
+                    let v = self.view_mut();
+                    v.focus = (v.focus + 1) % v.panes.len();
+                }
+            }
+            Action::Open => return self.open(),
+            Action::Run => return self.run(),
+            Action::ZoomIn => return self.zoom(0.5),
+            Action::ZoomOut => return self.zoom(2.0),
+            Action::Principal => return self.pivot("principal", |v| Kind::Principal(v)),
+            Action::Resource => return self.pivot("resource", |v| Kind::Resource(v)),
+            Action::SourceIp => return self.pivot("source_ip", |v| Kind::SourceIp(v)),
+            Action::Centre => return self.centre(),
+            Action::FilterIn => return self.pin(false),
+            Action::FilterOut => return self.pin(true),
+            Action::Where => self.ask(Purpose::Where, ""),
+            Action::Frequency => return self.frequency(),
+            Action::Copy => return self.copy(),
+            Action::LocalTime => {
+                self.local_time = !self.local_time;
+                self.tell(if self.local_time {
+                    "times in local time, offset written (z: UTC)"
+                } else {
+                    "times in UTC (z: local time)"
+                });
+            }
+            Action::Sort => return self.sort(),
+            Action::Search => self.ask(Purpose::Search, ""),
+            Action::SearchNext | Action::SearchPrevious => self.search_again(action == Action::SearchPrevious),
+            Action::Export => self.start_export(),
+            Action::Command => self.ask(Purpose::Command, ""),
+        }
+        vec![]
+    }
+
+    fn screen(&mut self, n: usize) -> Vec<Effect> {
+        let kind = match n {
+            0 => Kind::Timeline,
+            1 => Kind::Principals,
+            2 => Kind::Resources,
+            3 => Kind::Sql,
+            4 => Kind::Reports,
+            _ => return vec![],
+        };
+        if self.view().kind == kind {
+            return vec![];
+        }
+        if kind == Kind::Sql {
+            self.editing = true;
+        }
+        // The screen opens under the filters in force: they are one context for every screen.
+        let scope = self.scope().clone();
+        self.push(View::new(kind, scope))
+    }
+
+    fn ask(&mut self, purpose: Purpose, text: &str) {
+        self.prompt = Some(Prompt {
+            purpose,
+            input: LineInput::with(text),
+        });
+    }
+
+    fn move_rows(&mut self, delta: isize) -> Vec<Effect> {
+        if let Kind::Event(_) = self.view().kind {
+            let v = self.view_mut();
+            let n = v.json.len();
+            v.json_row = (v.json_row as isize + delta).clamp(0, n.saturating_sub(1) as isize) as usize;
+            return vec![];
+        }
+        let view = self.view_mut();
+        // On the timeline, going down from the chart goes into the bucket's events, and back up.
+        if matches!(view.kind, Kind::Timeline) {
+            if view.focus == 0 && delta > 0 {
+                view.focus = 1;
+                return vec![];
+            }
+            if view.focus == 1 && delta < 0 && view.panes[1].row == 0 {
+                view.focus = 0;
+                return vec![];
+            }
+            if view.focus == 0 {
+                return vec![];
+            }
+        }
+        let need = view.pane_mut().move_by(delta);
+        self.need(need)
+    }
+
+    fn last(&mut self) -> Vec<Effect> {
+        if let Kind::Event(_) = self.view().kind {
+            let v = self.view_mut();
+            v.json_row = v.json.len().saturating_sub(1);
+            return vec![];
+        }
+        let pane = self.view_mut().pane_mut();
+        if pane.complete {
+            let need = pane.go_to(usize::MAX);
+            return self.need(need);
+        }
+        // The end of an unfinished result: read on to it, keeping only the last rows.
+        let need = pane.to_end();
+        self.tell("reading to the end of the result…");
+        self.need(need)
+    }
+
+    /// Carries out what a pane needs after its cursor moved.
+    fn need(&mut self, need: Need) -> Vec<Effect> {
+        match need {
+            Need::Nothing => vec![],
+            Need::More(n) => vec![Effect::More {
+                feed: self.view().pane().feed,
+                n,
+            }],
+            Need::Restart(skip) => {
+                let feed = self.feed_id();
+                let pane = self.view_mut().pane_mut();
+                let Some(query) = pane.query.clone() else { return vec![] };
+                let query = match &pane.sort {
+                    Some((c, desc)) => views::sorted(&query, c, *desc),
+                    None => query,
+                };
+                let row = pane.row;
+                pane.restart(feed, None);
+                pane.row = row;
+                vec![Effect::Start {
+                    feed,
+                    request: Request::Query(query),
+                    skip,
+                    first: KEEP_ROWS,
+                }]
+            }
         }
     }
 
-    /// The start of the selected timeline bucket.
+    /// The timeline's selected bucket start.
     pub fn selected_bucket(&self) -> Option<i64> {
-        let Some(Ok(set)) = &self.timeline.result else {
-            return None;
-        };
-        let at = set.column("bucket")?;
-        let row = set.rows.get(self.timeline.selected)?;
-        crate::sources::parse_time(&row[at]).ok()
+        let chart = &self.view().panes[0];
+        chart.value("bucket").and_then(|b| crate::sources::parse_time(b).ok())
     }
 
-    fn bucket_query(&mut self) -> Vec<(Target, u64, Query)> {
-        match self.selected_bucket() {
-            Some(start) => {
-                self.generation += 1;
-                vec![(
-                    Target::BucketEvents,
-                    self.generation,
-                    views::bucket_events(&self.scope, start),
-                )]
+    fn move_bucket(&mut self, delta: isize) -> Vec<Effect> {
+        let chart = &mut self.view_mut().panes[0];
+        let before = chart.row;
+        chart.move_by(delta);
+        if chart.row == before {
+            return vec![];
+        }
+        self.bucket_events()
+    }
+
+    /// Asks for the selected bucket's events.
+    fn bucket_events(&mut self) -> Vec<Effect> {
+        let Some(start) = self.selected_bucket() else {
+            return vec![];
+        };
+        let query = views::bucket_events(self.scope(), start);
+        let feed = self.feed_id();
+        let pane = &mut self.view_mut().panes[1];
+        pane.restart(feed, Some(query.clone()));
+        pane.row = 0;
+        pane.sort = None;
+        vec![Effect::Start {
+            feed,
+            request: Request::Query(query),
+            skip: 0,
+            first: CHUNK_ROWS,
+        }]
+    }
+
+    fn open(&mut self) -> Vec<Effect> {
+        let view = self.view();
+        let scope = view.scope.clone();
+        match &view.kind {
+            Kind::Timeline if view.focus == 0 => {
+                let Some(start) = self.selected_bucket() else {
+                    return vec![];
+                };
+                let bucket = scope.window.bucket();
+                let mut scope = scope;
+                scope.window = TimeWindow {
+                    from: start,
+                    to: start + bucket.micros,
+                    chosen: format!("one {} bucket", bucket.label()),
+                };
+                return self.push(View::new(Kind::Timeline, scope));
+            }
+            Kind::Reports => {
+                let Some(name) = view.pane().value("report").map(String::from) else {
+                    return vec![];
+                };
+                if let Some(r) = self.reports.iter().find(|r| r.name == name) {
+                    if r.params.is_empty() {
+                        return self.run_report(r.clone(), vec![]);
+                    }
+                    self.form = Some(Form::new(r.clone()));
+                }
+                return vec![];
+            }
+            Kind::Frequency(column) => {
+                // A value of the column becomes a filter of the view the table was opened from.
+                let column = column.clone();
+                let Some(value) = view.pane().value(&column).map(String::from) else {
+                    return vec![];
+                };
+                self.stack.pop();
+                return self.with_pin(Pin {
+                    column,
+                    value,
+                    negate: false,
+                });
+            }
+            Kind::Matches(subject, _) => {
+                let subject = *subject;
+                let Some(value) = view.value("candidate") else {
+                    return vec![];
+                };
+                let kind = match subject {
+                    Subject::Principal => Kind::Principal(value),
+                    Subject::Resource => Kind::Resource(value),
+                    Subject::SourceIp => Kind::SourceIp(value),
+                };
+                return self.replace(View::new(kind, scope));
+            }
+            Kind::Event(_) => {
+                self.tell("p, r, i and t pivot from this event; y copies the line's value");
+                return vec![];
+            }
+            _ => {}
+        }
+        let pane = view.pane();
+        if let Some(id) = pane.value("event_id").filter(|v| !v.is_empty()) {
+            let id = id.to_string();
+            return self.push(View::new(Kind::Event(id), scope));
+        }
+        let first = pane.order.first().map(|&i| pane.columns[i].as_str());
+        let kind = match (first, pane.cell()) {
+            (Some("principal"), _) => pane.value("principal").map(|v| Kind::Principal(v.into())),
+            (Some("resource"), _) => pane.value("resource").map(|v| Kind::Resource(v.into())),
+            (Some("source_ip"), _) => pane.value("source_ip").map(|v| Kind::SourceIp(v.into())),
+            _ => None,
+        };
+        match kind {
+            Some(kind) => self.push(View::new(kind, scope)),
+            None => {
+                self.tell("nothing to open here: p, r, i pivot on a row's principal, resource, IP");
+                vec![]
+            }
+        }
+    }
+
+    fn pivot(&mut self, column: &str, kind: impl Fn(String) -> Kind) -> Vec<Effect> {
+        match self.view().value(column) {
+            Some(v) => {
+                let scope = self.scope().clone();
+                self.push(View::new(kind(v), scope))
+            }
+            None => {
+                self.warn(format!("this row has no {column}"));
+                vec![]
+            }
+        }
+    }
+
+    /// `t`: the timeline around the event's time, with the window's span kept.
+    fn centre(&mut self) -> Vec<Effect> {
+        let Some(at) = self
+            .view()
+            .value("event_time")
+            .and_then(|t| crate::sources::parse_time(&t).ok())
+        else {
+            self.warn("this row has no event_time");
+            return vec![];
+        };
+        let mut scope = self.scope().clone();
+        let span = scope.window.span();
+        scope.window = TimeWindow {
+            from: at - span / 2,
+            to: at - span / 2 + span,
+            chosen: "centred on an event".into(),
+        };
+        let mut view = View::new(Kind::Timeline, scope);
+        view.centre_on = Some(at);
+        self.push(view)
+    }
+
+    fn pin(&mut self, negate: bool) -> Vec<Effect> {
+        if let Kind::Event(_) = self.view().kind {
+            self.warn("pick the value in a table to filter by it");
+            return vec![];
+        }
+        let pane = self.view().pane();
+        let (Some(column), Some(value)) = (pane.column(), pane.cell()) else {
+            return vec![];
+        };
+        let pin = Pin {
+            column: column.to_string(),
+            value: value.to_string(),
+            negate,
+        };
+        self.with_pin(pin)
+    }
+
+    /// The view on top again, with one more filter.
+    fn with_pin(&mut self, pin: Pin) -> Vec<Effect> {
+        match self.scope().clone().with_pin(pin) {
+            Ok(scope) => {
+                let kind = self.view().kind.clone();
+                self.push(View::new(kind, scope))
+            }
+            Err(e) => {
+                self.warn(e.to_string());
+                vec![]
+            }
+        }
+    }
+
+    fn with_scope(&mut self, scope: Scope) -> Vec<Effect> {
+        let kind = self.view().kind.clone();
+        let kind = match kind {
+            Kind::Sql | Kind::Reports | Kind::Report(_) | Kind::Event(_) => Kind::Timeline,
+            k => k,
+        };
+        self.push(View::new(kind, scope))
+    }
+
+    fn frequency(&mut self) -> Vec<Effect> {
+        let Some(column) = self.view().pane().column().map(String::from) else {
+            return vec![];
+        };
+        if !views::is_event_column(&column) {
+            self.warn(format!("'{column}' is computed by this view: count a column of events"));
+            return vec![];
+        }
+        let scope = self.scope().clone();
+        self.push(View::new(Kind::Frequency(column), scope))
+    }
+
+    fn copy(&mut self) -> Vec<Effect> {
+        let text = if let Kind::Event(_) = self.view().kind {
+            let v = self.view();
+            v.json.get(v.json_row).map(|l| {
+                let value = l.text.split_once(": ").map_or(l.text.as_str(), |(_, v)| v);
+                value.trim_end_matches(',').trim_matches('"').to_string()
+            })
+        } else {
+            self.view().pane().cell().map(String::from)
+        };
+        match text {
+            Some(t) => {
+                self.tell(format!("copied {} characters", t.chars().count()));
+                vec![Effect::Copy(t)]
             }
             None => vec![],
         }
     }
 
-    fn pane(&mut self) -> &mut Pane {
-        match self.screen {
-            0 => &mut self.timeline,
-            1 => &mut self.principals,
-            _ => &mut self.resources,
-        }
-    }
-
-    /// Applies an action; returns the queries to start. `Cancel` is the loop's to carry out.
-    pub fn update(&mut self, action: Action) -> Vec<(Target, u64, Query)> {
-        match action {
-            Action::Quit => self.quit = true,
-            Action::Help => self.help = !self.help,
-            Action::Screen(n) if n < SCREENS.len() => {
-                self.screen = n;
-                let pane = self.pane();
-                if pane.result.is_none() {
-                    return self.load();
-                }
-            }
-            Action::Screen(_) => {}
-            Action::Refresh => return self.load(),
-            Action::Left | Action::Right if self.screen == 0 => {
-                self.timeline.move_by(if action == Action::Left { -1 } else { 1 });
-                return self.bucket_query();
-            }
-            Action::Up | Action::Left => self.pane().move_by(-1),
-            Action::Down | Action::Right => {
-                self.pane().move_by(1);
-            }
-            Action::PageUp => self.pane().move_by(-20),
-            Action::PageDown => self.pane().move_by(20),
-            Action::First => self.pane().selected = 0,
-            Action::Last => {
-                let pane = self.pane();
-                pane.selected = pane.rows().saturating_sub(1);
-            }
-            Action::Narrow if self.screen == 0 => {
-                let bucket = self.scope.window.bucket();
-                if let Some(start) = self.selected_bucket() {
-                    self.history.push(self.scope.window.clone());
-                    self.scope.window = TimeWindow {
-                        from: start,
-                        to: start + bucket.micros,
-                        chosen: "narrowed to a bucket".into(),
-                    };
-                    self.timeline = Pane::default();
-                    self.bucket_events = Pane::default();
-                    return self.load();
-                }
-            }
-            Action::ZoomOut => {
-                if let Some(previous) = self.history.pop() {
-                    self.scope.window = previous;
-                    self.timeline = Pane::default();
-                    self.bucket_events = Pane::default();
-                    self.principals = Pane::default();
-                    self.resources = Pane::default();
-                    return self.load();
-                }
-            }
-            Action::Narrow | Action::Cancel => {}
-        }
-        vec![]
-    }
-
-    /// Takes a finished query's result; the timeline's first result also loads its busiest
-    /// bucket's events.
-    pub fn finished(&mut self, done: JobDone) -> Vec<(Target, u64, Query)> {
-        let pane = match done.target {
-            Target::Timeline => &mut self.timeline,
-            Target::BucketEvents => &mut self.bucket_events,
-            Target::Principals => &mut self.principals,
-            Target::Resources => &mut self.resources,
+    fn sort(&mut self) -> Vec<Effect> {
+        let pane = self.view().pane();
+        let (Some(column), Some(query)) = (pane.column().map(String::from), pane.query.clone()) else {
+            self.warn("nothing to sort here");
+            return vec![];
         };
-        pane.elapsed = Some(done.elapsed);
-        pane.result = Some(done.outcome);
-        pane.selected = 0;
-        if done.target == Target::Timeline {
-            if let Some(Ok(set)) = &self.timeline.result {
-                // Open on the busiest bucket: where something happened.
-                let events = set.column("events");
-                let busiest = (0..set.rows.len())
-                    .max_by_key(|&i| events.and_then(|c| set.rows[i][c].parse::<u64>().ok()).unwrap_or(0));
-                self.timeline.selected = busiest.unwrap_or(0);
+        let descending = matches!(&pane.sort, Some((c, false)) if *c == column);
+        let feed = self.feed_id();
+        let pane = self.view_mut().pane_mut();
+        pane.sort = Some((column.clone(), descending));
+        pane.restart(feed, None);
+        pane.row = 0;
+        vec![Effect::Start {
+            feed,
+            request: Request::Query(views::sorted(&query, &column, descending)),
+            skip: 0,
+            first: CHUNK_ROWS,
+        }]
+    }
+
+    fn search_again(&mut self, back: bool) {
+        let pane = self.view().pane();
+        let Some(text) = pane.search.clone() else {
+            self.tell("/ searches the table");
+            return;
+        };
+        match pane.find(&text, back) {
+            Some(row) => {
+                self.view_mut().pane_mut().go_to(row);
             }
-            return self.bucket_query();
+            None => self.warn(format!(
+                "'{text}' is not in the loaded rows {}",
+                if back { "above" } else { "below" }
+            )),
+        }
+    }
+
+    fn start_export(&mut self) {
+        let pane = self.view().pane();
+        if pane.query.is_none() {
+            self.warn("nothing to export here: export from a table of results");
+            return;
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let name = self
+            .view()
+            .kind
+            .crumb()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>();
+        let name: String = name.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
+        self.ask(
+            Purpose::Export { confirmed: false },
+            &format!("trailscope-{name}-{stamp}.csv"),
+        );
+    }
+
+    fn zoom(&mut self, factor: f64) -> Vec<Effect> {
+        let mut scope = self.scope().clone();
+        let w = &scope.window;
+        let centre = match (&self.view().kind, self.selected_bucket()) {
+            (Kind::Timeline, Some(start)) => start + w.bucket().micros / 2,
+            _ => w.from + w.span() / 2,
+        };
+        let span = ((w.span() as f64 * factor) as i64).max(60_000_000);
+        scope.window = TimeWindow {
+            from: centre - span / 2,
+            to: centre - span / 2 + span,
+            chosen: "zoomed".into(),
+        };
+        let kind = match self.view().kind.clone() {
+            Kind::Event(_) | Kind::Sql | Kind::Reports | Kind::Report(_) => Kind::Timeline,
+            k => k,
+        };
+        let mut view = View::new(kind, scope);
+        view.centre_on = Some(centre);
+        self.replace(view)
+    }
+
+    /// F5 / Ctrl+Enter: runs the SQL, or runs the view again.
+    fn run(&mut self) -> Vec<Effect> {
+        if self.view().kind == Kind::Sql {
+            let sql = self.editor.text();
+            if sql.trim().is_empty() {
+                self.warn("type a query first");
+                return vec![];
+            }
+            self.editor.remember(&sql);
+            let query = Query {
+                title: "SQL".into(),
+                sql,
+                params: vec![],
+            };
+            let feed = self.feed_id();
+            let pane = self.view_mut().pane_mut();
+            pane.restart(feed, Some(query.clone()));
+            pane.sort = None;
+            pane.row = 0;
+            return vec![Effect::Start {
+                feed,
+                request: Request::Query(query),
+                skip: 0,
+                first: CHUNK_ROWS,
+            }];
+        }
+        self.view_mut().json.clear();
+        self.load()
+    }
+
+    fn run_report(&mut self, report: Report, given: Vec<(String, String)>) -> Vec<Effect> {
+        let scope = self.scope().clone();
+        let mut view = View::new(Kind::Report(report.name.clone()), scope);
+        view.panes[0].title = report.title.clone();
+        view.report = Some(report);
+        view.given = given;
+        self.push(view)
+    }
+
+    /// A key while the SQL editor has the keys.
+    pub fn edit(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        self.message = None;
+        match self.editor.input(key) {
+            Outcome::Edited => vec![],
+            Outcome::Leave => {
+                self.editing = false;
+                vec![]
+            }
+            Outcome::Run => {
+                self.editing = false;
+                self.run()
+            }
+        }
+    }
+
+    /// A key while the report form is open.
+    pub fn fill(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        let Some(form) = &mut self.form else { return vec![] };
+        match form.key(key) {
+            FormOutcome::Editing => vec![],
+            FormOutcome::Abandon => {
+                self.form = None;
+                vec![]
+            }
+            FormOutcome::Run => {
+                let form = self.form.take().expect("the form is open");
+                let given = form.given();
+                self.run_report(form.report, given)
+            }
+        }
+    }
+
+    /// A key while the line at the foot is open.
+    pub fn type_line(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        let Some(prompt) = &mut self.prompt else { return vec![] };
+        match prompt.input.key(key) {
+            Edit::Typing => {
+                if prompt.purpose == (Purpose::Export { confirmed: true }) {
+                    prompt.purpose = Purpose::Export { confirmed: false };
+                }
+                vec![]
+            }
+            Edit::Abandon => {
+                self.prompt = None;
+                vec![]
+            }
+            Edit::Done => {
+                let prompt = self.prompt.take().expect("the prompt is open");
+                let text = prompt.input.text.trim().to_string();
+                if text.is_empty() {
+                    return vec![];
+                }
+                match prompt.purpose {
+                    Purpose::Command => self.command(&text),
+                    Purpose::Search => {
+                        self.view_mut().pane_mut().search = Some(text);
+                        self.search_again(false);
+                        vec![]
+                    }
+                    Purpose::Where => self.add_where(&text),
+                    Purpose::Export { confirmed } => self.export_to(&text, confirmed),
+                }
+            }
+        }
+    }
+
+    fn add_where(&mut self, condition: &str) -> Vec<Effect> {
+        let combined = match self.scope().filter() {
+            Some(old) => format!("({old}) AND ({condition})"),
+            None => condition.to_string(),
+        };
+        match self.scope().clone().with_filter(&combined) {
+            Ok(scope) => self.with_scope(scope),
+            Err(e) => {
+                self.warn(e.to_string());
+                vec![]
+            }
+        }
+    }
+
+    fn export_to(&mut self, file: &str, confirmed: bool) -> Vec<Effect> {
+        let path = PathBuf::from(file);
+        if path.exists() && !confirmed {
+            self.ask(Purpose::Export { confirmed: true }, file);
+            return vec![];
+        }
+        let pane = self.view().pane();
+        let Some(query) = pane.query.clone() else {
+            self.warn("nothing to export here");
+            return vec![];
+        };
+        let query = match &pane.sort {
+            Some((c, desc)) => views::sorted(&query, c, *desc),
+            None => query,
+        };
+        self.tell(format!("exporting to {file}…"));
+        vec![Effect::Export {
+            query,
+            window: self.scope().window.clone(),
+            path,
+        }]
+    }
+
+    /// The `:` command line.
+    pub fn command(&mut self, line: &str) -> Vec<Effect> {
+        let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        let scope = self.scope().clone();
+        let needs = |what: &str| format!(":{verb} needs {what}");
+        match verb {
+            "q" | "quit" => self.quit = true,
+            "principal" | "p" | "resource" | "r" | "ip" if rest.is_empty() => self.warn(needs("a name")),
+            "principal" | "p" => return self.push(View::new(Kind::Matches(Subject::Principal, rest.into()), scope)),
+            "resource" | "r" => return self.push(View::new(Kind::Matches(Subject::Resource, rest.into()), scope)),
+            "ip" => return self.push(View::new(Kind::SourceIp(rest.into()), scope)),
+            "event" if !rest.is_empty() => return self.push(View::new(Kind::Event(rest.into()), scope)),
+            "from" | "to" | "last" => return self.set_window(verb, rest),
+            "where" if !rest.is_empty() => return self.add_where(rest),
+            "export" if !rest.is_empty() => return self.export_to(rest, false),
+            "clear" => return self.with_scope(Scope::new(scope.window)),
+            "sort" if !rest.is_empty() => {
+                let (column, order) = rest.split_once(' ').unwrap_or((rest, ""));
+                let pane = self.view_mut().pane_mut();
+                match pane.order.iter().position(|&i| pane.columns[i] == column) {
+                    Some(at) => {
+                        pane.col = at;
+                        pane.sort = (order.trim() == "desc").then(|| (column.to_string(), false));
+                        return self.sort();
+                    }
+                    None => self.warn(format!("this table has no column {column}")),
+                }
+            }
+            "help" => self.help = true,
+            _ => self.warn(format!(
+                "unknown command :{line} — try :principal NAME, :resource NAME, :ip ADDR, :event ID, :from TIME, :to TIME, :last 24h, :where COND, :clear, :sort COL [desc], :export FILE, :q"
+            )),
         }
         vec![]
     }
+
+    fn set_window(&mut self, verb: &str, text: &str) -> Vec<Effect> {
+        let spec: TimeSpec = match text.parse() {
+            Ok(s) => s,
+            Err(e) => {
+                self.warn(e.to_string());
+                return vec![];
+            }
+        };
+        let current = self.scope().window.clone();
+        let resolved = match verb {
+            "from" => TimeWindow::resolve(Some(spec), None, self.archive_end, current.span()).map(|mut w| {
+                // The end stays where it was when it is still after the new start.
+                if w.from < current.to {
+                    w.to = current.to;
+                }
+                w
+            }),
+            "to" => TimeWindow::resolve(None, Some(spec), self.archive_end, current.span()),
+            _ => match spec {
+                TimeSpec::Before(span) => TimeWindow::resolve(None, None, self.archive_end, span),
+                _ => Err(crate::engine::EngineError::Usage(
+                    ":last takes a span like 24h or 7d".into(),
+                )),
+            },
+        };
+        match resolved {
+            Ok(window) => {
+                let mut scope = self.scope().clone();
+                scope.window = window;
+                self.with_scope(scope)
+            }
+            Err(e) => {
+                self.warn(e.to_string());
+                vec![]
+            }
+        }
+    }
+
+    /// Takes what a task sent. Rows for a feed no view holds are stale and dropped.
+    pub fn receive(&mut self, message: Message) -> Vec<Effect> {
+        match message {
+            Message::Rows {
+                feed,
+                columns,
+                skip,
+                rows,
+                complete,
+                elapsed,
+                query,
+            } => {
+                let Some((v, p)) = self.find(feed) else { return vec![] };
+                let on_top = v + 1 == self.stack.len();
+                let view = &mut self.stack[v];
+                let pane = &mut view.panes[p];
+                let first = pane.rows.is_empty() && pane.load == Load::Running;
+                pane.take(columns, skip, rows, complete);
+                pane.elapsed = Some(elapsed);
+                if let Some(q) = query.filter(|_| pane.query.is_none()) {
+                    pane.query = Some(q);
+                }
+                view.refresh_json();
+                // The timeline opens on its busiest bucket (or the one asked for), and loads its events.
+                if first && p == 0 && matches!(view.kind, Kind::Timeline) && on_top {
+                    let chart = &mut view.panes[0];
+                    let events = chart.columns.iter().position(|c| c == "events");
+                    let at = |r: &Vec<String>| crate::sources::parse_time(&r[0]).unwrap_or(i64::MIN);
+                    let pick = match view.centre_on {
+                        Some(t) => chart.rows.iter().rposition(|r| at(r) <= t),
+                        None => (0..chart.rows.len())
+                            .max_by_key(|&i| events.and_then(|c| chart.rows[i][c].parse::<u64>().ok()).unwrap_or(0)),
+                    };
+                    chart.row = pick.unwrap_or(0);
+                    if chart.rows.is_empty() {
+                        view.panes[1].load = Load::Ready;
+                        view.panes[1].complete = true;
+                    }
+                    return self.bucket_events();
+                }
+                if first && p == 0 {
+                    // `:principal name` that means exactly one principal opens it.
+                    if let Kind::Matches(..) = view.kind {
+                        if pane_is_single(&view.panes[0]) && on_top {
+                            return self.open();
+                        }
+                    }
+                }
+                vec![]
+            }
+            Message::Failed { feed, message } => {
+                if let Some((v, p)) = self.find(feed) {
+                    self.stack[v].panes[p].fail(message);
+                }
+                vec![]
+            }
+            Message::Exported { path, outcome, elapsed } => {
+                match outcome {
+                    Ok(rows) => self.tell(format!(
+                        "exported {rows} row{} to {} in {:.1} s (provenance: {})",
+                        if rows == 1 { "" } else { "s" },
+                        path.display(),
+                        elapsed.as_secs_f64(),
+                        crate::engine::export::provenance_path(&path).display()
+                    )),
+                    Err(e) => self.warn(format!("the export failed: {e}")),
+                }
+                vec![]
+            }
+        }
+    }
+
+    fn find(&self, feed: u64) -> Option<(usize, usize)> {
+        self.stack
+            .iter()
+            .enumerate()
+            .find_map(|(v, view)| view.panes.iter().position(|p| p.feed == feed).map(|p| (v, p)))
+    }
+
+    /// The feeds stopped by a cancel: their panes say so.
+    pub fn cancelled(&mut self, feeds: &[u64]) {
+        for &feed in feeds {
+            if let Some((v, p)) = self.find(feed) {
+                let pane = &mut self.stack[v].panes[p];
+                if pane.load == Load::Running {
+                    pane.fail("cancelled (F5 runs it again)".into());
+                } else {
+                    // Rows were shown; the rest of the result was not read.
+                    pane.complete = true;
+                    pane.asking = false;
+                }
+            }
+        }
+        if !feeds.is_empty() {
+            self.tell(format!(
+                "cancelled {} quer{}",
+                feeds.len(),
+                if feeds.len() == 1 { "y" } else { "ies" }
+            ));
+        }
+    }
+}
+
+fn pane_is_single(pane: &Pane) -> bool {
+    pane.complete && pane.known_rows() == 1
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
-    fn app() -> App {
+    pub(crate) fn app() -> App {
         App::new(
             "test".into(),
             TimeWindow {
@@ -208,73 +1009,273 @@ mod tests {
                 to: 120 * 60_000_000,
                 chosen: String::new(),
             },
+            Some(120 * 60_000_000 - 1),
+            Editor::new(vec![], None),
+            crate::engine::reports::ReportLibrary::builtin()
+                .all()
+                .cloned()
+                .collect(),
         )
     }
 
-    fn timeline(rows: &[(&str, &str)]) -> ResultSet {
-        ResultSet {
-            columns: vec!["bucket".into(), "events".into(), "successes".into(), "failures".into()],
-            rows: rows
-                .iter()
-                .map(|(b, n)| vec![b.to_string(), n.to_string(), n.to_string(), "0".into()])
-                .collect(),
-            more: false,
-        }
+    fn rows_for(app: &mut App, feed: u64, columns: &[&str], rows: &[&[&str]]) -> Vec<Effect> {
+        app.receive(Message::Rows {
+            feed,
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            skip: 0,
+            rows: rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect(),
+            complete: true,
+            elapsed: Duration::ZERO,
+            query: None,
+        })
+    }
+
+    fn started(effects: &[Effect]) -> Vec<(u64, String)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Start {
+                    feed,
+                    request: Request::Query(q),
+                    ..
+                } => Some((*feed, q.sql.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const EVENT_COLUMNS: &[&str] = &["event_time", "principal", "action", "resource", "source_ip", "event_id"];
+
+    /// The timeline loaded with three buckets and the busiest one's events.
+    pub(crate) fn loaded() -> App {
+        let mut app = app();
+        let feeds = started(&app.load());
+        let next = rows_for(
+            &mut app,
+            feeds[0].0,
+            &["bucket", "events", "successes", "failures"],
+            &[
+                &["1970-01-01T00:00:00Z", "2", "2", "0"],
+                &["1970-01-01T00:01:00Z", "9", "3", "6"],
+                &["1970-01-01T00:02:00Z", "1", "1", "0"],
+            ],
+        );
+        let events = started(&next);
+        assert!(
+            events[0].1.contains("$bucket_start"),
+            "the busiest bucket's events are asked for"
+        );
+        rows_for(
+            &mut app,
+            events[0].0,
+            EVENT_COLUMNS,
+            &[&[
+                "1970-01-01T00:01:10Z",
+                "arn:aws:iam::111122223333:user/ci",
+                "CreateFunction",
+                "arn:aws:lambda:eu-west-1:111122223333:function:invoice-sync",
+                "203.0.113.66",
+                "ev-1",
+            ]],
+        );
+        app
     }
 
     #[test]
     fn the_timeline_opens_on_its_busiest_bucket_and_arrows_move_between_buckets() {
-        let mut app = app();
-        let loads = app.load();
-        assert_eq!(loads[0].0, Target::Timeline);
-        let done = JobDone {
-            target: Target::Timeline,
-            generation: 1,
-            elapsed: Duration::ZERO,
-            outcome: Ok(timeline(&[
-                ("1970-01-01T00:00:00Z", "2"),
-                ("1970-01-01T00:01:00Z", "9"),
-                ("1970-01-01T00:02:00Z", "1"),
-            ])),
-        };
-        let next = app.finished(done);
-        assert_eq!(app.timeline.selected, 1);
-        assert_eq!(next[0].0, Target::BucketEvents);
-        assert!(next[0].2.params.iter().any(|(n, _)| n == "bucket_start"));
+        let mut app = loaded();
+        assert_eq!(app.view().panes[0].row, 1);
+        assert_eq!(app.view().panes[1].rows.len(), 1);
         let moved = app.update(Action::Right);
-        assert_eq!(app.timeline.selected, 2);
-        assert_eq!(moved.len(), 1, "the new bucket's events are asked for");
-        app.update(Action::Right);
-        assert_eq!(app.timeline.selected, 2, "the cursor stops at the last bucket");
+        assert_eq!(app.view().panes[0].row, 2);
+        assert_eq!(started(&moved).len(), 1, "the new bucket's events are asked for");
+        assert!(
+            app.update(Action::Right).is_empty(),
+            "the cursor stops at the last bucket"
+        );
     }
 
     #[test]
-    fn enter_narrows_to_the_bucket_and_minus_steps_back() {
-        let mut app = app();
-        app.load();
-        app.finished(JobDone {
-            target: Target::Timeline,
-            generation: 1,
-            elapsed: Duration::ZERO,
-            outcome: Ok(timeline(&[("1970-01-01T00:01:00Z", "3")])),
-        });
-        let before = app.scope.window.clone();
-        let loads = app.update(Action::Narrow);
-        assert_eq!(app.scope.window.from, 60_000_000);
-        assert_eq!(app.scope.window.span(), before.bucket().micros);
-        assert_eq!(loads[0].0, Target::Timeline);
-        app.update(Action::ZoomOut);
-        assert_eq!(app.scope.window, before);
+    fn enter_narrows_to_the_bucket_esc_comes_back_and_zoom_keeps_the_centre() {
+        let mut app = loaded();
+        let before = app.scope().window.clone();
+        let loads = started(&app.update(Action::Open));
+        assert_eq!(app.scope().window.from, 60_000_000);
+        assert_eq!(app.scope().window.span(), before.bucket().micros);
+        assert_eq!(loads.len(), 1);
+        assert_eq!(app.stack.len(), 2);
+        app.update(Action::Back);
+        assert_eq!(app.scope().window, before);
+        app.update(Action::ZoomIn);
+        assert_eq!(app.scope().window.span(), before.span() / 2);
+        let centre = 60_000_000 + before.bucket().micros / 2;
+        assert_eq!(app.scope().window.from + app.scope().window.span() / 2, centre);
+        assert_eq!(app.stack.len(), 1, "a zoom changes the view, it is not a pivot");
     }
 
     #[test]
-    fn switching_screens_loads_each_once() {
+    fn pivots_go_from_an_event_to_its_principal_and_resource_and_back() {
+        let mut app = loaded();
+        app.update(Action::Down);
+        assert_eq!(app.view().focus, 1, "down from the chart goes into the events");
+        let opened = started(&app.update(Action::Open));
+        assert_eq!(app.view().kind, Kind::Event("ev-1".into()));
+        assert!(opened[0].1.contains("event_id = $event_id"));
+        rows_for(
+            &mut app,
+            opened[0].0,
+            &["event_id", "principal", "resource", "raw"],
+            &[&[
+                "ev-1",
+                "arn:aws:iam::111122223333:user/ci",
+                "fn",
+                r#"{"eventName":"CreateFunction","requestParameters":{"functionName":"fn"}}"#,
+            ]],
+        );
+        assert_eq!(app.view().json.len(), 6, "{:?}", app.view().json);
+        app.update(Action::Down);
+        app.update(Action::Down);
+        app.update(Action::Down);
+        assert_eq!(
+            app.view().json[app.view().json_row].path,
+            "requestParameters.functionName"
+        );
+        app.update(Action::Principal);
+        assert_eq!(
+            app.view().kind,
+            Kind::Principal("arn:aws:iam::111122223333:user/ci".into())
+        );
+        app.update(Action::Back);
+        app.update(Action::Resource);
+        assert_eq!(app.view().kind, Kind::Resource("fn".into()));
+        app.update(Action::Back);
+        app.update(Action::Back);
+        assert_eq!(app.view().kind, Kind::Timeline);
+        assert_eq!(app.stack.len(), 1);
+    }
+
+    #[test]
+    fn filters_are_one_context_every_screen_inherits_and_esc_removes() {
+        let mut app = loaded();
+        app.update(Action::Down);
+        app.update(Action::ColRight);
+        assert_eq!(app.view().pane().column(), Some("principal"));
+        let effects = started(&app.update(Action::FilterOut));
+        assert!(
+            effects[0].1.contains("principal IS NULL OR principal <> $pin_0"),
+            "{}",
+            effects[0].1
+        );
+        assert_eq!(app.scope().pins().len(), 1);
+        let effects = started(&app.update(Action::Screen(2)));
+        assert!(
+            effects[0].1.contains("$pin_0"),
+            "the resources screen inherits the filter"
+        );
+        app.update(Action::Back);
+        app.update(Action::Back);
+        assert!(app.scope().pins().is_empty());
+        // A computed column is no filter.
+        app.update(Action::Screen(1));
+        let feed = app.view().pane().feed;
+        rows_for(&mut app, feed, &["principal", "events"], &[&["a", "3"]]);
+        app.update(Action::ColRight);
+        app.update(Action::FilterIn);
+        assert!(
+            app.message.as_ref().unwrap().0.contains("computed"),
+            "{:?}",
+            app.message
+        );
+    }
+
+    #[test]
+    fn a_frequency_table_counts_the_column_and_enter_filters_to_a_value() {
+        let mut app = loaded();
+        app.update(Action::Down);
+        app.update(Action::ColRight);
+        app.update(Action::ColRight);
+        let effects = started(&app.update(Action::Frequency));
+        assert_eq!(app.view().kind, Kind::Frequency("action".into()));
+        assert!(effects[0].1.contains("GROUP BY action"));
+        rows_for(
+            &mut app,
+            effects[0].0,
+            &["action", "events"],
+            &[&["CreateFunction", "9"]],
+        );
+        app.update(Action::Open);
+        assert_eq!(app.view().kind, Kind::Timeline);
+        assert_eq!(app.scope().pins()[0].to_string(), "action = CreateFunction");
+        app.update(Action::Back);
+        assert!(app.scope().pins().is_empty(), "Esc takes the filter off");
+    }
+
+    #[test]
+    fn sorting_runs_the_query_again_ordered_and_export_asks_for_a_file() {
+        let mut app = loaded();
+        app.update(Action::Down);
+        let effects = started(&app.update(Action::Sort));
+        assert!(
+            effects[0].1.ends_with("ORDER BY \"event_time\" ASC NULLS LAST"),
+            "{}",
+            effects[0].1
+        );
+        let effects = started(&app.update(Action::Sort));
+        assert!(effects[0].1.ends_with("DESC NULLS LAST"), "again reverses");
+        app.update(Action::Export);
+        let prompt = app.prompt.clone().unwrap();
+        assert!(prompt.input.text.starts_with("trailscope-timeline-") && prompt.input.text.ends_with(".csv"));
+    }
+
+    #[test]
+    fn commands_open_views_and_change_the_window() {
+        let mut app = loaded();
+        app.command("principal ci");
+        assert_eq!(app.view().kind, Kind::Matches(Subject::Principal, "ci".into()));
+        let feed = app.view().pane().feed;
+        let effects = rows_for(
+            &mut app,
+            feed,
+            &["candidate", "events"],
+            &[&["arn:aws:iam::1:user/ci", "4"]],
+        );
+        assert_eq!(
+            app.view().kind,
+            Kind::Principal("arn:aws:iam::1:user/ci".into()),
+            "one match opens"
+        );
+        assert_eq!(started(&effects).len(), 5);
+        app.command("from 1970-01-01T00:30:00Z");
+        assert_eq!(app.scope().window.from, 30 * 60_000_000);
+        assert_eq!(app.scope().window.to, 120 * 60_000_000);
+        app.command("last 10m");
+        assert_eq!(app.scope().window.span(), 10 * 60_000_000);
+        app.command("nonsense");
+        assert!(app.message.as_ref().unwrap().1);
+        app.command("where outcome = 'failure'");
+        assert_eq!(app.scope().filter(), Some("outcome = 'failure'"));
+    }
+
+    #[test]
+    fn the_reports_screen_lists_reports_and_a_form_runs_one() {
         let mut app = app();
-        assert_eq!(app.update(Action::Screen(1))[0].0, Target::Principals);
-        app.principals.result = Some(Ok(ResultSet::default()));
-        app.update(Action::Screen(0));
-        assert!(app.update(Action::Screen(1)).is_empty(), "already loaded");
-        app.update(Action::Quit);
-        assert!(app.quit);
+        app.update(Action::Screen(4));
+        assert!(app.view().pane().known_rows() >= 20);
+        let with_params = app.reports.iter().position(|r| !r.params.is_empty()).unwrap();
+        app.view_mut().pane_mut().go_to(with_params);
+        app.update(Action::Open);
+        assert!(app.form.is_some());
+        let effects = app.fill(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::F(5),
+            crossterm::event::KeyModifiers::NONE,
+        ));
+        assert!(matches!(
+            effects[0],
+            Effect::Start {
+                request: Request::Report(..),
+                ..
+            }
+        ));
+        assert!(matches!(app.view().kind, Kind::Report(_)));
     }
 }

@@ -1,6 +1,5 @@
 //! Drawing: a pure function of the state. Nothing here changes the state or runs a query.
-
-use std::time::Duration;
+//! Colours are the terminal's named ones plus bold/reverse, readable on light and dark themes.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,136 +7,318 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Tabs};
 
-use super::app::{App, Pane, SCREENS};
-use super::jobs::Target;
-use super::keys::Binding;
-use super::results::ResultSet;
+use super::app::{App, SCREENS};
+use super::jobs::Running;
+use super::keys::{Action, Binding};
+use super::pane::{Load, Pane};
+use super::view::{Kind, View};
+use crate::engine::TimeWindow;
 use crate::engine::window::format_time;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[(Target, Duration)], keys: &[Binding]) {
-    let [title, tabs, main, status, hints] = Layout::vertical([
+const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+const REVERSED: Style = Style::new().add_modifier(Modifier::REVERSED);
+const DIM: Style = Style::new().add_modifier(Modifier::DIM);
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Binding]) {
+    let view = app.view();
+    let has_filters = !view.scope.pins().is_empty() || view.scope.filter().is_some();
+    let [title, tabs, crumbs, filters, main, status, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(u16::from(has_filters)),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    let window = &app.scope.window;
-    let when = format!("   {} – {} UTC", format_time(window.from), format_time(window.to));
-    // The window always shows whole; a long archive name gives way, cut in its middle.
-    let room = (title.width as usize).saturating_sub(" trailscope  ".len() + when.chars().count());
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(
-                " trailscope ",
-                Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-            ),
-            Span::raw(format!(" {}{when}", middle(&app.archive, room))),
-        ])),
-        title,
-    );
+    draw_title(frame, title, app);
     let titles: Vec<Line<'_>> = SCREENS
         .iter()
         .enumerate()
-        .map(|(i, s)| Line::from(format!(" {} {s} ", i + 1)))
+        .map(|(i, s)| Line::from(format!("{} {s}", i + 1)))
         .collect();
     frame.render_widget(
         Tabs::new(titles)
-            .select(app.screen)
-            .highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+            .select(view.kind.screen())
+            .highlight_style(REVERSED.add_modifier(Modifier::BOLD))
             .divider("│"),
         tabs,
     );
-    match app.screen {
-        0 => draw_timeline(frame, main, app),
-        1 => draw_pane(frame, main, &app.principals, "Principals"),
-        _ => draw_pane(frame, main, &app.resources, "Resources"),
+    draw_crumbs(frame, crumbs, app);
+    if has_filters {
+        draw_filters(frame, filters, view);
+    }
+    match &view.kind {
+        Kind::Timeline => draw_timeline(frame, main, app),
+        Kind::Principal(_) | Kind::Resource(_) => draw_detail(frame, main, app),
+        Kind::Event(_) => draw_event(frame, main, app),
+        Kind::Sql => draw_sql(frame, main, app),
+        Kind::Reports => draw_reports(frame, main, app),
+        _ => draw_pane(frame, main, view.pane(), true, app.local_time),
     }
     frame.render_widget(Paragraph::new(status_line(app, running)), status);
-    // Whole hints only, as many as fit; `?` lists them all.
-    let mut hint: Vec<Span<'_>> = Vec::new();
-    let mut used = 0;
-    for k in keys.iter().filter(|k| k.hint) {
-        let n = k.label.chars().count() + k.help.chars().count() + 3;
-        if used + n > hints.width as usize {
-            break;
+    match &app.prompt {
+        Some(p) => {
+            let label = p.purpose.label();
+            let line = Line::from(vec![Span::styled(label, BOLD), Span::raw(p.input.text.clone())]);
+            frame.render_widget(Paragraph::new(line), foot);
+            let x = foot.x + (label.chars().count() + p.input.cursor) as u16;
+            frame.set_cursor_position((x.min(foot.right().saturating_sub(1)), foot.y));
         }
-        used += n;
-        hint.push(Span::styled(
-            format!(" {}", k.label),
-            Style::new().add_modifier(Modifier::BOLD),
-        ));
-        hint.push(Span::raw(format!(" {} ", k.help)));
+        None => frame.render_widget(Paragraph::new(hints(app, keys, foot.width as usize)), foot),
     }
-    frame.render_widget(Paragraph::new(Line::from(hint)), hints);
+    if let Some(form) = &app.form {
+        draw_form(frame, form);
+    }
     if app.help {
         draw_help(frame, keys);
     }
 }
 
-fn status_line(app: &App, running: &[(Target, Duration)]) -> Line<'static> {
-    if let Some((target, elapsed)) = running.first() {
+fn draw_title(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let window = &app.scope().window;
+    let when = format!(
+        "  {} – {}  ",
+        time_text(window.from, app.local_time),
+        time_text(window.to, app.local_time)
+    );
+    // The window always shows whole; a long archive name gives way, cut in its middle.
+    let room = (area.width as usize).saturating_sub(" trailscope  ".len() + when.chars().count());
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" trailscope ", REVERSED.add_modifier(Modifier::BOLD)),
+            Span::raw(format!(" {:room$}", middle(&app.archive, room))),
+            Span::styled(when, BOLD),
+        ])),
+        area,
+    );
+}
+
+fn draw_crumbs(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let crumbs: Vec<String> = app
+        .stack
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| {
+            // A filter or a zoom repeats the view's name: show it once, with what changed.
+            *i == 0 || app.stack[i - 1].kind != v.kind || app.stack[i - 1].scope == v.scope
+        })
+        .map(|(i, v)| {
+            let added = (i > 0).then(|| added_filter(&app.stack[i - 1], v)).flatten();
+            match added {
+                Some(f) if app.stack[i - 1].kind == v.kind => f,
+                Some(f) => format!("{} ({f})", v.kind.crumb()),
+                None => v.kind.crumb(),
+            }
+        })
+        .collect();
+    let mut text = crumbs.join(" › ");
+    let width = area.width as usize - 1;
+    if text.chars().count() > width {
+        let n = text.chars().count();
+        text = format!("…{}", text.chars().skip(n + 1 - width).collect::<String>());
+    }
+    frame.render_widget(
+        Paragraph::new(Line::styled(format!(" {text}"), DIM.add_modifier(Modifier::BOLD))),
+        area,
+    );
+}
+
+/// What `next` narrows `previous` by, if anything.
+fn added_filter(previous: &View, next: &View) -> Option<String> {
+    if let Some(pin) = next.scope.pins().iter().find(|p| !previous.scope.pins().contains(p)) {
+        return Some(pin.to_string());
+    }
+    if next.scope.filter() != previous.scope.filter() {
+        return Some("where".into());
+    }
+    (next.scope.window != previous.scope.window).then(|| next.scope.window.chosen.clone())
+}
+
+fn draw_filters(frame: &mut Frame<'_>, area: Rect, view: &View) {
+    let mut spans = vec![Span::styled(" filters ", BOLD)];
+    for pin in view.scope.pins() {
+        spans.push(Span::styled(format!(" {pin} "), REVERSED));
+        spans.push(Span::raw(" "));
+    }
+    if let Some(f) = view.scope.filter() {
+        spans.push(Span::styled(format!(" {f} "), REVERSED));
+    }
+    spans.push(Span::styled("  (Esc removes the last)", DIM));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn status_line(app: &App, running: &[Running]) -> Line<'static> {
+    if let Some(r) = running.first() {
+        let others = if running.len() > 1 {
+            format!(" (+{} more)", running.len() - 1)
+        } else {
+            String::new()
+        };
         return Line::from(Span::styled(
             format!(
-                " running {target:?} query… {:.1} s (Esc cancels)",
-                elapsed.as_secs_f64()
+                " ⟳ {}{others} · {:.1} s · {} rows read · Esc cancels",
+                r.what,
+                r.elapsed.as_secs_f64(),
+                thousands(r.rows as usize)
             ),
             Style::new().fg(Color::Yellow),
         ));
     }
-    if !app.status.is_empty() {
-        return Line::from(format!(" {}", app.status));
+    if let Some((text, problem)) = &app.message {
+        let style = if *problem {
+            Style::new().fg(Color::Red)
+        } else {
+            Style::new()
+        };
+        return Line::from(Span::styled(format!(" {text}"), style));
     }
-    let pane = match app.screen {
-        0 => &app.timeline,
-        1 => &app.principals,
-        _ => &app.resources,
-    };
-    match (&pane.result, pane.elapsed) {
-        (Some(Ok(set)), Some(t)) => {
-            let more = if set.more { "+ (more not loaded)" } else { "" };
-            Line::from(format!(" {}{more} rows in {:.2} s", set.rows.len(), t.as_secs_f64()))
+    let view = app.view();
+    if let Kind::Event(_) = view.kind {
+        let path = view.json.get(view.json_row).map(|l| l.path.as_str()).unwrap_or("");
+        return Line::from(vec![
+            Span::styled(" path ", BOLD),
+            Span::raw(if path.is_empty() {
+                "(the record)".to_string()
+            } else {
+                path.to_string()
+            }),
+        ]);
+    }
+    let pane = view.pane();
+    match &pane.load {
+        Load::Failed(e) => Line::from(Span::styled(format!(" {e}"), Style::new().fg(Color::Red))),
+        Load::Ready => {
+            let total = if pane.complete {
+                thousands(pane.known_rows())
+            } else {
+                format!("{}+", thousands(pane.known_rows()))
+            };
+            let mut text = if pane.known_rows() == 0 {
+                " no rows".to_string()
+            } else {
+                format!(" row {} of {total}", thousands(pane.row + 1))
+            };
+            if let Some(t) = pane.elapsed {
+                text.push_str(&format!(" · {:.2} s", t.as_secs_f64()));
+            }
+            if let Some((c, desc)) = &pane.sort {
+                text.push_str(&format!(" · sorted by {c} {}", if *desc { "↓" } else { "↑" }));
+            }
+            if let Some(p) = &pane.pruning {
+                text.push_str(&format!(" · {p}"));
+            }
+            Line::from(text)
         }
-        (Some(Err(e)), _) => Line::from(Span::styled(format!(" {e}"), Style::new().fg(Color::Red))),
         _ => Line::from(""),
     }
 }
 
-fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let [chart, label, events] =
-        Layout::vertical([Constraint::Length(10), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .title(format!(" Events per {} ", app.scope.window.bucket().label()));
-    let inner = block.inner(chart);
-    frame.render_widget(block, chart);
-    match &app.timeline.result {
-        Some(Ok(set)) => draw_histogram(frame, inner, set, app.timeline.selected, &app.scope.window),
-        Some(Err(e)) => frame.render_widget(Paragraph::new(e.as_str()).style(Style::new().fg(Color::Red)), inner),
-        None => frame.render_widget(Paragraph::new("loading…"), inner),
-    }
-    if let Some(Ok(set)) = &app.timeline.result {
-        if let Some(row) = set.rows.get(app.timeline.selected) {
-            let text = format!(" bucket {}: {} events, {} failures", row[0], row[1], row[3]);
-            frame.render_widget(Paragraph::new(text), label);
-        } else {
-            frame.render_widget(Paragraph::new(" no events in this window"), label);
+/// The footer: whole hints only, as many as fit; `?` lists them all.
+fn hints(app: &App, keys: &[Binding], width: usize) -> Line<'static> {
+    let fixed: Vec<(String, &str)> = if app.view().kind == Kind::Sql && app.editing {
+        vec![
+            ("F5".into(), "run"),
+            ("Tab".into(), "complete"),
+            ("Ctrl+P/N".into(), "history"),
+            ("Esc".into(), "to the result"),
+        ]
+    } else if app.form.is_some() {
+        vec![
+            ("Enter/F5".into(), "run"),
+            ("Tab".into(), "next field"),
+            ("Esc".into(), "cancel"),
+        ]
+    } else {
+        let screens = keys.iter().filter(|k| matches!(k.action, Action::Screen(_))).count();
+        let mut v = vec![("1-5".to_string(), "screens")];
+        v.truncate(usize::from(screens == 5));
+        v.extend(keys.iter().filter(|k| k.hint).map(|k| (k.label.clone(), k.help)));
+        v
+    };
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for (label, help) in fixed {
+        let n = label.chars().count() + help.chars().count() + 3;
+        if used + n > width {
+            break;
         }
+        used += n;
+        spans.push(Span::styled(format!(" {label}"), BOLD));
+        spans.push(Span::styled(format!(" {help} "), DIM));
     }
-    draw_pane(frame, events, &app.bucket_events, "Events of the bucket");
+    Line::from(spans)
 }
 
-/// The window's buckets across the width, each where its time falls (gaps stay visible); a
-/// bucket's height is its events, its failures drawn in red at its foot.
-fn draw_histogram(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    set: &ResultSet,
-    selected: usize,
-    window: &crate::engine::TimeWindow,
-) {
-    if set.rows.is_empty() || area.height == 0 || area.width == 0 {
+fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let view = app.view();
+    let chart_height = if area.height >= 20 {
+        10
+    } else {
+        (area.height / 2).max(4)
+    };
+    let [chart, label, events] = Layout::vertical([
+        Constraint::Length(chart_height),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let focused = view.focus == 0;
+    draw_chart(frame, chart, view, &view.panes[0], focused, app.local_time);
+    let pane = &view.panes[0];
+    let text = match (&pane.load, pane.selected()) {
+        (_, Some(row)) => format!(
+            " {} {}: {} events, {} failed",
+            view.scope.window.bucket().label(),
+            time_text(crate::sources::parse_time(&row[0]).unwrap_or(0), app.local_time),
+            row[1],
+            row[3]
+        ),
+        (Load::Ready, None) => " no events in this window: - zooms out, :from and :last change it".into(),
+        _ => String::new(),
+    };
+    frame.render_widget(Paragraph::new(Line::styled(text, BOLD)), label);
+    draw_pane(frame, events, &view.panes[1], !focused, app.local_time);
+}
+
+/// A histogram pane: the window's buckets across the width, each where its time falls (gaps
+/// stay visible); failures in red at the foot of each bar.
+fn draw_chart(frame: &mut Frame<'_>, area: Rect, view: &View, pane: &Pane, focused: bool, local: bool) {
+    let window = &view.scope.window;
+    let title = format!(
+        " Events per {} {}",
+        window.bucket().label(),
+        if focused {
+            "(←/→ bucket, Enter narrows, +/- zoom) "
+        } else {
+            ""
+        }
+    );
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(if focused { BOLD } else { DIM });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match &pane.load {
+        Load::Failed(e) => frame.render_widget(Paragraph::new(e.as_str()).style(Style::new().fg(Color::Red)), inner),
+        Load::Ready => {
+            let [bars, axis] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+            draw_histogram(frame, bars, pane, window);
+            let (from, to) = (time_text(window.from, local), time_text(window.to, local));
+            let gap = (axis.width as usize).saturating_sub(from.chars().count() + to.chars().count());
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("{from}{:gap$}{to}", ""), DIM)),
+                axis,
+            );
+        }
+        _ => frame.render_widget(Paragraph::new("loading…"), inner),
+    }
+}
+
+fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &TimeWindow) {
+    if pane.rows.is_empty() || area.height == 0 || area.width == 0 {
         return;
     }
     let bucket = window.bucket().micros;
@@ -149,7 +330,7 @@ fn draw_histogram(
         let k = (start.max(window.from) - window.from).div_euclid(bucket).max(0) as usize;
         if cols > 1 { k * cols } else { k * width / slots }
     };
-    let max = set
+    let max = pane
         .rows
         .iter()
         .map(|r| r[1].parse::<u64>().unwrap_or(0))
@@ -157,7 +338,7 @@ fn draw_histogram(
         .unwrap_or(1)
         .max(1);
     let buf = frame.buffer_mut();
-    for (i, row) in set.rows.iter().enumerate() {
+    for (i, row) in pane.rows.iter().enumerate() {
         let Ok(start) = crate::sources::parse_time(&row[0]) else {
             continue;
         };
@@ -165,12 +346,13 @@ fn draw_histogram(
         let h = ((total as f64 / max as f64) * area.height as f64).ceil() as u16;
         // Failures are drawn to scale: a normal trickle of refusals stays out of sight, a burst shows.
         let hf = ((failed as f64 / max as f64) * area.height as f64).round() as u16;
+        let selected = i + pane.offset == pane.row;
         let x0 = column_of(start);
-        for x in x0..(x0 + cols.max(1)).min(width) {
-            for y in 0..h.max(u16::from(i == selected)).min(area.height) {
+        for x in x0..(x0 + cols).min(width) {
+            for y in 0..h.max(u16::from(selected)).min(area.height) {
                 let failure = y < hf;
                 let mut style = Style::new().fg(if failure { Color::Red } else { Color::Green });
-                if i == selected {
+                if selected {
                     style = style.add_modifier(Modifier::REVERSED);
                 }
                 let cell = &mut buf[(area.x + x as u16, area.y + area.height - 1 - y)];
@@ -187,99 +369,462 @@ fn draw_histogram(
     }
 }
 
-fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, title: &str) {
-    let block = Block::new().borders(Borders::ALL).title(format!(" {title} "));
-    match &pane.result {
-        None => frame.render_widget(Paragraph::new("loading…").block(block), area),
-        Some(Err(e)) => frame.render_widget(
-            Paragraph::new(e.as_str())
-                .style(Style::new().fg(Color::Red))
-                .block(block),
-            area,
-        ),
-        Some(Ok(set)) => {
-            let inner_width = area.width.saturating_sub(2) as usize;
-            let mut widths = column_widths(set, inner_width);
-            // Columns that do not fit whole are left out (and said so), never squeezed unreadable.
-            let mut used = 0;
-            let shown = widths
-                .iter()
-                .take_while(|w| {
-                    used += **w as usize + 1;
-                    used <= inner_width + 1
-                })
-                .count()
-                .max(1);
-            let hidden = widths.len() - shown;
-            widths.truncate(shown);
-            let block = if hidden > 0 {
-                block.title_bottom(format!(
-                    " {hidden} more column{} → ",
-                    if hidden == 1 { "" } else { "s" }
-                ))
-            } else {
-                block
+/// A principal or a resource: its activity chart, then its sections as tabs.
+fn draw_detail(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let view = app.view();
+    let chart_height = if area.height >= 18 { 7 } else { 5 };
+    let [chart, tabs, table] = Layout::vertical([
+        Constraint::Length(chart_height),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let name = match &view.kind {
+        Kind::Principal(p) | Kind::Resource(p) => p.as_str(),
+        _ => "",
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(DIM)
+        .title(Line::from(vec![
+            Span::raw(" "),
+            Span::styled(middle(name, (area.width as usize).saturating_sub(30)), BOLD),
+            Span::raw(format!(" per {} ", view.scope.window.bucket().label())),
+        ]));
+    let inner = block.inner(chart);
+    frame.render_widget(block, chart);
+    match &view.panes[0].load {
+        Load::Ready => draw_histogram(frame, inner, &view.panes[0], &view.scope.window),
+        Load::Failed(e) => frame.render_widget(Paragraph::new(e.as_str()).style(Style::new().fg(Color::Red)), inner),
+        _ => frame.render_widget(Paragraph::new("loading…"), inner),
+    }
+    let titles: Vec<Line<'_>> = view.panes[1..]
+        .iter()
+        .map(|p| {
+            let n = match (&p.load, p.complete) {
+                (Load::Ready, true) => format!(" {}", thousands(p.known_rows())),
+                (Load::Ready, false) => format!(" {}+", thousands(p.known_rows())),
+                _ => String::new(),
             };
-            let header = Row::new(
-                set.columns
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, w)| Cell::from(fit(c, *w as usize))),
-            )
-            .style(Style::new().add_modifier(Modifier::BOLD));
-            let rows = set
-                .rows
-                .iter()
-                .map(|r| Row::new(r.iter().zip(&widths).map(|(c, w)| Cell::from(fit(c, *w as usize)))));
-            let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
-                .header(header)
-                .block(block)
-                .column_spacing(1)
-                .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-            let mut state = TableState::default().with_selected(Some(pane.selected));
-            frame.render_stateful_widget(table, area, &mut state);
+            Line::from(format!("{}{n}", p.title))
+        })
+        .collect();
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(view.focus.saturating_sub(1))
+            .highlight_style(REVERSED)
+            .divider("│"),
+        tabs,
+    );
+    draw_pane(frame, table, view.pane(), true, app.local_time);
+}
+
+fn draw_event(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let view = app.view();
+    let pane = &view.panes[0];
+    let block = Block::new().borders(Borders::ALL).title(Line::from(vec![
+        Span::raw(" "),
+        Span::styled(view.kind.crumb(), BOLD),
+        Span::raw(" — p principal · r resource · i source IP · t timeline · y copy "),
+    ]));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match &pane.load {
+        Load::Failed(e) => {
+            frame.render_widget(Paragraph::new(e.as_str()).style(Style::new().fg(Color::Red)), inner);
+            return;
         }
+        Load::Ready if pane.known_rows() == 0 => {
+            frame.render_widget(Paragraph::new("no event has this id"), inner);
+            return;
+        }
+        Load::Ready => {}
+        _ => {
+            frame.render_widget(Paragraph::new("loading…"), inner);
+            return;
+        }
+    }
+    let height = inner.height as usize;
+    let top = view
+        .json_row
+        .saturating_sub(height.saturating_sub(1) / 2)
+        .min(view.json.len().saturating_sub(height));
+    let lines: Vec<Line<'_>> = view
+        .json
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(height)
+        .map(|(i, l)| {
+            let mut spans = vec![Span::raw("  ".repeat(l.depth))];
+            spans.extend(json_spans(&l.text));
+            let line = Line::from(spans);
+            if i == view.json_row {
+                line.patch_style(REVERSED)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A laid-out JSON line in colour: keys bold, strings green, numbers magenta, literals yellow.
+fn json_spans(text: &str) -> Vec<Span<'static>> {
+    let (key, value) = match text.strip_prefix('"').and_then(|_| text.find("\": ")) {
+        Some(at) => (Some(&text[..at + 2]), &text[at + 3..]),
+        None => (None, text),
+    };
+    let mut spans = Vec::new();
+    if let Some(k) = key {
+        spans.push(Span::styled(
+            k.to_string(),
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(": "));
+    }
+    let bare = value.trim_end_matches(',');
+    let style = if bare.starts_with('"') {
+        Style::new().fg(Color::Green)
+    } else if bare.parse::<f64>().is_ok() {
+        Style::new().fg(Color::Magenta)
+    } else if matches!(bare, "true" | "false" | "null") {
+        Style::new().fg(Color::Yellow)
+    } else {
+        Style::new()
+    };
+    spans.push(Span::styled(value.to_string(), style));
+    spans
+}
+
+fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let view = app.view();
+    let editor_height = (app.editor.lines().len() as u16 + 2).clamp(5, (area.height / 2).max(5));
+    let [edit, result] = Layout::vertical([Constraint::Length(editor_height), Constraint::Fill(1)]).areas(area);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(if app.editing { BOLD } else { DIM })
+        .title(if app.editing {
+            " SQL — F5 or Ctrl+Enter runs · Tab completes · Ctrl+P/N history · Esc to the result "
+        } else {
+            " SQL — Tab edits "
+        });
+    let inner = block.inner(edit);
+    frame.render_widget(block, edit);
+    let height = inner.height as usize;
+    let (row, col) = app.editor.cursor();
+    // Drawing cannot scroll the editor: it shows the window that holds the cursor.
+    let top = app.editor.top.min(row).max((row + 1).saturating_sub(height));
+    let lines: Vec<Line<'static>> = app.editor.highlighted().into_iter().skip(top).take(height).collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+    if app.editing && app.prompt.is_none() && app.form.is_none() && !app.help {
+        let x = inner.x + (col as u16).min(inner.width.saturating_sub(1));
+        frame.set_cursor_position((x, inner.y + (row - top) as u16));
+        if let Some(c) = &app.editor.completion {
+            let width = c.items.iter().map(|i| i.len()).max().unwrap_or(8) as u16 + 2;
+            let shown = c.items.len().min(8) as u16;
+            let popup = Rect {
+                x: x.min(area.right().saturating_sub(width)),
+                y: (inner.y + (row - top) as u16 + 1).min(area.bottom().saturating_sub(shown + 2)),
+                width: width.min(area.width),
+                height: shown + 2,
+            };
+            let first = c.selected.saturating_sub(shown as usize - 1);
+            let items: Vec<Line<'_>> = c
+                .items
+                .iter()
+                .enumerate()
+                .skip(first)
+                .take(shown as usize)
+                .map(|(i, item)| {
+                    let line = Line::from(item.as_str());
+                    if i == c.selected {
+                        line.patch_style(REVERSED)
+                    } else {
+                        line
+                    }
+                })
+                .collect();
+            frame.render_widget(Clear, popup);
+            frame.render_widget(Paragraph::new(items).block(Block::new().borders(Borders::ALL)), popup);
+        }
+    }
+    if view.pane().load == Load::Idle {
+        frame.render_widget(
+            Paragraph::new(
+                " Write a query over the table events (the `schema` command lists its columns); F5 runs it.",
+            )
+            .block(Block::new().borders(Borders::ALL).title(" Result ")),
+            result,
+        );
+    } else {
+        draw_pane(frame, result, view.pane(), !app.editing, app.local_time);
     }
 }
 
-/// Widths that fit the content, the widest text giving way until the row fits; times and
-/// numbers keep their width (a cut one is no use).
-fn column_widths(set: &ResultSet, total: usize) -> Vec<u16> {
-    let sample = || set.rows.iter().take(200);
-    let keep: Vec<bool> = (0..set.columns.len())
-        .map(|i| {
-            sample().all(|r| {
+fn draw_reports(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let view = app.view();
+    let [list, about] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(area);
+    draw_pane(frame, list, view.pane(), true, app.local_time);
+    let name = view.pane().value("report").unwrap_or("");
+    if let Some(r) = app.reports.iter().find(|r| r.name == name) {
+        let params: Vec<String> = r
+            .params
+            .iter()
+            .map(|p| format!("{} ({})", p.name, p.kind.name()))
+            .collect();
+        let text = if params.is_empty() {
+            r.description.clone()
+        } else {
+            format!("{}\nParameters: {}", r.description, params.join(", "))
+        };
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }).block(
+                Block::new()
+                    .borders(Borders::ALL)
+                    .border_style(DIM)
+                    .title(" Enter runs it "),
+            ),
+            about,
+        );
+    }
+}
+
+fn draw_form(frame: &mut Frame<'_>, form: &super::prompt::Form) {
+    let area = frame.area();
+    let width = area.width.saturating_sub(4).min(76);
+    let height = (form.report.params.len() as u16 * 2 + 4).min(area.height);
+    let popup = Rect {
+        x: (area.width - width) / 2,
+        y: area.height.saturating_sub(height) / 2,
+        width,
+        height,
+    };
+    let mut lines = vec![Line::styled(form.report.title.clone(), BOLD)];
+    let mut cursor = None;
+    for (i, (p, v)) in form.report.params.iter().zip(&form.values).enumerate() {
+        let label = format!("{} ({}): ", p.name, p.kind.name());
+        let focused = i == form.field;
+        let value = if v.text.is_empty() {
+            Span::styled(
+                match &p.default {
+                    Some(d) => format!("default {d}"),
+                    None => "required".to_string(),
+                },
+                DIM,
+            )
+        } else {
+            Span::raw(v.text.clone())
+        };
+        if focused {
+            cursor = Some((label.chars().count() + v.cursor, lines.len()));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(label, if focused { REVERSED } else { BOLD }),
+            value,
+        ]));
+        lines.push(Line::styled(format!("  {}", p.description), DIM));
+    }
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(" Parameters — empty takes the default · Enter/F5 runs · Esc cancels ");
+    let inner = block.inner(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    if let Some((x, y)) = cursor {
+        frame.set_cursor_position((
+            inner.x + (x as u16).min(inner.width.saturating_sub(1)),
+            inner.y + y as u16,
+        ));
+    }
+}
+
+/// A result table: the cursor's row and cell highlighted, columns sized to their content and
+/// scrolled sideways to keep the cursor's column in view.
+pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, local: bool) {
+    let mut block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(if focused { Style::new() } else { DIM })
+        .title(format!(" {} ", pane.title));
+    match &pane.load {
+        Load::Idle | Load::Running if pane.rows.is_empty() => {
+            frame.render_widget(Paragraph::new("loading…").block(block), area);
+            return;
+        }
+        Load::Failed(e) => {
+            frame.render_widget(
+                Paragraph::new(e.as_str())
+                    .wrap(ratatui::widgets::Wrap { trim: false })
+                    .style(Style::new().fg(Color::Red))
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        _ => {}
+    }
+    if pane.known_rows() == 0 && pane.complete {
+        frame.render_widget(Paragraph::new("no rows").block(block), area);
+        return;
+    }
+    let inner_width = area.width.saturating_sub(2) as usize;
+    let visible_rows = area.height.saturating_sub(3) as usize;
+    // The rows drawn: the cursor's screenful, never the whole window.
+    let at = pane.row.saturating_sub(pane.offset);
+    let from = at.saturating_sub(visible_rows);
+    let rows: Vec<Vec<String>> = pane
+        .rows
+        .iter()
+        .skip(from)
+        .take(visible_rows * 2 + 1)
+        .map(|r| r.iter().map(|c| cell_text(c, local)).collect())
+        .collect();
+    let widths = column_widths(&pane.columns, &pane.order, &rows, inner_width);
+    // Scroll sideways so the cursor's column is in view.
+    let fits = |start: usize| {
+        let mut used = 0;
+        (start..pane.order.len())
+            .take_while(|&i| {
+                used += widths[i] + 1;
+                used <= inner_width + 1
+            })
+            .count()
+            .max(1)
+    };
+    let mut start = pane.first_col.min(pane.col);
+    while pane.col >= start + fits(start) {
+        start += 1;
+    }
+    let shown: Vec<usize> = (start..start + fits(start)).collect();
+    let hidden_right = pane.order.len() - (start + shown.len());
+    if start > 0 || hidden_right > 0 {
+        block = block.title_bottom(format!(
+            " columns {}–{} of {}{} ",
+            start + 1,
+            start + shown.len(),
+            pane.order.len(),
+            if hidden_right > 0 { " →" } else { "" }
+        ));
+    }
+    let header = Row::new(shown.iter().map(|&i| {
+        let name = &pane.columns[pane.order[i]];
+        let mark = match &pane.sort {
+            Some((c, desc)) if c == name => {
+                if *desc {
+                    " ↓"
+                } else {
+                    " ↑"
+                }
+            }
+            _ => "",
+        };
+        Cell::from(fit(&format!("{name}{mark}"), widths[i]))
+    }))
+    .style(BOLD.add_modifier(Modifier::UNDERLINED));
+    let cursor_col = pane.col;
+    let table_rows = rows.iter().enumerate().map(|(r, row)| {
+        let selected_row = from + r == at;
+        Row::new(shown.iter().map(|&i| {
+            let text = fit(&row[pane.order[i]], widths[i]);
+            let cell = Cell::from(text);
+            if selected_row && i == cursor_col && focused {
+                cell.style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED))
+            } else {
+                cell
+            }
+        }))
+    });
+    let table = Table::new(table_rows, shown.iter().map(|&i| Constraint::Length(widths[i] as u16)))
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(if focused {
+            REVERSED
+        } else {
+            DIM.add_modifier(Modifier::REVERSED)
+        });
+    let mut state = TableState::default().with_selected(Some(at - from));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Widths (by position in `order`) that fit the content, the widest text giving way until the
+/// row fits; times and numbers keep their width (a cut one is no use).
+fn column_widths(columns: &[String], order: &[usize], rows: &[Vec<String>], total: usize) -> Vec<usize> {
+    let keep: Vec<bool> = order
+        .iter()
+        .map(|&i| {
+            rows.iter().all(|r| {
                 let v = &r[i];
                 v.is_empty() || v.parse::<f64>().is_ok() || crate::sources::parse_time(v).is_ok()
             })
         })
         .collect();
-    let mut widths: Vec<usize> = (0..set.columns.len())
-        .map(|i| {
-            set.rows
-                .iter()
-                .take(200)
+    let mut widths: Vec<usize> = order
+        .iter()
+        .map(|&i| {
+            rows.iter()
                 .map(|r| r[i].chars().count())
-                .chain([set.columns[i].chars().count()])
+                .chain([columns[i].chars().count() + 2])
                 .max()
                 .unwrap_or(1)
                 .max(1)
         })
         .collect();
+    // A text column is cut to at most the screen's width (and kept ≥ 12 wide while others fit).
+    for w in widths.iter_mut() {
+        *w = (*w).min(total.max(4));
+    }
     while widths.iter().sum::<usize>() + widths.len().saturating_sub(1) > total {
-        let (at, w) = widths
+        let Some((at, w)) = widths
             .iter()
             .enumerate()
             .filter(|(i, _)| !keep[*i])
             .max_by_key(|(_, w)| **w)
             .map(|(i, w)| (i, *w))
-            .unwrap_or((0, 0));
-        if w <= 10 {
+        else {
+            break;
+        };
+        if w <= 12 {
             break;
         }
         widths[at] = w - 1;
     }
-    widths.into_iter().map(|w| w as u16).collect()
+    widths
+}
+
+/// A cell as shown: a time in local time when asked (its offset written), else as it is.
+fn cell_text(text: &str, local: bool) -> String {
+    if local && text.len() >= 20 && text.as_bytes().get(10) == Some(&b'T') {
+        if let Ok(t) = crate::sources::parse_time(text) {
+            return time_text(t, true);
+        }
+    }
+    text.to_string()
+}
+
+/// A time in UTC (`…Z`) or in local time with its offset.
+fn time_text(micros: i64, local: bool) -> String {
+    if local {
+        if let Some(t) = chrono::DateTime::from_timestamp_micros(micros) {
+            return t
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string();
+        }
+    }
+    format_time(micros)
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Text cut in its middle to `width` characters (both ends of a path tell).
@@ -304,116 +849,55 @@ fn fit(text: &str, width: usize) -> String {
     }
 }
 
+/// Every key, grouped by action, in as many columns as the screen holds.
 fn draw_help(frame: &mut Frame<'_>, keys: &[Binding]) {
+    let mut entries: Vec<(String, &str)> = Vec::new();
+    let screens: Vec<&str> = keys
+        .iter()
+        .filter(|k| matches!(k.action, Action::Screen(_)))
+        .map(|k| k.help)
+        .collect();
+    entries.push(("1–5".into(), "screens"));
+    for k in keys.iter().filter(|k| !matches!(k.action, Action::Screen(_))) {
+        match entries.iter_mut().find(|(_, help)| *help == k.help) {
+            Some((label, _)) => {
+                label.push('/');
+                label.push_str(&k.label);
+            }
+            None => entries.push((k.label.clone(), k.help)),
+        }
+    }
     let area = frame.area();
-    let height = (keys.len() as u16 + 2).min(area.height);
+    let col_width = 38u16;
+    let columns = (area.width.saturating_sub(2) / col_width).max(1) as usize;
+    let per_column = entries.len().div_ceil(columns);
+    let height = (per_column as u16 + 3).min(area.height);
+    let width = (col_width * columns as u16 + 2).min(area.width);
     let popup = Rect {
-        x: area.width.saturating_sub(50) / 2,
+        x: (area.width - width) / 2,
         y: area.height.saturating_sub(height) / 2,
-        width: 50.min(area.width),
+        width,
         height,
     };
-    let lines: Vec<Line<'_>> = keys
-        .iter()
-        .map(|k| Line::from(format!(" {:<8} {}", k.label, k.help)))
-        .collect();
+    let mut lines: Vec<Line<'_>> = vec![Line::styled(format!(" screens: {}", screens.join(", ")), DIM)];
+    for r in 0..per_column {
+        let mut spans = Vec::new();
+        for c in 0..columns {
+            if let Some((label, help)) = entries.get(c * per_column + r) {
+                let label = fit(label, 13);
+                spans.push(Span::styled(format!(" {label:<13}"), BOLD));
+                spans.push(Span::raw(format!(
+                    "{:<w$}",
+                    fit(help, col_width as usize - 15),
+                    w = col_width as usize - 14
+                )));
+            }
+        }
+        lines.push(Line::from(spans));
+    }
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Keys (? closes) ")),
+        Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Keys — any key closes ")),
         popup,
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    use super::*;
-    use crate::engine::TimeWindow;
-    use crate::tui::jobs::JobDone;
-
-    fn set(columns: &[&str], rows: &[&[&str]]) -> ResultSet {
-        ResultSet {
-            columns: columns.iter().map(|c| c.to_string()).collect(),
-            rows: rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect(),
-            more: false,
-        }
-    }
-
-    fn app() -> App {
-        let hour = 3_600_000_000;
-        let mut app = App::new(
-            "/archives/incident".into(),
-            TimeWindow {
-                from: 0,
-                to: 4 * hour,
-                chosen: String::new(),
-            },
-        );
-        let timeline = set(
-            &["bucket", "events", "successes", "failures"],
-            &[
-                &["1970-01-01T00:00:00Z", "40", "40", "0"],
-                &["1970-01-01T01:00:00Z", "80", "20", "60"],
-                &["1970-01-01T02:00:00Z", "10", "10", "0"],
-            ],
-        );
-        app.finished(JobDone {
-            target: Target::Timeline,
-            generation: 0,
-            elapsed: Duration::from_millis(120),
-            outcome: Ok(timeline),
-        });
-        let events = set(
-            &["event_time", "principal", "action", "outcome"],
-            &[&[
-                "1970-01-01T01:02:03Z",
-                "arn:aws:iam::356789012345:user/ci-deployer",
-                "ListUsers",
-                "failure",
-            ]],
-        );
-        app.finished(JobDone {
-            target: Target::BucketEvents,
-            generation: 0,
-            elapsed: Duration::from_millis(30),
-            outcome: Ok(events),
-        });
-        app
-    }
-
-    fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|f| draw(f, app, &[], &crate::tui::keys::bindings()))
-            .unwrap();
-        terminal
-    }
-
-    #[test]
-    fn the_timeline_shows_its_buckets_the_selected_one_and_its_events() {
-        let app = app();
-        assert_eq!(app.timeline.selected, 1, "it opens on the busiest bucket");
-        let terminal = screen(&app, 80, 24);
-        insta::assert_snapshot!(terminal.backend());
-        // Failures are drawn in red, the selected bucket reversed.
-        let buffer = terminal.backend().buffer();
-        let red = (0..buffer.area.height)
-            .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
-            .filter(|&(x, y)| buffer[(x, y)].fg == Color::Red)
-            .count();
-        assert!(red > 0, "the failed bucket shows red");
-    }
-
-    #[test]
-    fn the_help_lists_every_key_of_the_key_table() {
-        let mut app = app();
-        app.help = true;
-        let terminal = screen(&app, 80, 30);
-        let text = terminal.backend().to_string();
-        for b in crate::tui::keys::bindings() {
-            assert!(text.contains(b.help), "{} is in the help", b.help);
-        }
-    }
 }

@@ -1,102 +1,379 @@
-//! Queries on background tasks. Each screen has at most one query running: a newer request
-//! replaces the pending one (its task is aborted, which drops its stream), and a result that
-//! arrives for a superseded request is dropped by its generation number.
+//! Queries on background tasks. A pane's rows come from a *feed*: a task that runs the query,
+//! sends the first rows, then holds the stream open and reads more only when asked. Dropping a
+//! feed aborts its task, which drops the stream and stops the query for real. Each feed has a
+//! number; rows that arrive for a number no pane holds any more are stale and dropped.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
+use datafusion::arrow::array::RecordBatch;
+use futures::StreamExt;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use super::results::{ResultSet, WINDOW_ROWS, read};
-use crate::engine::{Query, Session};
+use super::pane::KEEP_ROWS;
+use crate::engine::output::cells;
+use crate::engine::reports::Report;
+use crate::engine::{Query, Session, TimeWindow};
 
-/// What a query's result is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Target {
-    Timeline,
-    BucketEvents,
-    Principals,
-    Resources,
+/// What a feed runs: a ready query, or a report whose parameters are bound first (binding
+/// evaluates their defaults, which is a query too).
+#[derive(Clone, Debug)]
+pub enum Request {
+    Query(Query),
+    Report(Box<Report>, Vec<(String, String)>),
 }
 
+impl Request {
+    fn title(&self) -> String {
+        match self {
+            Request::Query(q) => q.title.clone(),
+            Request::Report(r, _) => r.title.clone(),
+        }
+    }
+}
+
+/// What the tasks tell the loop.
 #[derive(Debug)]
-pub struct JobDone {
-    pub target: Target,
-    pub generation: u64,
+pub enum Message {
+    Rows {
+        feed: u64,
+        columns: Vec<String>,
+        /// The row number of the first row.
+        skip: usize,
+        rows: Vec<Vec<String>>,
+        complete: bool,
+        elapsed: Duration,
+        /// The query as run (a report's, with its values bound); sent with the first rows.
+        query: Option<Query>,
+    },
+    Failed {
+        feed: u64,
+        message: String,
+    },
+    Exported {
+        path: PathBuf,
+        outcome: Result<u64, String>,
+        elapsed: Duration,
+    },
+}
+
+struct Feed {
+    title: String,
+    more: UnboundedSender<usize>,
+    busy: Arc<AtomicBool>,
+    rows: Arc<AtomicU64>,
+    started: Instant,
+    handle: JoinHandle<()>,
+}
+
+struct Export {
+    path: PathBuf,
+    rows: Arc<AtomicU64>,
+    started: Instant,
+    handle: JoinHandle<()>,
+}
+
+/// Something running, for the status bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Running {
+    pub what: String,
     pub elapsed: Duration,
-    pub outcome: Result<ResultSet, String>,
+    pub rows: u64,
 }
 
 pub struct Jobs {
     session: Arc<Session>,
-    done: UnboundedSender<JobDone>,
-    running: HashMap<Target, (u64, Instant, JoinHandle<()>)>,
+    tell: UnboundedSender<Message>,
+    feeds: HashMap<u64, Feed>,
+    export: Option<Export>,
 }
 
 impl Jobs {
-    pub fn new(session: Arc<Session>, done: UnboundedSender<JobDone>) -> Self {
+    pub fn new(session: Arc<Session>, tell: UnboundedSender<Message>) -> Self {
         Jobs {
             session,
-            done,
-            running: HashMap::new(),
+            tell,
+            feeds: HashMap::new(),
+            export: None,
         }
     }
 
-    /// Starts `query` for `target`, replacing what was running for it.
-    pub fn start(&mut self, target: Target, generation: u64, query: Query) {
-        self.cancel(target);
-        let session = self.session.clone();
-        let done = self.done.clone();
+    /// Starts feed `id`: runs the request, skips `skip` rows, sends the next `first` rows.
+    pub fn start(&mut self, id: u64, request: Request, skip: usize, first: usize) {
+        let (more_tx, more_rx) = unbounded_channel();
+        let busy = Arc::new(AtomicBool::new(true));
+        let rows = Arc::new(AtomicU64::new(0));
+        let task = feed(
+            self.session.clone(),
+            id,
+            request.clone(),
+            skip,
+            first,
+            more_rx,
+            self.tell.clone(),
+            busy.clone(),
+            rows.clone(),
+        );
+        let feed = Feed {
+            title: request.title(),
+            more: more_tx,
+            busy,
+            rows,
+            started: Instant::now(),
+            handle: tokio::spawn(task),
+        };
+        if let Some(old) = self.feeds.insert(id, feed) {
+            old.handle.abort();
+        }
+    }
+
+    /// Asks feed `id` for `n` more rows.
+    pub fn more(&mut self, id: u64, n: usize) {
+        if let Some(f) = self.feeds.get_mut(&id) {
+            f.busy.store(true, Ordering::Relaxed);
+            f.started = Instant::now();
+            let _ = f.more.send(n);
+        }
+    }
+
+    /// Ends feed `id` and its query.
+    pub fn drop_feed(&mut self, id: u64) {
+        if let Some(f) = self.feeds.remove(&id) {
+            f.handle.abort();
+        }
+    }
+
+    /// Keeps only the feeds of `live` (the panes still held); the others stop.
+    pub fn retain(&mut self, live: &[u64]) {
+        let gone: Vec<u64> = self.feeds.keys().filter(|k| !live.contains(k)).copied().collect();
+        for id in gone {
+            self.drop_feed(id);
+        }
+    }
+
+    /// Stops every query that is reading now (idle feeds keep their place); returns how many,
+    /// and the feeds stopped.
+    pub fn cancel_running(&mut self) -> Vec<u64> {
+        let busy: Vec<u64> = self
+            .feeds
+            .iter()
+            .filter(|(_, f)| f.busy.load(Ordering::Relaxed))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &busy {
+            self.drop_feed(*id);
+        }
+        if let Some(e) = self.export.take() {
+            e.handle.abort();
+        }
+        busy
+    }
+
+    pub fn export(&mut self, query: Query, window: Option<TimeWindow>, path: PathBuf) {
+        let rows = Arc::new(AtomicU64::new(0));
+        let (session, tell, counted, target) = (self.session.clone(), self.tell.clone(), rows.clone(), path.clone());
         let started = Instant::now();
         let handle = tokio::spawn(async move {
-            let outcome = match session.run(&query).await {
-                Ok(stream) => read(stream, WINDOW_ROWS).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            let _ = done.send(JobDone {
-                target,
-                generation,
-                elapsed: started.elapsed(),
+            let outcome = crate::engine::export::export(&session, &query, window.as_ref(), &target, counted)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tell.send(Message::Exported {
+                path: target,
                 outcome,
+                elapsed: started.elapsed(),
             });
         });
-        self.running.insert(target, (generation, started, handle));
-    }
-
-    /// Stops the query of `target` for real: its task ends and its stream is dropped.
-    pub fn cancel(&mut self, target: Target) -> bool {
-        match self.running.remove(&target) {
-            Some((_, _, handle)) => {
-                handle.abort();
-                true
-            }
-            None => false,
+        if let Some(old) = self.export.replace(Export {
+            path,
+            rows,
+            started,
+            handle,
+        }) {
+            old.handle.abort();
         }
     }
 
-    pub fn cancel_all(&mut self) -> usize {
-        let targets: Vec<Target> = self.running.keys().copied().collect();
-        targets.into_iter().filter(|t| self.cancel(*t)).count()
+    pub fn export_done(&mut self) {
+        self.export = None;
     }
 
-    /// Forgets a finished job; false when the result is for a superseded request.
-    pub fn finished(&mut self, done: &JobDone) -> bool {
-        match self.running.get(&done.target) {
-            Some((generation, _, _)) if *generation == done.generation => {
-                self.running.remove(&done.target);
-                true
-            }
-            _ => false,
+    /// What runs now.
+    pub fn running(&self) -> Vec<Running> {
+        let mut out: Vec<Running> = self
+            .feeds
+            .values()
+            .filter(|f| f.busy.load(Ordering::Relaxed))
+            .map(|f| Running {
+                what: f.title.clone(),
+                elapsed: f.started.elapsed(),
+                rows: f.rows.load(Ordering::Relaxed),
+            })
+            .collect();
+        if let Some(e) = &self.export {
+            out.push(Running {
+                what: format!("export to {}", e.path.display()),
+                elapsed: e.started.elapsed(),
+                rows: e.rows.load(Ordering::Relaxed),
+            });
         }
+        out.sort_by(|a, b| b.elapsed.cmp(&a.elapsed));
+        out
     }
+}
 
-    /// What is running, and for how long.
-    pub fn running(&self) -> Vec<(Target, Duration)> {
-        self.running
-            .iter()
-            .map(|(t, (_, started, _))| (*t, started.elapsed()))
-            .collect()
+/// A stream's rows, read on demand: the batch being read and where in it.
+struct Reader {
+    stream: crate::engine::ResultStream,
+    batch: Option<(RecordBatch, usize)>,
+    read: Arc<AtomicU64>,
+}
+
+impl Reader {
+    /// Up to `n` rows (fewer at the end, which returns `true`); `skip` rows are passed over
+    /// without being formatted.
+    async fn take(&mut self, mut skip: usize, n: usize) -> Result<(Vec<Vec<String>>, bool), String> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let (batch, at) = match self.batch.take() {
+                Some(b) if b.1 < b.0.num_rows() => b,
+                _ => match self.stream.next().await {
+                    Some(Ok(b)) => {
+                        self.read.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+                        (b, 0)
+                    }
+                    Some(Err(e)) => return Err(crate::engine::EngineError::from_datafusion(e).to_string()),
+                    None => return Ok((out, true)),
+                },
+            };
+            let left = batch.num_rows() - at;
+            if skip >= left {
+                skip -= left;
+                continue;
+            }
+            let from = at + skip;
+            skip = 0;
+            let k = (batch.num_rows() - from).min(n - out.len());
+            out.extend(cells(&batch.slice(from, k)).map_err(|e| e.to_string())?);
+            self.batch = Some((batch, from + k));
+        }
+        Ok((out, false))
+    }
+}
+
+impl Reader {
+    /// The rest of the stream's last `n` rows, and how many rows before them were passed over
+    /// (never formatted, never held).
+    async fn tail(&mut self, n: usize) -> Result<(usize, Vec<Vec<String>>), String> {
+        let mut kept: std::collections::VecDeque<RecordBatch> = std::collections::VecDeque::new();
+        let (mut held, mut passed) = (0usize, 0usize);
+        if let Some((b, at)) = self.batch.take() {
+            if at < b.num_rows() {
+                held += b.num_rows() - at;
+                kept.push_back(b.slice(at, b.num_rows() - at));
+            }
+        }
+        while let Some(batch) = self.stream.next().await {
+            let b = batch.map_err(|e| crate::engine::EngineError::from_datafusion(e).to_string())?;
+            self.read.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+            held += b.num_rows();
+            kept.push_back(b);
+            while held - kept.front().map_or(0, |f| f.num_rows()) >= n && kept.len() > 1 {
+                let f = kept.pop_front().expect("not empty");
+                held -= f.num_rows();
+                passed += f.num_rows();
+            }
+        }
+        let mut rows = Vec::new();
+        for b in &kept {
+            rows.extend(cells(b).map_err(|e| e.to_string())?);
+        }
+        let extra = rows.len().saturating_sub(n);
+        rows.drain(..extra);
+        Ok((passed + extra, rows))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn feed(
+    session: Arc<Session>,
+    id: u64,
+    request: Request,
+    skip: usize,
+    first: usize,
+    mut more: UnboundedReceiver<usize>,
+    tell: UnboundedSender<Message>,
+    busy: Arc<AtomicBool>,
+    read: Arc<AtomicU64>,
+) {
+    let started = Instant::now();
+    let fail = |message: String| {
+        let _ = tell.send(Message::Failed { feed: id, message });
+    };
+    let query = match request {
+        Request::Query(q) => q,
+        Request::Report(report, given) => match report.bind(&session, &given).await {
+            Ok(q) => q,
+            Err(e) => return fail(e.to_string()),
+        },
+    };
+    let stream = match session.run(&query).await {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    let schema = datafusion::execution::RecordBatchStream::schema(&stream);
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut reader = Reader {
+        stream,
+        batch: None,
+        read,
+    };
+    let (mut at, mut want, mut skip, mut query) = (skip, first, skip, Some(query));
+    loop {
+        let (rows, complete) = match reader.take(skip, want).await {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        skip = 0;
+        let n = rows.len();
+        busy.store(false, Ordering::Relaxed);
+        let sent = tell.send(Message::Rows {
+            feed: id,
+            columns: columns.clone(),
+            skip: at,
+            rows,
+            complete,
+            elapsed: started.elapsed(),
+            query: query.take(),
+        });
+        at += n;
+        if complete || sent.is_err() {
+            return;
+        }
+        match more.recv().await {
+            // `G`: to the end, keeping only the last rows a pane holds.
+            Some(usize::MAX) => {
+                let (passed, rows) = match reader.tail(KEEP_ROWS).await {
+                    Ok(r) => r,
+                    Err(e) => return fail(e),
+                };
+                busy.store(false, Ordering::Relaxed);
+                let _ = tell.send(Message::Rows {
+                    feed: id,
+                    columns: columns.clone(),
+                    skip: at + passed,
+                    rows,
+                    complete: true,
+                    elapsed: started.elapsed(),
+                    query: None,
+                });
+                return;
+            }
+            Some(n) => want = n,
+            None => return,
+        }
     }
 }

@@ -3,93 +3,220 @@
 
 mod app;
 pub mod draw;
+mod editor;
 mod jobs;
 pub mod keys;
-mod results;
+mod pane;
+mod prompt;
+mod terminal;
+mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyEventKind};
+use crossterm::event::{Event, KeyCode, KeyEventKind, MouseEventKind};
 
-pub use app::App;
-pub use jobs::{JobDone, Target};
-pub use results::ResultSet;
+pub use app::{App, Effect};
+pub use jobs::Message;
 
+use crate::engine::reports::Report;
 use crate::engine::{Session, TimeWindow};
 
+/// What the workbench opens with.
+pub struct Setup {
+    pub archive: String,
+    pub window: TimeWindow,
+    pub archive_end: Option<i64>,
+    pub reports: Vec<Report>,
+    pub keys: Vec<keys::Binding>,
+    /// Where the SQL history is kept.
+    pub history: Option<std::path::PathBuf>,
+    /// Where anything written to standard error goes while the screen is ours.
+    pub log: Option<std::path::PathBuf>,
+}
+
 /// Opens the workbench on an archive until the user quits. The terminal is restored however
-/// this ends (`ratatui::init` also restores it on a panic).
-pub async fn run(session: Session, archive: String, window: TimeWindow) -> std::io::Result<()> {
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut jobs = jobs::Jobs::new(Arc::new(session), done_tx);
-    let mut app = App::new(archive, window);
-    let table = keys::bindings();
-    for (target, generation, query) in app.load() {
-        jobs.start(target, generation, query);
-    }
+/// this ends: a normal exit, an error, a panic, or a suspend with `Ctrl+Z`.
+pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
+    let (tell, mut told) = tokio::sync::mpsc::unbounded_channel();
+    let editor = editor::Editor::new(session.function_names(), setup.history.clone());
+    let mut jobs = jobs::Jobs::new(Arc::new(session), tell);
+    let mut app = App::new(setup.archive, setup.window, setup.archive_end, editor, setup.reports);
+    let table = setup.keys;
+    let first = app.load();
+    carry_out(first, &mut app, &mut jobs);
     // Key presses are read on a thread of their own: reading blocks.
-    let (key_tx, mut key_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (key_tx, mut keys_rx) = tokio::sync::mpsc::unbounded_channel();
+    let paused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader_paused = paused.clone();
     std::thread::spawn(move || {
-        while let Ok(event) = crossterm::event::read() {
-            if key_tx.send(event).is_err() {
-                break;
+        loop {
+            if reader_paused.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            // Polling lets the reader stand aside while the terminal is handed back (Ctrl+Z).
+            match crossterm::event::poll(Duration::from_millis(100)) {
+                Ok(true) => match crossterm::event::read() {
+                    Ok(event) => {
+                        if key_tx.send(event).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                },
+                Ok(false) => {}
+                Err(_) => break,
             }
         }
     });
-    let mut terminal = ratatui::init();
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut screen = terminal::Screen::open(setup.log.as_deref())?;
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
     let result = loop {
-        if let Err(e) = terminal.draw(|frame| draw::draw(frame, &app, &jobs.running(), &table)) {
+        if let Err(e) = screen
+            .terminal
+            .draw(|frame| draw::draw(frame, &app, &jobs.running(), &table))
+        {
             break Err(e);
         }
         tokio::select! {
-            Some(event) = key_rx.recv() => handle(event, &mut app, &mut jobs, &table),
-            Some(done) = done_rx.recv() => take(done, &mut app, &mut jobs),
+            Some(event) = keys_rx.recv() => {
+                if let Some(effects) = handle(event, &mut app, &mut jobs, &table) {
+                    if carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused).is_err() {
+                        break Err(std::io::Error::other("the terminal could not be resumed"));
+                    }
+                }
+            }
+            Some(message) = told.recv() => {
+                let effects = take(message, &mut app, &mut jobs);
+                carry_out(effects, &mut app, &mut jobs);
+            }
             _ = tick.tick() => {}
         }
         // A burst of keys or results is applied before one redraw.
-        while let Ok(event) = key_rx.try_recv() {
-            handle(event, &mut app, &mut jobs, &table);
+        while let Ok(event) = keys_rx.try_recv() {
+            if let Some(effects) = handle(event, &mut app, &mut jobs, &table) {
+                let _ = carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused);
+            }
         }
-        while let Ok(done) = done_rx.try_recv() {
-            take(done, &mut app, &mut jobs);
+        while let Ok(message) = told.try_recv() {
+            let effects = take(message, &mut app, &mut jobs);
+            carry_out(effects, &mut app, &mut jobs);
         }
         if app.quit {
             break Ok(());
         }
     };
-    jobs.cancel_all();
-    ratatui::restore();
+    jobs.retain(&[]);
+    jobs.cancel_running();
+    screen.close();
     result
 }
 
-fn handle(event: Event, app: &mut App, jobs: &mut jobs::Jobs, table: &[keys::Binding]) {
-    let Event::Key(key) = event else { return };
-    if key.kind != KeyEventKind::Press {
-        return;
+/// Turns a terminal event into effects; `None` when it asked for nothing.
+fn handle(event: Event, app: &mut App, jobs: &mut jobs::Jobs, table: &[keys::Binding]) -> Option<Vec<Effect>> {
+    let key = match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => key,
+        Event::Mouse(mouse) => {
+            let action = match mouse.kind {
+                MouseEventKind::ScrollDown => keys::Action::Down,
+                MouseEventKind::ScrollUp => keys::Action::Up,
+                MouseEventKind::Down(_) if mouse.row == 1 => {
+                    // A click on the tabs row picks the screen under it.
+                    let mut x = 0u16;
+                    let mut chosen = None;
+                    for (i, s) in app::SCREENS.iter().enumerate() {
+                        let w = s.len() as u16 + 4;
+                        if mouse.column >= x && mouse.column < x + w {
+                            chosen = Some(i);
+                        }
+                        x += w + 1;
+                    }
+                    keys::Action::Screen(chosen?)
+                }
+                _ => return None,
+            };
+            let n = if matches!(action, keys::Action::Screen(_)) {
+                1
+            } else {
+                3
+            };
+            let mut effects = Vec::new();
+            for _ in 0..n {
+                effects.extend(app.update(action));
+            }
+            return Some(effects);
+        }
+        Event::Resize(..) => return None,
+        _ => return None,
+    };
+    if app.prompt.is_some() {
+        return Some(app.type_line(key));
     }
-    let Some(action) = keys::action(key, table) else { return };
-    app.status.clear();
-    if action == keys::Action::Cancel {
-        let n = jobs.cancel_all();
-        app.status = if n > 0 {
-            format!("cancelled {n} running quer{}", if n == 1 { "y" } else { "ies" })
-        } else {
-            String::new()
-        };
-        return;
+    if app.form.is_some() {
+        return Some(app.fill(key));
     }
-    for (target, generation, query) in app.update(action) {
-        jobs.start(target, generation, query);
+    let in_editor = app.editing && app.view().kind == view::Kind::Sql && !app.help;
+    if in_editor && !(key.code == KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL))
+    {
+        return Some(app.edit(key));
     }
+    let action = keys::action(key, table)?;
+    match action {
+        keys::Action::Back | keys::Action::Cancel => {
+            let stopped = jobs.cancel_running();
+            if !stopped.is_empty() || action == keys::Action::Cancel {
+                app.cancelled(&stopped);
+                return None;
+            }
+        }
+        _ => {}
+    }
+    Some(app.update(action))
 }
 
-fn take(done: JobDone, app: &mut App, jobs: &mut jobs::Jobs) {
-    if !jobs.finished(&done) {
-        return;
+fn take(message: Message, app: &mut App, jobs: &mut jobs::Jobs) -> Vec<Effect> {
+    if let Message::Exported { .. } = message {
+        jobs.export_done();
     }
-    for (target, generation, query) in app.finished(done) {
-        jobs.start(target, generation, query);
+    app.receive(message)
+}
+
+/// Starts what the app asked for and stops the queries of views it let go.
+fn carry_out(effects: Vec<Effect>, app: &mut App, jobs: &mut jobs::Jobs) {
+    for effect in effects {
+        match effect {
+            Effect::Start {
+                feed,
+                request,
+                skip,
+                first,
+            } => jobs.start(feed, request, skip, first),
+            Effect::More { feed, n } => jobs.more(feed, n),
+            Effect::Export { query, window, path } => jobs.export(query, Some(window), path),
+            Effect::Copy(text) => terminal::copy(&text),
+            Effect::Suspend => {}
+        }
     }
+    jobs.retain(&app.live_feeds());
+}
+
+fn carry_out_screen(
+    effects: Vec<Effect>,
+    app: &mut App,
+    jobs: &mut jobs::Jobs,
+    screen: &mut terminal::Screen,
+    paused: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<()> {
+    let suspend = effects.iter().any(|e| matches!(e, Effect::Suspend));
+    carry_out(effects, app, jobs);
+    if suspend {
+        paused.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Let the reader finish its current poll before the shell gets the terminal.
+        std::thread::sleep(Duration::from_millis(120));
+        let resumed = screen.suspend();
+        paused.store(false, std::sync::atomic::Ordering::Relaxed);
+        resumed?;
+    }
+    Ok(())
 }
