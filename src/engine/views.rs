@@ -224,9 +224,9 @@ pub fn timeline(scope: &Scope) -> Query {
     )
 }
 
-/// The columns an event list shows.
+/// The columns an event list shows: who did what to what first, where it happened after.
 const EVENT_COLUMNS: &str =
-    "event_time, cloud, tenant, principal, action, resource, outcome, error_code, source_ip, event_id";
+    "event_time, principal, action, resource, outcome, error_code, source_ip, cloud, tenant, event_id";
 
 /// The events of one timeline bucket, oldest first.
 pub fn bucket_events(scope: &Scope, bucket_start: i64) -> Query {

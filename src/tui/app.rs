@@ -718,10 +718,8 @@ impl App {
                 self.editing = false;
                 vec![]
             }
-            Outcome::Run => {
-                self.editing = false;
-                self.run()
-            }
+            // The editor keeps the keys: edit, run, edit again; Esc goes to the result.
+            Outcome::Run => self.run(),
         }
     }
 

@@ -269,7 +269,7 @@ fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let pane = &view.panes[0];
     let text = match (&pane.load, pane.selected()) {
         (_, Some(row)) => format!(
-            " {} {}: {} events, {} failed",
+            " {} bucket from {}: {} events, {} failed",
             view.scope.window.bucket().label(),
             time_text(crate::sources::parse_time(&row[0]).unwrap_or(0), app.local_time),
             row[1],
@@ -472,7 +472,7 @@ fn draw_event(frame: &mut Frame<'_>, area: Rect, app: &App) {
 /// A laid-out JSON line in colour: keys bold, strings green, numbers magenta, literals yellow.
 fn json_spans(text: &str) -> Vec<Span<'static>> {
     let (key, value) = match text.strip_prefix('"').and_then(|_| text.find("\": ")) {
-        Some(at) => (Some(&text[..at + 2]), &text[at + 3..]),
+        Some(at) => (Some(&text[..at + 1]), &text[at + 3..]),
         None => (None, text),
     };
     let mut spans = Vec::new();
@@ -770,10 +770,13 @@ fn column_widths(columns: &[String], order: &[usize], rows: &[Vec<String>], tota
                 .max(1)
         })
         .collect();
-    // A text column is cut to at most the screen's width (and kept ≥ 12 wide while others fit).
+    // A text column is cut to at most the screen's width.
     for w in widths.iter_mut() {
         *w = (*w).min(total.max(4));
     }
+    // Text gives way down to a third of the screen (names and ARNs must stay readable); the
+    // columns that then do not fit are scrolled to, not squeezed.
+    let floor = (total / 3).max(12);
     while widths.iter().sum::<usize>() + widths.len().saturating_sub(1) > total {
         let Some((at, w)) = widths
             .iter()
@@ -784,7 +787,7 @@ fn column_widths(columns: &[String], order: &[usize], rows: &[Vec<String>], tota
         else {
             break;
         };
-        if w <= 12 {
+        if w <= floor {
             break;
         }
         widths[at] = w - 1;
@@ -839,10 +842,13 @@ fn middle(text: &str, width: usize) -> String {
     format!("{head}…{tail}")
 }
 
-/// A cell cut to `width` with an ellipsis when it does not fit.
+/// A cell cut to `width` with an ellipsis when it does not fit; ARNs and paths are cut in their
+/// middle, since their ends tell them apart (`arn:aws:iam::1234…/role/deployer`).
 fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
+    } else if width >= 16 && (text.contains('/') || text.starts_with("arn:")) && !text.contains(' ') {
+        middle(text, width)
     } else {
         let kept: String = text.chars().take(width.saturating_sub(1)).collect();
         format!("{kept}…")
@@ -851,27 +857,24 @@ fn fit(text: &str, width: usize) -> String {
 
 /// Every key, grouped by action, in as many columns as the screen holds.
 fn draw_help(frame: &mut Frame<'_>, keys: &[Binding]) {
-    let mut entries: Vec<(String, &str)> = Vec::new();
-    let screens: Vec<&str> = keys
-        .iter()
-        .filter(|k| matches!(k.action, Action::Screen(_)))
-        .map(|k| k.help)
-        .collect();
-    entries.push(("1–5".into(), "screens"));
+    let mut entries: Vec<(String, &str, Option<Action>)> = vec![("1–5".into(), "screens", None)];
     for k in keys.iter().filter(|k| !matches!(k.action, Action::Screen(_))) {
-        match entries.iter_mut().find(|(_, help)| *help == k.help) {
-            Some((label, _)) => {
+        if k.key == crossterm::event::KeyCode::Null {
+            continue;
+        }
+        match entries.iter_mut().find(|(_, _, a)| *a == Some(k.action)) {
+            Some((label, _, _)) => {
                 label.push('/');
                 label.push_str(&k.label);
             }
-            None => entries.push((k.label.clone(), k.help)),
+            None => entries.push((k.label.clone(), k.help, Some(k.action))),
         }
     }
     let area = frame.area();
     let col_width = 38u16;
     let columns = (area.width.saturating_sub(2) / col_width).max(1) as usize;
     let per_column = entries.len().div_ceil(columns);
-    let height = (per_column as u16 + 3).min(area.height);
+    let height = (per_column as u16 + 2).min(area.height);
     let width = (col_width * columns as u16 + 2).min(area.width);
     let popup = Rect {
         x: (area.width - width) / 2,
@@ -879,22 +882,23 @@ fn draw_help(frame: &mut Frame<'_>, keys: &[Binding]) {
         width,
         height,
     };
-    let mut lines: Vec<Line<'_>> = vec![Line::styled(format!(" screens: {}", screens.join(", ")), DIM)];
-    for r in 0..per_column {
-        let mut spans = Vec::new();
-        for c in 0..columns {
-            if let Some((label, help)) = entries.get(c * per_column + r) {
-                let label = fit(label, 13);
-                spans.push(Span::styled(format!(" {label:<13}"), BOLD));
-                spans.push(Span::raw(format!(
-                    "{:<w$}",
-                    fit(help, col_width as usize - 15),
-                    w = col_width as usize - 14
-                )));
+    let label_width = 14;
+    let help_width = col_width as usize - label_width - 2;
+    let lines: Vec<Line<'_>> = (0..per_column)
+        .map(|r| {
+            let mut spans = Vec::new();
+            for c in 0..columns {
+                if let Some((label, help, _)) = entries.get(c * per_column + r) {
+                    spans.push(Span::styled(
+                        format!(" {:<label_width$}", fit(label, label_width)),
+                        BOLD,
+                    ));
+                    spans.push(Span::raw(format!("{:<w$} ", fit(help, help_width), w = help_width)));
+                }
             }
-        }
-        lines.push(Line::from(spans));
-    }
+            Line::from(spans)
+        })
+        .collect();
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Keys — any key closes ")),

@@ -52,7 +52,13 @@ impl Kind {
             Kind::Principal(p) => format!("principal {}", short(p)),
             Kind::Resource(r) => format!("resource {}", short(r)),
             Kind::SourceIp(ip) => format!("source IP {ip}"),
-            Kind::Event(id) => format!("event {}", short(id)),
+            Kind::Event(id) if id.chars().count() > 14 => {
+                format!(
+                    "event …{}",
+                    id.chars().skip(id.chars().count() - 12).collect::<String>()
+                )
+            }
+            Kind::Event(id) => format!("event {id}"),
             Kind::Frequency(c) => format!("values of {c}"),
             Kind::Report(name) => format!("report {name}"),
             Kind::Matches(s, name) => format!("{} '{name}'?", s.column()),
