@@ -100,10 +100,7 @@ fn draw_crumbs(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .stack
         .iter()
         .enumerate()
-        .filter(|(i, v)| {
-            // A filter or a zoom repeats the view's name: show it once, with what changed.
-            *i == 0 || app.stack[i - 1].kind != v.kind || app.stack[i - 1].scope == v.scope
-        })
+        // A filter or a zoom of the same view shows only what changed.
         .map(|(i, v)| {
             let added = (i > 0).then(|| added_filter(&app.stack[i - 1], v)).flatten();
             match added {
@@ -195,10 +192,11 @@ fn status_line(app: &App, running: &[Running]) -> Line<'static> {
             } else {
                 format!("{}+", thousands(pane.known_rows()))
             };
+            let what = if view.is_chart(view.focus) { "bucket" } else { "row" };
             let mut text = if pane.known_rows() == 0 {
-                " no rows".to_string()
+                format!(" no {what}s")
             } else {
-                format!(" row {} of {total}", thousands(pane.row + 1))
+                format!(" {what} {} of {total}", thousands(pane.row + 1))
             };
             if let Some(t) = pane.elapsed {
                 text.push_str(&format!(" · {:.2} s", t.as_secs_f64()));

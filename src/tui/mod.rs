@@ -156,9 +156,15 @@ fn handle(event: Event, app: &mut App, jobs: &mut jobs::Jobs, table: &[keys::Bin
     if app.form.is_some() {
         return Some(app.fill(key));
     }
+    // Esc stops what runs wherever the keys go (the editor too); Ctrl+C always.
+    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
+    if (key.code == KeyCode::Esc && !jobs.running().is_empty()) || ctrl_c {
+        let stopped = jobs.cancel_running();
+        app.cancelled(&stopped);
+        return None;
+    }
     let in_editor = app.editing && app.view().kind == view::Kind::Sql && !app.help;
-    if in_editor && !(key.code == KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL))
-    {
+    if in_editor {
         return Some(app.edit(key));
     }
     let action = keys::action(key, table)?;

@@ -1,0 +1,367 @@
+//! The workbench end to end: the real binary in a pseudo-terminal, keys typed, the screen read
+//! back through a terminal emulator (vt100), and what happened checked independently — in the
+//! access journal (which records every query, its values and how it ended) and with the
+//! command-line tools.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{fixture, stderr, stdout, trailscope};
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Workbench {
+    screen: Arc<Mutex<vt100::Parser>>,
+    input: Arc<Mutex<Box<dyn Write + Send>>>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    state: PathBuf,
+}
+
+impl Workbench {
+    /// Opens `trailscope --archive ARCHIVE` in a 100×30 terminal, its state in `state`.
+    fn open(archive: &Path, state: &Path) -> Workbench {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_trailscope"));
+        cmd.args(["--archive", archive.to_str().unwrap()]);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("TRAILSCOPE_STATE_DIR", state);
+        cmd.env("TRAILSCOPE_CONFIG", state.join("no-config.toml"));
+        cmd.env_remove("TRAILSCOPE_ARCHIVE");
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(30).unwrap(),
+            std::num::NonZeroU16::new(100).unwrap(),
+            0,
+        )));
+        let input = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
+        let mut output = pty.master.try_clone_reader().unwrap();
+        let (parser, answer) = (screen.clone(), input.clone());
+        std::thread::spawn(move || {
+            // Keep the master open while the child lives.
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = output.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let bytes = &buf[..n];
+                // A terminal answers "what are you?" (device attributes); the emulator does not.
+                if bytes.windows(3).any(|w| w == b"\x1b[c") {
+                    let _ = answer.lock().unwrap().write_all(b"\x1b[?62;22c");
+                }
+                parser.lock().unwrap().process(bytes);
+            }
+        });
+        Workbench {
+            screen,
+            input,
+            child,
+            state: state.to_path_buf(),
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen satisfies `ready`; fails showing the screen if it never does.
+    fn wait(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.text();
+            if ready(&text) {
+                return text;
+            }
+            if start.elapsed() > WAIT {
+                panic!("waited {WAIT:?} for {what}; the screen:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("'{text}'"), |s| s.contains(text))
+    }
+
+    fn keys(&self, keys: &str) {
+        let mut input = self.input.lock().unwrap();
+        input.write_all(keys.as_bytes()).unwrap();
+        input.flush().unwrap();
+        drop(input);
+        // Keys are read one burst at a time, as a person types them.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// The access journal's entries so far.
+    fn journal(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.state.join("journal.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Waits for the journal entry whose SQL contains `sql` and that satisfies `done`.
+    fn journaled(&self, sql: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            if let Some(e) = self
+                .journal()
+                .into_iter()
+                .rev()
+                .find(|e| e["sql"].as_str().unwrap().contains(sql) && done(e))
+            {
+                return e;
+            }
+            if start.elapsed() > WAIT {
+                panic!(
+                    "no journal entry with {sql}: {:#?}\nthe screen:\n{}",
+                    self.journal(),
+                    self.text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn quit(mut self) {
+        self.keys("q");
+        let start = Instant::now();
+        while start.elapsed() < WAIT {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "the workbench exits cleanly: {status:?}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("q did not quit; the screen:\n{}", self.text());
+    }
+}
+
+impl Drop for Workbench {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// The incident fixture ingested into a new archive.
+fn archive(dir: &Path) -> PathBuf {
+    let archive = dir.join("archive");
+    let out = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            fixture("reports").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    archive
+}
+
+/// One value by the command line, to check what the workbench showed.
+fn cli_value(archive: &Path, sql: &str) -> String {
+    let out = trailscope(
+        &["query", "--archive", archive.to_str().unwrap(), "--format", "csv", sql],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).lines().nth(1).unwrap_or_default().to_string()
+}
+
+/// The chart and its bucket's events are on screen.
+fn timeline_ready(screen: &str) -> bool {
+    screen.contains("bucket from") && screen.contains("Events of the bucket") && !screen.contains("loading…")
+}
+
+fn the_line(screen: &str, row: usize) -> String {
+    screen.lines().nth(row).unwrap_or_default().trim().to_string()
+}
+
+#[test]
+fn pivots_from_an_event_to_its_principal_to_a_resource_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = archive(dir.path());
+    let wb = Workbench::open(&archive, &dir.path().join("state"));
+    wb.wait("the timeline", timeline_ready);
+    // Only events on a resource, so that the principal has resources to pivot to.
+    wb.keys(":where resource IS NOT NULL\r");
+    wb.wait_for("filters");
+    wb.wait("the filtered timeline", timeline_ready);
+
+    wb.keys("j\r");
+    let screen = wb.wait_for("\"eventVersion\"");
+    assert!(the_line(&screen, 2).contains("› event"), "{screen}");
+    let event = wb.journaled("event_id = $event_id", |e| e["outcome"] == "completed");
+    let id = event["params"]["event_id"].as_str().unwrap().to_string();
+    let principal = cli_value(
+        &archive,
+        &format!("SELECT principal FROM events WHERE event_id = '{id}' LIMIT 1"),
+    );
+    assert!(!principal.is_empty());
+
+    wb.keys("p");
+    wb.wait_for("Resources it touched");
+    let shown = wb.journaled("principal = $subject", |e| e["outcome"] != "");
+    assert_eq!(
+        shown["params"]["subject"],
+        principal.as_str(),
+        "the event's own principal opened"
+    );
+    let tail: String = principal
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(
+        the_line(&wb.text(), 2).contains(&tail),
+        "the breadcrumb names it:\n{}",
+        wb.text()
+    );
+
+    // Its resources, then one of them.
+    wb.keys("\t");
+    wb.wait("the resources it touched", |s| {
+        s.contains("resource") && s.contains(" row 1 of ")
+    });
+    wb.keys("\r");
+    wb.wait_for("Who touched it");
+    let opened = wb.journaled("resource = $subject", |e| e["outcome"] != "");
+    let resource = opened["params"]["subject"].as_str().unwrap().to_string();
+    let touched = cli_value(
+        &archive,
+        &format!("SELECT count(*) FROM events WHERE principal = '{principal}' AND resource = '{resource}'"),
+    );
+    assert_ne!(touched, "0", "{resource} is one the principal touched");
+
+    // Back, one pivot at a time, to the filtered timeline, then without the filter.
+    wb.keys("\x1b");
+    wb.wait("the principal again", |s| {
+        s.contains("Resources it touched") && !s.contains("Who touched it")
+    });
+    wb.keys("\x1b");
+    wb.wait_for("\"eventVersion\"");
+    wb.keys("\x1b");
+    let screen = wb.wait("the timeline", |s| the_line(s, 2) == "Timeline › where");
+    assert!(screen.contains("Events per"), "{screen}");
+    wb.keys("\x1b");
+    wb.wait("the first timeline", |s| {
+        the_line(s, 2) == "Timeline" && !s.contains("filters")
+    });
+    wb.quit();
+}
+
+#[test]
+fn a_slow_query_is_cancelled_for_real() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = archive(dir.path());
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    // The editor opens on the last statement of its history: a query that would run for minutes.
+    let slow = "SELECT count(*) AS n FROM events CROSS JOIN range(0, 100000000000)";
+    std::fs::write(
+        state.join("sql-history.jsonl"),
+        format!("{}\n", serde_json::to_string(slow).unwrap()),
+    )
+    .unwrap();
+    let wb = Workbench::open(&archive, &state);
+    wb.wait("the timeline", timeline_ready);
+    wb.keys("4");
+    wb.wait_for("range(0, 100000000000)");
+    wb.keys("\x1b[15~"); // F5
+    wb.wait_for("Esc cancels");
+    std::thread::sleep(Duration::from_millis(500));
+    wb.keys("\x1b");
+    let screen = wb.wait_for("cancelled 1 query");
+    assert!(!screen.contains("Esc cancels"), "nothing runs any more:\n{screen}");
+    // The stream was dropped: the journal says the query ended cancelled, not completed.
+    let entry = wb.journaled("range(0, 100000000000)", |e| e["outcome"] != "");
+    assert_eq!(entry["outcome"], "cancelled");
+    // And the workbench still answers: out of the editor, to the timeline.
+    wb.keys("\x1b");
+    wb.keys("1");
+    wb.wait("the timeline again", |s| s.contains("Events per"));
+    wb.quit();
+}
+
+#[test]
+fn exporting_a_result_writes_all_of_its_rows_and_says_where_they_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = archive(dir.path());
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    // More rows than the screen loads (it reads 500 at a time): the export must not stop there.
+    let sql = "SELECT e.event_id, r.value AS n, e.principal, e.action FROM events e CROSS JOIN range(0, 20) AS r ORDER BY e.event_id, n";
+    std::fs::write(
+        state.join("sql-history.jsonl"),
+        format!("{}\n", serde_json::to_string(sql).unwrap()),
+    )
+    .unwrap();
+    let wb = Workbench::open(&archive, &state);
+    wb.wait("the timeline", timeline_ready);
+    wb.keys("4");
+    wb.wait_for("range(0, 20)");
+    wb.keys("\x1b[15~");
+    wb.wait("the result", |s| s.contains(" row 1 of 500+"));
+    wb.keys("\x1b"); // to the result
+    wb.keys("e");
+    wb.wait_for("export to");
+    let file = dir.path().join("export.csv");
+    wb.keys("\x15"); // Ctrl+U: clear the suggested name
+    wb.keys(&format!("{}\r", file.display()));
+    let screen = wb.wait_for("exported 2440 rows");
+    assert!(screen.contains("provenance"), "{screen}");
+
+    let out = trailscope(
+        &["query", "--archive", archive.to_str().unwrap(), "--format", "csv", sql],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exported = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(exported.lines().count(), 2441, "a header and every row");
+    for (i, (a, b)) in exported.lines().zip(stdout(&out).lines()).enumerate() {
+        assert_eq!(a, b, "row {i}");
+    }
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("export.csv.provenance.json")).unwrap()).unwrap();
+    assert_eq!(provenance["sql"], sql);
+    assert_eq!(provenance["rows"], 2440);
+    assert_eq!(provenance["archive"], archive.display().to_string());
+    assert!(provenance["window_from"].as_str().unwrap().ends_with('Z'));
+    assert!(provenance["exported_at"].is_string());
+    wb.quit();
+}
+
+#[test]
+fn nothing_written_to_standard_error_lands_on_the_screen_and_the_terminal_is_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = archive(dir.path());
+    let state = dir.path().join("state");
+    let wb = Workbench::open(&archive, &state);
+    wb.wait("the timeline", timeline_ready);
+    // A query that fails: its error is shown in the status bar, in one sentence.
+    wb.keys(":where no_such_column = 1\r");
+    wb.wait("the error", |s| s.contains("no_such_column"));
+    let parser = wb.screen.clone();
+    wb.quit();
+    let screen = parser.lock().unwrap();
+    assert!(!screen.screen().alternate_screen(), "the main screen is back");
+    assert!(!screen.screen().hide_cursor(), "the cursor is shown again");
+}
