@@ -354,14 +354,23 @@ fn nothing_written_to_standard_error_lands_on_the_screen_and_the_terminal_is_res
     let dir = tempfile::tempdir().unwrap();
     let archive = archive(dir.path());
     let state = dir.path().join("state");
+    // A journal that cannot be written: every query makes the engine complain on standard error.
+    std::fs::create_dir_all(state.join("journal.jsonl")).unwrap();
     let wb = Workbench::open(&archive, &state);
     wb.wait("the timeline", timeline_ready);
     // A query that fails: its error is shown in the status bar, in one sentence.
     wb.keys(":where no_such_column = 1\r");
-    wb.wait("the error", |s| s.contains("no_such_column"));
+    let screen = wb.wait("the error", |s| s.contains("no_such_column"));
+    assert!(!screen.contains("could not record"), "{screen}");
     let parser = wb.screen.clone();
     wb.quit();
+    let log = std::fs::read_to_string(state.join("workbench.log")).unwrap();
+    assert!(
+        log.contains("could not record the query in the access journal"),
+        "{log}"
+    );
     let screen = parser.lock().unwrap();
+    assert!(!screen.screen().contents().contains("could not record"));
     assert!(!screen.screen().alternate_screen(), "the main screen is back");
     assert!(!screen.screen().hide_cursor(), "the cursor is shown again");
 }
