@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Bindi
         Kind::Reports => draw_reports(frame, main, app),
         _ => draw_pane(frame, main, view.pane(), true, app.local_time),
     }
-    frame.render_widget(Paragraph::new(status_line(app, running)), status);
+    frame.render_widget(Paragraph::new(status_line(app, running, status.width as usize)), status);
     match &app.prompt {
         Some(p) => {
             let label = p.purpose.label();
@@ -146,7 +146,7 @@ fn draw_filters(frame: &mut Frame<'_>, area: Rect, view: &View) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn status_line(app: &App, running: &[Running]) -> Line<'static> {
+fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
     if let Some(r) = running.first() {
         let others = if running.len() > 1 {
             format!(" (+{} more)", running.len() - 1)
@@ -173,15 +173,24 @@ fn status_line(app: &App, running: &[Running]) -> Line<'static> {
     }
     let view = app.view();
     if let Kind::Event(_) = view.kind {
-        let path = view.json.get(view.json_row).map(|l| l.path.as_str()).unwrap_or("");
-        return Line::from(vec![
-            Span::styled(" path ", BOLD),
-            Span::raw(if path.is_empty() {
-                "(the record)".to_string()
-            } else {
-                path.to_string()
-            }),
-        ]);
+        let Some(line) = view.json.get(view.json_row) else {
+            return Line::from("");
+        };
+        let path = if line.path.is_empty() {
+            "(the record)"
+        } else {
+            line.path.as_str()
+        };
+        let mut spans = vec![Span::styled(" path ", BOLD), Span::raw(path.to_string())];
+        let n = line.text.chars().count();
+        // The record's box is two columns narrower than the screen.
+        if 2 * line.depth + n + 2 > width {
+            spans.push(Span::styled(
+                format!("  ({} characters: y copies the value)", thousands(n)),
+                DIM,
+            ));
+        }
+        return Line::from(spans);
     }
     let pane = view.pane();
     match &pane.load {
@@ -454,8 +463,9 @@ fn draw_event(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .skip(top)
         .take(height)
         .map(|(i, l)| {
-            let mut spans = vec![Span::raw("  ".repeat(l.depth))];
-            spans.extend(json_spans(&l.text));
+            let indent = (2 * l.depth).min(inner.width as usize / 2);
+            let mut spans = vec![Span::raw(" ".repeat(indent))];
+            spans.extend(json_spans(&fit(&l.text, inner.width as usize - indent)));
             let line = Line::from(spans);
             if i == view.json_row {
                 line.patch_style(REVERSED)
