@@ -54,6 +54,8 @@ pub struct Pane {
     pub pruning: Option<String>,
     /// `G` on an unfinished result: the cursor goes to the last row once it is read.
     pub going_to_end: bool,
+    /// Columns not shown at first (the principal in a principal's own events); `X` shows them.
+    pub hidden_at_first: Vec<&'static str>,
 }
 
 /// What a pane asks of its feed after the cursor moved.
@@ -95,7 +97,9 @@ impl Pane {
     /// Takes a chunk of rows from the feed. `skip` is the row number of its first row.
     pub fn take(&mut self, columns: Vec<String>, skip: usize, rows: Vec<Vec<String>>, complete: bool) {
         if self.columns != columns {
-            self.order = (0..columns.len()).collect();
+            self.order = (0..columns.len())
+                .filter(|&i| !self.hidden_at_first.contains(&columns[i].as_str()))
+                .collect();
             self.col = 0;
             self.first_col = 0;
             self.columns = columns;

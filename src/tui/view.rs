@@ -120,7 +120,17 @@ impl View {
         View::with_panes(kind, scope, titles.into_iter().map(Pane::new).collect())
     }
 
-    fn with_panes(kind: Kind, scope: Scope, panes: Vec<Pane>) -> Self {
+    fn with_panes(kind: Kind, scope: Scope, mut panes: Vec<Pane>) -> Self {
+        // A column that holds the view's own subject on every row says nothing.
+        let same = match &kind {
+            Kind::Principal(_) => Some("principal"),
+            Kind::Resource(_) => Some("resource"),
+            Kind::SourceIp(_) => Some("source_ip"),
+            _ => None,
+        };
+        for p in panes.iter_mut().filter(|_| same.is_some()) {
+            p.hidden_at_first.extend(same);
+        }
         // Detail views open on their events, not on the activity chart above them.
         let focus = usize::from(matches!(kind, Kind::Principal(_) | Kind::Resource(_)));
         View {
