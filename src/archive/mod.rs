@@ -4,18 +4,21 @@
 //! each source file is ingested once (by content), each record becomes an event, a skip or a
 //! quarantined rejection, and a file becomes visible only when it is complete.
 
+pub mod changes;
+pub mod compact;
 mod error;
 pub mod ingest;
 pub mod inputs;
 pub mod layout;
 pub mod ledger;
 pub mod location;
-mod lock;
+pub mod lock;
 pub mod quarantine;
 pub mod schema;
 mod summary;
 pub mod writer;
 
+pub use compact::{CompactOptions, CompactProgress, CompactSummary, compact};
 pub use error::ArchiveError;
 pub use ingest::{IngestOptions, IngestProgress, Quiet, ingest};
 pub use location::{Location, StoreOptions};

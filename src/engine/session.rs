@@ -11,8 +11,6 @@ use std::task::{Context, Poll};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::common::ScalarValue;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
@@ -24,7 +22,6 @@ use super::table::EventsTable;
 use super::views::Query;
 use super::{EngineError, readonly, redact};
 use crate::archive::layout::EVENTS;
-use crate::archive::schema::{PARTITIONS, file_schema};
 use crate::archive::{ArchiveError, Location};
 
 /// How a session treats what leaves it.
@@ -79,16 +76,7 @@ impl Session {
         ctx.register_object_store(&location.store_url, location.store.clone());
         datafusion_functions_json::register_all(&mut ctx).map_err(EngineError::from_datafusion)?;
 
-        let partitions = PARTITIONS.iter().map(|p| (p.to_string(), DataType::Utf8)).collect();
-        let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(partitions);
-        let url = ListingTableUrl::parse(location.table_url(EVENTS)).map_err(EngineError::from_datafusion)?;
-        let config = ListingTableConfig::new(url)
-            .with_listing_options(listing)
-            .with_schema(file_schema());
-        let table = ListingTable::try_new(config).map_err(EngineError::from_datafusion)?;
-        let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(Arc::new(table)));
+        let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(location.clone()));
         let events = if options.redact {
             // These two rules move leaf expressions (json_get_str(raw, …)) below projections and,
             // in DataFusion 55, let other uses of `raw` bypass the masking projection. Without them
