@@ -5,6 +5,7 @@ mod error;
 pub mod journal;
 pub mod output;
 pub mod pretty;
+mod pruning;
 pub mod readonly;
 pub mod redact;
 pub mod reports;
@@ -15,6 +16,7 @@ pub mod window;
 
 pub use error::EngineError;
 pub use output::Format;
+pub use pruning::Pruning;
 pub use session::{ResultStream, Session, SessionOptions};
 pub use views::{Query, Scope, Subject};
 pub use window::{TimeSpec, TimeWindow};

@@ -158,11 +158,16 @@ impl Session {
             if !query.params.is_empty() {
                 frame = frame.with_param_values(query.params.clone())?;
             }
-            frame.execute_stream().await
+            let task = frame.task_ctx();
+            let plan = frame.create_physical_plan().await?;
+            let stream = datafusion::physical_plan::execute_stream(plan.clone(), Arc::new(task))?;
+            Ok((plan, stream))
         };
         match planned.await {
-            Ok(stream) => Ok(ResultStream {
+            Ok((plan, stream)) => Ok(ResultStream {
                 inner: stream,
+                plan,
+                finished: false,
                 redact: self.options.redact,
                 journal,
                 entry: Some(entry),
@@ -340,6 +345,10 @@ fn archive_end_udf(end: Arc<OnceLock<Option<i64>>>) -> datafusion::logical_expr:
 /// query recorded in the journal when the stream ends or is dropped.
 pub struct ResultStream {
     inner: SendableRecordBatchStream,
+    /// The running plan, whose scans count what they pruned.
+    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    /// The stream has ended (so the scans' counts are final).
+    finished: bool,
     redact: bool,
     journal: Option<Journal>,
     entry: Option<JournalEntry>,
@@ -347,6 +356,15 @@ pub struct ResultStream {
 }
 
 impl ResultStream {
+    /// Files and row groups the query read and skipped, once the stream has ended (`None`
+    /// before, or when the query read no Parquet). A walk of the plan's counters: no I/O.
+    pub fn pruning(&self) -> Option<super::Pruning> {
+        if !self.finished {
+            return None;
+        }
+        super::Pruning::of(&self.plan)
+    }
+
     fn record(&mut self, outcome: String) {
         if let (Some(journal), Some(mut entry)) = (&self.journal, self.entry.take()) {
             entry.outcome = outcome;
@@ -379,6 +397,7 @@ impl Stream for ResultStream {
             }
             Poll::Ready(Some(Err(e))) => self.failed = Some(e.to_string()),
             Poll::Ready(None) => {
+                self.finished = true;
                 let outcome = self
                     .failed
                     .take()
