@@ -85,6 +85,8 @@ async fn a_needle_is_found_by_the_bloom_filters_and_a_window_by_its_days() {
         "the other days' files are never opened: {window} against {everything}"
     );
     assert!(window.row_groups_pruned_statistics > 0, "{window}");
+    assert_eq!((window.days_listed, window.days), (1, everything.days), "{window}");
+    assert!(window.days >= 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,7 +33,8 @@ pub struct CompactOptions {
     pub days: Option<(String, String)>,
     /// Read and count, write nothing.
     pub dry_run: bool,
-    /// How long replaced files and change records are kept (see [`changes::RETAIN`]).
+    /// How long replaced files and change records are kept (see [`changes::RETAIN`]). Zero
+    /// deletes them at once: only for an archive nobody reads meanwhile (tests, a fresh import).
     pub retain: Duration,
 }
 
@@ -98,6 +99,7 @@ pub async fn compact(
     // A partition of one file was written by one ingest run, which dropped the duplicates it saw.
     let crowded: Vec<(String, Vec<ObjectMeta>)> = partitions.into_iter().filter(|(_, f)| f.len() > 1).collect();
     progress.partitions(crowded.len());
+    let mut renewed = std::time::Instant::now();
     for (dir, files) in crowded {
         let rewritten = rewrite(location, &dir, &files, options).await?;
         summary.partitions_rewritten += 1;
@@ -107,8 +109,10 @@ pub async fn compact(
         summary.bytes_after += rewritten.bytes;
         summary.events_kept += rewritten.events;
         summary.duplicates_removed += rewritten.duplicates;
-        if !options.dry_run {
+        // The lock says the holder is at work; once a minute is plenty (its lease is 15 minutes).
+        if !options.dry_run && renewed.elapsed() > Duration::from_secs(60) {
             lock.renew().await?;
+            renewed = std::time::Instant::now();
         }
         progress.partition_done(&dir);
     }

@@ -23,6 +23,12 @@ pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
         }
     };
     let location = Location::open(cx.archive_to_write()?, &cx.store)?;
+    if !is_archive(&location).await? {
+        return Err(Failure::usage(format!(
+            "{} is not an archive (it has no events/ or _ingest/ folder): nothing to compact",
+            location.display
+        )));
+    }
     let options = CompactOptions {
         days,
         dry_run: args.dry_run,
@@ -40,6 +46,23 @@ pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
         render(&location.display, &summary, started.elapsed().as_secs_f64())
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether anything was ever ingested there (so that a mistyped path gets no lock file).
+async fn is_archive(location: &Location) -> Result<bool, Failure> {
+    use futures::TryStreamExt;
+    for folder in [crate::archive::layout::EVENTS, crate::archive::layout::INGEST] {
+        let first = location
+            .store
+            .list(Some(&location.path(folder)))
+            .try_next()
+            .await
+            .map_err(|e| crate::archive::ArchiveError::store(&location.display, e))?;
+        if first.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A day as `YYYY-MM-DD`, checked.

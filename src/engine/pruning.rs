@@ -10,6 +10,8 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::MetricValue;
 
+use super::table::{DAYS, DAYS_LISTED};
+
 /// Files and row groups a finished query read and skipped.
 ///
 /// `files` are those of the days (and clouds, tenants) the query's filters allowed: days outside
@@ -27,6 +29,9 @@ pub struct Pruning {
     pub row_groups_pruned_bloom_filter: usize,
     /// Rows inside read row groups skipped by the page index.
     pub rows_pruned_page_index: usize,
+    /// Day folders listed, of those in the archive (a time window lists only its days).
+    pub days_listed: usize,
+    pub days: usize,
 }
 
 impl Pruning {
@@ -58,6 +63,14 @@ impl Pruning {
             let mut per_file: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
             if let Some(metrics) = node.metrics() {
                 for metric in metrics.iter() {
+                    if let MetricValue::Count { name, count } = metric.value() {
+                        match name.as_ref() {
+                            DAYS_LISTED => pruning.days_listed = pruning.days_listed.max(count.value()),
+                            DAYS => pruning.days = pruning.days.max(count.value()),
+                            _ => {}
+                        }
+                        continue;
+                    }
                     let MetricValue::PruningMetrics { name, pruning_metrics } = metric.value() else {
                         continue;
                     };
@@ -130,6 +143,15 @@ impl fmt::Display for Pruning {
             thousands(self.files_read),
             thousands(self.files)
         )?;
+        if self.days > 0 {
+            let plural = if self.days == 1 { "" } else { "s" };
+            write!(
+                f,
+                " in {} of {} day{plural}",
+                thousands(self.days_listed),
+                thousands(self.days)
+            )?;
+        }
         if let (Some(total), Some(read)) = (self.row_groups, self.row_groups_read()) {
             write!(f, ", {} of {} row groups", thousands(read), thousands(total))?;
             let mut why = Vec::new();
@@ -172,10 +194,12 @@ mod tests {
             row_groups_pruned_statistics: 46,
             row_groups_pruned_bloom_filter: 180,
             rows_pruned_page_index: 0,
+            days_listed: 2,
+            days: 30,
         };
         assert_eq!(
             p.to_string(),
-            "read 3 of 41 files, 4 of 230 row groups (statistics pruned 46, bloom filter pruned 180)"
+            "read 3 of 41 files in 2 of 30 days, 4 of 230 row groups (statistics pruned 46, bloom filter pruned 180)"
         );
         let plain = Pruning {
             files: 1,

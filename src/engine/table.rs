@@ -21,11 +21,16 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator, TableProviderFilterPushDown, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::metrics::MetricBuilder;
 
 use crate::archive::Location;
 use crate::archive::changes::visible_files;
 use crate::archive::layout::{EVENTS, utc_day};
 use crate::archive::schema::{PARTITIONS, file_schema};
+
+/// Counters a scan of `events` carries beside Parquet's: day folders listed, and in the archive.
+pub const DAYS_LISTED: &str = "days_listed";
+pub const DAYS: &str = "days_in_archive";
 
 /// The archive's events: the committed Parquet files of the days a query's filters allow, read as
 /// one snapshot (see `archive::changes`), so no query sees a half-written batch or a partition
@@ -56,7 +61,8 @@ impl EventsTable {
 
     /// The visible files of the days `filters` allow, with their partition values, kept only if
     /// the partition columns pass the filters that are about them alone.
-    async fn files(&self, filters: &[Expr]) -> Result<Vec<PartitionedFile>> {
+    /// Also says how many day folders there are and how many were listed.
+    async fn files(&self, filters: &[Expr]) -> Result<(Vec<PartitionedFile>, usize, usize)> {
         let store_err =
             |e| DataFusionError::External(Box::new(crate::archive::ArchiveError::store(&self.location.display, e)));
         let names: Vec<&str> = PARTITIONS.to_vec();
@@ -83,10 +89,12 @@ impl EventsTable {
             Default::default(),
         )?;
         let mut days = Vec::new();
+        let mut all_days = 0;
         for prefix in &listed.common_prefixes {
             let Some(day) = prefix.filename().and_then(|f| f.strip_prefix("date=")) else {
                 continue;
             };
+            all_days += 1;
             let mut probe = PartitionedFile::new(prefix.to_string(), 0);
             probe.partition_values = vec![ScalarValue::Utf8(Some(day.to_string()))];
             if filter_partitioned_file(probe, &on_date, &date_schema)?.is_some() {
@@ -117,7 +125,7 @@ impl EventsTable {
         }
         // A stable order (by path: day, cloud, tenant, then creation) keeps plans repeatable.
         kept.sort_by(|a, b| a.object_meta.location.cmp(&b.object_meta.location));
-        Ok(kept)
+        Ok((kept, days.len(), all_days))
     }
 }
 
@@ -173,7 +181,7 @@ impl TableProvider for EventsTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let filters = with_date_bounds(filters);
-        let files = self.files(&filters).await?;
+        let (files, days_listed, days) = self.files(&filters).await?;
         if files.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
@@ -188,6 +196,12 @@ impl TableProvider for EventsTable {
                 .with_table_partition_cols(self.partitions.clone())
                 .build(),
         );
+        // Carried with the scan's own counters, so that what a query skipped is read in one place.
+        let counters = source.metrics();
+        MetricBuilder::new(counters)
+            .global_counter(DAYS_LISTED)
+            .add(days_listed);
+        MetricBuilder::new(counters).global_counter(DAYS).add(days);
         let url = ObjectStoreUrl::parse(self.location.store_url.as_str())?;
         let config = FileScanConfigBuilder::new(url, source)
             .with_file_groups(groups)
