@@ -10,6 +10,21 @@ mod common;
 
 use common::store::Watched;
 
+use std::fmt;
+use std::ops::Range;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use object_store::path::Path as StorePath;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
+    PutOptions, PutPayload, PutResult,
+};
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -406,4 +421,123 @@ async fn a_half_written_ingest_batch_is_invisible() {
         std::fs::remove_dir_all(&archive).unwrap();
     }
     assert!(hidden_seen, "some kill left a batch's files on disk, hidden");
+}
+
+/// A store that, the first time a day folder is listed, first lets something else happen: what a
+/// reader would see if a writer ran between its reading of the change records and its listing.
+struct Meddling {
+    inner: Arc<dyn ObjectStore>,
+    meddle: Mutex<Option<BoxFuture<'static, ()>>>,
+}
+
+impl fmt::Debug for Meddling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Meddling({})", self.inner)
+    }
+}
+
+impl fmt::Display for Meddling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Meddling({})", self.inner)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for Meddling {
+    async fn put_opts(
+        &self,
+        location: &StorePath,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+    async fn put_multipart_opts(
+        &self,
+        location: &StorePath,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+    async fn get_opts(&self, location: &StorePath, options: GetOptions) -> object_store::Result<GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+    async fn get_ranges(&self, location: &StorePath, ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
+        self.inner.get_ranges(location, ranges).await
+    }
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<StorePath>>,
+    ) -> BoxStream<'static, object_store::Result<StorePath>> {
+        self.inner.delete_stream(locations)
+    }
+    fn list(&self, prefix: Option<&StorePath>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        let is_day = prefix.is_some_and(|p| p.as_ref().contains("/events/date="));
+        let meddle = if is_day {
+            self.meddle.lock().unwrap().take()
+        } else {
+            None
+        };
+        match meddle {
+            Some(meddle) => {
+                let (inner, prefix) = (self.inner.clone(), prefix.cloned());
+                futures::stream::once(meddle)
+                    .flat_map(move |()| inner.list(prefix.as_ref()))
+                    .boxed()
+            }
+            None => self.inner.list(prefix),
+        }
+    }
+    async fn list_with_delimiter(&self, prefix: Option<&StorePath>) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+    async fn copy_opts(&self, from: &StorePath, to: &StorePath, options: CopyOptions) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compaction_that_commits_while_a_query_lists_its_files_is_seen_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    build_archive(&archive, dir.path()).await;
+    let before = events(&archive).await;
+    let after = deduplicated(&before, &header(&archive).await);
+
+    // The whole compaction runs after the query has read the change records, before it lists.
+    let writer_archive = archive.clone();
+    let compaction: BoxFuture<'static, ()> = Box::pin(async move {
+        let location = Location::open(writer_archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+        let summary = compact(&location, &CompactOptions::default(), &Quiet).await.unwrap();
+        assert!(summary.partitions_rewritten > 0);
+    });
+    let mut location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let meddling = Arc::new(Meddling {
+        inner: location.store.clone(),
+        meddle: Mutex::new(Some(compaction)),
+    });
+    location.store = meddling.clone();
+    let session = Session::open(
+        location,
+        SessionOptions {
+            redact: false,
+            journal: None,
+        },
+    )
+    .await
+    .unwrap();
+    let batches: Vec<RecordBatch> = session
+        .sql("SELECT event_id, source_object, source_index FROM events")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(
+        meddling.meddle.lock().unwrap().is_none(),
+        "the compaction ran during the listing"
+    );
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(rows, count(&after), "the new files only: not both, not neither");
+    assert_eq!(events(&archive).await, after);
 }
