@@ -27,6 +27,10 @@ use super::{ArchiveError, Location, writer};
 /// The largest file compaction writes (a partition larger than this becomes several files).
 pub const TARGET_FILE_BYTES: u64 = 256 << 20;
 
+/// A partition is merged in memory (all its rows, sorted, to find every duplicate), which takes
+/// several times its Parquet size: larger partitions are left alone, and named in the summary.
+pub const MAX_PARTITION_BYTES: u64 = 1 << 30;
+
 #[derive(Clone, Debug)]
 pub struct CompactOptions {
     /// Only the days from `.0` to `.1` (`YYYY-MM-DD`, both included); all days when `None`.
@@ -75,6 +79,9 @@ pub struct CompactSummary {
     pub duplicates_removed: u64,
     /// Replaced files still in place (hidden from readers), removed by a run after `retain`.
     pub replaced_files_kept: usize,
+    /// Partitions left alone because merging them would not fit in memory (over
+    /// [`MAX_PARTITION_BYTES`]), with their size.
+    pub partitions_too_large: Vec<(String, u64)>,
     /// What an interrupted earlier run left, finished or undone first.
     pub recovered: Recovery,
 }
@@ -97,7 +104,14 @@ pub async fn compact(
     let partitions = partitions(location, options.days.as_ref()).await?;
     summary.partitions_examined = partitions.len();
     // A partition of one file was written by one ingest run, which dropped the duplicates it saw.
-    let crowded: Vec<(String, Vec<ObjectMeta>)> = partitions.into_iter().filter(|(_, f)| f.len() > 1).collect();
+    let mut crowded: Vec<(String, Vec<ObjectMeta>)> = partitions.into_iter().filter(|(_, f)| f.len() > 1).collect();
+    crowded.retain(|(dir, files)| {
+        let bytes: u64 = files.iter().map(|f| f.size).sum();
+        if bytes > MAX_PARTITION_BYTES {
+            summary.partitions_too_large.push((dir.clone(), bytes));
+        }
+        bytes <= MAX_PARTITION_BYTES
+    });
     progress.partitions(crowded.len());
     let mut renewed = std::time::Instant::now();
     for (dir, files) in crowded {

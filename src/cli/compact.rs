@@ -146,6 +146,12 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
         line(&mut out, "duplicates removed", thousands(s.duplicates_removed));
     }
     line(&mut out, "time", format!("{seconds:.1} s"));
+    for (dir, bytes) in &s.partitions_too_large {
+        out.push_str(&format!(
+            "  left alone: {dir} ({}): too large to merge in memory\n",
+            megabytes(*bytes)
+        ));
+    }
     if s.replaced_files_kept > 0 {
         out.push_str(&format!(
             "  the {} replaced file(s) are hidden now and stay an hour for queries already reading them;\n  the first ingest or compact after that deletes them\n",
