@@ -17,8 +17,11 @@
 //! Each key is written once and never changed, so the state of the archive is the set of keys.
 //! A reader lists the keys, lists the files, and lists the keys again; if the two key sets are
 //! equal no change moved while the files were listed, and the listing is a snapshot. This holds
-//! because a key set can only come back to an earlier value by losing keys, and no key is removed
-//! sooner than [`RETAIN`] after it was written, far longer than any listing takes:
+//! because a change only moves forward (pending → committed or aborted → retired), a pending key
+//! is removed only once its committed or aborted key exists, and those stay at least [`RETAIN`]
+//! after they were written — far longer than any listing takes — so any move during the listing
+//! leaves a key in the second set that the first did not have (or takes one away). And files
+//! only change at the moments the keys say:
 //! - files are added only while a change's pending key exists (before its committed key);
 //! - replaced files are deleted only after the committed key exists;
 //! - a rolled-back change's added files are deleted after its aborted key is written.
