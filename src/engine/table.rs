@@ -189,6 +189,9 @@ impl TableProvider for EventsTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
+        // No per-file statistics are gathered at planning (DataFusion's listing table reads every
+        // footer for them): measured on 3,330 small files, a needle query took 1.5 s with them and
+        // 0.9 s without. Row-group statistics still prune, from the footer the scan reads anyway.
         let groups = FileGroup::new(files).split_files(state.config().target_partitions().max(1));
         let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
         let source = format.file_source(
