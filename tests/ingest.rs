@@ -385,7 +385,7 @@ fn a_second_ingest_waits_for_the_first_and_a_dead_ones_lock_is_taken_over() {
     let out = ingest(&archive, &[&fixture("aws")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("another ingest is writing to") && stderr(&out).contains("ingest-box-2"),
+        stderr(&out).contains("another ingest or compaction is writing to") && stderr(&out).contains("ingest-box-2"),
         "{}",
         stderr(&out)
     );

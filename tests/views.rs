@@ -524,6 +524,7 @@ fn every_command_explains_itself_with_an_example() {
     let commands: &[&[&str]] = &[
         &["--help"],
         &["ingest", "--help"],
+        &["compact", "--help"],
         &["query", "--help"],
         &["view", "--help"],
         &["view", "timeline", "--help"],

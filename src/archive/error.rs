@@ -18,7 +18,7 @@ pub enum ArchiveError {
     },
     #[error("cannot build the record batch: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
-    #[error("another ingest is writing to {archive}: {holder}; run this one when it is done")]
+    #[error("another ingest or compaction is writing to {archive}: {holder}; run this one when it is done")]
     Busy { archive: String, holder: String },
     #[error("the ingest ledger entry {path} is damaged: {message}")]
     Ledger { path: String, message: String },

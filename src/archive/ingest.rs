@@ -12,9 +12,10 @@ use futures::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
+use super::changes::{Change, ChangeKind, RETAIN};
 use super::inputs::{Input, Inputs};
 use super::layout::{PartitionKey, part_name};
-use super::ledger::{Ledger, PendingBatch, SourceRecord};
+use super::ledger::{Ledger, SourceRecord};
 use super::lock::IngestLock;
 use super::quarantine::{RejectedRecord, quarantine_file, rejected_path};
 use super::summary::IngestSummary;
@@ -73,7 +74,7 @@ pub async fn ingest(
         batch: Batch::default(),
         seen: Seen::default(),
     };
-    run.summary.recovered = run.ledger.recover().await?;
+    run.summary.recovered = run.ledger.recover(RETAIN).await?;
     run.summary.files_skipped = inputs.passed_over;
 
     let choice = options.cloud;
@@ -287,10 +288,12 @@ impl Run<'_> {
             .map(|(key, events)| (format!("{}/{}", key.dir(), part_name()), events))
             .collect();
         let id = ulid::Ulid::new().to_string();
-        let pending = PendingBatch {
-            batch: id.clone(),
+        let pending = Change {
+            id: id.clone(),
+            kind: ChangeKind::Ingest,
             sources: batch.sources.iter().map(|s| s.sha256.clone()).collect(),
-            files: planned
+            replaces: Vec::new(),
+            adds: planned
                 .iter()
                 .map(|(p, _)| p.clone())
                 .chain(
@@ -335,7 +338,7 @@ impl Run<'_> {
             source.batch = id.clone();
             self.ledger.record(&source).await?;
         }
-        self.ledger.finish(&pending).await?;
+        self.ledger.commit(&pending).await?;
         self.lock.renew().await
     }
 }

@@ -3,7 +3,8 @@
 //! ```text
 //! events/date=2026-01-31/cloud=aws/tenant=123456789012/part-<ulid>.parquet
 //! _ingest/<sha256 of the source file>.json      one record per ingested source (idempotency)
-//! _ingest/pending/<batch ulid>.json             a batch being written (crash recovery)
+//! _ingest/changes/<ulid>.<kind>.<state>.json    file-set changes: what readers may see (see changes.rs)
+//! _ingest/lock                                   one writer (ingest or compaction) at a time
 //! _quarantine/<date>/<source name> + .reason    inputs that could not be read, byte for byte
 //! ```
 //! Date first: an investigation is bounded in time, so a window becomes a few prefixes.
@@ -14,7 +15,7 @@ use crate::sources::{Cloud, Event};
 
 pub const EVENTS: &str = "events";
 pub const INGEST: &str = "_ingest";
-pub const PENDING: &str = "_ingest/pending";
+pub const CHANGES: &str = "_ingest/changes";
 pub const QUARANTINE: &str = "_quarantine";
 
 /// The partition an event is stored in.

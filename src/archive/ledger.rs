@@ -1,15 +1,19 @@
-//! The ingest ledger: which source files are in the archive (by content), and which batch is
-//! being written, so that a re-run is a no-op and a killed run can be undone.
+//! The ingest ledger: which source files are in the archive (by content), so that a re-run is a
+//! no-op; and the recovery that finishes or undoes whatever a killed ingest or compaction left.
 //!
-//! A batch commits in this order: its pending record, its part files and rejected-record files,
-//! then one ledger record per source, then the pending record is removed. A pending record whose
-//! sources are not all in the ledger marks a batch that never committed: recovery deletes the
+//! A batch commits in this order: its pending change record (see `changes`), its part files and
+//! rejected-record files, then one ledger record per source, then its committed change record.
+//! A pending batch whose sources are all in the ledger only missed its last put: recovery commits
+//! it. Any other pending change never committed: recovery marks it aborted, then deletes the
 //! files it lists and the ledger records it wrote, so the next run ingests those sources afresh.
 
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::time::Duration;
+
+use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
-use super::layout::{INGEST, PENDING};
+use super::changes::{self, Change, ChangeKind, ChangeState};
+use super::layout::INGEST;
 use super::{ArchiveError, Location};
 
 /// What the archive knows of one ingested source file.
@@ -26,21 +30,19 @@ pub struct SourceRecord {
     pub duplicates: u64,
 }
 
-/// A batch on its way into the archive.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PendingBatch {
-    pub batch: String,
-    /// SHA-256 of each source in the batch.
-    pub sources: Vec<String>,
-    /// Files the batch writes, relative to the archive root.
-    pub files: Vec<String>,
-}
-
 /// What recovery found and undid.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recovery {
+    /// Changes that never committed, undone.
     pub batches_rolled_back: usize,
+    /// Their files, deleted.
     pub files_removed: usize,
+    /// Ingest batches that had written everything but their commit, committed.
+    pub batches_committed: usize,
+    /// Files replaced by a compaction more than `retain` ago, deleted.
+    pub replaced_files_removed: usize,
+    /// Change records older than `retain`, retired.
+    pub changes_retired: usize,
 }
 
 pub struct Ledger<'a> {
@@ -80,64 +82,96 @@ impl<'a> Ledger<'a> {
         self.put_json(self.record_path(&record.sha256), record).await
     }
 
-    pub async fn begin(&self, batch: &PendingBatch) -> Result<(), ArchiveError> {
-        self.put_json(self.location.path(&format!("{PENDING}/{}.json", batch.batch)), batch)
-            .await
+    /// Announces a batch: from now on its files are hidden from readers until it commits.
+    pub async fn begin(&self, batch: &Change) -> Result<(), ArchiveError> {
+        changes::write(self.location, batch, ChangeState::Pending).await
     }
 
-    pub async fn finish(&self, batch: &PendingBatch) -> Result<(), ArchiveError> {
-        self.delete(&self.location.path(&format!("{PENDING}/{}.json", batch.batch)))
-            .await
+    /// Commits a change (one put makes all its files visible), then drops its pending key.
+    pub async fn commit(&self, change: &Change) -> Result<(), ArchiveError> {
+        changes::write(self.location, change, ChangeState::Committed).await?;
+        changes::delete(self.location, &self.location.path(&change.key(ChangeState::Pending))).await
     }
 
-    /// Undoes every batch that a killed run left half-written.
-    pub async fn recover(&self) -> Result<Recovery, ArchiveError> {
-        use futures::TryStreamExt;
-        let prefix = self.location.path(PENDING);
-        let pending: Vec<_> = self
-            .location
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(|e| self.err(e))?;
+    /// Finishes or undoes every change a killed run left, and retires what is older than `retain`
+    /// (see [`changes::RETAIN`]: readers rely on records staying that long). Runs under the lock.
+    pub async fn recover(&self, retain: Duration) -> Result<Recovery, ArchiveError> {
         let mut recovery = Recovery::default();
-        for meta in pending {
-            let bytes = self
-                .location
-                .store
-                .get(&meta.location)
-                .await
-                .map_err(|e| self.err(e))?
-                .bytes()
-                .await
-                .map_err(|e| self.err(e))?;
-            let batch: PendingBatch = serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Ledger {
-                path: meta.location.to_string(),
-                message: e.to_string(),
-            })?;
-            let mut committed = true;
-            for sha in &batch.sources {
-                committed &= self.get(sha).await?.is_some_and(|r| r.batch == batch.batch);
-            }
-            if !committed {
-                for file in &batch.files {
-                    let path = self.location.path(file);
-                    if self.location.store.head(&path).await.is_ok() {
-                        self.delete(&path).await?;
-                        recovery.files_removed += 1;
+        let now = chrono::Utc::now();
+        let old = |key: &changes::ChangeKey| (now - key.written).to_std().unwrap_or_default() >= retain;
+        for (_, keys) in changes::list_keys(self.location).await? {
+            let pending = keys.iter().find(|k| k.state == ChangeState::Pending);
+            match changes::state_of(&keys) {
+                Some(ChangeState::Pending) => {
+                    let key = pending.expect("a pending change has its key");
+                    let change = changes::read(self.location, &key.path).await?;
+                    let mut done = change.kind == ChangeKind::Ingest;
+                    for sha in &change.sources {
+                        done &= self.get(sha).await?.is_some_and(|r| r.batch == change.id);
+                    }
+                    if done {
+                        self.commit(&change).await?;
+                        recovery.batches_committed += 1;
+                    } else {
+                        changes::write(self.location, &change, ChangeState::Aborted).await?;
+                        recovery.files_removed += self.undo(&change).await?;
+                        changes::delete(self.location, &key.path).await?;
+                        recovery.batches_rolled_back += 1;
                     }
                 }
-                for sha in &batch.sources {
-                    if self.get(sha).await?.is_some_and(|r| r.batch == batch.batch) {
-                        self.delete(&self.record_path(sha)).await?;
+                Some(ChangeState::Aborted) => {
+                    if let Some(key) = pending {
+                        // Killed while undoing: undo the rest.
+                        let change = changes::read(self.location, &key.path).await?;
+                        recovery.files_removed += self.undo(&change).await?;
+                        changes::delete(self.location, &key.path).await?;
+                    }
+                    for key in keys.iter().filter(|k| k.state == ChangeState::Aborted && old(k)) {
+                        changes::delete(self.location, &key.path).await?;
+                        recovery.changes_retired += 1;
                     }
                 }
-                recovery.batches_rolled_back += 1;
+                Some(ChangeState::Committed) => {
+                    if let Some(key) = pending {
+                        changes::delete(self.location, &key.path).await?;
+                    }
+                    for key in keys.iter().filter(|k| k.state == ChangeState::Committed && old(k)) {
+                        if key.kind == ChangeKind::Compact {
+                            let change = changes::read(self.location, &key.path).await?;
+                            for file in &change.replaces {
+                                let path = self.location.path(file);
+                                if self.location.store.head(&path).await.is_ok() {
+                                    self.delete(&path).await?;
+                                    recovery.replaced_files_removed += 1;
+                                }
+                            }
+                        }
+                        changes::delete(self.location, &key.path).await?;
+                        recovery.changes_retired += 1;
+                    }
+                }
+                None => {}
             }
-            self.delete(&meta.location).await?;
         }
         Ok(recovery)
+    }
+
+    /// Deletes what an uncommitted change wrote: its files and its ledger records.
+    async fn undo(&self, change: &Change) -> Result<usize, ArchiveError> {
+        let mut removed = 0;
+        for file in &change.adds {
+            let path = self.location.path(file);
+            if self.location.store.head(&path).await.is_ok() {
+                self.delete(&path).await?;
+                removed += 1;
+            }
+        }
+        for sha in &change.sources {
+            if self.get(sha).await?.is_some_and(|r| r.batch == change.id) {
+                self.delete(&self.record_path(sha)).await?;
+            }
+        }
+        Ok(removed)
     }
 
     async fn put_json<T: Serialize>(&self, path: object_store::path::Path, value: &T) -> Result<(), ArchiveError> {

@@ -1,21 +1,26 @@
-//! The archive: its layout, schema, writer, ingest ledger and quarantine.
+//! The archive: its layout, schema, writer, ingest ledger, quarantine, compaction, and the record
+//! of file-set changes that decides which files a reader sees.
 //!
 //! Everything trailscope shows is read from here, so everything written here is accounted for:
 //! each source file is ingested once (by content), each record becomes an event, a skip or a
-//! quarantined rejection, and a file becomes visible only when it is complete.
+//! quarantined rejection, and a file becomes visible only when it is complete and its whole
+//! change (an ingest batch, a partition's compaction) has committed.
 
+pub mod changes;
+pub mod compact;
 mod error;
 pub mod ingest;
 pub mod inputs;
 pub mod layout;
 pub mod ledger;
 pub mod location;
-mod lock;
+pub mod lock;
 pub mod quarantine;
 pub mod schema;
 mod summary;
 pub mod writer;
 
+pub use compact::{CompactOptions, CompactProgress, CompactSummary, compact};
 pub use error::ArchiveError;
 pub use ingest::{IngestOptions, IngestProgress, Quiet, ingest};
 pub use location::{Location, StoreOptions};

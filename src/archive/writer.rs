@@ -3,6 +3,7 @@
 //! and bloom filters on the columns looked up by exact value.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::array::{ArrayRef, BooleanBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder};
 use parquet::arrow::ArrowWriter;
@@ -19,6 +20,20 @@ use crate::sources::Event;
 /// skips most of a file.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
+/// The row-group size in use: [`ROW_GROUP_ROWS`] unless a test asks for smaller ones.
+static ROW_GROUP_ROWS_IN_USE: AtomicUsize = AtomicUsize::new(ROW_GROUP_ROWS);
+
+/// For tests only: row groups of `rows` rows, so that a fixture of a few hundred events spans
+/// several row groups (and row-group pruning can be seen). Applies to the whole process.
+#[doc(hidden)]
+pub fn set_row_group_rows_for_tests(rows: usize) {
+    ROW_GROUP_ROWS_IN_USE.store(rows.max(1), Ordering::Relaxed);
+}
+
+fn row_group_rows() -> usize {
+    ROW_GROUP_ROWS_IN_USE.load(Ordering::Relaxed)
+}
+
 /// Encodes `events` (sorted here by time, then id) as a complete Parquet file.
 pub fn encode(events: &mut [Event], partition: &str) -> Result<Vec<u8>, ArchiveError> {
     events.sort_by(|a, b| {
@@ -34,9 +49,31 @@ pub fn encode(events: &mut [Event], partition: &str) -> Result<Vec<u8>, ArchiveE
     };
     let mut writer =
         ArrowWriter::try_new(&mut out, schema.clone(), Some(properties(events.len()))).map_err(encode_err)?;
-    for chunk in events.chunks(ROW_GROUP_ROWS) {
+    for chunk in events.chunks(row_group_rows()) {
         let batch = RecordBatch::try_new(schema.clone(), columns(chunk))?;
         writer.write(&batch).map_err(encode_err)?;
+    }
+    writer.close().map_err(encode_err)?;
+    Ok(out)
+}
+
+/// Rows already sorted by time (compaction's output) as a complete Parquet file.
+pub fn encode_sorted(batch: &RecordBatch, partition: &str) -> Result<Vec<u8>, ArchiveError> {
+    let encode_err = |source| ArchiveError::Encode {
+        partition: partition.to_string(),
+        source,
+    };
+    let mut out = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new(&mut out, file_schema(), Some(properties(batch.num_rows()))).map_err(encode_err)?;
+    let step = row_group_rows();
+    let mut offset = 0;
+    while offset < batch.num_rows() {
+        let len = step.min(batch.num_rows() - offset);
+        writer.write(&batch.slice(offset, len)).map_err(encode_err)?;
+        // One row group per slice, whatever the writer's buffering.
+        writer.flush().map_err(encode_err)?;
+        offset += len;
     }
     writer.close().map_err(encode_err)?;
     Ok(out)
@@ -48,7 +85,7 @@ fn properties(rows: usize) -> WriterProperties {
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("3 is a valid zstd level"),
         ))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_max_row_group_row_count(Some(row_group_rows()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_sorting_columns(Some(vec![SortingColumn {
             column_idx: event_time,
@@ -56,7 +93,7 @@ fn properties(rows: usize) -> WriterProperties {
             nulls_first: false,
         }]));
     // The filter is sized for the rows written and folded down to fit the distinct values.
-    let ndv = rows.clamp(1, ROW_GROUP_ROWS) as u64;
+    let ndv = rows.clamp(1, row_group_rows()) as u64;
     for name in BLOOM_COLUMNS {
         let column = ColumnPath::from(name);
         props = props

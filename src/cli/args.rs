@@ -52,6 +52,20 @@ copied to _quarantine/ with the reason, records that cannot be placed in time go
 .rejected.jsonl file there, and the command exits with code 3; the rest is ingested.")]
     Ingest(IngestArgs),
 
+    /// Merge each partition's small files into well-sized ones and drop duplicate events, atomically.
+    #[command(after_help = "Examples:
+  trailscope compact --archive ./archive --dry-run
+  trailscope compact --archive ./archive --date 2024-06-10
+  trailscope compact --archive s3://audit/archive --from 2024-06-01 --to 2024-06-30
+
+A partition (one day, cloud and tenant) with more than one file is rewritten as files of up to
+256 MB, sorted by time, with the copies of an event delivered twice dropped (same cloud, tenant
+and event id; the earliest copy is kept). Queries running meanwhile see the old files or the new
+ones, never both: the replaced files stay hidden for an hour, for queries already reading them,
+and the next ingest or compact after that deletes them. Ingest and compaction take turns (one
+lock per archive); a compaction that is killed is finished or undone by the next run.")]
+    Compact(CompactArgs),
+
     /// Run one read-only SQL statement over the `events` table.
     #[command(after_help = "Examples:
   trailscope query \"SELECT action, count(*) AS n FROM events WHERE outcome = 'failure' GROUP BY action ORDER BY n DESC\"
@@ -120,6 +134,22 @@ pub struct IngestArgs {
     pub sources: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// Only this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DAY", conflicts_with_all = ["from", "to"])]
+    pub date: Option<String>,
+    /// The first day to compact (YYYY-MM-DD, included).
+    #[arg(long, value_name = "DAY")]
+    pub from: Option<String>,
+    /// The last day to compact (YYYY-MM-DD, included).
+    #[arg(long, value_name = "DAY")]
+    pub to: Option<String>,
+    /// Read and count what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 fn parse_cloud(s: &str) -> Result<CloudChoice, String> {
     s.parse()
 }
@@ -138,6 +168,11 @@ pub struct OutputArgs {
     /// Show secrets that leaked into the records (masked by default).
     #[arg(long)]
     pub reveal: bool,
+
+    /// After the result, say on standard error how many files and row groups were read and how
+    /// many were skipped (by row-group statistics, bloom filters and the page index).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

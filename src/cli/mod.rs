@@ -1,6 +1,7 @@
 //! The command line: argument parsing and printing only. Every query goes through `engine`.
 
 mod args;
+mod compact;
 mod demo;
 mod ingest;
 mod journal;
@@ -176,6 +177,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command.unwrap_or(Command::Tui) {
         Command::Tui => workbench(&cx).await,
         Command::Ingest(args) => ingest::run(&cx, args).await,
+        Command::Compact(args) => compact::run(&cx, args).await,
         Command::Query(args) => query::run(&cx, args).await,
         Command::View(args) => view::run(&cx, args.view).await,
         Command::Report(command) => report::run(&cx, command).await,

@@ -40,8 +40,20 @@ pub fn width() -> usize {
 
 /// Writes one result where the user asked; returns the rows written.
 pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failure> {
+    let mut stream = stream;
+    let rows = emit_from(&mut stream, args).await?;
+    if args.verbose {
+        match stream.pruning() {
+            Some(pruning) => eprintln!("pruning: {pruning}"),
+            None => eprintln!("pruning: no Parquet file was read"),
+        }
+    }
+    Ok(rows)
+}
+
+async fn emit_from(stream: &mut ResultStream, args: &OutputArgs) -> Result<u64, Failure> {
     let format = format(args);
-    let schema = datafusion::execution::RecordBatchStream::schema(&stream);
+    let schema = datafusion::execution::RecordBatchStream::schema(&*stream);
     match &args.output {
         Some(path) => {
             let mut file = AtomicFile::create(path)?;

@@ -6,6 +6,7 @@ pub mod export;
 pub mod journal;
 pub mod output;
 pub mod pretty;
+mod pruning;
 pub mod readonly;
 pub mod redact;
 pub mod reports;
@@ -16,6 +17,7 @@ pub mod window;
 
 pub use error::EngineError;
 pub use output::Format;
+pub use pruning::Pruning;
 pub use session::{ResultStream, Session, SessionOptions};
 pub use views::{Query, Scope, Subject};
 pub use window::{TimeSpec, TimeWindow};

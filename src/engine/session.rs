@@ -11,8 +11,6 @@ use std::task::{Context, Poll};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::common::ScalarValue;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
@@ -24,7 +22,6 @@ use super::table::EventsTable;
 use super::views::Query;
 use super::{EngineError, readonly, redact};
 use crate::archive::layout::EVENTS;
-use crate::archive::schema::{PARTITIONS, file_schema};
 use crate::archive::{ArchiveError, Location};
 
 /// How a session treats what leaves it.
@@ -79,16 +76,7 @@ impl Session {
         ctx.register_object_store(&location.store_url, location.store.clone());
         datafusion_functions_json::register_all(&mut ctx).map_err(EngineError::from_datafusion)?;
 
-        let partitions = PARTITIONS.iter().map(|p| (p.to_string(), DataType::Utf8)).collect();
-        let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(partitions);
-        let url = ListingTableUrl::parse(location.table_url(EVENTS)).map_err(EngineError::from_datafusion)?;
-        let config = ListingTableConfig::new(url)
-            .with_listing_options(listing)
-            .with_schema(file_schema());
-        let table = ListingTable::try_new(config).map_err(EngineError::from_datafusion)?;
-        let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(Arc::new(table)));
+        let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(location.clone()));
         let events = if options.redact {
             // These two rules move leaf expressions (json_get_str(raw, …)) below projections and,
             // in DataFusion 55, let other uses of `raw` bypass the masking projection. Without them
@@ -190,11 +178,16 @@ impl Session {
             if !query.params.is_empty() {
                 frame = frame.with_param_values(query.params.clone())?;
             }
-            frame.execute_stream().await
+            let task = frame.task_ctx();
+            let plan = frame.create_physical_plan().await?;
+            let stream = datafusion::physical_plan::execute_stream(plan.clone(), Arc::new(task))?;
+            Ok((plan, stream))
         };
         match planned.await {
-            Ok(stream) => Ok(ResultStream {
+            Ok((plan, stream)) => Ok(ResultStream {
                 inner: stream,
+                plan,
+                finished: false,
                 redact: self.options.redact,
                 journal,
                 entry: Some(entry),
@@ -372,6 +365,10 @@ fn archive_end_udf(end: Arc<OnceLock<Option<i64>>>) -> datafusion::logical_expr:
 /// query recorded in the journal when the stream ends or is dropped.
 pub struct ResultStream {
     inner: SendableRecordBatchStream,
+    /// The running plan, whose scans count what they pruned.
+    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    /// The stream has ended (so the scans' counts are final).
+    finished: bool,
     redact: bool,
     journal: Option<Journal>,
     entry: Option<JournalEntry>,
@@ -379,6 +376,15 @@ pub struct ResultStream {
 }
 
 impl ResultStream {
+    /// Files and row groups the query read and skipped, once the stream has ended (`None`
+    /// before, or when the query read no Parquet). A walk of the plan's counters: no I/O.
+    pub fn pruning(&self) -> Option<super::Pruning> {
+        if !self.finished {
+            return None;
+        }
+        super::Pruning::of(&self.plan)
+    }
+
     fn record(&mut self, outcome: String) {
         if let (Some(journal), Some(mut entry)) = (&self.journal, self.entry.take()) {
             entry.outcome = outcome;
@@ -411,6 +417,7 @@ impl Stream for ResultStream {
             }
             Poll::Ready(Some(Err(e))) => self.failed = Some(e.to_string()),
             Poll::Ready(None) => {
+                self.finished = true;
                 let outcome = self
                     .failed
                     .take()

@@ -6,39 +6,171 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::catalog::{ScanArgs, ScanResult, Session, TableProvider};
-use datafusion::common::ScalarValue;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::TableType;
-use datafusion::error::Result;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::listing::helpers::{expr_applicable_for_cols, filter_partitioned_file};
+use datafusion::datasource::object_store::ObjectStoreUrl;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator, TableProviderFilterPushDown, col, lit};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::metrics::MetricBuilder;
 
-use crate::archive::layout::utc_day;
+use crate::archive::Location;
+use crate::archive::changes::visible_files;
+use crate::archive::layout::{EVENTS, utc_day};
+use crate::archive::schema::{PARTITIONS, file_schema};
 
+/// Counters a scan of `events` carries beside Parquet's: day folders listed, and in the archive.
+pub const DAYS_LISTED: &str = "days_listed";
+pub const DAYS: &str = "days_in_archive";
+
+/// The archive's events: the committed Parquet files of the days a query's filters allow, read as
+/// one snapshot (see `archive::changes`), so no query sees a half-written batch or a partition
+/// in the middle of its compaction.
 #[derive(Debug)]
 pub struct EventsTable {
-    inner: Arc<dyn TableProvider>,
+    location: Location,
+    /// The files' columns, then the partition columns (from the path).
+    schema: SchemaRef,
+    partitions: Vec<FieldRef>,
 }
 
 impl EventsTable {
-    pub fn new(inner: Arc<dyn TableProvider>) -> Self {
-        EventsTable { inner }
+    pub fn new(location: Location) -> Self {
+        let partitions: Vec<FieldRef> = PARTITIONS
+            .iter()
+            .map(|p| Arc::new(Field::new(*p, DataType::Utf8, false)))
+            .collect();
+        let file = file_schema();
+        let mut fields: Vec<FieldRef> = file.fields().iter().cloned().collect();
+        fields.extend(partitions.iter().cloned());
+        EventsTable {
+            location,
+            schema: Arc::new(Schema::new(fields)),
+            partitions,
+        }
     }
+
+    /// The visible files of the days `filters` allow, with their partition values, kept only if
+    /// the partition columns pass the filters that are about them alone.
+    /// Also says how many day folders there are and how many were listed.
+    async fn files(&self, filters: &[Expr]) -> Result<(Vec<PartitionedFile>, usize, usize)> {
+        let store_err =
+            |e| DataFusionError::External(Box::new(crate::archive::ArchiveError::store(&self.location.display, e)));
+        let names: Vec<&str> = PARTITIONS.to_vec();
+        let on_partitions: Vec<Expr> = filters
+            .iter()
+            .filter(|f| expr_applicable_for_cols(&names, f))
+            .cloned()
+            .collect();
+        let on_date: Vec<Expr> = on_partitions
+            .iter()
+            .filter(|f| expr_applicable_for_cols(&["date"], f))
+            .cloned()
+            .collect();
+        // The day folders, from one listing of `events/` by delimiter (a folder per day): only the
+        // days the window allows are then listed.
+        let listed = self
+            .location
+            .store
+            .list_with_delimiter(Some(&self.location.path(EVENTS)))
+            .await
+            .map_err(store_err)?;
+        let date_schema = DFSchema::from_unqualified_fields(
+            vec![Field::new("date", DataType::Utf8, false)].into(),
+            Default::default(),
+        )?;
+        let mut days = Vec::new();
+        let mut all_days = 0;
+        for prefix in &listed.common_prefixes {
+            let Some(day) = prefix.filename().and_then(|f| f.strip_prefix("date=")) else {
+                continue;
+            };
+            all_days += 1;
+            let mut probe = PartitionedFile::new(prefix.to_string(), 0);
+            probe.partition_values = vec![ScalarValue::Utf8(Some(day.to_string()))];
+            if filter_partitioned_file(probe, &on_date, &date_schema)?.is_some() {
+                days.push(format!("{EVENTS}/date={day}"));
+            }
+        }
+        let files = visible_files(&self.location, &days)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let schema = DFSchema::from_unqualified_fields(
+            self.partitions
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect::<Vec<_>>()
+                .into(),
+            Default::default(),
+        )?;
+        let mut kept = Vec::with_capacity(files.len());
+        for meta in files {
+            let Some(values) = partition_values(meta.location.as_ref()) else {
+                continue;
+            };
+            let mut file: PartitionedFile = meta.into();
+            file.partition_values = values.into_iter().map(|v| ScalarValue::Utf8(Some(v))).collect();
+            if let Some(file) = filter_partitioned_file(file, &on_partitions, &schema)? {
+                kept.push(file);
+            }
+        }
+        // A stable order (by path: day, cloud, tenant, then creation) keeps plans repeatable.
+        kept.sort_by(|a, b| a.object_meta.location.cmp(&b.object_meta.location));
+        Ok((kept, days.len(), all_days))
+    }
+}
+
+/// `date`, `cloud` and `tenant` of `…/events/date=D/cloud=C/tenant=T/part-….parquet`.
+fn partition_values(path: &str) -> Option<Vec<String>> {
+    let mut segments: Vec<&str> = path.rsplit('/').skip(1).take(PARTITIONS.len()).collect();
+    segments.reverse();
+    if segments.len() != PARTITIONS.len() {
+        return None;
+    }
+    segments
+        .iter()
+        .zip(PARTITIONS)
+        .map(|(segment, name)| {
+            segment
+                .strip_prefix(name)
+                .and_then(|s| s.strip_prefix('='))
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 #[async_trait]
 impl TableProvider for EventsTable {
     fn schema(&self) -> SchemaRef {
-        self.inner.schema()
+        self.schema.clone()
     }
 
     fn table_type(&self) -> TableType {
-        self.inner.table_type()
+        TableType::Base
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        self.inner.supports_filters_pushdown(filters)
+        // A filter on the partition columns alone is applied exactly to each file's path; the
+        // rest prune row groups and pages inside the files and are applied again to the rows.
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if expr_applicable_for_cols(&PARTITIONS.to_vec(), f) {
+                    TableProviderFilterPushDown::Exact
+                } else {
+                    TableProviderFilterPushDown::Inexact
+                }
+            })
+            .collect())
     }
 
     async fn scan(
@@ -49,17 +181,37 @@ impl TableProvider for EventsTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let filters = with_date_bounds(filters);
-        self.inner.scan(state, projection, &filters, limit).await
-    }
-
-    async fn scan_with_args<'a>(&self, state: &dyn Session, args: ScanArgs<'a>) -> Result<ScanResult> {
-        let filters = with_date_bounds(args.filters().unwrap_or(&[]));
-        let args = ScanArgs::default()
-            .with_projection(args.projection())
-            .with_limit(args.limit())
-            .with_statistics_requests(args.statistics_requests())
-            .with_filters(Some(&filters));
-        self.inner.scan_with_args(state, args).await
+        let (files, days_listed, days) = self.files(&filters).await?;
+        if files.is_empty() {
+            let schema = match projection {
+                Some(p) => Arc::new(self.schema.project(p)?),
+                None => self.schema.clone(),
+            };
+            return Ok(Arc::new(EmptyExec::new(schema)));
+        }
+        // No per-file statistics are gathered at planning (DataFusion's listing table reads every
+        // footer for them): measured on 3,330 small files, a needle query took 1.5 s with them and
+        // 0.9 s without. Row-group statistics still prune, from the footer the scan reads anyway.
+        let groups = FileGroup::new(files).split_files(state.config().target_partitions().max(1));
+        let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
+        let source = format.file_source(
+            TableSchema::builder(file_schema())
+                .with_table_partition_cols(self.partitions.clone())
+                .build(),
+        );
+        // Carried with the scan's own counters, so that what a query skipped is read in one place.
+        let counters = source.metrics();
+        MetricBuilder::new(counters)
+            .global_counter(DAYS_LISTED)
+            .add(days_listed);
+        MetricBuilder::new(counters).global_counter(DAYS).add(days);
+        let url = ObjectStoreUrl::parse(self.location.store_url.as_str())?;
+        let config = FileScanConfigBuilder::new(url, source)
+            .with_file_groups(groups)
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
+        format.create_physical_plan(state, config).await
     }
 }
 

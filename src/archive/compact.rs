@@ -1,0 +1,327 @@
+//! Compaction: a partition's small files rewritten as few well-sized ones, without duplicates.
+//!
+//! Sources arrive as thousands of five-minute files and every ingest batch adds a file per
+//! partition, so a busy partition ends up as many small files (each opened by every query that
+//! reads its day). Compaction reads a partition's committed files, drops duplicate deliveries,
+//! sorts by time and writes files of up to [`TARGET_FILE_BYTES`] with the ingest writer. The new
+//! files replace the old ones in one change (see `changes`): readers see the old files or the new
+//! ones, never both, never neither. It runs under the ingest lock, so ingest and compaction never
+//! write at once, and it first finishes or undoes whatever a killed run left.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use arrow::array::{AsArray, BooleanArray, RecordBatch};
+use arrow::compute::{SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch};
+use arrow::datatypes::TimestampMicrosecondType;
+use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::changes::{self, Change, ChangeKind, RETAIN, visible_files};
+use super::layout::{EVENTS, part_name};
+use super::ledger::{Ledger, Recovery};
+use super::lock::IngestLock;
+use super::schema::file_schema;
+use super::{ArchiveError, Location, writer};
+
+/// The largest file compaction writes (a partition larger than this becomes several files).
+pub const TARGET_FILE_BYTES: u64 = 256 << 20;
+
+/// A partition is merged in memory (all its rows, sorted, to find every duplicate), which takes
+/// several times its Parquet size: larger partitions are left alone, and named in the summary.
+pub const MAX_PARTITION_BYTES: u64 = 1 << 30;
+
+#[derive(Clone, Debug)]
+pub struct CompactOptions {
+    /// Only the days from `.0` to `.1` (`YYYY-MM-DD`, both included); all days when `None`.
+    pub days: Option<(String, String)>,
+    /// Read and count, write nothing.
+    pub dry_run: bool,
+    /// How long replaced files and change records are kept (see [`changes::RETAIN`]). Zero
+    /// deletes them at once: only for an archive nobody reads meanwhile (tests, a fresh import).
+    pub retain: Duration,
+}
+
+impl Default for CompactOptions {
+    fn default() -> Self {
+        CompactOptions {
+            days: None,
+            dry_run: false,
+            retain: RETAIN,
+        }
+    }
+}
+
+/// What a compaction reports as it goes.
+pub trait CompactProgress: Send + Sync {
+    fn partitions(&self, _total: usize) {}
+    fn partition_done(&self, _dir: &str) {}
+}
+
+impl CompactProgress for super::Quiet {}
+
+/// What a compaction did (or, in a dry run, would do).
+#[derive(Clone, Debug, Default)]
+pub struct CompactSummary {
+    pub dry_run: bool,
+    /// Partitions in the days asked for.
+    pub partitions_examined: usize,
+    /// Partitions rewritten: those with more than one file.
+    pub partitions_rewritten: usize,
+    /// Files of the rewritten partitions, before and after.
+    pub files_before: usize,
+    pub files_after: usize,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    /// Events in the rewritten partitions after compaction.
+    pub events_kept: u64,
+    /// Copies of an event dropped (an event delivered three times counts two).
+    pub duplicates_removed: u64,
+    /// Replaced files still in place (hidden from readers), removed by a run after `retain`.
+    pub replaced_files_kept: usize,
+    /// Partitions left alone because merging them would not fit in memory (over
+    /// [`MAX_PARTITION_BYTES`]), with their size.
+    pub partitions_too_large: Vec<(String, u64)>,
+    /// What an interrupted earlier run left, finished or undone first.
+    pub recovered: Recovery,
+}
+
+/// Compacts the archive at `location`.
+pub async fn compact(
+    location: &Location,
+    options: &CompactOptions,
+    progress: &dyn CompactProgress,
+) -> Result<CompactSummary, ArchiveError> {
+    let mut lock = IngestLock::acquire(location).await?;
+    let ledger = Ledger::new(location);
+    let mut summary = CompactSummary {
+        dry_run: options.dry_run,
+        ..CompactSummary::default()
+    };
+    if !options.dry_run {
+        summary.recovered = ledger.recover(options.retain).await?;
+    }
+    let partitions = partitions(location, options.days.as_ref()).await?;
+    summary.partitions_examined = partitions.len();
+    // A partition of one file was written by one ingest run, which dropped the duplicates it saw.
+    let mut crowded: Vec<(String, Vec<ObjectMeta>)> = partitions.into_iter().filter(|(_, f)| f.len() > 1).collect();
+    crowded.retain(|(dir, files)| {
+        let bytes: u64 = files.iter().map(|f| f.size).sum();
+        if bytes > MAX_PARTITION_BYTES {
+            summary.partitions_too_large.push((dir.clone(), bytes));
+        }
+        bytes <= MAX_PARTITION_BYTES
+    });
+    progress.partitions(crowded.len());
+    let mut renewed = std::time::Instant::now();
+    for (dir, files) in crowded {
+        let rewritten = rewrite(location, &dir, &files, options).await?;
+        summary.partitions_rewritten += 1;
+        summary.files_before += files.len();
+        summary.bytes_before += files.iter().map(|f| f.size).sum::<u64>();
+        summary.files_after += rewritten.files;
+        summary.bytes_after += rewritten.bytes;
+        summary.events_kept += rewritten.events;
+        summary.duplicates_removed += rewritten.duplicates;
+        // The lock says the holder is at work; once a minute is plenty (its lease is 15 minutes).
+        if !options.dry_run && renewed.elapsed() > Duration::from_secs(60) {
+            lock.renew().await?;
+            renewed = std::time::Instant::now();
+        }
+        progress.partition_done(&dir);
+    }
+    if !options.dry_run && !options.retain.is_zero() {
+        summary.replaced_files_kept = summary.files_before;
+    } else if !options.dry_run {
+        // Nothing to wait for: the files just replaced go now.
+        ledger.recover(options.retain).await?;
+    }
+    lock.release().await?;
+    Ok(summary)
+}
+
+/// The committed files of each partition of the days asked for, by partition folder.
+async fn partitions(
+    location: &Location,
+    days: Option<&(String, String)>,
+) -> Result<BTreeMap<String, Vec<ObjectMeta>>, ArchiveError> {
+    let listed = location
+        .store
+        .list_with_delimiter(Some(&location.path(EVENTS)))
+        .await
+        .map_err(|e| ArchiveError::store(&location.display, e))?;
+    let prefixes: Vec<String> = listed
+        .common_prefixes
+        .iter()
+        .filter_map(|p| p.filename()?.strip_prefix("date=").map(str::to_string))
+        .filter(|day| days.is_none_or(|(from, to)| day >= from && day <= to))
+        .map(|day| format!("{EVENTS}/date={day}"))
+        .collect();
+    let root = format!("{}/", location.root);
+    let mut partitions: BTreeMap<String, Vec<ObjectMeta>> = BTreeMap::new();
+    for file in visible_files(location, &prefixes).await? {
+        let path = file.location.as_ref();
+        let relative = path.strip_prefix(&root).unwrap_or(path);
+        let Some((dir, _)) = relative.rsplit_once('/') else {
+            continue;
+        };
+        partitions.entry(dir.to_string()).or_default().push(file);
+    }
+    Ok(partitions)
+}
+
+struct Rewritten {
+    files: usize,
+    bytes: u64,
+    events: u64,
+    duplicates: u64,
+}
+
+/// Reads a partition's files, drops duplicates, and (unless a dry run) replaces the files with
+/// well-sized new ones in one committed change.
+async fn rewrite(
+    location: &Location,
+    dir: &str,
+    files: &[ObjectMeta],
+    options: &CompactOptions,
+) -> Result<Rewritten, ArchiveError> {
+    let store_err = |e| ArchiveError::store(&location.display, e);
+    let mut contents = Vec::with_capacity(files.len());
+    for file in files {
+        let bytes = location
+            .store
+            .get(&file.location)
+            .await
+            .map_err(store_err)?
+            .bytes()
+            .await
+            .map_err(store_err)?;
+        contents.push((file.location.to_string(), bytes));
+    }
+    let bytes_before: u64 = files.iter().map(|f| f.size).sum();
+    let label = dir.to_string();
+    let (merged, duplicates) = tokio::task::spawn_blocking(move || merge(contents, &label))
+        .await
+        .expect("merging Parquet does not panic")?;
+    let events = merged.num_rows() as u64;
+    // Files of about equal size, each a contiguous stretch of time, none larger than the target.
+    let count = bytes_before.div_ceil(TARGET_FILE_BYTES).max(1) as usize;
+    let per_file = merged.num_rows().div_ceil(count).max(1);
+    let mut outputs = Vec::new();
+    let mut offset = 0;
+    while offset < merged.num_rows() {
+        let len = per_file.min(merged.num_rows() - offset);
+        outputs.push((format!("{dir}/{}", part_name()), merged.slice(offset, len)));
+        offset += len;
+    }
+    if options.dry_run {
+        // The size is not known without writing; the input's is the best guess.
+        return Ok(Rewritten {
+            files: outputs.len(),
+            bytes: bytes_before,
+            events,
+            duplicates,
+        });
+    }
+    let root = format!("{}/", location.root);
+    let change = Change {
+        id: ulid::Ulid::new().to_string(),
+        kind: ChangeKind::Compact,
+        sources: Vec::new(),
+        adds: outputs.iter().map(|(p, _)| p.clone()).collect(),
+        replaces: files
+            .iter()
+            .map(|f| {
+                let path = f.location.as_ref();
+                path.strip_prefix(&root).unwrap_or(path).to_string()
+            })
+            .collect(),
+    };
+    let ledger = Ledger::new(location);
+    changes::write(location, &change, changes::ChangeState::Pending).await?;
+    let mut bytes_after = 0;
+    for (path, batch) in outputs {
+        let label = path.clone();
+        let bytes = tokio::task::spawn_blocking(move || writer::encode_sorted(&batch, &label))
+            .await
+            .expect("encoding Parquet does not panic")?;
+        bytes_after += bytes.len() as u64;
+        // One put of the whole file: it appears complete or not at all (and hidden until commit).
+        location
+            .store
+            .put(&location.path(&path), PutPayload::from(bytes))
+            .await
+            .map_err(store_err)?;
+    }
+    ledger.commit(&change).await?;
+    Ok(Rewritten {
+        files: change.adds.len(),
+        bytes: bytes_after,
+        events,
+        duplicates,
+    })
+}
+
+/// All rows of the files, sorted by time, each event once; and how many copies were dropped.
+///
+/// Duplicates are rows of the same event id (the partition fixes cloud and tenant); for GCP the
+/// time is part of the identity too, because Cloud Logging reuses an `insertId` across distinct
+/// entries with different timestamps (ingest uses the same rule). The copy kept is the first in
+/// the order (event_time, event_id, source_object, source_index): the earliest, and among copies
+/// of the same time, the one from the source file whose name sorts first — the same choice
+/// whatever order the files were listed in.
+fn merge(contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(RecordBatch, u64), ArchiveError> {
+    let schema = file_schema();
+    let mut batches = Vec::new();
+    for (path, bytes) in contents {
+        let read_err = |source| ArchiveError::Encode {
+            partition: path.clone(),
+            source,
+        };
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .map_err(read_err)?
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(read_err)?;
+        for batch in reader {
+            let batch = batch?;
+            // Files written by other versions may differ in field metadata: take the columns.
+            batches.push(RecordBatch::try_new(schema.clone(), batch.columns().to_vec())?);
+        }
+    }
+    let all = concat_batches(&schema, &batches)?;
+    drop(batches);
+    let column = |name: &str| {
+        all.column(schema.index_of(name).expect("a column of the schema"))
+            .clone()
+    };
+    let sort = |name: &str| SortColumn {
+        values: column(name),
+        options: None,
+    };
+    let order = lexsort_to_indices(
+        &[
+            sort("event_time"),
+            sort("event_id"),
+            sort("source_object"),
+            sort("source_index"),
+        ],
+        None,
+    )?;
+    let sorted = take_record_batch(&all, &order)?;
+    drop(all);
+    let gcp = partition.contains("/cloud=gcp/");
+    let ids = sorted.column(schema.index_of("event_id").expect("event_id")).clone();
+    let ids = ids.as_string::<i32>();
+    let times = sorted
+        .column(schema.index_of("event_time").expect("event_time"))
+        .clone();
+    let times = times.as_primitive::<TimestampMicrosecondType>();
+    let mut seen: HashSet<(&str, Option<i64>)> = HashSet::with_capacity(sorted.num_rows());
+    let keep: BooleanArray = (0..sorted.num_rows())
+        .map(|i| Some(seen.insert((ids.value(i), gcp.then(|| times.value(i))))))
+        .collect();
+    let duplicates = keep.false_count() as u64;
+    let kept = filter_record_batch(&sorted, &keep)?;
+    Ok((kept, duplicates))
+}

@@ -1,0 +1,162 @@
+use std::process::ExitCode;
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+
+use super::args::CompactArgs;
+use super::ingest::thousands;
+use super::{Context, Failure};
+use crate::archive::{CompactOptions, CompactProgress, CompactSummary, Location, compact};
+
+pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
+    let days = match (&args.date, &args.from, &args.to) {
+        (Some(day), _, _) => Some((day_arg("--date", day)?, day_arg("--date", day)?)),
+        (None, None, None) => None,
+        (None, from, to) => {
+            let from = from.as_deref().map(|d| day_arg("--from", d)).transpose()?;
+            let to = to.as_deref().map(|d| day_arg("--to", d)).transpose()?;
+            let (from, to) = (from.unwrap_or_default(), to.unwrap_or_else(|| "9999-12-31".into()));
+            if from > to {
+                return Err(Failure::usage(format!("--from {from} is after --to {to}")));
+            }
+            Some((from, to))
+        }
+    };
+    let location = Location::open(cx.archive_to_write()?, &cx.store)?;
+    if !is_archive(&location).await? {
+        return Err(Failure::usage(format!(
+            "{} is not an archive (it has no events/ or _ingest/ folder): nothing to compact",
+            location.display
+        )));
+    }
+    let options = CompactOptions {
+        days,
+        dry_run: args.dry_run,
+        ..CompactOptions::default()
+    };
+    let bar = Bar(super::progress_bar(
+        0,
+        "{spinner} compacting partition {pos}/{len} ({eta} left) {wide_msg}",
+    ));
+    let started = Instant::now();
+    let summary = compact(&location, &options, &bar).await?;
+    bar.0.finish_and_clear();
+    print!(
+        "{}",
+        render(&location.display, &summary, started.elapsed().as_secs_f64())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether anything was ever ingested there (so that a mistyped path gets no lock file).
+async fn is_archive(location: &Location) -> Result<bool, Failure> {
+    use futures::TryStreamExt;
+    for folder in [crate::archive::layout::EVENTS, crate::archive::layout::INGEST] {
+        let first = location
+            .store
+            .list(Some(&location.path(folder)))
+            .try_next()
+            .await
+            .map_err(|e| crate::archive::ArchiveError::store(&location.display, e))?;
+        if first.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A day as `YYYY-MM-DD`, checked.
+fn day_arg(flag: &str, day: &str) -> Result<String, Failure> {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| Failure::usage(format!("{flag} takes a day as YYYY-MM-DD, not '{day}'")))
+}
+
+struct Bar(ProgressBar);
+
+impl CompactProgress for Bar {
+    fn partitions(&self, total: usize) {
+        self.0.set_length(total as u64);
+    }
+    fn partition_done(&self, dir: &str) {
+        self.0.inc(1);
+        self.0.set_message(dir.trim_start_matches("events/").to_string());
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.2} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.1} kB", b as f64 / 1e3),
+    }
+}
+
+/// The summary a user reads after a compaction.
+pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
+    let mut out = if s.dry_run {
+        format!("Compaction of {archive} (dry run: nothing was written)\n")
+    } else {
+        format!("Compaction of {archive}\n")
+    };
+    let r = &s.recovered;
+    if r.batches_rolled_back + r.batches_committed > 0 {
+        out.push_str(&format!(
+            "  an interrupted earlier run was finished or undone first ({} undone, {} committed, {} file(s) removed)\n",
+            r.batches_rolled_back, r.batches_committed, r.files_removed
+        ));
+    }
+    if r.replaced_files_removed > 0 {
+        out.push_str(&format!(
+            "  {} file(s) replaced by an earlier compaction were deleted\n",
+            r.replaced_files_removed
+        ));
+    }
+    let line = |out: &mut String, label: &str, value: String| {
+        out.push_str(&format!("  {label:<22}{value:>14}\n"));
+    };
+    line(&mut out, "partitions examined", thousands(s.partitions_examined as u64));
+    line(
+        &mut out,
+        if s.dry_run {
+            "partitions to rewrite"
+        } else {
+            "partitions rewritten"
+        },
+        thousands(s.partitions_rewritten as u64),
+    );
+    if s.partitions_rewritten > 0 {
+        line(
+            &mut out,
+            "files",
+            format!(
+                "{} → {}",
+                thousands(s.files_before as u64),
+                thousands(s.files_after as u64)
+            ),
+        );
+        if !s.dry_run {
+            line(
+                &mut out,
+                "bytes",
+                format!("{} → {}", megabytes(s.bytes_before), megabytes(s.bytes_after)),
+            );
+        }
+        line(&mut out, "events kept", thousands(s.events_kept));
+        line(&mut out, "duplicates removed", thousands(s.duplicates_removed));
+    }
+    line(&mut out, "time", format!("{seconds:.1} s"));
+    for (dir, bytes) in &s.partitions_too_large {
+        out.push_str(&format!(
+            "  left alone: {dir} ({}): too large to merge in memory\n",
+            megabytes(*bytes)
+        ));
+    }
+    if s.replaced_files_kept > 0 {
+        out.push_str(&format!(
+            "  the {} replaced file(s) are hidden now and stay an hour for queries already reading them;\n  the first ingest or compact after that deletes them\n",
+            thousands(s.replaced_files_kept as u64)
+        ));
+    }
+    out
+}

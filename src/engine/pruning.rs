@@ -1,0 +1,211 @@
+//! What a query skipped: files and row groups it never read, from the Parquet scans' own
+//! execution metrics. Cheap: a walk of the finished plan, no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::MetricValue;
+
+use super::table::{DAYS, DAYS_LISTED};
+
+/// Files and row groups a finished query read and skipped.
+///
+/// `files` are those of the days (and clouds, tenants) the query's filters allowed: days outside
+/// its window were never listed, so they are not counted here. A file is read when at least one
+/// of its row groups survived the row-group statistics and the bloom filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pruning {
+    /// Files the scans planned to open (their footers are read).
+    pub files: usize,
+    /// Of those, files whose rows were read.
+    pub files_read: usize,
+    /// Row groups in the opened files, when the query had a condition to test them against.
+    pub row_groups: Option<usize>,
+    pub row_groups_pruned_statistics: usize,
+    pub row_groups_pruned_bloom_filter: usize,
+    /// Rows inside read row groups skipped by the page index.
+    pub rows_pruned_page_index: usize,
+    /// Day folders listed, of those in the archive (a time window lists only its days).
+    pub days_listed: usize,
+    pub days: usize,
+}
+
+impl Pruning {
+    pub fn row_groups_read(&self) -> Option<usize> {
+        self.row_groups
+            .map(|n| n.saturating_sub(self.row_groups_pruned_statistics + self.row_groups_pruned_bloom_filter))
+    }
+
+    /// Sums the Parquet scans of a finished plan; `None` when the plan read no Parquet file.
+    pub fn of(plan: &Arc<dyn ExecutionPlan>) -> Option<Pruning> {
+        let mut found = false;
+        let mut pruning = Pruning::default();
+        visit(plan, &mut |node| {
+            let Some(scan) = node.downcast_ref::<DataSourceExec>() else {
+                return;
+            };
+            let Some(config) = scan.data_source().downcast_ref::<FileScanConfig>() else {
+                return;
+            };
+            found = true;
+            let files: BTreeSet<String> = config
+                .file_groups
+                .iter()
+                .flat_map(|g| g.iter())
+                .map(|f| f.object_meta.location.to_string())
+                .collect();
+            pruning.files += files.len();
+            // Per file: (statistics pruned, statistics matched, bloom filter pruned).
+            let mut per_file: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
+            if let Some(metrics) = node.metrics() {
+                for metric in metrics.iter() {
+                    if let MetricValue::Count { name, count } = metric.value() {
+                        match name.as_ref() {
+                            DAYS_LISTED => pruning.days_listed = pruning.days_listed.max(count.value()),
+                            DAYS => pruning.days = pruning.days.max(count.value()),
+                            _ => {}
+                        }
+                        continue;
+                    }
+                    let MetricValue::PruningMetrics { name, pruning_metrics } = metric.value() else {
+                        continue;
+                    };
+                    let file = metric
+                        .labels()
+                        .iter()
+                        .find(|l| l.name() == "filename")
+                        .map(|l| l.value().to_string())
+                        .unwrap_or_default();
+                    let entry = per_file.entry(file).or_default();
+                    match name.as_ref() {
+                        "row_groups_pruned_statistics" => {
+                            entry.0 += pruning_metrics.pruned();
+                            entry.1 += pruning_metrics.matched();
+                        }
+                        "row_groups_pruned_bloom_filter" => entry.2 += pruning_metrics.pruned(),
+                        "page_index_rows_pruned" => pruning.rows_pruned_page_index += pruning_metrics.pruned(),
+                        _ => {}
+                    }
+                }
+            }
+            let mut tested = false;
+            let mut untested = files.len();
+            for (file, (pruned, matched, bloom)) in per_file {
+                if file.is_empty() || pruned + matched == 0 {
+                    continue;
+                }
+                tested = true;
+                untested = untested.saturating_sub(1);
+                pruning.row_groups = Some(pruning.row_groups.unwrap_or(0) + pruned + matched);
+                pruning.row_groups_pruned_statistics += pruned;
+                pruning.row_groups_pruned_bloom_filter += bloom;
+                if matched > bloom {
+                    pruning.files_read += 1;
+                }
+            }
+            // A file without row-group metrics had nothing to test (or was cut short by a LIMIT).
+            pruning.files_read += if tested { 0 } else { untested };
+        });
+        found.then_some(pruning)
+    }
+}
+
+fn visit(plan: &Arc<dyn ExecutionPlan>, f: &mut dyn FnMut(&Arc<dyn ExecutionPlan>)) {
+    f(plan);
+    for child in plan.children() {
+        visit(child, f);
+    }
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl fmt::Display for Pruning {
+    /// `read 3 of 41 files, 4 of 230 row groups (statistics pruned 46, bloom filter pruned 180)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = if self.files == 1 { "" } else { "s" };
+        write!(
+            f,
+            "read {} of {} file{plural}",
+            thousands(self.files_read),
+            thousands(self.files)
+        )?;
+        if self.days > 0 {
+            let plural = if self.days == 1 { "" } else { "s" };
+            write!(
+                f,
+                " in {} of {} day{plural}",
+                thousands(self.days_listed),
+                thousands(self.days)
+            )?;
+        }
+        if let (Some(total), Some(read)) = (self.row_groups, self.row_groups_read()) {
+            write!(f, ", {} of {} row groups", thousands(read), thousands(total))?;
+            let mut why = Vec::new();
+            if self.row_groups_pruned_statistics > 0 {
+                why.push(format!(
+                    "statistics pruned {}",
+                    thousands(self.row_groups_pruned_statistics)
+                ));
+            }
+            if self.row_groups_pruned_bloom_filter > 0 {
+                why.push(format!(
+                    "bloom filter pruned {}",
+                    thousands(self.row_groups_pruned_bloom_filter)
+                ));
+            }
+            if self.rows_pruned_page_index > 0 {
+                why.push(format!(
+                    "page index skipped {} rows",
+                    thousands(self.rows_pruned_page_index)
+                ));
+            }
+            if !why.is_empty() {
+                write!(f, " ({})", why.join(", "))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_reads_as_one_line() {
+        let p = Pruning {
+            files: 41,
+            files_read: 3,
+            row_groups: Some(230),
+            row_groups_pruned_statistics: 46,
+            row_groups_pruned_bloom_filter: 180,
+            rows_pruned_page_index: 0,
+            days_listed: 2,
+            days: 30,
+        };
+        assert_eq!(
+            p.to_string(),
+            "read 3 of 41 files in 2 of 30 days, 4 of 230 row groups (statistics pruned 46, bloom filter pruned 180)"
+        );
+        let plain = Pruning {
+            files: 1,
+            files_read: 1,
+            ..Pruning::default()
+        };
+        assert_eq!(plain.to_string(), "read 1 of 1 file");
+    }
+}
