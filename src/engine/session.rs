@@ -385,6 +385,12 @@ impl ResultStream {
         super::Pruning::of(&self.plan)
     }
 
+    /// The same counters while the stream is still being read: what the scans did so far
+    /// (exact once the query is past its scans, as an aggregate is before its first row).
+    pub fn pruning_so_far(&self) -> Option<super::Pruning> {
+        super::Pruning::of(&self.plan)
+    }
+
     fn record(&mut self, outcome: String) {
         if let (Some(journal), Some(mut entry)) = (&self.journal, self.entry.take()) {
             entry.outcome = outcome;

@@ -897,6 +897,7 @@ impl App {
                 complete,
                 elapsed,
                 query,
+                pruning,
             } => {
                 let Some((v, p)) = self.find(feed) else { return vec![] };
                 let on_top = v + 1 == self.stack.len();
@@ -905,6 +906,9 @@ impl App {
                 let first = pane.rows.is_empty() && pane.load == Load::Running;
                 pane.take(columns, skip, rows, complete);
                 pane.elapsed = Some(elapsed);
+                if pruning.is_some() {
+                    pane.pruning = pruning;
+                }
                 if let Some(q) = query.filter(|_| pane.query.is_none()) {
                     pane.query = Some(q);
                 }
@@ -1025,6 +1029,7 @@ mod tests {
             complete: true,
             elapsed: Duration::ZERO,
             query: None,
+            pruning: None,
         })
     }
 

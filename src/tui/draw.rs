@@ -1054,6 +1054,7 @@ mod tests {
                 complete: true,
                 elapsed: Duration::from_millis(120),
                 query: None,
+                pruning: Some("read 1 of 3 files in 1 of 1 days".into()),
             });
             queue.extend(more);
         }

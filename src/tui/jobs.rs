@@ -49,6 +49,8 @@ pub enum Message {
         elapsed: Duration,
         /// The query as run (a report's, with its values bound); sent with the first rows.
         query: Option<Query>,
+        /// Files and row groups read vs pruned, once the whole result was read.
+        pruning: Option<String>,
     },
     Failed {
         feed: u64,
@@ -348,6 +350,11 @@ async fn feed(
             complete,
             elapsed: started.elapsed(),
             query: query.take(),
+            pruning: if complete {
+                reader.stream.pruning().map(|p| p.to_string())
+            } else {
+                reader.stream.pruning_so_far().map(|p| format!("so far {p}"))
+            },
         });
         at += n;
         if complete || sent.is_err() {
@@ -369,6 +376,7 @@ async fn feed(
                     complete: true,
                     elapsed: started.elapsed(),
                     query: None,
+                    pruning: reader.stream.pruning().map(|p| p.to_string()),
                 });
                 return;
             }
