@@ -59,6 +59,9 @@ pub struct App {
     pub message: Option<(String, bool)>,
     next_feed: u64,
     pub quit: bool,
+    /// Where the drawing put the focused table's rows, and the row number of the first: a
+    /// click picks a row from it. (Drawing records it; nothing else is written while drawing.)
+    pub table_area: std::cell::Cell<Option<(ratatui::layout::Rect, usize)>>,
 }
 
 impl App {
@@ -84,6 +87,7 @@ impl App {
             message: None,
             next_feed: 0,
             quit: false,
+            table_area: std::cell::Cell::new(None),
         }
     }
 
@@ -360,6 +364,20 @@ impl App {
                 }]
             }
         }
+    }
+
+    /// A click at a screen position: on a row of the focused table, selects it.
+    pub fn click(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        let Some((area, first)) = self.table_area.get() else {
+            return vec![];
+        };
+        let inside = column >= area.x && column < area.x + area.width && row >= area.y && row < area.y + area.height;
+        if !inside {
+            return vec![];
+        }
+        let target = first + (row - area.y) as usize;
+        let need = self.view_mut().pane_mut().go_to(target);
+        self.need(need)
     }
 
     /// The timeline's selected bucket start.

@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Bindi
         Kind::Event(_) => draw_event(frame, main, app),
         Kind::Sql => draw_sql(frame, main, app),
         Kind::Reports => draw_reports(frame, main, app),
-        _ => draw_pane(frame, main, view.pane(), true, app.local_time),
+        _ => draw_pane(frame, main, view.pane(), true, app),
     }
     frame.render_widget(Paragraph::new(status_line(app, running, status.width as usize)), status);
     match &app.prompt {
@@ -286,7 +286,7 @@ fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
         _ => String::new(),
     };
     frame.render_widget(Paragraph::new(Line::styled(text, BOLD)), label);
-    draw_pane(frame, events, &view.panes[1], !focused, app.local_time);
+    draw_pane(frame, events, &view.panes[1], !focused, app);
 }
 
 /// A histogram pane: the window's buckets across the width, each where its time falls (gaps
@@ -423,7 +423,7 @@ fn draw_detail(frame: &mut Frame<'_>, area: Rect, app: &App) {
             .divider("│"),
         tabs,
     );
-    draw_pane(frame, table, view.pane(), true, app.local_time);
+    draw_pane(frame, table, view.pane(), true, app);
 }
 
 fn draw_event(frame: &mut Frame<'_>, area: Rect, app: &App) {
@@ -566,14 +566,14 @@ fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
             result,
         );
     } else {
-        draw_pane(frame, result, view.pane(), !app.editing, app.local_time);
+        draw_pane(frame, result, view.pane(), !app.editing, app);
     }
 }
 
 fn draw_reports(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let view = app.view();
     let [list, about] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(area);
-    draw_pane(frame, list, view.pane(), true, app.local_time);
+    draw_pane(frame, list, view.pane(), true, app);
     let name = view.pane().value("report").unwrap_or("");
     if let Some(r) = app.reports.iter().find(|r| r.name == name) {
         let params: Vec<String> = r
@@ -649,7 +649,8 @@ fn draw_form(frame: &mut Frame<'_>, form: &super::prompt::Form) {
 
 /// A result table: the cursor's row and cell highlighted, columns sized to their content and
 /// scrolled sideways to keep the cursor's column in view.
-pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, local: bool) {
+pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, app: &App) {
+    let local = app.local_time;
     let mut block = Block::new()
         .borders(Borders::ALL)
         .border_style(if focused { Style::new() } else { DIM })
@@ -753,6 +754,16 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
         });
     let mut state = TableState::default().with_selected(Some(at - from));
     frame.render_stateful_widget(table, area, &mut state);
+    if focused {
+        // Where each row landed, for a mouse click to pick one.
+        let body = Rect {
+            x: area.x + 1,
+            y: area.y + 2,
+            width: area.width.saturating_sub(2),
+            height: area.height.saturating_sub(3),
+        };
+        app.table_area.set(Some((body, pane.offset + from + state.offset())));
+    }
 }
 
 /// Widths (by position in `order`) that fit the content, the widest text giving way until the
@@ -1130,6 +1141,19 @@ mod tests {
         act(&mut app, Action::ColRight);
         act(&mut app, Action::Sort);
         insta::assert_snapshot!(screen(&app, 80, 24).backend());
+    }
+
+    #[test]
+    fn a_click_on_a_row_selects_it() {
+        let mut app = opened();
+        act(&mut app, Action::Screen(1));
+        screen(&app, 80, 24);
+        // Title, tabs, breadcrumb, the table's border and header: the second row is on line 6.
+        app.click(5, 6);
+        assert_eq!(app.view().pane().row, 1);
+        assert_eq!(app.view().pane().value("principal"), Some("alice@acme.example"));
+        app.click(5, 1);
+        assert_eq!(app.view().pane().row, 1, "a click outside the rows changes nothing");
     }
 
     #[test]

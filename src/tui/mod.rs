@@ -134,6 +134,7 @@ fn handle(event: Event, app: &mut App, jobs: &mut jobs::Jobs, table: &[keys::Bin
                     }
                     keys::Action::Screen(chosen?)
                 }
+                MouseEventKind::Down(_) => return Some(app.click(mouse.column, mouse.row)),
                 _ => return None,
             };
             let n = if matches!(action, keys::Action::Screen(_)) {
