@@ -57,7 +57,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Bindi
         Kind::Reports => draw_reports(frame, main, app),
         _ => draw_pane(frame, main, view.pane(), true, app),
     }
-    frame.render_widget(Paragraph::new(status_line(app, running, status.width as usize)), status);
+    frame.render_widget(
+        Paragraph::new(fit_line(
+            status_line(app, running, status.width as usize),
+            status.width as usize,
+        )),
+        status,
+    );
     match &app.prompt {
         Some(p) => {
             let label = p.purpose.label();
@@ -861,6 +867,27 @@ fn middle(text: &str, width: usize) -> String {
     format!("{head}…{tail}")
 }
 
+/// A line cut to `width` characters with an ellipsis, its styles kept.
+fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let n = span.content.chars().count();
+        if n <= left {
+            left -= n;
+            spans.push(span);
+            continue;
+        }
+        let kept: String = span.content.chars().take(left).collect();
+        spans.push(Span::styled(format!("{kept}…"), span.style));
+        return Line::from(spans);
+    }
+    Line::from(spans)
+}
+
 /// A cell cut to `width` with an ellipsis when it does not fit; ARNs and paths are cut in their
 /// middle, since their ends tell them apart (`arn:aws:iam::1234…/role/deployer`).
 fn fit(text: &str, width: usize) -> String {
@@ -1141,6 +1168,18 @@ mod tests {
         act(&mut app, Action::ColRight);
         act(&mut app, Action::Sort);
         insta::assert_snapshot!(screen(&app, 80, 24).backend());
+    }
+
+    #[test]
+    fn a_status_too_long_for_the_screen_ends_in_an_ellipsis() {
+        let line = Line::from(vec![
+            Span::styled("row 1 of 9", BOLD),
+            Span::raw(" · read 6 of 296 files"),
+        ]);
+        let cut = fit_line(line.clone(), 16);
+        assert_eq!(cut.to_string(), "row 1 of 9 · re…");
+        assert_eq!(cut.spans[0].style, BOLD);
+        assert_eq!(fit_line(line, 80).to_string(), "row 1 of 9 · read 6 of 296 files");
     }
 
     #[test]
