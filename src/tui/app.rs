@@ -1117,6 +1117,35 @@ mod tests {
     }
 
     #[test]
+    fn rows_that_arrive_for_a_superseded_request_are_dropped() {
+        let mut app = loaded();
+        let old = app.view().panes[1].feed;
+        let new = started(&app.update(Action::Right))[0].0;
+        assert_ne!(old, new);
+        assert!(
+            !app.live_feeds().contains(&old),
+            "the old feed is let go (its query stops)"
+        );
+        rows_for(
+            &mut app,
+            old,
+            EVENT_COLUMNS,
+            &[&["1970-01-01T00:01:59Z", "late", "", "", "", "ev-old"]],
+        );
+        assert!(
+            app.view().panes[1].rows.is_empty(),
+            "late rows of the old bucket are not shown"
+        );
+        rows_for(
+            &mut app,
+            new,
+            EVENT_COLUMNS,
+            &[&["1970-01-01T00:02:01Z", "p", "a", "", "", "ev-new"]],
+        );
+        assert_eq!(app.view().panes[1].value("event_id"), Some("ev-new"));
+    }
+
+    #[test]
     fn enter_narrows_to_the_bucket_esc_comes_back_and_zoom_keeps_the_centre() {
         let mut app = loaded();
         let before = app.scope().window.clone();

@@ -385,3 +385,90 @@ async fn feed(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{IngestOptions, Location, Quiet, StoreOptions, ingest, inputs::resolve};
+    use crate::engine::SessionOptions;
+    use crate::tui::pane::{CHUNK_ROWS, Need, Pane};
+
+    /// The incident fixture in a new archive, opened.
+    async fn session(dir: &std::path::Path) -> Session {
+        let archive = dir.join("archive");
+        let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reports");
+        let inputs = resolve(&[fixture.to_string()], &StoreOptions::default()).await.unwrap();
+        ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+            .await
+            .unwrap();
+        let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+        Session::open(
+            location,
+            SessionOptions {
+                redact: true,
+                journal: None,
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The next rows message for `pane`, taken into it.
+    async fn next(told: &mut UnboundedReceiver<Message>, pane: &mut Pane) {
+        match told.recv().await.unwrap() {
+            Message::Rows {
+                columns,
+                skip,
+                rows,
+                complete,
+                ..
+            } => pane.take(columns, skip, rows, complete),
+            Message::Failed { message, .. } => panic!("{message}"),
+            Message::Exported { .. } => panic!("no export was asked for"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn scrolling_a_result_of_a_million_rows_reads_it_as_it_goes_in_flat_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tell, mut told) = unbounded_channel();
+        let mut jobs = Jobs::new(Arc::new(session(dir.path()).await), tell);
+        // 122 events × 10,000: 1,220,000 rows, each numbered by its position.
+        let query = Query {
+            title: "big".into(),
+            sql: "SELECT row_number() OVER () - 1 AS n FROM events CROSS JOIN range(0, 10000) ORDER BY n".into(),
+            params: vec![],
+        };
+        let mut pane = Pane::new("big");
+        pane.restart(1, Some(query.clone()));
+        jobs.start(1, Request::Query(query), 0, CHUNK_ROWS);
+        next(&mut told, &mut pane).await;
+        assert_eq!(pane.known_rows(), CHUNK_ROWS);
+        // Page down through 20,000 rows: more is asked for as the cursor nears the end.
+        for _ in 0..1000 {
+            if let Need::More(n) = pane.move_by(20) {
+                jobs.more(1, n);
+                next(&mut told, &mut pane).await;
+            }
+            assert!(pane.rows.len() <= crate::tui::pane::KEEP_ROWS + CHUNK_ROWS);
+        }
+        assert_eq!(pane.row, 20_000);
+        assert_eq!(
+            pane.cell(),
+            Some("20000"),
+            "the row under the cursor is the result's 20,001st"
+        );
+        // `G`: to the end, passing over what lies between without keeping it.
+        assert_eq!(pane.to_end(), Need::More(usize::MAX));
+        jobs.more(1, usize::MAX);
+        next(&mut told, &mut pane).await;
+        assert!(pane.complete);
+        assert_eq!(pane.known_rows(), 1_220_000);
+        assert_eq!(pane.row, 1_219_999);
+        assert_eq!(pane.cell(), Some("1219999"));
+        assert!(pane.rows.len() <= crate::tui::pane::KEEP_ROWS);
+        // Above the window, the query runs again from where it is needed.
+        assert_eq!(pane.go_to(10), Need::Restart(0));
+    }
+}
