@@ -1183,6 +1183,47 @@ mod tests {
     }
 
     #[test]
+    fn a_running_query_says_what_runs_for_how_long_and_how_many_rows_it_read() {
+        let app = opened();
+        let running = [Running {
+            what: "Principals (the 1000 with the most events)".into(),
+            elapsed: Duration::from_millis(2500),
+            rows: 1_234_567,
+        }];
+        let mut terminal = Terminal::new(TestBackend::new(100, 24)).unwrap();
+        terminal.draw(|f| draw(f, &app, &running, &keys::bindings())).unwrap();
+        let text = terminal.backend().to_string();
+        assert!(
+            text.contains("⟳ Principals (the 1000 with the most events) · 2.5 s · 1,234,567 rows read · Esc cancels"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_name_that_means_several_principals_lists_them() {
+        let mut app = opened();
+        let effects = app.command("principal ci");
+        let Some(Effect::Start { feed, .. }) = effects.into_iter().next() else {
+            panic!("a query starts")
+        };
+        app.receive(Message::Rows {
+            feed,
+            columns: vec!["candidate".into(), "events".into()],
+            skip: 0,
+            rows: vec![row(&[PRINCIPAL, "80"]), row(&["ci-bot@acme.example", "3"])],
+            complete: true,
+            elapsed: Duration::from_millis(40),
+            query: None,
+            pruning: None,
+        });
+        assert_eq!(
+            app.view().kind,
+            crate::tui::view::Kind::Matches(crate::engine::Subject::Principal, "ci".into())
+        );
+        insta::assert_snapshot!(screen(&app, 80, 12).backend());
+    }
+
+    #[test]
     fn a_click_on_a_row_selects_it() {
         let mut app = opened();
         act(&mut app, Action::Screen(1));

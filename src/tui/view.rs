@@ -115,7 +115,10 @@ impl View {
                 return View::with_panes(kind.clone(), scope, vec![Pane::new(format!("Values of {c}"))]);
             }
             Kind::Report(_) => vec!["Report"],
-            Kind::Matches(..) => vec!["Matches"],
+            Kind::Matches(subject, name) => {
+                let title = format!("{}s matching '{name}' — Enter opens one", subject.column());
+                return View::with_panes(kind.clone(), scope, vec![Pane::new(title)]);
+            }
         };
         View::with_panes(kind, scope, titles.into_iter().map(Pane::new).collect())
     }
