@@ -214,6 +214,11 @@ impl App {
             Action::PageDown => return self.move_rows(20),
             Action::HalfUp => return self.move_rows(-10),
             Action::HalfDown => return self.move_rows(10),
+            Action::First | Action::Last if matches!(self.view().kind, Kind::Timeline) && self.view().focus == 0 => {
+                let n = self.view().panes[0].known_rows() as isize;
+                let to = if action == Action::First { 0 } else { n - 1 };
+                return self.move_bucket(to - self.view().panes[0].row as isize);
+            }
             Action::First => return self.move_rows(isize::MIN / 2),
             Action::Last => return self.last(),
             Action::Left | Action::Right if matches!(self.view().kind, Kind::Timeline) => {
@@ -233,8 +238,7 @@ impl App {
                 if self.view().kind == Kind::Sql {
                     self.editing = true;
                 } else {
-                    let v = self.view_mut();
-                    v.focus = (v.focus + 1) % v.panes.len();
+                    self.view_mut().focus_next();
                 }
             }
             Action::Open => return self.open(),

@@ -198,7 +198,7 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
         }
         return Line::from(spans);
     }
-    let pane = view.pane();
+    let pane = view.focused();
     match &pane.load {
         Load::Failed(e) => Line::from(Span::styled(format!(" {e}"), Style::new().fg(Color::Red))),
         Load::Ready => {
@@ -337,11 +337,12 @@ fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &TimeW
     let bucket = window.bucket().micros;
     let slots = ((window.span() + bucket - 1) / bucket).max(1) as usize;
     let width = area.width as usize;
-    // Each bucket takes `cols` columns when there is room; otherwise buckets share columns.
+    // Each bucket takes `cols` whole columns when there is room (the chart is then `slots × cols`
+    // wide, without uneven gaps); otherwise buckets share columns and the tallest is drawn.
     let cols = (width / slots).max(1);
     let column_of = |start: i64| -> usize {
         let k = (start.max(window.from) - window.from).div_euclid(bucket).max(0) as usize;
-        if cols > 1 { k * cols } else { k * width / slots }
+        if slots <= width { k * cols } else { k * width / slots }
     };
     let max = pane
         .rows
@@ -350,25 +351,45 @@ fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &TimeW
         .max()
         .unwrap_or(1)
         .max(1);
+    let scale = |n: u64| n as f64 / max as f64 * area.height as f64;
+    let mut drawn = vec![0u16; width];
+    let selected_start = pane.selected().and_then(|r| crate::sources::parse_time(&r[0]).ok());
     let buf = frame.buffer_mut();
-    for (i, row) in pane.rows.iter().enumerate() {
+    for row in pane.rows.iter() {
         let Ok(start) = crate::sources::parse_time(&row[0]) else {
             continue;
         };
         let (total, failed): (u64, u64) = (row[1].parse().unwrap_or(0), row[3].parse().unwrap_or(0));
-        let h = ((total as f64 / max as f64) * area.height as f64).ceil() as u16;
-        // Failures are drawn to scale: a normal trickle of refusals stays out of sight, a burst shows.
-        let hf = ((failed as f64 / max as f64) * area.height as f64).round() as u16;
-        let selected = i + pane.offset == pane.row;
+        let h = scale(total).ceil() as u16;
+        // The failed part is what the successes leave: a bucket of failures only is all red, and
+        // a normal trickle of refusals stays out of sight while a burst shows.
+        let hf = match (failed, total - failed.min(total)) {
+            (0, _) => 0,
+            (_, 0) => h,
+            (_, ok) => h.saturating_sub(scale(ok).round() as u16).max(1),
+        };
+        let selected = selected_start == Some(start);
         let x0 = column_of(start);
         for x in x0..(x0 + cols).min(width) {
-            for y in 0..h.max(u16::from(selected)).min(area.height) {
+            let height = h.max(u16::from(selected)).min(area.height);
+            if height <= drawn[x] && !selected {
+                continue;
+            }
+            drawn[x] = drawn[x].max(height);
+            for y in 0..area.height {
+                let cell = &mut buf[(area.x + x as u16, area.y + area.height - 1 - y)];
+                if y >= height {
+                    // A shorter bucket drawn before in this column is cleared above its own top.
+                    if selected {
+                        cell.set_symbol(" ").set_style(Style::new());
+                    }
+                    continue;
+                }
                 let failure = y < hf;
                 let mut style = Style::new().fg(if failure { Color::Red } else { Color::Green });
                 if selected {
                     style = style.add_modifier(Modifier::REVERSED);
                 }
-                let cell = &mut buf[(area.x + x as u16, area.y + area.height - 1 - y)];
                 cell.set_symbol(if failure {
                     "▓"
                 } else if y < h {
@@ -694,13 +715,13 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
         .take(visible_rows * 2 + 1)
         .map(|r| r.iter().map(|c| cell_text(c, local)).collect())
         .collect();
-    let widths = column_widths(&pane.columns, &pane.order, &rows, inner_width);
-    // Scroll sideways so the cursor's column is in view.
+    let (natural, least) = column_widths(&pane.columns, &pane.order, &rows, inner_width);
+    // Scroll sideways so the cursor's column is in view; as many columns as fit at their least.
     let fits = |start: usize| {
         let mut used = 0;
         (start..pane.order.len())
             .take_while(|&i| {
-                used += widths[i] + 1;
+                used += least[i] + 1;
                 used <= inner_width + 1
             })
             .count()
@@ -711,6 +732,21 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
         start += 1;
     }
     let shown: Vec<usize> = (start..start + fits(start)).collect();
+    // The room left goes to the shown columns that were cut, the least cut first (two missing
+    // characters hide more than a long ARN's middle).
+    let mut widths = least.clone();
+    let mut room = (inner_width + 1).saturating_sub(shown.iter().map(|&i| least[i] + 1).sum::<usize>());
+    while room > 0 {
+        let Some(&i) = shown
+            .iter()
+            .filter(|&&i| widths[i] < natural[i])
+            .min_by_key(|&&i| natural[i] - widths[i])
+        else {
+            break;
+        };
+        widths[i] += 1;
+        room -= 1;
+    }
     let hidden_right = pane.order.len() - (start + shown.len());
     if start > 0 || hidden_right > 0 {
         block = block.title_bottom(format!(
@@ -772,19 +808,10 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
     }
 }
 
-/// Widths (by position in `order`) that fit the content, the widest text giving way until the
-/// row fits; times and numbers keep their width (a cut one is no use).
-fn column_widths(columns: &[String], order: &[usize], rows: &[Vec<String>], total: usize) -> Vec<usize> {
-    let keep: Vec<bool> = order
-        .iter()
-        .map(|&i| {
-            rows.iter().all(|r| {
-                let v = &r[i];
-                v.is_empty() || v.parse::<f64>().is_ok() || crate::sources::parse_time(v).is_ok()
-            })
-        })
-        .collect();
-    let mut widths: Vec<usize> = order
+/// Each column's natural width (its longest cell, by position in `order`) and the least it is
+/// given: times and numbers keep theirs (a cut one is no use), text may be cut to 20.
+fn column_widths(columns: &[String], order: &[usize], rows: &[Vec<String>], total: usize) -> (Vec<usize>, Vec<usize>) {
+    let natural: Vec<usize> = order
         .iter()
         .map(|&i| {
             rows.iter()
@@ -792,32 +819,21 @@ fn column_widths(columns: &[String], order: &[usize], rows: &[Vec<String>], tota
                 .chain([columns[i].chars().count() + 2])
                 .max()
                 .unwrap_or(1)
-                .max(1)
+                .clamp(1, total.max(4))
         })
         .collect();
-    // A text column is cut to at most the screen's width.
-    for w in widths.iter_mut() {
-        *w = (*w).min(total.max(4));
-    }
-    // Text gives way down to a third of the screen (names and ARNs must stay readable); the
-    // columns that then do not fit are scrolled to, not squeezed.
-    let floor = (total / 3).max(12);
-    while widths.iter().sum::<usize>() + widths.len().saturating_sub(1) > total {
-        let Some((at, w)) = widths
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !keep[*i])
-            .max_by_key(|(_, w)| **w)
-            .map(|(i, w)| (i, *w))
-        else {
-            break;
-        };
-        if w <= floor {
-            break;
-        }
-        widths[at] = w - 1;
-    }
-    widths
+    let least = order
+        .iter()
+        .zip(&natural)
+        .map(|(&i, &n)| {
+            let fixed = rows.iter().all(|r| {
+                let v = &r[i];
+                v.is_empty() || v.parse::<f64>().is_ok() || crate::sources::parse_time(v).is_ok()
+            });
+            if fixed { n } else { n.min(20) }
+        })
+        .collect();
+    (natural, least)
 }
 
 /// A cell as shown: a time in local time when asked (its offset written), else as it is.

@@ -313,6 +313,7 @@ async fn feed(
 ) {
     let started = Instant::now();
     let fail = |message: String| {
+        busy.store(false, Ordering::Relaxed);
         let _ = tell.send(Message::Failed { feed: id, message });
     };
     let query = match request {

@@ -191,13 +191,39 @@ impl View {
         }
     }
 
+    /// The table keys act on: the focused one, or under a focused chart, the table below it
+    /// (columns, filters and counts are of a table, never of the chart's buckets).
+    fn table_at(&self) -> usize {
+        let at = self.focus.min(self.panes.len() - 1);
+        if self.is_chart(at) && self.panes.len() > 1 {
+            1
+        } else {
+            at
+        }
+    }
+
     pub fn pane(&self) -> &Pane {
-        &self.panes[self.focus.min(self.panes.len() - 1)]
+        &self.panes[self.table_at()]
     }
 
     pub fn pane_mut(&mut self) -> &mut Pane {
-        let at = self.focus.min(self.panes.len() - 1);
+        let at = self.table_at();
         &mut self.panes[at]
+    }
+
+    /// The focused pane, a chart included.
+    pub fn focused(&self) -> &Pane {
+        &self.panes[self.focus.min(self.panes.len() - 1)]
+    }
+
+    /// Tab: the next pane; the activity chart of a principal or resource is not one to visit.
+    pub fn focus_next(&mut self) {
+        let n = self.panes.len();
+        let skip_chart = matches!(self.kind, Kind::Principal(_) | Kind::Resource(_));
+        self.focus = (self.focus + 1) % n;
+        if skip_chart && self.focus == 0 && n > 1 {
+            self.focus = 1;
+        }
     }
 
     /// The value of `column` in the row the user points at: the focused pane's selected row,
