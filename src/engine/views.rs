@@ -344,6 +344,25 @@ pub fn frequency(scope: &Scope, column: &str) -> Result<Query, EngineError> {
     Ok(query(format!("Values of {column}"), sql, scope.params()))
 }
 
+/// The values of one column of `query`'s whole result, the most frequent first, with when they
+/// were first and last seen when the result has `event_time`: "which actions are in this list?".
+pub fn frequency_in(query: &Query, column: &str, has_time: bool) -> Query {
+    let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+    let seen = if has_time {
+        ",\n       min(event_time) AS first_seen,\n       max(event_time) AS last_seen"
+    } else {
+        ""
+    };
+    Query {
+        title: format!("Values of {column}"),
+        sql: format!(
+            "SELECT {quoted},\n       count(*) AS rows{seen}\nFROM (\n{}\n) AS result\nGROUP BY {quoted}\nORDER BY rows DESC, {quoted}\nLIMIT {BUSIEST}",
+            query.sql
+        ),
+        params: query.params.clone(),
+    }
+}
+
 /// `query`'s whole result sorted by one of its columns (not just the rows a screen loaded).
 pub fn sorted(query: &Query, column: &str, descending: bool) -> Query {
     let quoted = format!("\"{}\"", column.replace('"', "\"\""));

@@ -575,16 +575,26 @@ impl App {
         self.push(View::new(kind, scope))
     }
 
+    /// `c`: the values of the column in the table's whole result (not only its loaded rows).
     fn frequency(&mut self) -> Vec<Effect> {
-        let Some(column) = self.view().pane().column().map(String::from) else {
+        let pane = self.view().pane();
+        let Some(column) = pane.column().map(String::from) else {
             return vec![];
         };
-        if !views::is_event_column(&column) {
-            self.warn(format!("'{column}' is computed by this view: count a column of events"));
+        let Some(table) = pane.query.clone() else {
+            self.warn("nothing to count here");
             return vec![];
-        }
+        };
+        let table = match &pane.sort {
+            Some((c, desc)) => views::sorted(&table, c, *desc),
+            None => table,
+        };
+        let title = format!("Values of {column} in {}", pane.title);
         let scope = self.scope().clone();
-        self.push(View::new(Kind::Frequency(column), scope))
+        let mut view = View::new(Kind::Frequency(column), scope);
+        view.panes[0].title = title;
+        view.counted = Some(table);
+        self.push(view)
     }
 
     fn copy(&mut self) -> Vec<Effect> {
@@ -1250,7 +1260,11 @@ mod tests {
         app.update(Action::ColRight);
         let effects = started(&app.update(Action::Frequency));
         assert_eq!(app.view().kind, Kind::Frequency("action".into()));
-        assert!(effects[0].1.contains("GROUP BY action"));
+        assert!(effects[0].1.contains("GROUP BY \"action\""), "{}", effects[0].1);
+        assert!(
+            effects[0].1.contains("$bucket_start"),
+            "the values of the table, not of the window"
+        );
         rows_for(
             &mut app,
             effects[0].0,

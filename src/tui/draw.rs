@@ -235,6 +235,7 @@ fn hints(app: &App, keys: &[Binding], width: usize) -> Line<'static> {
             ("F5".into(), "run"),
             ("Tab".into(), "complete"),
             ("Ctrl+P/N".into(), "history"),
+            ("Ctrl+L".into(), "clear"),
             ("Esc".into(), "to the result"),
         ]
     } else if app.form.is_some() {
@@ -540,9 +541,9 @@ fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .borders(Borders::ALL)
         .border_style(if app.editing { BOLD } else { DIM })
         .title(if app.editing {
-            " SQL — F5 or Ctrl+Enter runs · Tab completes · Ctrl+P/N history · Esc to the result "
+            " SQL · F5 runs · Tab completes · Ctrl+P/N history · Ctrl+L clears "
         } else {
-            " SQL — Tab edits "
+            " SQL · Tab edits "
         });
     let inner = block.inner(edit);
     frame.render_widget(block, edit);
@@ -550,10 +551,20 @@ fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let (row, col) = app.editor.cursor();
     // Drawing cannot scroll the editor: it shows the window that holds the cursor.
     let top = app.editor.top.min(row).max((row + 1).saturating_sub(height));
-    let lines: Vec<Line<'static>> = app.editor.highlighted().into_iter().skip(top).take(height).collect();
+    // Sideways, the same: the columns that hold the cursor; a line cut at the edge ends in "…".
+    let width = inner.width as usize;
+    let left = (col + 1).saturating_sub(width);
+    let lines: Vec<Line<'static>> = app
+        .editor
+        .highlighted()
+        .into_iter()
+        .skip(top)
+        .take(height)
+        .map(|l| slice_line(l, left, width))
+        .collect();
     frame.render_widget(Paragraph::new(lines), inner);
     if app.editing && app.prompt.is_none() && app.form.is_none() && !app.help {
-        let x = inner.x + (col as u16).min(inner.width.saturating_sub(1));
+        let x = inner.x + ((col - left) as u16).min(inner.width.saturating_sub(1));
         frame.set_cursor_position((x, inner.y + (row - top) as u16));
         if let Some(c) = &app.editor.completion {
             let width = c.items.iter().map(|i| i.len()).max().unwrap_or(8) as u16 + 2;
@@ -586,10 +597,8 @@ fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
     }
     if view.pane().load == Load::Idle {
         frame.render_widget(
-            Paragraph::new(
-                " Write a query over the table events (the `schema` command lists its columns); F5 runs it.",
-            )
-            .block(Block::new().borders(Borders::ALL).title(" Result ")),
+            Paragraph::new(" A query over the table events (Tab completes its columns); F5 runs it.")
+                .block(Block::new().borders(Borders::ALL).title(" Result ")),
             result,
         );
     } else {
@@ -883,6 +892,34 @@ fn middle(text: &str, width: usize) -> String {
     format!("{head}…{tail}")
 }
 
+/// The part of a line from character `from`, `width` wide, with "…" where it is cut.
+fn slice_line(line: Line<'static>, from: usize, width: usize) -> Line<'static> {
+    let total = line.width();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for span in line.spans {
+        let text: String = span
+            .content
+            .chars()
+            .enumerate()
+            .filter(|(i, _)| at + i >= from)
+            .map(|(_, c)| c)
+            .collect();
+        at += span.content.chars().count();
+        if !text.is_empty() {
+            spans.push(Span::styled(text, span.style));
+        }
+    }
+    let mut line = fit_line(Line::from(spans), width);
+    if from > 0 && total > from {
+        if let Some(first) = line.spans.first_mut() {
+            let rest: String = first.content.chars().skip(1).collect();
+            first.content = format!("…{rest}").into();
+        }
+    }
+    line
+}
+
 /// A line cut to `width` characters with an ellipsis, its styles kept.
 fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
     if line.width() <= width {
@@ -1057,7 +1094,7 @@ mod tests {
                     ],
                 ),
                 Request::Query(q) if q.title.starts_with("Values of") => (
-                    vec!["action", "events", "first_seen", "last_seen"],
+                    vec!["action", "rows", "first_seen", "last_seen"],
                     vec![
                         row(&["ListUsers", "60", "1970-01-01T01:00:00Z", "1970-01-01T01:59:00Z"]),
                         row(&[

@@ -66,15 +66,17 @@ impl Editor {
             .collect();
         words.sort();
         words.dedup();
-        Editor {
-            text: TextArea::new(first.lines().map(String::from).collect()),
+        let mut editor = Editor {
+            text: TextArea::default(),
             history,
             history_file,
             browsing: None,
             words,
             completion: None,
             top: 0,
-        }
+        };
+        editor.set_text(&first);
+        editor
     }
 
     pub fn text(&self) -> String {
@@ -136,6 +138,11 @@ impl Editor {
             }
             (KeyCode::Char('n'), true) => {
                 self.browse(1);
+                return Outcome::Edited;
+            }
+            (KeyCode::Char('l'), true) => {
+                self.set_text("");
+                self.browsing = None;
                 return Outcome::Edited;
             }
             _ => {}
@@ -397,6 +404,9 @@ mod tests {
         assert_eq!(again.text(), "SELECT 1");
         again.input(ctrl('n'));
         assert_eq!(again.text(), "SELECT 'two\nlines'");
+        assert_eq!(again.cursor(), (1, 6), "the cursor is at the end, to type on");
+        again.input(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL));
+        assert_eq!(again.text(), "", "Ctrl+L clears");
         assert_eq!(again.input(press(KeyCode::F(5))), Outcome::Run);
         assert_eq!(again.input(press(KeyCode::Esc)), Outcome::Leave);
     }

@@ -91,6 +91,10 @@ pub struct View {
     pub report: Option<Report>,
     /// What a report's form was filled with.
     pub given: Vec<(String, String)>,
+    /// A frequency table of a table's rows: the table's query (else it counts the whole window).
+    pub counted: Option<crate::engine::Query>,
+    /// The event to select once the timeline's bucket events arrive (`t`).
+    pub select_event: Option<String>,
 }
 
 impl View {
@@ -146,6 +150,8 @@ impl View {
             json_row: 0,
             report: None,
             given: Vec::new(),
+            counted: None,
+            select_event: None,
         }
     }
 
@@ -179,9 +185,15 @@ impl View {
             }
             Kind::SourceIp(ip) => vec![(0, q(views::events_of(s, Subject::SourceIp, ip)))],
             Kind::Event(id) => vec![(0, q(views::event(id)))],
-            Kind::Frequency(c) => match views::frequency(s, c) {
-                Ok(query) => vec![(0, q(query))],
-                Err(_) => vec![],
+            Kind::Frequency(c) => match &self.counted {
+                Some(table) => {
+                    let has_time = c != "event_time" && table.sql.contains("event_time");
+                    vec![(0, q(views::frequency_in(table, c, has_time)))]
+                }
+                None => match views::frequency(s, c) {
+                    Ok(query) => vec![(0, q(query))],
+                    Err(_) => vec![],
+                },
             },
             Kind::Report(_) => match &self.report {
                 Some(r) => vec![(0, Request::Report(Box::new(r.clone()), self.given.clone()))],
