@@ -62,6 +62,8 @@ pub struct App {
     /// Where the drawing put the focused table's rows, and the row number of the first: a
     /// click picks a row from it. (Drawing records it; nothing else is written while drawing.)
     pub table_area: std::cell::Cell<Option<(ratatui::layout::Rect, usize)>>,
+    /// A value shown whole in a popup (a long line of a record): its path and text.
+    pub value: Option<(String, String)>,
 }
 
 impl App {
@@ -88,6 +90,7 @@ impl App {
             next_feed: 0,
             quit: false,
             table_area: std::cell::Cell::new(None),
+            value: None,
         }
     }
 
@@ -194,6 +197,10 @@ impl App {
     /// Applies an action.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.message = None;
+        if self.value.take().is_some() && action != Action::Copy {
+            // Any key closes the value's popup (y copies it first).
+            return vec![];
+        }
         if self.help {
             // Any key closes the help.
             self.help = false;
@@ -474,7 +481,10 @@ impl App {
                 return self.replace(View::new(kind, scope));
             }
             Kind::Event(_) => {
-                self.tell("p, r, i and t pivot from this event; y copies the line's value");
+                let v = self.view();
+                if let Some(line) = v.json.get(v.json_row) {
+                    self.value = Some((line.path.clone(), json_value(&line.text)));
+                }
                 return vec![];
             }
             _ => {}
@@ -525,13 +535,16 @@ impl App {
         };
         let mut scope = self.scope().clone();
         let span = scope.window.span();
+        let from = self.within_archive(at - span / 2, span);
         scope.window = TimeWindow {
-            from: at - span / 2,
-            to: at - span / 2 + span,
-            chosen: "centred on an event".into(),
+            from,
+            to: from + span,
+            chosen: "around an event".into(),
         };
+        let event = self.view().value("event_id");
         let mut view = View::new(Kind::Timeline, scope);
         view.centre_on = Some(at);
+        view.select_event = event;
         self.push(view)
     }
 
@@ -600,10 +613,7 @@ impl App {
     fn copy(&mut self) -> Vec<Effect> {
         let text = if let Kind::Event(_) = self.view().kind {
             let v = self.view();
-            v.json.get(v.json_row).map(|l| {
-                let value = l.text.split_once(": ").map_or(l.text.as_str(), |(_, v)| v);
-                value.trim_end_matches(',').trim_matches('"').to_string()
-            })
+            v.json.get(v.json_row).map(|l| json_value(&l.text))
         } else {
             self.view().pane().cell().map(String::from)
         };
@@ -680,6 +690,18 @@ impl App {
         );
     }
 
+    /// A window's start moved so that the window does not run past the archive's newest event
+    /// (half a chart of nothing tells nothing).
+    fn within_archive(&self, from: i64, span: i64) -> i64 {
+        match self.archive_end {
+            Some(end) => {
+                let anchor = crate::engine::window::anchor(Some(end));
+                if from + span > anchor { anchor - span } else { from }
+            }
+            None => from,
+        }
+    }
+
     fn zoom(&mut self, factor: f64) -> Vec<Effect> {
         let mut scope = self.scope().clone();
         let w = &scope.window;
@@ -688,10 +710,15 @@ impl App {
             _ => w.from + w.span() / 2,
         };
         let span = ((w.span() as f64 * factor) as i64).max(60_000_000);
+        let from = self.within_archive(centre - span / 2, span);
         scope.window = TimeWindow {
-            from: centre - span / 2,
-            to: centre - span / 2 + span,
-            chosen: "zoomed".into(),
+            from,
+            to: from + span,
+            chosen: if factor < 1.0 {
+                "zoomed in".into()
+            } else {
+                "zoomed out".into()
+            },
         };
         let kind = match self.view().kind.clone() {
             Kind::Event(_) | Kind::Sql | Kind::Reports | Kind::Report(_) => Kind::Timeline,
@@ -852,6 +879,22 @@ impl App {
         match verb {
             "q" | "quit" => self.quit = true,
             "principal" | "p" | "resource" | "r" | "ip" if rest.is_empty() => self.warn(needs("a name")),
+            // An access key id is not a principal: its events are.
+            "principal" | "p" if looks_like_access_key(rest) => {
+                self.tell(format!("{rest} is an access key: its events (the access-key-activity report tells more)"));
+                let pin = Pin {
+                    column: "access_key_id".into(),
+                    value: rest.into(),
+                    negate: false,
+                };
+                return match scope.with_pin(pin) {
+                    Ok(scope) => self.push(View::new(Kind::Timeline, scope)),
+                    Err(e) => {
+                        self.warn(e.to_string());
+                        vec![]
+                    }
+                };
+            }
             "principal" | "p" => return self.push(View::new(Kind::Matches(Subject::Principal, rest.into()), scope)),
             "resource" | "r" => return self.push(View::new(Kind::Matches(Subject::Resource, rest.into()), scope)),
             "ip" => return self.push(View::new(Kind::SourceIp(rest.into()), scope)),
@@ -906,7 +949,8 @@ impl App {
             },
         };
         match resolved {
-            Ok(window) => {
+            Ok(mut window) => {
+                window.chosen = format!("{verb} {text}");
                 let mut scope = self.scope().clone();
                 scope.window = window;
                 self.with_scope(scope)
@@ -961,6 +1005,16 @@ impl App {
                         view.panes[1].complete = true;
                     }
                     return self.bucket_events();
+                }
+                // `t` selects the event it centred on, and focuses the events.
+                if first && p == 1 && matches!(view.kind, Kind::Timeline) {
+                    if let Some(id) = view.select_event.take() {
+                        let at = view.panes[1].columns.iter().position(|c| c == "event_id");
+                        if let Some(row) = at.and_then(|c| view.panes[1].rows.iter().position(|r| r[c] == id)) {
+                            view.panes[1].row = row + view.panes[1].offset;
+                            view.focus = 1;
+                        }
+                    }
                 }
                 if first && p == 0 {
                     // `:principal name` that means exactly one principal opens it.
@@ -1023,6 +1077,24 @@ impl App {
             ));
         }
     }
+}
+
+/// The value a laid-out JSON line holds, as text: a string unquoted and unescaped, anything else
+/// as written.
+fn json_value(line: &str) -> String {
+    let value = match line.strip_prefix('"').and_then(|_| line.find("\": ")) {
+        Some(at) => &line[at + 3..],
+        None => line,
+    };
+    let value = value.trim_end_matches(',');
+    serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// `AKIA…`/`ASIA…` and 16 more capitals or digits: an AWS access key id.
+fn looks_like_access_key(text: &str) -> bool {
+    text.len() == 20
+        && (text.starts_with("AKIA") || text.starts_with("ASIA"))
+        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn pane_is_single(pane: &Pane) -> bool {
@@ -1322,6 +1394,40 @@ mod tests {
         assert!(app.message.as_ref().unwrap().1);
         app.command("where outcome = 'failure'");
         assert_eq!(app.scope().filter(), Some("outcome = 'failure'"));
+    }
+
+    #[test]
+    fn an_access_key_typed_as_a_principal_shows_its_events_and_zoom_stops_at_the_newest_event() {
+        let mut app = loaded();
+        let effects = started(&app.command("principal AKIA2CIDEPLOYER7QX4M"));
+        assert_eq!(app.view().kind, Kind::Timeline);
+        assert_eq!(
+            app.scope().pins()[0].to_string(),
+            "access_key_id = AKIA2CIDEPLOYER7QX4M"
+        );
+        assert!(effects[0].1.contains("access_key_id = $pin_0"));
+        // The window never runs past the archive's newest event when zooming out.
+        app.update(Action::ZoomOut);
+        let end = crate::engine::window::anchor(app.archive_end);
+        assert_eq!(app.scope().window.to, end);
+        assert_eq!(app.scope().window.span(), 240 * 60_000_000);
+    }
+
+    #[test]
+    fn enter_on_a_line_of_a_record_shows_its_whole_value() {
+        let mut app = loaded();
+        app.update(Action::Down);
+        let opened = started(&app.update(Action::Open));
+        let long = "x".repeat(500);
+        let raw = format!(r#"{{"errorMessage":"{long} \"quoted\""}}"#);
+        rows_for(&mut app, opened[0].0, &["event_id", "raw"], &[&["ev-1", &raw]]);
+        app.update(Action::Down);
+        app.update(Action::Open);
+        let (path, value) = app.value.clone().unwrap();
+        assert_eq!(path, "errorMessage");
+        assert_eq!(value, format!("{long} \"quoted\""), "the string's text, unescaped");
+        assert!(app.update(Action::Down).is_empty());
+        assert!(app.value.is_none(), "any key closes it");
     }
 
     #[test]

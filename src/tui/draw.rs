@@ -67,15 +67,41 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Bindi
     match &app.prompt {
         Some(p) => {
             let label = p.purpose.label();
-            let line = Line::from(vec![Span::styled(label, BOLD), Span::raw(p.input.text.clone())]);
+            // The text scrolls so that the cursor stays on screen.
+            let room = (foot.width as usize).saturating_sub(label.chars().count() + 1).max(1);
+            let left = (p.input.cursor + 1).saturating_sub(room);
+            let shown: String = p.input.text.chars().skip(left).take(room).collect();
+            let line = Line::from(vec![Span::styled(label, BOLD), Span::raw(shown)]);
             frame.render_widget(Paragraph::new(line), foot);
-            let x = foot.x + (label.chars().count() + p.input.cursor) as u16;
+            let x = foot.x + (label.chars().count() + p.input.cursor - left) as u16;
             frame.set_cursor_position((x.min(foot.right().saturating_sub(1)), foot.y));
         }
         None => frame.render_widget(Paragraph::new(hints(app, keys, foot.width as usize)), foot),
     }
     if let Some(form) = &app.form {
         draw_form(frame, form);
+    }
+    if let Some((path, text)) = &app.value {
+        let area = frame.area();
+        let width = area.width.saturating_sub(4).min(100);
+        let lines = (text.chars().count() / (width as usize - 2).max(1) + text.matches('\n').count() + 1) as u16;
+        let height = (lines + 2).min(area.height.saturating_sub(2));
+        let popup = Rect {
+            x: (area.width - width) / 2,
+            y: area.height.saturating_sub(height) / 2,
+            width,
+            height,
+        };
+        frame.render_widget(Clear, popup);
+        frame.render_widget(
+            Paragraph::new(text.as_str())
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .block(Block::new().borders(Borders::ALL).title(format!(
+                    " {} · y copies · any key closes ",
+                    fit(path, width as usize / 2)
+                ))),
+            popup,
+        );
     }
     if app.help {
         draw_help(frame, keys);
@@ -460,7 +486,7 @@ fn draw_event(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let block = Block::new().borders(Borders::ALL).title(Line::from(vec![
         Span::raw(" "),
         Span::styled(view.kind.crumb(), BOLD),
-        Span::raw(" — p principal · r resource · i source IP · t timeline · y copy "),
+        Span::raw(" · p r i t pivot · Enter shows a value · y copies "),
     ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -709,7 +735,13 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
         _ => {}
     }
     if pane.known_rows() == 0 && pane.complete {
-        frame.render_widget(Paragraph::new("no rows").block(block), area);
+        let text = pane.empty_hint.as_deref().unwrap_or("no rows");
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     }
     let inner_width = area.width.saturating_sub(2) as usize;
@@ -972,6 +1004,21 @@ fn draw_help(frame: &mut Frame<'_>, keys: &[Binding]) {
     let area = frame.area();
     let col_width = 38u16;
     let columns = (area.width.saturating_sub(2) / col_width).max(1) as usize;
+    // The `:` commands too, when the screen has room for them (an unknown command lists them).
+    let commands: [(&str, &'static str); 9] = [
+        (":principal N", "open a principal"),
+        (":resource N", "open a resource"),
+        (":ip ADDR", "events from an IP"),
+        (":event ID", "one event"),
+        (":from / :to T", "window start / end"),
+        (":last 24h", "the last 24 hours"),
+        (":where C", "filter: SQL condition"),
+        (":clear", "drop every filter"),
+        (":export FILE", "export the table"),
+    ];
+    if entries.len() + commands.len() <= columns * area.height.saturating_sub(2) as usize {
+        entries.extend(commands.iter().map(|(l, h)| (l.to_string(), *h, None)));
+    }
     let per_column = entries.len().div_ceil(columns);
     let height = (per_column as u16 + 2).min(area.height);
     let width = (col_width * columns as u16 + 2).min(area.width);
@@ -1329,7 +1376,7 @@ mod tests {
         act(&mut app, Action::Down);
         act(&mut app, Action::Export);
         let text = screen(&app, 100, 24).backend().to_string();
-        assert!(text.contains("export to (.csv, .jsonl or .parquet"), "{text}");
+        assert!(text.contains("export to (.csv/.jsonl/.parquet)"), "{text}");
         assert!(text.contains("trailscope-timeline-"), "{text}");
     }
 

@@ -56,6 +56,8 @@ pub struct Pane {
     pub going_to_end: bool,
     /// Columns not shown at first (the principal in a principal's own events); `X` shows them.
     pub hidden_at_first: Vec<&'static str>,
+    /// What to say instead of "no rows".
+    pub empty_hint: Option<String>,
 }
 
 /// What a pane asks of its feed after the cursor moved.

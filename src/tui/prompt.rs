@@ -90,8 +90,8 @@ impl Purpose {
             Purpose::Command => ":",
             Purpose::Search => "/",
             Purpose::Where => "where ",
-            Purpose::Export { confirmed: false } => "export to (.csv, .jsonl or .parquet; Enter writes, Esc cancels): ",
-            Purpose::Export { confirmed: true } => "the file exists — Enter replaces it, Esc cancels: ",
+            Purpose::Export { confirmed: false } => "export to (.csv/.jsonl/.parquet): ",
+            Purpose::Export { confirmed: true } => "exists — Enter replaces it: ",
         }
     }
 }

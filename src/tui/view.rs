@@ -121,7 +121,12 @@ impl View {
             Kind::Report(_) => vec!["Report"],
             Kind::Matches(subject, name) => {
                 let title = format!("{}s matching '{name}' — Enter opens one", subject.column());
-                return View::with_panes(kind.clone(), scope, vec![Pane::new(title)]);
+                let mut pane = Pane::new(title);
+                pane.empty_hint = Some(format!(
+                    "no {} is '{name}' or ends with it in this window: widen the window (- or :from), or search every column with \\ (e.g. user_agent LIKE '%{name}%')",
+                    subject.column()
+                ));
+                return View::with_panes(kind.clone(), scope, vec![pane]);
             }
         };
         View::with_panes(kind, scope, titles.into_iter().map(Pane::new).collect())
