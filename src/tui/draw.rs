@@ -388,13 +388,9 @@ fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &TimeW
         };
         let (total, failed): (u64, u64) = (row[1].parse().unwrap_or(0), row[3].parse().unwrap_or(0));
         let h = scale(total).ceil() as u16;
-        // The failed part is what the successes leave: a bucket of failures only is all red, and
-        // a normal trickle of refusals stays out of sight while a burst shows.
-        let hf = match (failed, total - failed.min(total)) {
-            (0, _) => 0,
-            (_, 0) => h,
-            (_, ok) => h.saturating_sub(scale(ok).round() as u16).max(1),
-        };
+        // Failures to scale: a normal trickle of refusals stays out of sight while a burst shows,
+        // and a bucket of failures only is red to its top.
+        let hf = if failed >= total { h } else { (scale(failed).round() as u16).min(h) };
         let selected = selected_start == Some(start);
         let x0 = column_of(start);
         for x in x0..(x0 + cols).min(width) {
