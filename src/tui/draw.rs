@@ -147,6 +147,7 @@ fn draw_crumbs(frame: &mut Frame<'_>, area: Rect, app: &App) {
     if text.chars().count() > width {
         let n = text.chars().count();
         text = format!("…{}", text.chars().skip(n + 1 - width).collect::<String>());
+        text = text.replacen("……", "…", 1).replacen("… …", "…", 1);
     }
     frame.render_widget(
         Paragraph::new(Line::styled(format!(" {text}"), DIM.add_modifier(Modifier::BOLD))),
@@ -307,13 +308,19 @@ fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let focused = view.focus == 0;
     draw_chart(frame, chart, view, &view.panes[0], focused, app.local_time);
     let pane = &view.panes[0];
+    let busiest = pane.rows.iter().filter_map(|r| r[1].parse::<u64>().ok()).max();
     let text = match (&pane.load, pane.selected()) {
         (_, Some(row)) => format!(
-            " {} bucket from {}: {} events, {} failed",
+            " {} bucket from {}: {} events, {} failed{}",
             view.scope.window.bucket().label(),
             time_text(crate::sources::parse_time(&row[0]).unwrap_or(0), app.local_time),
             row[1],
-            row[3]
+            row[3],
+            if row[1].parse::<u64>().ok() == busiest && pane.known_rows() > 1 {
+                " (the busiest)"
+            } else {
+                ""
+            }
         ),
         (Load::Ready, None) => " no events in this window: - zooms out, :from and :last change it".into(),
         _ => String::new(),
@@ -390,7 +397,11 @@ fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &TimeW
         let h = scale(total).ceil() as u16;
         // Failures to scale: a normal trickle of refusals stays out of sight while a burst shows,
         // and a bucket of failures only is red to its top.
-        let hf = if failed >= total { h } else { (scale(failed).round() as u16).min(h) };
+        let hf = if failed >= total {
+            h
+        } else {
+            (scale(failed).round() as u16).min(h)
+        };
         let selected = selected_start == Some(start);
         let x0 = column_of(start);
         for x in x0..(x0 + cols).min(width) {
