@@ -80,3 +80,52 @@ fn a_result_of_over_a_million_rows_is_exported_to_csv_row_for_row() {
     }
     assert_eq!(seen.len(), 1_220_000, "every row is there");
 }
+
+/// `--output /dev/null` (or a named pipe) is written in place: the atomic rename used for files
+/// would replace the device with a regular file. A pipe stands in for /dev/null here.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_not_a_regular_file_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let out = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            fixture("reports").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pipe = dir.path().join("pipe");
+    let c = std::ffi::CString::new(pipe.to_str().unwrap()).unwrap();
+    // SAFETY: creating a named pipe at a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+    };
+    let out = trailscope(
+        &[
+            "query",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--output",
+            pipe.to_str().unwrap(),
+            "SELECT count(*) AS n FROM events",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(reader.join().unwrap(), "n\n122\n");
+    assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo(), "still a pipe");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "no temporary file left beside it: {left:?}");
+}

@@ -38,10 +38,13 @@ impl Format {
     }
 }
 
-/// A file that appears under its name only once it is complete.
+/// A file that appears under its name only once it is complete. A target that exists and is
+/// not a regular file (`/dev/null`, a named pipe, `/dev/stdout`) is written in place: renaming
+/// over it would replace the device with a file.
 pub struct AtomicFile {
     target: PathBuf,
-    temp: PathBuf,
+    /// `None` when writing in place.
+    temp: Option<PathBuf>,
     file: Option<BufWriter<File>>,
 }
 
@@ -61,6 +64,14 @@ impl AtomicFile {
                 message: format!("the folder {} does not exist", dir.display()),
             });
         }
+        if std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = std::fs::OpenOptions::new().write(true).open(target).map_err(err)?;
+            return Ok(AtomicFile {
+                target: target.to_path_buf(),
+                temp: None,
+                file: Some(BufWriter::new(file)),
+            });
+        }
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -69,7 +80,7 @@ impl AtomicFile {
         let file = File::create(&temp).map_err(err)?;
         Ok(AtomicFile {
             target: target.to_path_buf(),
-            temp,
+            temp: Some(temp),
             file: Some(BufWriter::new(file)),
         })
     }
@@ -86,15 +97,20 @@ impl AtomicFile {
         };
         let file = self.file.take().expect("committed once");
         let file = file.into_inner().map_err(|e| err(e.into_error()))?;
-        file.sync_all().map_err(err)?;
-        std::fs::rename(&self.temp, &self.target).map_err(err)
+        match &self.temp {
+            Some(temp) => {
+                file.sync_all().map_err(err)?;
+                std::fs::rename(temp, &self.target).map_err(err)
+            }
+            None => Ok(()),
+        }
     }
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.is_some() {
-            let _ = std::fs::remove_file(&self.temp);
+        if let (Some(_), Some(temp)) = (&self.file, &self.temp) {
+            let _ = std::fs::remove_file(temp);
         }
     }
 }
