@@ -356,6 +356,10 @@ pub struct DemoArgs {
     /// The seed of the background traffic.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Also keep the generated raw logs (CloudTrail, GCP, Azure native files) in this folder,
+    /// e.g. to time `trailscope ingest` on them again.
+    #[arg(long, value_name = "DIR")]
+    pub keep_raw: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

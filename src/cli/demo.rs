@@ -74,6 +74,7 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
         events: args.events,
         days: args.days,
         seed: args.seed,
+        keep_raw: args.keep_raw,
     };
     let summary = generate(&target, &options, &cx.store).await?;
     if summary.ingest.has_rejections() {

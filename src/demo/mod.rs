@@ -35,6 +35,9 @@ pub struct DemoOptions {
     pub events: u64,
     pub days: u32,
     pub seed: u64,
+    /// Write the raw logs into this folder and keep them (benchmarks ingest them again),
+    /// instead of a staging folder removed after the run.
+    pub keep_raw: Option<PathBuf>,
 }
 
 impl Default for DemoOptions {
@@ -43,6 +46,7 @@ impl Default for DemoOptions {
             events: 200_000,
             days: 30,
             seed: 7,
+            keep_raw: None,
         }
     }
 }
@@ -234,16 +238,37 @@ pub async fn build(
     options: &DemoOptions,
     progress: &dyn DemoProgress,
 ) -> Result<DemoSummary, ArchiveError> {
-    let staging = tempfile::Builder::new()
-        .prefix("trailscope-demo-")
-        .tempdir()
-        .map_err(|e| ArchiveError::ReadSource {
-            path: std::env::temp_dir(),
-            source: e,
-        })?;
+    let staging = match &options.keep_raw {
+        Some(dir) => {
+            // Files of an earlier run would be ingested too: the folder must be new or empty.
+            if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+                return Err(ArchiveError::ReadSource {
+                    path: dir.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        "the folder for the raw logs is not empty",
+                    ),
+                });
+            }
+            Staging::Kept(std::path::absolute(dir).unwrap_or_else(|_| dir.clone()))
+        }
+        None => Staging::Temporary(
+            tempfile::Builder::new()
+                .prefix("trailscope-demo-")
+                .tempdir()
+                .map_err(|e| ArchiveError::ReadSource {
+                    path: std::env::temp_dir(),
+                    source: e,
+                })?,
+        ),
+    };
     let started = std::time::Instant::now();
     let (generated, files) = {
         let dir = staging.path().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| ArchiveError::ReadSource {
+            path: dir.clone(),
+            source: e,
+        })?;
         let options = options.clone();
         generate(&dir, &options, progress).map_err(|e| ArchiveError::ReadSource { path: dir, source: e })?
     };
@@ -272,6 +297,21 @@ pub async fn build(
         ingest_seconds: started.elapsed().as_secs_f64(),
         ingest: summary,
     })
+}
+
+/// Where the raw logs are written: a folder removed after the run, or the user's own, kept.
+enum Staging {
+    Temporary(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl Staging {
+    fn path(&self) -> &Path {
+        match self {
+            Staging::Temporary(dir) => dir.path(),
+            Staging::Kept(dir) => dir,
+        }
+    }
 }
 
 /// Where the demo archive lives when no archive is configured: `$TRAILSCOPE_DATA_DIR/demo`, else

@@ -65,7 +65,11 @@ impl Session {
         if any.is_none() {
             return Err(EngineError::EmptyArchive(location.display.clone()));
         }
-        let config = SessionConfig::new().with_information_schema(true);
+        let mut config = SessionConfig::new().with_information_schema(true);
+        // Planning does not read every file's footer for table statistics: on a 30-day archive
+        // of 1,830 files that alone took 0.4 s of a 0.8 s needle query (`EXPLAIN` 0.44 s → 0.07 s).
+        // Files are still pruned by their footers when the scan opens them.
+        config.options_mut().execution.collect_statistics = false;
         // A bounded memory pool: a query over a large window spills sorts and aggregations to
         // disk, or fails with a clear error, rather than taking the machine's memory.
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
