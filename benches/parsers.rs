@@ -17,6 +17,7 @@ fn parsers(c: &mut Criterion) {
     let (aws, gcp, azure) = common::one_day(EVENTS_PER_DAY);
     let mut group = c.benchmark_group("parse");
     group.sample_size(20);
+    group.measurement_time(std::time::Duration::from_secs(8));
     for (label, file) in [
         ("cloudtrail_delivery_file", &aws),
         ("gcp_sink_json_lines", &gcp),

@@ -29,6 +29,7 @@ fn events(n: usize) -> Vec<Event> {
 fn writer(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode_parquet");
     group.sample_size(10);
+    group.measurement_time(std::time::Duration::from_secs(8));
     for n in [10_000, ROW_GROUP_ROWS] {
         let input = events(n);
         group.throughput(Throughput::Elements(n as u64));
