@@ -165,3 +165,20 @@ async fn frequency_tables_and_sorting_read_the_whole_result() {
         assert_eq!(failures, expected);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeline_counts_each_event_once_per_bucket_by_outcome() {
+    let (_dir, session) = session().await;
+    let timeline = rows(&session, &views::timeline(&all_time())).await;
+    let sum = |i: usize| timeline.iter().map(|r| r[i].parse::<i64>().unwrap()).sum::<i64>();
+    let width = all_time().window.bucket().sql;
+    let distinct = |filter: &str| {
+        format!(
+            "SELECT count(*) FROM (SELECT DISTINCT date_bin(INTERVAL '{width}', event_time, TIMESTAMP '1970-01-01T00:00:00Z'), event_id FROM events {filter})"
+        )
+    };
+    assert_eq!(sum(1), count(&session, &distinct("")).await);
+    assert_eq!(sum(2), count(&session, &distinct("WHERE outcome = 'success'")).await);
+    assert_eq!(sum(3), count(&session, &distinct("WHERE outcome = 'failure'")).await);
+    assert!(sum(3) > 0 && sum(2) > 0);
+}
