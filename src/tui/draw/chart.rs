@@ -1,0 +1,121 @@
+//! A histogram pane: a window's buckets placed by their time, failures in red at each bar's foot.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::table::time_text;
+use super::{BOLD, DIM};
+use crate::engine::TimeWindow;
+use crate::tui::pane::{Load, Pane};
+use crate::tui::view::View;
+
+/// A histogram pane: the window's buckets across the width, each where its time falls (gaps
+/// stay visible); failures in red at the foot of each bar.
+pub fn draw_chart(frame: &mut Frame<'_>, area: Rect, view: &View, pane: &Pane, focused: bool, local: bool) {
+    let window = &view.scope.window;
+    let title = format!(
+        " Events per {} {}",
+        window.bucket().label(),
+        if focused {
+            "(←/→ bucket, Enter narrows, +/- zoom) "
+        } else {
+            ""
+        }
+    );
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(if focused { BOLD } else { DIM });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match &pane.load {
+        Load::Failed(e) => frame.render_widget(Paragraph::new(e.as_str()).style(Style::new().fg(Color::Red)), inner),
+        Load::Ready => {
+            let [bars, axis] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+            draw_histogram(frame, bars, pane, window);
+            let (from, to) = (time_text(window.from, local), time_text(window.to, local));
+            let gap = (axis.width as usize).saturating_sub(from.chars().count() + to.chars().count());
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("{from}{:gap$}{to}", ""), DIM)),
+                axis,
+            );
+        }
+        _ => frame.render_widget(Paragraph::new("loading…"), inner),
+    }
+}
+
+pub fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &TimeWindow) {
+    if pane.rows.is_empty() || area.height == 0 || area.width == 0 {
+        return;
+    }
+    let bucket = window.bucket().micros;
+    let slots = ((window.span() + bucket - 1) / bucket).max(1) as usize;
+    let width = area.width as usize;
+    // Each bucket takes `cols` whole columns when there is room (the chart is then `slots × cols`
+    // wide, without uneven gaps); otherwise buckets share columns and the tallest is drawn.
+    let cols = (width / slots).max(1);
+    let column_of = |start: i64| -> usize {
+        let k = (start.max(window.from) - window.from).div_euclid(bucket).max(0) as usize;
+        if slots <= width { k * cols } else { k * width / slots }
+    };
+    let max = pane
+        .rows
+        .iter()
+        .map(|r| r[1].parse::<u64>().unwrap_or(0))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let scale = |n: u64| n as f64 / max as f64 * area.height as f64;
+    let mut drawn = vec![0u16; width];
+    let selected_start = pane.selected().and_then(|r| crate::sources::parse_time(&r[0]).ok());
+    let buf = frame.buffer_mut();
+    for row in pane.rows.iter() {
+        let Ok(start) = crate::sources::parse_time(&row[0]) else {
+            continue;
+        };
+        let (total, failed): (u64, u64) = (row[1].parse().unwrap_or(0), row[3].parse().unwrap_or(0));
+        let h = scale(total).ceil() as u16;
+        // Failures to scale: a normal trickle of refusals stays out of sight while a burst shows,
+        // and a bucket of failures only is red to its top.
+        let hf = if failed >= total {
+            h
+        } else {
+            (scale(failed).round() as u16).min(h)
+        };
+        let selected = selected_start == Some(start);
+        let x0 = column_of(start);
+        for x in x0..(x0 + cols).min(width) {
+            let height = h.max(u16::from(selected)).min(area.height);
+            if height <= drawn[x] && !selected {
+                continue;
+            }
+            drawn[x] = drawn[x].max(height);
+            for y in 0..area.height {
+                let cell = &mut buf[(area.x + x as u16, area.y + area.height - 1 - y)];
+                if y >= height {
+                    // A shorter bucket drawn before in this column is cleared above its own top.
+                    if selected {
+                        cell.set_symbol(" ").set_style(Style::new());
+                    }
+                    continue;
+                }
+                let failure = y < hf;
+                let mut style = Style::new().fg(if failure { Color::Red } else { Color::Green });
+                if selected {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                cell.set_symbol(if failure {
+                    "▓"
+                } else if y < h {
+                    "█"
+                } else {
+                    "▁"
+                })
+                .set_style(style);
+            }
+        }
+    }
+}
