@@ -1,0 +1,214 @@
+//! Keys that go to something being typed — the SQL editor, a report's form, the line at the foot —
+//! and what a finished line means: a `:` command, a search, a SQL condition, an export's file.
+
+use std::path::PathBuf;
+
+use super::{App, Effect};
+use crate::engine::views::{self, Pin};
+use crate::engine::{Scope, Subject, TimeSpec, TimeWindow};
+use crate::tui::editor::Outcome;
+use crate::tui::prompt::{Edit, FormOutcome, Purpose};
+use crate::tui::view::{Kind, View};
+
+impl App {
+    /// A key while the SQL editor has the keys.
+    pub fn edit(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        self.message = None;
+        match self.editor.input(key) {
+            Outcome::Edited => vec![],
+            Outcome::Leave => {
+                self.editing = false;
+                vec![]
+            }
+            // The editor keeps the keys: edit, run, edit again; Esc goes to the result.
+            Outcome::Run => self.run(),
+        }
+    }
+
+    /// A key while the report form is open.
+    pub fn fill(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        let Some(form) = &mut self.form else { return vec![] };
+        match form.key(key) {
+            FormOutcome::Editing => vec![],
+            FormOutcome::Abandon => {
+                self.form = None;
+                vec![]
+            }
+            FormOutcome::Run => {
+                let form = self.form.take().expect("the form is open");
+                let given = form.given();
+                self.run_report(form.report, given)
+            }
+        }
+    }
+
+    /// A key while the line at the foot is open.
+    pub fn type_line(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        let Some(prompt) = &mut self.prompt else { return vec![] };
+        match prompt.input.key(key) {
+            Edit::Typing => {
+                if prompt.purpose == (Purpose::Export { confirmed: true }) {
+                    prompt.purpose = Purpose::Export { confirmed: false };
+                }
+                vec![]
+            }
+            Edit::Abandon => {
+                self.prompt = None;
+                vec![]
+            }
+            Edit::Done => {
+                let prompt = self.prompt.take().expect("the prompt is open");
+                let text = prompt.input.text.trim().to_string();
+                if text.is_empty() {
+                    return vec![];
+                }
+                match prompt.purpose {
+                    Purpose::Command => self.command(&text),
+                    Purpose::Search => {
+                        self.view_mut().pane_mut().search = Some(text);
+                        self.search_again(false);
+                        vec![]
+                    }
+                    Purpose::Where => self.add_where(&text),
+                    Purpose::Export { confirmed } => self.export_to(&text, confirmed),
+                }
+            }
+        }
+    }
+
+    fn add_where(&mut self, condition: &str) -> Vec<Effect> {
+        let combined = match self.scope().filter() {
+            Some(old) => format!("({old}) AND ({condition})"),
+            None => condition.to_string(),
+        };
+        match self.scope().clone().with_filter(&combined) {
+            Ok(scope) => self.with_scope(scope),
+            Err(e) => {
+                self.warn(e.to_string());
+                vec![]
+            }
+        }
+    }
+
+    fn export_to(&mut self, file: &str, confirmed: bool) -> Vec<Effect> {
+        let path = PathBuf::from(file);
+        if path.exists() && !confirmed {
+            self.ask(Purpose::Export { confirmed: true }, file);
+            return vec![];
+        }
+        let pane = self.view().pane();
+        let Some(query) = pane.query.clone() else {
+            self.warn("nothing to export here");
+            return vec![];
+        };
+        let query = match &pane.sort {
+            Some((c, desc)) => views::sorted(&query, c, *desc),
+            None => query,
+        };
+        self.tell(format!("exporting to {file}…"));
+        vec![Effect::Export {
+            query,
+            window: self.scope().window.clone(),
+            path,
+        }]
+    }
+
+    /// The `:` command line.
+    pub fn command(&mut self, line: &str) -> Vec<Effect> {
+        let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        let scope = self.scope().clone();
+        let needs = |what: &str| format!(":{verb} needs {what}");
+        match verb {
+            "q" | "quit" => self.quit = true,
+            "principal" | "p" | "resource" | "r" | "ip" if rest.is_empty() => self.warn(needs("a name")),
+            // An access key id is not a principal: its events are.
+            "principal" | "p" if looks_like_access_key(rest) => {
+                self.tell(format!("{rest} is an access key: its events (the access-key-activity report tells more)"));
+                let pin = Pin {
+                    column: "access_key_id".into(),
+                    value: rest.into(),
+                    negate: false,
+                };
+                return match scope.with_pin(pin) {
+                    Ok(scope) => self.push(View::new(Kind::Timeline, scope)),
+                    Err(e) => {
+                        self.warn(e.to_string());
+                        vec![]
+                    }
+                };
+            }
+            "principal" | "p" => return self.push(View::new(Kind::Matches(Subject::Principal, rest.into()), scope)),
+            "resource" | "r" => return self.push(View::new(Kind::Matches(Subject::Resource, rest.into()), scope)),
+            "ip" => return self.push(View::new(Kind::SourceIp(rest.into()), scope)),
+            "event" if !rest.is_empty() => return self.push(View::new(Kind::Event(rest.into()), scope)),
+            "from" | "to" | "last" => return self.set_window(verb, rest),
+            "where" if !rest.is_empty() => return self.add_where(rest),
+            "export" if !rest.is_empty() => return self.export_to(rest, false),
+            "clear" => return self.with_scope(Scope::new(scope.window)),
+            "sort" if !rest.is_empty() => {
+                let (column, order) = rest.split_once(' ').unwrap_or((rest, ""));
+                let pane = self.view_mut().pane_mut();
+                match pane.order.iter().position(|&i| pane.columns[i] == column) {
+                    Some(at) => {
+                        pane.col = at;
+                        pane.sort = (order.trim() == "desc").then(|| (column.to_string(), false));
+                        return self.sort();
+                    }
+                    None => self.warn(format!("this table has no column {column}")),
+                }
+            }
+            "help" => self.help = true,
+            _ => self.warn(format!(
+                "unknown command :{line} — try :principal NAME, :resource NAME, :ip ADDR, :event ID, :from TIME, :to TIME, :last 24h, :where COND, :clear, :sort COL [desc], :export FILE, :q"
+            )),
+        }
+        vec![]
+    }
+
+    fn set_window(&mut self, verb: &str, text: &str) -> Vec<Effect> {
+        let spec: TimeSpec = match text.parse() {
+            Ok(s) => s,
+            Err(e) => {
+                self.warn(e.to_string());
+                return vec![];
+            }
+        };
+        let current = self.scope().window.clone();
+        let resolved = match verb {
+            "from" => TimeWindow::resolve(Some(spec), None, self.archive_end, current.span()).map(|mut w| {
+                // The end stays where it was when it is still after the new start.
+                if w.from < current.to {
+                    w.to = current.to;
+                }
+                w
+            }),
+            "to" => TimeWindow::resolve(None, Some(spec), self.archive_end, current.span()),
+            _ => match spec {
+                TimeSpec::Before(span) => TimeWindow::resolve(None, None, self.archive_end, span),
+                _ => Err(crate::engine::EngineError::Usage(
+                    ":last takes a span like 24h or 7d".into(),
+                )),
+            },
+        };
+        match resolved {
+            Ok(mut window) => {
+                window.chosen = format!("{verb} {text}");
+                let mut scope = self.scope().clone();
+                scope.window = window;
+                self.with_scope(scope)
+            }
+            Err(e) => {
+                self.warn(e.to_string());
+                vec![]
+            }
+        }
+    }
+}
+
+/// `AKIA…`/`ASIA…` and 16 more capitals or digits: an AWS access key id.
+fn looks_like_access_key(text: &str) -> bool {
+    text.len() == 20
+        && (text.starts_with("AKIA") || text.starts_with("ASIA"))
+        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
