@@ -355,10 +355,15 @@ pub fn frequency(scope: &Scope, column: &str) -> Result<Query, EngineError> {
     Ok(query(format!("Values of {column}"), sql, scope.params()))
 }
 
+/// A result's column name as a SQL identifier (it may hold spaces or capitals: `count(*)`).
+fn quote_identifier(column: &str) -> String {
+    format!("\"{}\"", column.replace('"', "\"\""))
+}
+
 /// The values of one column of `query`'s whole result, the most frequent first, with when they
 /// were first and last seen when the result has `event_time`: "which actions are in this list?".
 pub fn frequency_in(query: &Query, column: &str, has_time: bool) -> Query {
-    let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+    let quoted = quote_identifier(column);
     let seen = if has_time {
         ",\n       min(event_time) AS first_seen,\n       max(event_time) AS last_seen"
     } else {
@@ -376,7 +381,7 @@ pub fn frequency_in(query: &Query, column: &str, has_time: bool) -> Query {
 
 /// `query`'s whole result sorted by one of its columns (not just the rows a screen loaded).
 pub fn sorted(query: &Query, column: &str, descending: bool) -> Query {
-    let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+    let quoted = quote_identifier(column);
     Query {
         title: query.title.clone(),
         sql: format!(
