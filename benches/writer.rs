@@ -36,7 +36,7 @@ fn writer(c: &mut Criterion) {
         group.bench_function(format!("{n}_events"), |b| {
             b.iter_batched(
                 || input.clone(),
-                |mut events| encode(&mut events, "bench").expect("encodes"),
+                |mut events| encode(&mut events, "bench").expect("encodes").bytes,
                 BatchSize::LargeInput,
             )
         });

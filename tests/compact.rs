@@ -35,6 +35,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::TryStreamExt;
 use trailscope::archive::changes::visible_files;
+use trailscope::archive::file_index;
 use trailscope::archive::inputs::resolve;
 use trailscope::archive::{
     CompactOptions, CompactSummary, IngestOptions, Location, Quiet, StoreOptions, compact, ingest,
@@ -240,6 +241,61 @@ async fn header(archive: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Checks every file-index entry of a visible file against the file's own rows: each value of
+/// each indexed column is one the entry may hold, each time within its range (an entry that
+/// ruled out a file holding a value would lose events). Returns the visible files with an
+/// entry, and without one.
+async fn index_is_sound(archive: &Path) -> (usize, usize) {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::TimestampMicrosecondType;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let visible = visible_files(&location, &["events".to_string()]).await.unwrap();
+    let days: Vec<String> = std::fs::read_dir(archive.join("events"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy()[5..].to_string())
+        .collect();
+    let all: Vec<usize> = (0..file_index::INDEXED.len()).collect();
+    let index = file_index::read(&location, &days, &all).await.unwrap();
+    let (mut indexed, mut unindexed) = (0, 0);
+    for meta in visible {
+        let Some(entry) = index.get(&meta.location) else {
+            unindexed += 1;
+            continue;
+        };
+        indexed += 1;
+        let file = std::fs::File::open(format!("/{}", meta.location)).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let mut rows = 0;
+        for batch in reader {
+            let batch = batch.unwrap();
+            rows += batch.num_rows() as u64;
+            let times = batch.column_by_name("event_time").unwrap();
+            for t in times.as_primitive::<TimestampMicrosecondType>().iter().flatten() {
+                assert!(
+                    entry.may_overlap(Some(t), Some(t)),
+                    "{}: time {t} outside its entry",
+                    meta.location
+                );
+            }
+            for (column, name) in file_index::INDEXED.iter().enumerate() {
+                let values = batch.column_by_name(name).unwrap().as_string::<i32>();
+                for (row, value) in values.iter().enumerate() {
+                    if let Some(value) = value {
+                        assert!(
+                            entry.may_hold(column, value),
+                            "{}: {name} = {value} (row {row}) is ruled out by its entry",
+                            meta.location
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(entry.rows, rows, "{}", meta.location);
+    }
+    (indexed, unindexed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compaction_merges_each_partitions_files_into_one_and_drops_exactly_the_duplicates() {
     let dir = tempfile::tempdir().unwrap();
@@ -297,6 +353,96 @@ async fn compaction_merges_each_partitions_files_into_one_and_drops_exactly_the_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_indexes_the_files_an_older_version_wrote_and_needles_find_what_a_full_scan_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    build_archive(&archive, dir.path()).await;
+    let (indexed, unindexed) = index_is_sound(&archive).await;
+    assert!(
+        indexed > 10 && unindexed == 0,
+        "ingest indexes what it writes: {indexed}, {unindexed}"
+    );
+    // As an archive written before the index existed.
+    std::fs::remove_dir_all(archive.join("_index")).unwrap();
+    assert_eq!(index_is_sound(&archive).await.0, 0);
+
+    let (summary, _) = run(&archive, &at_once(), usize::MAX).await;
+    let summary = summary.unwrap();
+    let (_, visible) = files(&archive).await;
+    assert_eq!(
+        summary.files_indexed,
+        visible - summary.files_after,
+        "the files compaction did not rewrite are read to index them: {summary:?}"
+    );
+    assert_eq!(index_is_sound(&archive).await, (visible, 0));
+    for day in std::fs::read_dir(archive.join("events")).unwrap() {
+        let day = day.unwrap().file_name();
+        let objects = std::fs::read_dir(archive.join("_index").join(&day)).unwrap().count();
+        assert_eq!(objects, 1, "{day:?}: one index object per day");
+    }
+
+    // Every value of every indexed column: the index answers as a scan of every file does.
+    let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let session = Session::open(
+        location,
+        SessionOptions {
+            redact: false,
+            journal: None,
+        },
+    )
+    .await
+    .unwrap();
+    let rows = |sql: String| {
+        let session = &session;
+        async move {
+            let mut stream = session.sql(&sql).await.unwrap();
+            let mut text = Vec::new();
+            while let Some(batch) = stream.next().await {
+                let batch = batch.unwrap();
+                let formatters: Vec<ArrayFormatter<'_>> = batch
+                    .columns()
+                    .iter()
+                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()).unwrap())
+                    .collect();
+                for row in 0..batch.num_rows() {
+                    text.push(
+                        formatters
+                            .iter()
+                            .map(|f| f.value(row).to_string())
+                            .collect::<Vec<_>>()
+                            .join("|"),
+                    );
+                }
+            }
+            (text, stream.pruning())
+        }
+    };
+    let mut ruled_out = 0;
+    for column in file_index::INDEXED {
+        let (values, _) = rows(format!(
+            "SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY 1"
+        ))
+        .await;
+        assert!(!values.is_empty(), "the fixture has {column} values");
+        for value in values {
+            let literal = value.replace('\'', "''");
+            let order = "ORDER BY event_time, event_id, source_object, source_index";
+            let (found, pruning) = rows(format!("SELECT * FROM events WHERE {column} = '{literal}' {order}")).await;
+            let (scanned, _) = rows(format!(
+                "SELECT * FROM events WHERE concat({column}, '') = '{literal}' {order}"
+            ))
+            .await;
+            assert!(!found.is_empty());
+            assert_eq!(found, scanned, "{column} = {value}");
+            let pruning = pruning.unwrap();
+            assert_eq!(pruning.files_unindexed, 0, "{pruning}");
+            ruled_out += pruning.files_ruled_out;
+        }
+    }
+    assert!(ruled_out > 100, "the index rules files out ({ruled_out})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_partition_whole() {
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("template");
@@ -336,6 +482,7 @@ async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_par
         if seen != before && seen != after {
             mixed += 1;
         }
+        index_is_sound(&archive).await;
 
         // And the next run ends exactly where a clean run does.
         let (again, _) = run(&archive, &at_once(), usize::MAX).await;
@@ -349,6 +496,11 @@ async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_par
             files(&archive).await,
             clean_files,
             "after a kill at write {budget}: no file left behind"
+        );
+        assert_eq!(
+            index_is_sound(&archive).await,
+            (clean_files.1, 0),
+            "after a kill at write {budget}: every file is in the index"
         );
         std::fs::remove_dir_all(&archive).unwrap();
     }

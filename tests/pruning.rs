@@ -63,8 +63,8 @@ async fn a_condition_on_event_time_opens_only_the_days_it_covers() {
     let files = read.lock().unwrap().clone();
     assert!(!files.is_empty());
     assert!(
-        files.iter().all(|f| f.contains("/events/date=2024-06-10/")),
-        "only the day in the window was opened: {files:?}"
+        files.iter().all(|f| f.contains("/date=2024-06-10/")),
+        "only the day in the window was opened (its files, and its file index): {files:?}"
     );
     let lists = listed.lock().unwrap().clone();
     assert!(

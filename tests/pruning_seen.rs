@@ -1,6 +1,6 @@
 //! Pruning you can see: after a query, the engine says how many files and row groups it read and
-//! what it skipped — a needle on one principal is answered by the bloom filters, a time window
-//! by the day folders — and `--verbose` prints it.
+//! what it skipped — a needle on one principal is answered by the file index and the bloom
+//! filters, a time window by the day folders — and `--verbose` prints it.
 
 mod common;
 
@@ -62,17 +62,39 @@ async fn a_needle_is_found_by_the_bloom_filters_and_a_window_by_its_days() {
     )
     .await;
     assert_eq!(rows, 1);
-    let total = needle
+    // The file index rules out the files that cannot hold the principal, unopened; inside the
+    // one left, the row groups' bloom filters find the one row group that does.
+    assert_eq!(
+        needle.files, everything.files,
+        "no time window: every day's files are considered"
+    );
+    assert_eq!(needle.files_read, 1, "{needle}");
+    assert_eq!(needle.files_ruled_out, needle.files - 1, "{needle}");
+    assert_eq!(needle.files_unindexed, 0, "{needle}");
+    assert_eq!(needle.row_groups_read(), Some(1), "{needle}");
+    assert!(needle.row_groups_pruned_bloom_filter > 0, "{needle}");
+
+    // Without the index (an archive written by an older version), every file is opened and its
+    // row groups' statistics and bloom filters find the same row.
+    std::fs::remove_dir_all(archive.join("_index")).unwrap();
+    let (rows, unindexed) = pruning_of(
+        &session,
+        &format!("SELECT event_time, action FROM events WHERE principal = '{NEEDLE}'"),
+    )
+    .await;
+    assert_eq!(rows, 1);
+    assert_eq!(
+        (unindexed.files_ruled_out, unindexed.files_unindexed),
+        (0, everything.files),
+        "{unindexed}"
+    );
+    let total = unindexed
         .row_groups
         .expect("the condition was tested against every row group");
     assert!(total >= 20, "the fixture spans {total} row groups");
-    assert_eq!(needle.row_groups_read(), Some(1), "{needle}");
-    assert!(needle.row_groups_pruned_bloom_filter > 0, "{needle}");
-    assert_eq!(needle.files_read, 1, "{needle}");
-    assert_eq!(
-        needle.files, everything.files,
-        "no time window: every day's files are opened"
-    );
+    assert_eq!(unindexed.row_groups_read(), Some(1), "{unindexed}");
+    assert_eq!(unindexed.files_read, 1, "{unindexed}");
+    assert!(unindexed.to_string().contains("not in the file index"), "{unindexed}");
 
     let (rows, window) = pruning_of(
         &session,

@@ -8,7 +8,7 @@
 //! ones, never both, never neither. It runs under the ingest lock, so ingest and compaction never
 //! write at once, and it first finishes or undoes whatever a killed run left.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use arrow::array::{AsArray, BooleanArray, RecordBatch};
@@ -22,7 +22,7 @@ use super::layout::{EVENTS, part_name};
 use super::ledger::{Ledger, Recovery};
 use super::lock::IngestLock;
 use super::schema::file_schema;
-use super::{ArchiveError, Location, writer};
+use super::{ArchiveError, Location, file_index, writer};
 
 /// The largest file compaction writes (a partition larger than this becomes several files).
 pub const TARGET_FILE_BYTES: u64 = 256 << 20;
@@ -82,6 +82,9 @@ pub struct CompactSummary {
     /// Partitions left alone because merging them would not fit in memory (over
     /// [`MAX_PARTITION_BYTES`]), with their size.
     pub partitions_too_large: Vec<(String, u64)>,
+    /// Files that had no entry in their day's file index (written by an older version) and were
+    /// read to make one.
+    pub files_indexed: usize,
     /// What an interrupted earlier run left, finished or undone first.
     pub recovered: Recovery,
 }
@@ -103,6 +106,10 @@ pub async fn compact(
     }
     let partitions = partitions(location, options.days.as_ref()).await?;
     summary.partitions_examined = partitions.len();
+    let days: BTreeSet<String> = partitions
+        .keys()
+        .filter_map(|dir| file_index::day_of(dir).map(str::to_string))
+        .collect();
     // A partition of one file was written by one ingest run, which dropped the duplicates it saw.
     let mut crowded: Vec<(String, Vec<ObjectMeta>)> = partitions.into_iter().filter(|(_, f)| f.len() > 1).collect();
     crowded.retain(|(dir, files)| {
@@ -129,6 +136,28 @@ pub async fn compact(
             renewed = std::time::Instant::now();
         }
         progress.partition_done(&dir);
+    }
+    if !options.dry_run {
+        // Each day's index becomes one object covering every file, older files included.
+        let days: Vec<String> = days.into_iter().collect();
+        let prefixes: Vec<String> = days.iter().map(|d| format!("{EVENTS}/date={d}")).collect();
+        let root = format!("{}/", location.root);
+        let mut visible: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for file in visible_files(location, &prefixes).await? {
+            let path = file.location.as_ref();
+            let relative = path.strip_prefix(&root).unwrap_or(path).to_string();
+            if let Some(day) = file_index::day_of(&relative) {
+                visible.entry(day.to_string()).or_default().insert(relative);
+            }
+        }
+        for day in &days {
+            let merged = file_index::merge_day(location, day, visible.get(day).unwrap_or(&BTreeSet::new())).await?;
+            summary.files_indexed += merged.files_summarized;
+            if renewed.elapsed() > Duration::from_secs(60) {
+                lock.renew().await?;
+                renewed = std::time::Instant::now();
+            }
+        }
     }
     if !options.dry_run && !options.retain.is_zero() {
         summary.replaced_files_kept = summary.files_before;
@@ -237,25 +266,32 @@ async fn rewrite(
             })
             .collect(),
     };
+    let mut change = change;
+    if let Some(day) = file_index::day_of(dir) {
+        change.adds.push(file_index::key(day, &change.id));
+    }
     let ledger = Ledger::new(location);
     changes::write(location, &change, changes::ChangeState::Pending).await?;
     let mut bytes_after = 0;
+    let mut summaries = Vec::with_capacity(outputs.len());
     for (path, batch) in outputs {
         let label = path.clone();
-        let bytes = tokio::task::spawn_blocking(move || writer::encode_sorted(&batch, &label))
+        let encoded = tokio::task::spawn_blocking(move || writer::encode_sorted(&batch, &label))
             .await
             .expect("encoding Parquet does not panic")?;
-        bytes_after += bytes.len() as u64;
+        bytes_after += encoded.bytes.len() as u64;
         // One put of the whole file: it appears complete or not at all (and hidden until commit).
         location
             .store
-            .put(&location.path(&path), PutPayload::from(bytes))
+            .put(&location.path(&path), PutPayload::from(encoded.bytes))
             .await
             .map_err(store_err)?;
+        summaries.push(encoded.summary);
     }
+    file_index::write(location, &change.id, summaries).await?;
     ledger.commit(&change).await?;
     Ok(Rewritten {
-        files: change.adds.len(),
+        files: change.adds.iter().filter(|a| a.starts_with(EVENTS)).count(),
         bytes: bytes_after,
         events,
         duplicates,

@@ -4,7 +4,7 @@
 //! order the files were listed, so a run is deterministic. Events gather into a batch that is
 //! written as one Parquet file per partition and committed through the [`Ledger`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasher;
 
 use bytes::Bytes;
@@ -19,7 +19,7 @@ use super::ledger::{Ledger, SourceRecord};
 use super::lock::IngestLock;
 use super::quarantine::{RejectedRecord, quarantine_file, rejected_path};
 use super::summary::IngestSummary;
-use super::{ArchiveError, Location, writer};
+use super::{ArchiveError, Location, file_index, writer};
 use crate::sources::document::DocumentError;
 use crate::sources::{CloudChoice, Event, FileRecords, Mapped, read_file};
 
@@ -288,6 +288,10 @@ impl Run<'_> {
             .map(|(key, events)| (format!("{}/{}", key.dir(), part_name()), events))
             .collect();
         let id = ulid::Ulid::new().to_string();
+        // The batch's index objects, one per day, are announced with its files (a rolled-back
+        // batch takes them away too).
+        let days: BTreeSet<&str> = planned.iter().filter_map(|(p, _)| file_index::day_of(p)).collect();
+        let index_keys: Vec<String> = days.iter().map(|day| file_index::key(day, &id)).collect();
         let pending = Change {
             id: id.clone(),
             kind: ChangeKind::Ingest,
@@ -302,6 +306,7 @@ impl Run<'_> {
                         .iter()
                         .map(|(sha, name, _)| rejected_path(sha, name, &id)),
                 )
+                .chain(index_keys)
                 .collect(),
         };
         self.ledger.begin(&pending).await?;
@@ -310,22 +315,25 @@ impl Run<'_> {
         let mut encoded = futures::stream::iter(planned)
             .map(|(path, mut events)| async move {
                 let label = path.clone();
-                let bytes = tokio::task::spawn_blocking(move || writer::encode(&mut events, &label))
+                let encoded = tokio::task::spawn_blocking(move || writer::encode(&mut events, &label))
                     .await
                     .expect("encoding Parquet does not panic");
-                (path, bytes)
+                (path, encoded)
             })
             .buffered(self.parallelism);
-        while let Some((path, bytes)) = encoded.next().await {
-            let bytes = bytes?;
+        let mut summaries = Vec::new();
+        while let Some((path, encoded)) = encoded.next().await {
+            let encoded = encoded?;
             // One put of the whole file: it appears complete or not at all.
             self.location
                 .store
-                .put(&self.location.path(&path), PutPayload::from(bytes))
+                .put(&self.location.path(&path), PutPayload::from(encoded.bytes))
                 .await
                 .map_err(store_err)?;
+            summaries.push(encoded.summary);
             self.summary.parts_written += 1;
         }
+        file_index::write(self.location, &id, summaries).await?;
         for (sha, name, lines) in batch.rejected {
             let path = rejected_path(&sha, &name, &id);
             self.location

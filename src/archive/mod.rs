@@ -9,6 +9,7 @@
 pub mod changes;
 pub mod compact;
 mod error;
+pub mod file_index;
 pub mod ingest;
 pub mod inputs;
 pub mod layout;

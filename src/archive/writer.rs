@@ -13,6 +13,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::ArchiveError;
+use super::file_index::{FileSummary, Summarizer};
 use super::schema::{BLOOM_COLUMNS, file_schema};
 use crate::sources::Event;
 
@@ -34,8 +35,15 @@ fn row_group_rows() -> usize {
     ROW_GROUP_ROWS_IN_USE.load(Ordering::Relaxed)
 }
 
-/// Encodes `events` (sorted here by time, then id) as a complete Parquet file.
-pub fn encode(events: &mut [Event], partition: &str) -> Result<Vec<u8>, ArchiveError> {
+/// A file's bytes and its entry in the file index.
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub summary: FileSummary,
+}
+
+/// Encodes `events` (sorted here by time, then id) as the complete Parquet file `file` (its path
+/// relative to the archive root, which names it in errors and in the file index).
+pub fn encode(events: &mut [Event], file: &str) -> Result<Encoded, ArchiveError> {
     events.sort_by(|a, b| {
         a.event_time
             .cmp(&b.event_time)
@@ -44,26 +52,33 @@ pub fn encode(events: &mut [Event], partition: &str) -> Result<Vec<u8>, ArchiveE
     let schema = file_schema();
     let mut out = Vec::new();
     let encode_err = |source| ArchiveError::Encode {
-        partition: partition.to_string(),
+        partition: file.to_string(),
         source,
     };
+    let mut summary = Summarizer::new(file, events.len());
     let mut writer =
         ArrowWriter::try_new(&mut out, schema.clone(), Some(properties(events.len()))).map_err(encode_err)?;
     for chunk in events.chunks(row_group_rows()) {
         let batch = RecordBatch::try_new(schema.clone(), columns(chunk))?;
+        summary.add(&batch)?;
         writer.write(&batch).map_err(encode_err)?;
     }
     writer.close().map_err(encode_err)?;
-    Ok(out)
+    Ok(Encoded {
+        bytes: out,
+        summary: summary.finish(),
+    })
 }
 
-/// Rows already sorted by time (compaction's output) as a complete Parquet file.
-pub fn encode_sorted(batch: &RecordBatch, partition: &str) -> Result<Vec<u8>, ArchiveError> {
+/// Rows already sorted by time (compaction's output) as the complete Parquet file `file`.
+pub fn encode_sorted(batch: &RecordBatch, file: &str) -> Result<Encoded, ArchiveError> {
     let encode_err = |source| ArchiveError::Encode {
-        partition: partition.to_string(),
+        partition: file.to_string(),
         source,
     };
     let mut out = Vec::new();
+    let mut summary = Summarizer::new(file, batch.num_rows());
+    summary.add(batch)?;
     let mut writer =
         ArrowWriter::try_new(&mut out, file_schema(), Some(properties(batch.num_rows()))).map_err(encode_err)?;
     let step = row_group_rows();
@@ -76,7 +91,10 @@ pub fn encode_sorted(batch: &RecordBatch, partition: &str) -> Result<Vec<u8>, Ar
         offset += len;
     }
     writer.close().map_err(encode_err)?;
-    Ok(out)
+    Ok(Encoded {
+        bytes: out,
+        summary: summary.finish(),
+    })
 }
 
 fn properties(rows: usize) -> WriterProperties {

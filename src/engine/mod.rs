@@ -3,6 +3,7 @@
 
 mod error;
 pub mod export;
+mod file_pruning;
 pub mod journal;
 pub mod output;
 pub mod pretty;

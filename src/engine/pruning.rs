@@ -10,7 +10,7 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::MetricValue;
 
-use super::table::{DAYS, DAYS_LISTED};
+use super::table::{DAYS, DAYS_LISTED, FILES_RULED_OUT, FILES_UNINDEXED};
 
 /// Files and row groups a finished query read and skipped.
 ///
@@ -19,8 +19,12 @@ use super::table::{DAYS, DAYS_LISTED};
 /// of its row groups survived the row-group statistics and the bloom filters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pruning {
-    /// Files the scans planned to open (their footers are read).
+    /// Files in the days (clouds, tenants) the query's filters allow.
     pub files: usize,
+    /// Of those, files the archive's file index ruled out (never opened).
+    pub files_ruled_out: usize,
+    /// Files the file index was asked about but had no entry for (written by an older version).
+    pub files_unindexed: usize,
     /// Of those, files whose rows were read.
     pub files_read: usize,
     /// Row groups in the opened files, when the query had a condition to test them against.
@@ -67,6 +71,11 @@ impl Pruning {
                         match name.as_ref() {
                             DAYS_LISTED => pruning.days_listed = pruning.days_listed.max(count.value()),
                             DAYS => pruning.days = pruning.days.max(count.value()),
+                            FILES_RULED_OUT => {
+                                pruning.files += count.value();
+                                pruning.files_ruled_out += count.value();
+                            }
+                            FILES_UNINDEXED => pruning.files_unindexed += count.value(),
                             _ => {}
                         }
                         continue;
@@ -134,7 +143,8 @@ fn thousands(n: usize) -> String {
 }
 
 impl fmt::Display for Pruning {
-    /// `read 3 of 41 files, 4 of 230 row groups (statistics pruned 46, bloom filter pruned 180)`
+    /// `read 3 of 41 files in 2 of 30 days (file index ruled out 30), 4 of 11 row groups
+    /// (statistics pruned 3, bloom filter pruned 4)`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = if self.files == 1 { "" } else { "s" };
         write!(
@@ -151,6 +161,19 @@ impl fmt::Display for Pruning {
                 thousands(self.days_listed),
                 thousands(self.days)
             )?;
+        }
+        let mut index = Vec::new();
+        if self.files_ruled_out > 0 {
+            index.push(format!("file index ruled out {}", thousands(self.files_ruled_out)));
+        }
+        if self.files_unindexed > 0 {
+            index.push(format!(
+                "{} not in the file index: `trailscope compact` adds them",
+                thousands(self.files_unindexed)
+            ));
+        }
+        if !index.is_empty() {
+            write!(f, " ({})", index.join("; "))?;
         }
         if let (Some(total), Some(read)) = (self.row_groups, self.row_groups_read()) {
             write!(f, ", {} of {} row groups", thousands(read), thousands(total))?;
@@ -196,10 +219,22 @@ mod tests {
             rows_pruned_page_index: 0,
             days_listed: 2,
             days: 30,
+            ..Pruning::default()
         };
         assert_eq!(
             p.to_string(),
             "read 3 of 41 files in 2 of 30 days, 4 of 230 row groups (statistics pruned 46, bloom filter pruned 180)"
+        );
+        let indexed = Pruning {
+            files: 71,
+            files_ruled_out: 30,
+            files_unindexed: 2,
+            ..p.clone()
+        };
+        assert_eq!(
+            indexed.to_string(),
+            "read 3 of 71 files in 2 of 30 days (file index ruled out 30; 2 not in the file index: \
+             `trailscope compact` adds them), 4 of 230 row groups (statistics pruned 46, bloom filter pruned 180)"
         );
         let plain = Pruning {
             files: 1,

@@ -1,0 +1,561 @@
+//! The file index: for each Parquet file of a day, its time range and a bloom filter of each
+//! column looked up by exact value, kept in a few small objects per day.
+//!
+//! A needle query ("everything access key AKIA… did this month") would otherwise open every
+//! file's footer and bloom filters in its window — 1,800 files for a month of a busy archive,
+//! most of the query's time. With the index it reads one or two objects per day and opens only
+//! the files that may hold the value.
+//!
+//! ```text
+//! _index/date=2026-01-31/<change id>.parquet   one row per file the change wrote
+//! ```
+//! Each ingest batch and each compaction writes the index object of the files it adds, before it
+//! commits, named by its change id; compaction then merges a day's objects into one. The index
+//! only ever rules files *out*: a reader uses an entry only for a file it lists as visible, and
+//! a visible file without an entry (written by an older version, or by a run killed between
+//! its files and their index) is read as if there were no index. So a missing, stale or
+//! unreadable index object costs time, never an event.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch, StringArray, TimestampMicrosecondArray,
+    UInt64Array,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::bloom_filter::Sbbf;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use super::layout::INDEX;
+use super::schema::BLOOM_COLUMNS;
+use super::{ArchiveError, Location};
+
+/// The columns the index keeps a bloom filter of: those the files carry bloom filters for.
+pub const INDEXED: [&str; 5] = BLOOM_COLUMNS;
+
+/// The false-positive rate of each filter: a false positive costs opening one file.
+const FPP: f64 = 0.01;
+
+/// Written into each index object; an object of another version is ignored (not misread).
+const VERSION_KEY: &str = "trailscope.file_index";
+const VERSION: &str = "1";
+
+/// The key of the index object a change writes for `day`.
+pub fn key(day: &str, change_id: &str) -> String {
+    format!("{INDEX}/date={day}/{change_id}.parquet")
+}
+
+/// One file's entry.
+#[derive(Clone, Debug)]
+pub struct FileSummary {
+    /// The file, relative to the archive root.
+    pub file: String,
+    pub rows: u64,
+    /// The earliest and latest `event_time` (UTC microseconds); `None` for a file of no rows.
+    pub time: Option<(i64, i64)>,
+    /// A filter per [`INDEXED`] column.
+    pub blooms: Vec<Bloom>,
+}
+
+impl FileSummary {
+    /// The UTC day the file belongs to (from its `date=` folder).
+    pub fn day(&self) -> Option<&str> {
+        day_of(&self.file)
+    }
+
+    /// Whether the file may hold a row whose `INDEXED[column]` is `value` (false: it surely
+    /// holds none).
+    pub fn may_hold(&self, column: usize, value: &str) -> bool {
+        match self.blooms.get(column) {
+            Some(Bloom::Empty) => false,
+            Some(Bloom::Filter(bloom)) => bloom.check(value),
+            Some(Bloom::NotRead) | None => true,
+        }
+    }
+
+    /// Whether the file may hold a row whose time is within `[from, to]` (either end open).
+    pub fn may_overlap(&self, from: Option<i64>, to: Option<i64>) -> bool {
+        match self.time {
+            None => false,
+            Some((min, max)) => from.is_none_or(|f| max >= f) && to.is_none_or(|t| min <= t),
+        }
+    }
+}
+
+/// What the index knows of the values of one column in one file.
+#[derive(Clone, Debug)]
+pub enum Bloom {
+    /// The file has no value in the column (all NULL).
+    Empty,
+    Filter(Sbbf),
+    /// Left out when the index was read (the query does not ask about the column).
+    NotRead,
+}
+
+/// The `date=` value of a path under `events/`.
+pub fn day_of(path: &str) -> Option<&str> {
+    path.split('/').find_map(|s| s.strip_prefix("date="))
+}
+
+/// Builds one file's entry from its rows, batch by batch.
+pub struct Summarizer {
+    file: String,
+    rows: u64,
+    /// Filters are sized for this many distinct values, then folded down to the ones seen.
+    capacity: u64,
+    time: Option<(i64, i64)>,
+    blooms: Vec<Option<Sbbf>>,
+}
+
+impl Summarizer {
+    /// `rows`: how many rows the file has (an upper bound of each column's distinct values).
+    pub fn new(file: impl Into<String>, rows: usize) -> Self {
+        Summarizer {
+            file: file.into(),
+            rows: 0,
+            capacity: rows.max(1) as u64,
+            time: None,
+            blooms: (0..INDEXED.len()).map(|_| None).collect(),
+        }
+    }
+
+    /// Takes in a batch holding `event_time` and the indexed columns (others are ignored).
+    pub fn add(&mut self, batch: &RecordBatch) -> Result<(), ArchiveError> {
+        let missing = |name: &str| {
+            ArchiveError::Arrow(arrow::error::ArrowError::SchemaError(format!(
+                "the file index needs the column {name}"
+            )))
+        };
+        self.rows += batch.num_rows() as u64;
+        let times = batch
+            .column_by_name("event_time")
+            .ok_or_else(|| missing("event_time"))?;
+        let times = times
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| missing("event_time (as microseconds)"))?;
+        for t in times.iter().flatten() {
+            self.time = Some(match self.time {
+                None => (t, t),
+                Some((min, max)) => (min.min(t), max.max(t)),
+            });
+        }
+        for (slot, name) in self.blooms.iter_mut().zip(INDEXED) {
+            let column = batch.column_by_name(name).ok_or_else(|| missing(name))?;
+            let values = text_values(column).ok_or_else(|| missing(name))?;
+            for value in values.into_iter().flatten() {
+                slot.get_or_insert_with(|| Sbbf::new_with_ndv_fpp(self.capacity, FPP).expect("the rate is in (0, 1)"))
+                    .insert(value);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> FileSummary {
+        let blooms = self
+            .blooms
+            .into_iter()
+            .map(|bloom| match bloom {
+                Some(mut bloom) => {
+                    bloom.fold_to_target_fpp(FPP);
+                    Bloom::Filter(bloom)
+                }
+                None => Bloom::Empty,
+            })
+            .collect();
+        FileSummary {
+            file: self.file,
+            rows: self.rows,
+            time: self.time,
+            blooms,
+        }
+    }
+}
+
+/// The values of a text column, whichever of arrow's string layouts it is read as.
+fn text_values(column: &ArrayRef) -> Option<Vec<Option<&str>>> {
+    match column.data_type() {
+        DataType::Utf8 => Some(column.as_string::<i32>().iter().collect()),
+        DataType::LargeUtf8 => Some(column.as_string::<i64>().iter().collect()),
+        DataType::Utf8View => Some(column.as_string_view().iter().collect()),
+        _ => None,
+    }
+}
+
+fn bloom_column(name: &str) -> String {
+    format!("bloom_{name}")
+}
+
+fn index_schema() -> SchemaRef {
+    let mut fields = vec![
+        Field::new("file", DataType::Utf8, false),
+        Field::new("rows", DataType::UInt64, false),
+        Field::new(
+            "min_time",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+        Field::new(
+            "max_time",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+    ];
+    fields.extend(
+        INDEXED
+            .iter()
+            .map(|c| Field::new(bloom_column(c), DataType::Binary, true)),
+    );
+    Arc::new(Schema::new(fields))
+}
+
+/// An index object's bytes: one row per file.
+pub fn encode(summaries: &[FileSummary]) -> Result<Vec<u8>, ArchiveError> {
+    let schema = index_schema();
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(summaries.iter().map(|s| s.file.as_str()))),
+        Arc::new(UInt64Array::from_iter_values(summaries.iter().map(|s| s.rows))),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter(summaries.iter().map(|s| s.time.map(|t| t.0))).with_timezone("UTC"),
+        ),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter(summaries.iter().map(|s| s.time.map(|t| t.1))).with_timezone("UTC"),
+        ),
+    ];
+    for i in 0..INDEXED.len() {
+        let mut builder = BinaryBuilder::new();
+        for s in summaries {
+            match &s.blooms[i] {
+                Bloom::Filter(bloom) => {
+                    let mut bits = Vec::new();
+                    bloom.write_bitset(&mut bits).expect("writing to memory cannot fail");
+                    builder.append_value(bits);
+                }
+                Bloom::Empty => builder.append_null(),
+                Bloom::NotRead => unreachable!("an entry read in part is never written back"),
+            }
+        }
+        columns.push(Arc::new(builder.finish()));
+    }
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let encode_err = |source| ArchiveError::Encode {
+        partition: "the file index".into(),
+        source,
+    };
+    // Filters are random bits: compressing or dictionary-encoding them gains nothing.
+    let props = WriterProperties::builder()
+        .set_dictionary_enabled(false)
+        .set_key_value_metadata(Some(vec![KeyValue::new(VERSION_KEY.into(), VERSION.to_string())]))
+        .build();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema, Some(props)).map_err(encode_err)?;
+    writer.write(&batch).map_err(encode_err)?;
+    writer.close().map_err(encode_err)?;
+    Ok(out)
+}
+
+/// Reads an index object: its entries (with the filters of the `INDEXED` columns numbered in
+/// `columns`), or `None` when it is not one this version understands.
+pub fn decode(bytes: Bytes, columns: &[usize]) -> Option<Vec<FileSummary>> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?;
+    let version = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|k| k.key == VERSION_KEY))
+        .and_then(|k| k.value.clone());
+    if version.as_deref() != Some(VERSION) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for batch in builder.build().ok()? {
+        let batch = batch.ok()?;
+        let files = batch.column_by_name("file")?.as_string_opt::<i32>()?;
+        let rows = batch
+            .column_by_name("rows")?
+            .as_primitive_opt::<arrow::datatypes::UInt64Type>()?;
+        let min = batch
+            .column_by_name("min_time")?
+            .as_primitive_opt::<TimestampMicrosecondType>()?;
+        let max = batch
+            .column_by_name("max_time")?
+            .as_primitive_opt::<TimestampMicrosecondType>()?;
+        let blooms: Vec<Option<&BinaryArray>> = INDEXED
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match columns.contains(&i) {
+                true => batch.column_by_name(&bloom_column(c))?.as_binary_opt::<i32>().map(Some),
+                false => Some(None),
+            })
+            .collect::<Option<_>>()?;
+        for i in 0..batch.num_rows() {
+            let time = (min.is_valid(i) && max.is_valid(i)).then(|| (min.value(i), max.value(i)));
+            out.push(FileSummary {
+                file: files.value(i).to_string(),
+                rows: rows.value(i),
+                time,
+                blooms: blooms
+                    .iter()
+                    .map(|b| match b {
+                        None => Bloom::NotRead,
+                        Some(b) if b.is_valid(i) => Bloom::Filter(Sbbf::new(b.value(i))),
+                        Some(_) => Bloom::Empty,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Some(out)
+}
+
+/// Writes the index object of a change's files, one per day they are in.
+pub async fn write(
+    location: &Location,
+    change_id: &str,
+    summaries: Vec<FileSummary>,
+) -> Result<Vec<String>, ArchiveError> {
+    let mut by_day: HashMap<String, Vec<FileSummary>> = HashMap::new();
+    for s in summaries {
+        if let Some(day) = s.day() {
+            by_day.entry(day.to_string()).or_default().push(s);
+        }
+    }
+    let mut keys = Vec::new();
+    for (day, summaries) in by_day {
+        let key = key(&day, change_id);
+        let bytes = tokio::task::spawn_blocking(move || encode(&summaries))
+            .await
+            .expect("encoding the file index does not panic")?;
+        location
+            .store
+            .put(&location.path(&key), PutPayload::from(bytes))
+            .await
+            .map_err(|e| ArchiveError::store(&location.display, e))?;
+        keys.push(key);
+    }
+    keys.sort();
+    Ok(keys)
+}
+
+/// The index objects of a day.
+async fn objects(location: &Location, day: &str) -> Result<Vec<ObjectMeta>, ArchiveError> {
+    location
+        .store
+        .list(Some(&location.path(&format!("{INDEX}/date={day}"))))
+        .try_collect::<Vec<_>>()
+        .await
+        .map(|mut v| {
+            v.retain(|m| m.location.as_ref().ends_with(".parquet"));
+            // Oldest change first, so a later entry for the same file wins.
+            v.sort_by(|a, b| a.location.cmp(&b.location));
+            v
+        })
+        .map_err(|e| ArchiveError::store(&location.display, e))
+}
+
+/// The entries of `days`, by file path as the store names it (`location.path(file)`), with the
+/// filters of the `INDEXED` columns numbered in `columns`.
+///
+/// An object that vanished between listing and reading (merged by a compaction) or that cannot
+/// be decoded is skipped: its files are then read as unindexed.
+pub async fn read(
+    location: &Location,
+    days: &[String],
+    columns: &[usize],
+) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
+    let columns = columns.to_vec();
+    let lists: Vec<_> = days.iter().map(|d| objects(location, d)).collect();
+    let listed: Vec<Vec<ObjectMeta>> = futures::stream::iter(lists).buffered(8).try_collect().await?;
+    let gets: Vec<_> = listed
+        .into_iter()
+        .flatten()
+        .map(|meta| async move {
+            match location.store.get(&meta.location).await {
+                Ok(got) => match got.bytes().await {
+                    Ok(bytes) => Ok(Some(bytes)),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(ArchiveError::store(&location.display, e)),
+                },
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(ArchiveError::store(&location.display, e)),
+            }
+        })
+        .collect();
+    let fetched: Vec<Option<Bytes>> = futures::stream::iter(gets).buffered(8).try_collect().await?;
+    let decoded = tokio::task::spawn_blocking(move || {
+        fetched
+            .into_iter()
+            .flatten()
+            .filter_map(|bytes| decode(bytes, &columns))
+            .flatten()
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("decoding the file index does not panic");
+    Ok(decoded.into_iter().map(|s| (location.path(&s.file), s)).collect())
+}
+
+/// The entry of a file already in the archive, from its rows (for files without one).
+pub async fn summarize(location: &Location, file: &str) -> Result<FileSummary, ArchiveError> {
+    let bytes = location
+        .store
+        .get(&location.path(file))
+        .await
+        .map_err(|e| ArchiveError::store(&location.display, e))?
+        .bytes()
+        .await
+        .map_err(|e| ArchiveError::store(&location.display, e))?;
+    let file = file.to_string();
+    tokio::task::spawn_blocking(move || {
+        let read_err = |source| ArchiveError::Encode {
+            partition: file.clone(),
+            source,
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(read_err)?;
+        let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
+        let wanted: Vec<usize> = builder
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name() == "event_time" || INDEXED.contains(&f.name().as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(read_err)?;
+        let mut summarizer = Summarizer::new(file.clone(), rows);
+        for batch in reader {
+            summarizer.add(&batch?)?;
+        }
+        Ok(summarizer.finish())
+    })
+    .await
+    .expect("reading Parquet does not panic")
+}
+
+/// What merging a day's index did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Merged {
+    /// Files that had no entry and were read to make one.
+    pub files_summarized: usize,
+    /// Index objects replaced by the merged one.
+    pub objects_replaced: usize,
+}
+
+/// Makes `day`'s index one object with an entry for each of `visible` (the day's committed
+/// files, relative to the archive root), reading the files that have none. Runs under the ingest
+/// lock (no other writer adds objects meanwhile); a reader that lists an object just before it is
+/// deleted finds it gone and reads those files as unindexed.
+pub async fn merge_day(location: &Location, day: &str, visible: &BTreeSet<String>) -> Result<Merged, ArchiveError> {
+    let existing = objects(location, day).await?;
+    let all: Vec<usize> = (0..INDEXED.len()).collect();
+    let mut entries = read(location, &[day.to_string()], &all).await?;
+    let mut merged = Merged::default();
+    let mut summaries = Vec::with_capacity(visible.len());
+    for file in visible {
+        match entries.remove(&location.path(file)) {
+            Some(entry) => summaries.push(entry),
+            None => {
+                summaries.push(summarize(location, file).await?);
+                merged.files_summarized += 1;
+            }
+        }
+    }
+    // Already one object holding exactly the visible files: nothing to do.
+    if existing.len() == 1 && entries.is_empty() && merged.files_summarized == 0 {
+        return Ok(merged);
+    }
+    if existing.is_empty() && summaries.is_empty() {
+        return Ok(merged);
+    }
+    if !summaries.is_empty() {
+        write(location, &ulid::Ulid::new().to_string(), summaries).await?;
+    }
+    for old in &existing {
+        super::changes::delete(location, &old.location).await?;
+    }
+    merged.objects_replaced = existing.len();
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(times: &[i64], principals: &[Option<&str>]) -> RecordBatch {
+        let schema = super::super::schema::file_schema();
+        let n = times.len();
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .map(|f| -> ArrayRef {
+                match f.name().as_str() {
+                    "event_time" => Arc::new(TimestampMicrosecondArray::from(times.to_vec()).with_timezone("UTC")),
+                    "principal" => Arc::new(StringArray::from(principals.to_vec())),
+                    _ => arrow::array::new_null_array(f.data_type(), n),
+                }
+            })
+            .collect();
+        RecordBatch::try_new(
+            Arc::new(Schema::new(
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone().with_nullable(true))
+                    .collect::<Vec<_>>(),
+            )),
+            columns,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_entry_rules_out_values_and_times_a_file_does_not_hold() {
+        let mut s = Summarizer::new("events/date=2026-01-02/cloud=aws/tenant=1/part-x.parquet", 3);
+        s.add(&batch(&[30, 10], &[Some("alice"), None])).unwrap();
+        s.add(&batch(&[20], &[Some("bob")])).unwrap();
+        let entry = s.finish();
+        assert_eq!(entry.day(), Some("2026-01-02"));
+        assert_eq!((entry.rows, entry.time), (3, Some((10, 30))));
+        let principal = INDEXED.iter().position(|c| *c == "principal").unwrap();
+        assert!(entry.may_hold(principal, "alice") && entry.may_hold(principal, "bob"));
+        assert!(!entry.may_hold(principal, "mallory"));
+        // A column with no value at all holds nothing.
+        let ip = INDEXED.iter().position(|c| *c == "source_ip").unwrap();
+        assert!(!entry.may_hold(ip, "10.0.0.1"));
+        assert!(entry.may_overlap(Some(30), None) && entry.may_overlap(None, Some(10)));
+        assert!(!entry.may_overlap(Some(31), None) && !entry.may_overlap(Some(0), Some(9)));
+
+        // Through an index object and back, the answers are the same.
+        let bytes = Bytes::from(encode(std::slice::from_ref(&entry)).unwrap());
+        let back = decode(bytes.clone(), &[principal, ip]).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            (back[0].file.as_str(), back[0].rows, back[0].time),
+            (entry.file.as_str(), 3, Some((10, 30)))
+        );
+        assert!(back[0].may_hold(principal, "alice") && !back[0].may_hold(principal, "mallory"));
+        assert!(!back[0].may_hold(ip, "10.0.0.1"));
+        // A filter left out when reading rules nothing out.
+        let partly = decode(bytes, &[ip]).unwrap();
+        assert!(partly[0].may_hold(principal, "mallory") && !partly[0].may_hold(ip, "10.0.0.1"));
+    }
+
+    #[test]
+    fn an_object_of_another_format_is_not_read_as_an_index() {
+        assert!(decode(Bytes::from_static(b"not parquet"), &[0]).is_none());
+        let plain = super::super::writer::encode(&mut [], "p").unwrap();
+        assert!(decode(Bytes::from(plain.bytes), &[0]).is_none());
+    }
+}
