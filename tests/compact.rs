@@ -362,6 +362,12 @@ async fn compaction_indexes_the_files_an_older_version_wrote_and_needles_find_wh
         indexed > 10 && unindexed == 0,
         "ingest indexes what it writes: {indexed}, {unindexed}"
     );
+    // One object per batch and day, merged by the run once a day has gathered many.
+    let objects: Vec<usize> = std::fs::read_dir(archive.join("_index"))
+        .unwrap()
+        .map(|day| std::fs::read_dir(day.unwrap().path()).unwrap().count())
+        .collect();
+    assert!(objects.iter().all(|n| *n < file_index::MERGE_AT), "{objects:?}");
     // As an archive written before the index existed.
     std::fs::remove_dir_all(archive.join("_index")).unwrap();
     assert_eq!(index_is_sound(&archive).await.0, 0);
@@ -440,6 +446,41 @@ async fn compaction_indexes_the_files_an_older_version_wrote_and_needles_find_wh
         }
     }
     assert!(ruled_out > 100, "the index rules files out ({ruled_out})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_runs_keep_each_days_index_to_a_few_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let original = common::fixture("aws/111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ.json");
+    let mut most = 0;
+    for run in 0..2 * file_index::MERGE_AT {
+        // The same events redelivered (other bytes, so not "already ingested"): a file per run.
+        let copy = dir.path().join(format!("delivery-{run}"));
+        std::fs::create_dir_all(&copy).unwrap();
+        let mut bytes = std::fs::read(&original).unwrap();
+        bytes.extend(std::iter::repeat_n(b'\n', run + 1));
+        std::fs::write(copy.join(original.file_name().unwrap()), bytes).unwrap();
+        let inputs = resolve(&[copy.display().to_string()], &StoreOptions::default())
+            .await
+            .unwrap();
+        ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+            .await
+            .unwrap();
+        let day = archive.join("_index/date=2024-05-02");
+        let objects = std::fs::read_dir(&day).unwrap().count();
+        assert!(objects < file_index::MERGE_AT, "after run {run}: {objects} objects");
+        most = most.max(objects);
+    }
+    assert_eq!(
+        most,
+        file_index::MERGE_AT - 1,
+        "a day gathers objects until it is merged"
+    );
+    let (indexed, unindexed) = index_is_sound(&archive).await;
+    assert_eq!((indexed, unindexed), (files(&archive).await.1, 0));
+    assert!(indexed >= 2 * file_index::MERGE_AT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -139,19 +139,8 @@ pub async fn compact(
     }
     if !options.dry_run {
         // Each day's index becomes one object covering every file, older files included.
-        let days: Vec<String> = days.into_iter().collect();
-        let prefixes: Vec<String> = days.iter().map(|d| format!("{EVENTS}/date={d}")).collect();
-        let root = format!("{}/", location.root);
-        let mut visible: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for file in visible_files(location, &prefixes).await? {
-            let path = file.location.as_ref();
-            let relative = path.strip_prefix(&root).unwrap_or(path).to_string();
-            if let Some(day) = file_index::day_of(&relative) {
-                visible.entry(day.to_string()).or_default().insert(relative);
-            }
-        }
-        for day in &days {
-            let merged = file_index::merge_day(location, day, visible.get(day).unwrap_or(&BTreeSet::new())).await?;
+        for day in days {
+            let merged = file_index::merge_days(location, &[day], true, 1).await?;
             summary.files_indexed += merged.files_summarized;
             if renewed.elapsed() > Duration::from_secs(60) {
                 lock.renew().await?;

@@ -34,7 +34,7 @@ use parquet::bloom_filter::Sbbf;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
-use super::layout::INDEX;
+use super::layout::{EVENTS, INDEX};
 use super::schema::BLOOM_COLUMNS;
 use super::{ArchiveError, Location};
 
@@ -274,8 +274,23 @@ pub fn decode(bytes: Bytes, columns: &[usize]) -> Option<Vec<FileSummary>> {
     if version.as_deref() != Some(VERSION) {
         return None;
     }
+    // Only the filters asked for are decoded.
+    let wanted: Vec<usize> = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            !f.name().starts_with("bloom_")
+                || columns
+                    .iter()
+                    .any(|c| INDEXED.get(*c).is_some_and(|name| *f.name() == bloom_column(name)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
     let mut out = Vec::new();
-    for batch in builder.build().ok()? {
+    for batch in builder.with_projection(mask).build().ok()? {
         let batch = batch.ok()?;
         let files = batch.column_by_name("file")?.as_string_opt::<i32>()?;
         let rows = batch
@@ -444,50 +459,76 @@ pub async fn summarize(location: &Location, file: &str) -> Result<FileSummary, A
     .expect("reading Parquet does not panic")
 }
 
-/// What merging a day's index did.
+/// What merging days' indexes did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Merged {
     /// Files that had no entry and were read to make one.
     pub files_summarized: usize,
-    /// Index objects replaced by the merged one.
+    /// Index objects replaced by merged ones.
     pub objects_replaced: usize,
 }
 
-/// Makes `day`'s index one object with an entry for each of `visible` (the day's committed
-/// files, relative to the archive root), reading the files that have none. Runs under the ingest
-/// lock (no other writer adds objects meanwhile); a reader that lists an object just before it is
-/// deleted finds it gone and reads those files as unindexed.
-pub async fn merge_day(location: &Location, day: &str, visible: &BTreeSet<String>) -> Result<Merged, ArchiveError> {
-    let existing = objects(location, day).await?;
-    let all: Vec<usize> = (0..INDEXED.len()).collect();
-    let mut entries = read(location, &[day.to_string()], &all).await?;
-    let mut merged = Merged::default();
-    let mut summaries = Vec::with_capacity(visible.len());
-    for file in visible {
-        match entries.remove(&location.path(file)) {
-            Some(entry) => summaries.push(entry),
-            None => {
-                summaries.push(summarize(location, file).await?);
-                merged.files_summarized += 1;
-            }
+/// How many index objects a day may gather from ingest batches before ingest merges them (each
+/// is a request for every query of that day).
+pub const MERGE_AT: usize = 8;
+
+/// Makes each of `days`' index one object, with an entry for each of the day's visible files
+/// (reading the files that have none when `read_missing`, else leaving them out), when the day
+/// has at least `min_objects` objects or lacks entries. Runs under the ingest lock (no other writer
+/// adds objects meanwhile); a reader that lists an object just before it is deleted finds it
+/// gone and reads those files as unindexed.
+pub async fn merge_days(
+    location: &Location,
+    days: &[String],
+    read_missing: bool,
+    min_objects: usize,
+) -> Result<Merged, ArchiveError> {
+    let prefixes: Vec<String> = days.iter().map(|d| format!("{EVENTS}/date={d}")).collect();
+    let root = format!("{}/", location.root);
+    let mut visible: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for file in super::changes::visible_files(location, &prefixes).await? {
+        let path = file.location.as_ref();
+        let relative = path.strip_prefix(&root).unwrap_or(path).to_string();
+        if let Some(day) = day_of(&relative) {
+            visible.entry(day.to_string()).or_default().insert(relative);
         }
     }
-    // Already one object holding exactly the visible files: nothing to do.
-    if existing.len() == 1 && entries.is_empty() && merged.files_summarized == 0 {
-        return Ok(merged);
+    let mut merged = Merged::default();
+    let none = BTreeSet::new();
+    for day in days {
+        let visible = visible.get(day).unwrap_or(&none);
+        let existing = objects(location, day).await?;
+        let mut entries = read(location, std::slice::from_ref(day), &ALL).await?;
+        let mut summaries = Vec::with_capacity(visible.len());
+        let mut summarized = 0;
+        for file in visible {
+            match entries.remove(&location.path(file)) {
+                Some(entry) => summaries.push(entry),
+                None if read_missing => {
+                    summaries.push(summarize(location, file).await?);
+                    summarized += 1;
+                }
+                None => {}
+            }
+        }
+        // Entries left are of files no longer visible (replaced or rolled back).
+        let exact = existing.len() == 1 && entries.is_empty() && summarized == 0;
+        if exact || existing.len() < min_objects && summarized == 0 || existing.is_empty() && summaries.is_empty() {
+            continue;
+        }
+        if !summaries.is_empty() {
+            write(location, &ulid::Ulid::new().to_string(), summaries).await?;
+        }
+        for old in &existing {
+            super::changes::delete(location, &old.location).await?;
+        }
+        merged.files_summarized += summarized;
+        merged.objects_replaced += existing.len();
     }
-    if existing.is_empty() && summaries.is_empty() {
-        return Ok(merged);
-    }
-    if !summaries.is_empty() {
-        write(location, &ulid::Ulid::new().to_string(), summaries).await?;
-    }
-    for old in &existing {
-        super::changes::delete(location, &old.location).await?;
-    }
-    merged.objects_replaced = existing.len();
     Ok(merged)
 }
+
+const ALL: [usize; INDEXED.len()] = [0, 1, 2, 3, 4];
 
 #[cfg(test)]
 mod tests {

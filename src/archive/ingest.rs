@@ -73,6 +73,7 @@ pub async fn ingest(
         summary: IngestSummary::default(),
         batch: Batch::default(),
         seen: Seen::default(),
+        days: BTreeSet::new(),
     };
     run.summary.recovered = run.ledger.recover(RETAIN).await?;
     run.summary.files_skipped = inputs.passed_over;
@@ -118,6 +119,9 @@ pub async fn ingest(
         }
     }
     run.flush(progress).await?;
+    // Days that gathered many index objects (one per batch) get one again.
+    let days: Vec<String> = std::mem::take(&mut run.days).into_iter().collect();
+    file_index::merge_days(location, &days, false, file_index::MERGE_AT).await?;
     run.lock.release().await?;
     Ok(run.summary)
 }
@@ -193,6 +197,8 @@ struct Run<'a> {
     summary: IngestSummary,
     batch: Batch,
     seen: Seen,
+    /// Days this run wrote files to.
+    days: BTreeSet<String>,
 }
 
 impl Run<'_> {
@@ -292,6 +298,7 @@ impl Run<'_> {
         // batch takes them away too).
         let days: BTreeSet<&str> = planned.iter().filter_map(|(p, _)| file_index::day_of(p)).collect();
         let index_keys: Vec<String> = days.iter().map(|day| file_index::key(day, &id)).collect();
+        self.days.extend(days.iter().map(|d| d.to_string()));
         let pending = Change {
             id: id.clone(),
             kind: ChangeKind::Ingest,
