@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use super::layout::CHANGES;
@@ -143,13 +143,7 @@ fn parse_key(meta: &ObjectMeta) -> Option<ChangeKey> {
 
 /// Every change key in the archive, by change id (a change may have two keys for a moment).
 pub async fn list_keys(location: &Location) -> Result<BTreeMap<String, Vec<ChangeKey>>, ArchiveError> {
-    let prefix = location.path(CHANGES);
-    let listed: Vec<ObjectMeta> = location
-        .store
-        .list(Some(&prefix))
-        .try_collect()
-        .await
-        .map_err(|e| ArchiveError::store(&location.display, e))?;
+    let listed: Vec<ObjectMeta> = location.list(CHANGES).await?;
     let mut keys: BTreeMap<String, Vec<ChangeKey>> = BTreeMap::new();
     for key in listed.iter().filter_map(parse_key) {
         keys.entry(key.id.clone()).or_default().push(key);
@@ -239,15 +233,8 @@ pub async fn visible_files(location: &Location, prefixes: &[String]) -> Result<V
         let Ok(hidden) = hidden(location, &before).await? else {
             continue;
         };
-        let lists: Vec<_> = prefixes
-            .iter()
-            .map(|p| location.store.list(Some(&location.path(p))).try_collect::<Vec<_>>())
-            .collect();
-        let listed: Vec<Vec<ObjectMeta>> = futures::stream::iter(lists)
-            .buffered(8)
-            .try_collect()
-            .await
-            .map_err(|e| ArchiveError::store(&location.display, e))?;
+        let lists: Vec<_> = prefixes.iter().map(|p| location.list(p)).collect();
+        let listed: Vec<Vec<ObjectMeta>> = futures::stream::iter(lists).buffered(8).try_collect().await?;
         let after = list_keys(location).await?;
         if key_set(&before) == key_set(&after) {
             return Ok(listed

@@ -361,18 +361,11 @@ pub async fn write(
 
 /// The index objects of a day.
 async fn objects(location: &Location, day: &str) -> Result<Vec<ObjectMeta>, ArchiveError> {
-    location
-        .store
-        .list(Some(&location.path(&format!("{INDEX}/date={day}"))))
-        .try_collect::<Vec<_>>()
-        .await
-        .map(|mut v| {
-            v.retain(|m| m.location.as_ref().ends_with(".parquet"));
-            // Oldest change first, so a later entry for the same file wins.
-            v.sort_by(|a, b| a.location.cmp(&b.location));
-            v
-        })
-        .map_err(|e| ArchiveError::store(&location.display, e))
+    let mut found = location.list(&format!("{INDEX}/date={day}")).await?;
+    found.retain(|m| m.location.as_ref().ends_with(".parquet"));
+    // Oldest change first, so a later entry for the same file wins.
+    found.sort_by(|a, b| a.location.cmp(&b.location));
+    Ok(found)
 }
 
 /// The entries of `days`, by file path as the store names it (`location.path(file)`), with the

@@ -13,7 +13,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, RetryConfig};
 use url::Url;
 
 use super::ArchiveError;
@@ -37,6 +37,9 @@ pub struct Location {
     pub display: String,
     /// The local folder, for a local archive.
     pub local_dir: Option<PathBuf>,
+    /// The store `local_dir` was opened with: while `store` is still it, listings read the
+    /// folder directly (see [`Location::list`]).
+    direct: Option<Arc<dyn ObjectStore>>,
 }
 
 impl Location {
@@ -97,12 +100,14 @@ impl Location {
             url: shown.to_string(),
             reason: e.to_string(),
         })?;
+        let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new());
         Ok(Location {
-            store: Arc::new(LocalFileSystem::new()),
+            store: store.clone(),
             root,
             store_url: Url::parse("file:///").expect("a constant URL"),
             display: dir.display().to_string(),
             local_dir: Some(dir),
+            direct: Some(store),
         })
     }
 
@@ -183,9 +188,90 @@ impl Location {
             store_url,
             display: shown.trim_end_matches('/').to_string(),
             local_dir: None,
+            direct: None,
         })
     }
 
+    /// Every object under the folder `relative` (to the archive root), recursively, in no
+    /// particular order; none if there is no such folder.
+    ///
+    /// A local archive's folder is read directly, with one `stat` per file: object_store's local
+    /// listing takes about six per file, which was a fifth of a needle query's time over a month
+    /// of 1,800 files. A store put in place of the one opened (a test's) is listed through itself.
+    pub async fn list(&self, relative: &str) -> Result<Vec<ObjectMeta>, ArchiveError> {
+        use futures::TryStreamExt;
+        let direct = match (&self.direct, &self.local_dir) {
+            (Some(opened), Some(dir)) if std::ptr::addr_eq(Arc::as_ptr(opened), Arc::as_ptr(&self.store)) => {
+                Some(dir.join(relative))
+            }
+            _ => None,
+        };
+        let Some(folder) = direct else {
+            return self
+                .store
+                .list(Some(&self.path(relative)))
+                .try_collect()
+                .await
+                .map_err(|e| ArchiveError::store(&self.display, e));
+        };
+        let base = self.path(relative);
+        let found = tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            walk(&folder, &base, &mut found).map(|()| found)
+        })
+        .await
+        .expect("listing a folder does not panic");
+        found.map_err(|e| ArchiveError::Store {
+            url: self.display.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The files under `dir` (whose store path is `path`), as object_store names them. Upload
+/// staging files (`name#n`) and names that are not valid paths are left out, as object_store's
+/// own listing does; a file or folder removed while it is read is simply not there.
+fn walk(dir: &FsPath, path: &Path, found: &mut Vec<ObjectMeta>) -> std::io::Result<()> {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if gone(&e) || e.kind() == std::io::ErrorKind::NotADirectory => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if name.contains('#') {
+            continue;
+        }
+        let Ok(part) = object_store::path::PathPart::parse(&name) else {
+            continue;
+        };
+        let child = path.clone().join(part);
+        // Symbolic links are followed, as object_store does.
+        let meta = match std::fs::metadata(entry.path()) {
+            Ok(meta) => meta,
+            Err(e) if gone(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        if meta.is_dir() {
+            walk(&entry.path(), &child, found)?;
+        } else if meta.is_file() {
+            found.push(ObjectMeta {
+                location: child,
+                last_modified: meta.modified().map(chrono::DateTime::from).unwrap_or_default(),
+                size: meta.len(),
+                e_tag: None,
+                version: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Location {
     /// A path under the archive's root.
     pub fn path(&self, relative: &str) -> Path {
         let mut path = self.root.clone();
@@ -219,6 +305,37 @@ mod tests {
         assert!(target.is_dir());
         assert!(loc.table_url("events").starts_with("file:///"));
         assert!(loc.table_url("events").ends_with("/archive/events/"));
+    }
+
+    #[tokio::test]
+    async fn a_local_folder_is_listed_as_object_store_lists_it() {
+        use futures::TryStreamExt;
+        let dir = tempfile::tempdir().unwrap();
+        let loc = Location::create(dir.path().to_str().unwrap(), &StoreOptions::default()).unwrap();
+        for (file, bytes) in [
+            ("events/date=2024-01-01/cloud=aws/tenant=1/part-a.parquet", 3),
+            ("events/date=2024-01-01/cloud=gcp/tenant=google.com:p/part-b.parquet", 5),
+            ("events/date=2024-01-02/cloud=aws/tenant=1/part-c.parquet", 0),
+            ("events/date=2024-01-02/cloud=aws/tenant=1/part-d.parquet#1", 1),
+            ("events/date=2024-01-03/x y%.txt", 2),
+        ] {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, vec![b'x'; bytes]).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("events/date=2024-01-04/empty")).unwrap();
+        let sorted = |mut v: Vec<ObjectMeta>| {
+            v.sort_by(|a, b| a.location.cmp(&b.location));
+            v.into_iter()
+                .map(|m| (m.location.to_string(), m.size, m.last_modified))
+                .collect::<Vec<_>>()
+        };
+        for prefix in ["events", "events/date=2024-01-01", "events/date=2024-01-02", "nothing"] {
+            let direct = sorted(loc.list(prefix).await.unwrap());
+            let through_store: Vec<ObjectMeta> = loc.store.list(Some(&loc.path(prefix))).try_collect().await.unwrap();
+            assert_eq!(direct, sorted(through_store), "{prefix}");
+        }
+        assert_eq!(loc.list("events").await.unwrap().len(), 4);
     }
 
     #[test]
