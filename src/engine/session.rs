@@ -70,10 +70,6 @@ impl Session {
         // of 1,830 files that alone took 0.4 s of a 0.8 s needle query (`EXPLAIN` 0.44 s → 0.07 s).
         // Files are still pruned by their footers when the scan opens them.
         config.options_mut().execution.collect_statistics = false;
-        if std::env::var("TS_EXPERIMENT_PUSHDOWN").is_ok() {
-            config.options_mut().execution.parquet.pushdown_filters = true;
-            config.options_mut().execution.parquet.reorder_filters = true;
-        }
         // A bounded memory pool: a query over a large window spills sorts and aggregations to
         // disk, or fails with a clear error, rather than taking the machine's memory.
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
