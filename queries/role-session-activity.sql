@@ -2,6 +2,7 @@
 -- title: What role sessions did after they were assumed
 -- description: Each AWS AssumeRole call followed by everything the session it created did within
 -- description: the session's lifetime: who hopped into which role, and what they did there.
+-- description: (An archive written before the assumed_principal column: run `trailscope compact` first.)
 -- param: session_hours integer = 12 | how long after the AssumeRole call a session's events are followed
 -- param: since timestamp = archive_end() - interval '30 days' | start of the period
 -- param: until timestamp = archive_end() + interval '1 second' | end of the period (excluded)
@@ -9,13 +10,14 @@ WITH assumed AS (
   SELECT event_time AS assumed_at,
          principal AS assumed_by,
          resource AS role,
-         json_get_str(raw, 'responseElements', 'assumedRoleUser', 'arn') AS session,
+         assumed_principal AS session,
          event_id AS assume_event_id
   FROM events
   WHERE event_time >= $since AND event_time < $until
     AND cloud = 'aws'
     AND action = 'AssumeRole'
     AND outcome = 'success'
+    AND assumed_principal IS NOT NULL
 )
 SELECT a.assumed_at, a.assumed_by, a.role, a.session,
        e.event_time, e.tenant, e.action, e.resource, e.outcome, e.event_id, a.assume_event_id

@@ -449,6 +449,84 @@ async fn compaction_indexes_the_files_an_older_version_wrote_and_needles_find_wh
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_upgrades_files_written_before_a_column_existed() {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let current = dir.path().join("current");
+    build_archive(&current, dir.path()).await;
+    let older = dir.path().join("older");
+    copy_dir(&current, &older);
+    // The older archive: every file without `assumed_principal`, and no file index.
+    std::fs::remove_dir_all(older.join("_index")).unwrap();
+    let mut rewritten = 0;
+    for entry in walkdir::WalkDir::new(older.join("events")) {
+        let path = entry.unwrap().into_path();
+        if path.extension().is_none_or(|x| x != "parquet") {
+            continue;
+        }
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let keep: Vec<usize> = reader
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name() != "assumed_principal")
+            .map(|(i, _)| i)
+            .collect();
+        let batches: Vec<RecordBatch> = reader
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap().project(&keep).unwrap())
+            .collect();
+        let mut out = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut out, batches[0].schema(), None).unwrap();
+        for batch in &batches {
+            writer.write(batch).unwrap();
+        }
+        writer.close().unwrap();
+        std::fs::write(&path, out).unwrap();
+        rewritten += 1;
+    }
+    assert!(rewritten > 10);
+    let sessions = |archive: std::path::PathBuf| async move {
+        let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+        let session = Session::open(
+            location,
+            SessionOptions {
+                redact: false,
+                journal: None,
+            },
+        )
+        .await
+        .unwrap();
+        let batches: Vec<RecordBatch> = session
+            .sql("SELECT event_id, assumed_principal FROM events WHERE assumed_principal IS NOT NULL ORDER BY 1")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        batches.iter().map(RecordBatch::num_rows).sum::<usize>()
+    };
+    assert!(sessions(current.clone()).await > 0, "the fixture assumes roles");
+    assert_eq!(
+        sessions(older.clone()).await,
+        0,
+        "an older file reads the column as empty"
+    );
+
+    // Compaction rewrites every partition whose files lack the column, even a single file, and
+    // fills the column from the raw records: the same archive as compacting the current one.
+    let (summary, _) = run(&older, &at_once(), usize::MAX).await;
+    let summary = summary.unwrap();
+    assert_eq!(summary.partitions_rewritten, summary.partitions_examined, "{summary:?}");
+    run(&current, &at_once(), usize::MAX).await.0.unwrap();
+    assert_eq!(events(&older).await, events(&current).await);
+    assert_eq!(index_is_sound(&older).await.1, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_runs_keep_each_days_index_to_a_few_objects() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");

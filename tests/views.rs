@@ -262,8 +262,16 @@ fn an_event_shows_its_whole_record_with_secrets_masked_unless_revealed() {
     let out = run(&["view", "event", "aws-assume-cross"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
+    let field = |name: &str, value: &str| {
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == [name, value])
+    };
+    assert!(field("principal", "arn:aws:iam::111122223333:user/ci-bot"), "{text}");
     assert!(
-        text.contains("principal        arn:aws:iam::111122223333:user/ci-bot"),
+        field(
+            "assumed_principal",
+            "arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer"
+        ),
         "{text}"
     );
     assert!(text.contains("\"sessionToken\": \"[MASKED]\""), "{text}");

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
-use arrow::array::{AsArray, BooleanArray, RecordBatch};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::{SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::TimestampMicrosecondType;
 use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
@@ -110,8 +110,14 @@ pub async fn compact(
         .keys()
         .filter_map(|dir| file_index::day_of(dir).map(str::to_string))
         .collect();
-    // A partition of one file was written by one ingest run, which dropped the duplicates it saw.
-    let mut crowded: Vec<(String, Vec<ObjectMeta>)> = partitions.into_iter().filter(|(_, f)| f.len() > 1).collect();
+    // A partition of one file was written by one ingest run, which dropped the duplicates it saw;
+    // it is rewritten only if its file predates a column.
+    let mut crowded: Vec<(String, Vec<ObjectMeta>)> = Vec::new();
+    for (dir, files) in partitions {
+        if files.len() > 1 || predates_schema(location, &files[0]).await? {
+            crowded.push((dir, files));
+        }
+    }
     crowded.retain(|(dir, files)| {
         let bytes: u64 = files.iter().map(|f| f.size).sum();
         if bytes > MAX_PARTITION_BYTES {
@@ -287,6 +293,78 @@ async fn rewrite(
     })
 }
 
+/// Whether a file lacks a column of this version's schema (it was written by an older one).
+async fn predates_schema(location: &Location, file: &ObjectMeta) -> Result<bool, ArchiveError> {
+    use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
+    let bad = |source| ArchiveError::Encode {
+        partition: file.location.to_string(),
+        source,
+    };
+    let get = |range: std::ops::Range<u64>| location.store.get_range(&file.location, range);
+    let store_err = |e| ArchiveError::store(&location.display, e);
+    let tail = get(file.size.saturating_sub(8)..file.size).await.map_err(store_err)?;
+    let tail: &[u8; 8] = tail.as_ref().try_into().map_err(|_| {
+        bad(parquet::errors::ParquetError::General(
+            "the file is shorter than a Parquet footer".into(),
+        ))
+    })?;
+    let length = FooterTail::try_new(tail).map_err(bad)?.metadata_length() as u64;
+    let start = file.size.saturating_sub(8 + length);
+    let footer = get(start..file.size - 8).await.map_err(store_err)?;
+    let metadata = ParquetMetaDataReader::decode_metadata(&footer).map_err(bad)?;
+    let columns: HashSet<&str> = metadata
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    Ok(file_schema()
+        .fields()
+        .iter()
+        .any(|f| !columns.contains(f.name().as_str())))
+}
+
+/// A batch of a file written by any version, in this version's schema: columns taken by name
+/// (field metadata may differ), a column the file predates filled in — `assumed_principal`
+/// from the raw record, others left empty.
+fn upgrade(batch: &RecordBatch, schema: &arrow::datatypes::SchemaRef) -> Result<RecordBatch, ArchiveError> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match batch.column_by_name(field.name()) {
+            Some(column) => column.clone(),
+            None if field.name() == "assumed_principal" => assumed_from_raw(batch),
+            None => arrow::array::new_null_array(field.data_type(), batch.num_rows()),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// `assumed_principal` of AWS records read again from their raw text (a file written before
+/// the column existed); NULL where it does not apply.
+fn assumed_from_raw(batch: &RecordBatch) -> arrow::array::ArrayRef {
+    let text = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_string_opt::<i32>().cloned())
+    };
+    let (Some(raw), Some(action)) = (text("raw"), text("action")) else {
+        return arrow::array::new_null_array(&arrow::datatypes::DataType::Utf8, batch.num_rows());
+    };
+    let starts_session = |a: &str| a.starts_with("AssumeRole") || a == "GetFederationToken";
+    let values: arrow::array::StringArray = (0..batch.num_rows())
+        .map(|i| {
+            if !action.is_valid(i) || !raw.is_valid(i) || !starts_session(action.value(i)) {
+                return None;
+            }
+            let record: serde_json::Value = serde_json::from_str(raw.value(i)).ok()?;
+            crate::sources::aws::assumed(&record)
+        })
+        .collect();
+    std::sync::Arc::new(values)
+}
+
 /// All rows of the files, sorted by time, each event once; and how many copies were dropped.
 ///
 /// Duplicates are rows of the same event id (the partition fixes cloud and tenant); for GCP the
@@ -309,9 +387,7 @@ fn merge(contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(Reco
             .build()
             .map_err(read_err)?;
         for batch in reader {
-            let batch = batch?;
-            // Files written by other versions may differ in field metadata: take the columns.
-            batches.push(RecordBatch::try_new(schema.clone(), batch.columns().to_vec())?);
+            batches.push(upgrade(&batch?, &schema)?);
         }
     }
     let all = concat_batches(&schema, &batches)?;

@@ -100,6 +100,13 @@ pub const COLUMNS: &[Column] = &[
         "the original identity carried through role hops or impersonation",
     ),
     col(
+        "assumed_principal",
+        Text,
+        true,
+        InFile,
+        "for a call that starts a role session: the session's principal, to follow it",
+    ),
+    col(
         "access_key_id",
         Text,
         true,

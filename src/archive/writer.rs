@@ -153,6 +153,7 @@ fn columns(events: &[Event]) -> Vec<ArrayRef> {
         text(&|e| e.principal_type.as_deref()),
         text(&|e| e.session_issuer.as_deref()),
         text(&|e| e.source_identity.as_deref()),
+        text(&|e| e.assumed_principal.as_deref()),
         text(&|e| e.access_key_id.as_deref()),
         text(&|e| e.source_ip.as_deref()),
         text(&|e| e.user_agent.as_deref()),

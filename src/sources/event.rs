@@ -29,6 +29,9 @@ pub struct Event {
     pub principal_type: Option<String>,
     pub session_issuer: Option<String>,
     pub source_identity: Option<String>,
+    /// For a call that starts a session (AWS `AssumeRole*`, `GetFederationToken`): the principal
+    /// the new session acts as, as its own events name it in `principal`.
+    pub assumed_principal: Option<String>,
     pub access_key_id: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,

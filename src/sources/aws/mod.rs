@@ -10,6 +10,7 @@
 //! | principal_type | `userIdentity.type` (`AWSService` for service events without a type) |
 //! | session_issuer | `userIdentity.sessionContext.sessionIssuer.arn` (the role behind a session) |
 //! | source_identity | `userIdentity.sessionContext.sourceIdentity` |
+//! | assumed_principal | `responseElements.assumedRoleUser.arn` (`AssumeRole*`), `responseElements.federatedUser.arn` (`GetFederationToken`) |
 //! | access_key_id | `userIdentity.accessKeyId` |
 //! | source_ip | `sourceIPAddress` (a service name for service calls) |
 //! | user_agent | `userAgent` |
@@ -81,6 +82,7 @@ fn map_record(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         principal_type: who.principal_type,
         session_issuer: who.session_issuer,
         source_identity: who.source_identity,
+        assumed_principal: assumed(r),
         access_key_id: who.access_key_id,
         source_ip: text(r, &["sourceIPAddress"]),
         user_agent: text(r, &["userAgent"]),
@@ -97,6 +99,13 @@ fn map_record(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         source_index: origin.source_index,
         raw: raw.to_string(),
     }))
+}
+
+/// The session a call created: `AssumeRole*` answer with `assumedRoleUser.arn`,
+/// `GetFederationToken` with `federatedUser.arn`.
+pub fn assumed(r: &Value) -> Option<String> {
+    text(r, &["responseElements", "assumedRoleUser", "arn"])
+        .or_else(|| text(r, &["responseElements", "federatedUser", "arn"]))
 }
 
 fn outcome(r: &Value) -> (Outcome, Option<String>, Option<String>) {

@@ -95,6 +95,16 @@ fn resources_are_derived_from_the_request_when_the_record_lists_none() {
         Some("arn:aws:iam::444455556666:role/CrossAccountAdmin")
     );
     assert_eq!(by_id(&all, "4d07").resource_type.as_deref(), Some("AWS::IAM::Role"));
+    // And the session it started, named as the session's own events name their principal.
+    assert_eq!(
+        by_id(&all, "4d07").assumed_principal.as_deref(),
+        Some("arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer")
+    );
+    assert!(
+        all.iter()
+            .filter(|e| e.action != "AssumeRole")
+            .all(|e| e.assumed_principal.is_none())
+    );
     let stratus = events(ARRAY);
     assert_eq!(
         stratus[0].resource.as_deref(),

@@ -10,7 +10,7 @@
 //! | region | the diagnostic export's `location` (the REST shapes carry none) |
 //! | principal | `caller`; else the claims' UPN, then app id, then object id |
 //! | principal_type | `User` or `ServicePrincipal` (`ManagedIdentity` when the claims name one), from the claims' `idtyp`, else from the caller's shape |
-//! | session_issuer, source_identity, access_key_id, user_agent | none: the Activity Log does not carry them |
+//! | session_issuer, source_identity, assumed_principal, access_key_id, user_agent | none: the Activity Log does not carry them |
 //! | source_ip | `httpRequest.clientIpAddress` · `http_request.client_ip_address` · `callerIpAddress`, else the `ipaddr` claim |
 //! | service | lower-cased: `resourceProviderName.value` · `resource_provider_name.value` · the provider part of `operationName` |
 //! | action | lower-cased: `operationName.value` · `operation_name.value` · `operationName` |
@@ -103,6 +103,7 @@ pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         principal,
         session_issuer: None,
         source_identity: None,
+        assumed_principal: None,
         access_key_id: None,
         source_ip: first_text(
             r,

@@ -10,6 +10,7 @@
 //! | principal_type | `ServiceAccount`, `GoogleSystem`, `User`, `Federated` or `Group`, from the e-mail or subject |
 //! | session_issuer | none: GCP has no role sessions; impersonation is in source_identity |
 //! | source_identity | the first principal of `authenticationInfo.serviceAccountDelegationInfo` (who impersonated the service account) |
+//! | assumed_principal | none: an impersonated service account's events name the impersonator in source_identity |
 //! | access_key_id | `authenticationInfo.serviceAccountKeyName` |
 //! | source_ip | `requestMetadata.callerIp` |
 //! | user_agent | `requestMetadata.callerSuppliedUserAgent` |
@@ -63,6 +64,7 @@ pub fn map(raw: &str, e: &Value, origin: Origin<'_>) -> Mapped {
         principal,
         session_issuer: None,
         source_identity: delegator(auth),
+        assumed_principal: None,
         access_key_id: text(auth, &["serviceAccountKeyName"]),
         source_ip: text(payload, &["requestMetadata", "callerIp"]),
         user_agent: text(payload, &["requestMetadata", "callerSuppliedUserAgent"]),
