@@ -527,6 +527,43 @@ async fn compaction_upgrades_files_written_before_a_column_existed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compact_command_says_what_it_merged_removed_and_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    build_archive(&archive, dir.path()).await;
+    std::fs::remove_dir_all(archive.join("_index")).unwrap();
+    let path = archive.to_str().unwrap();
+    let line = |text: &str, label: &str| -> String {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no '{label}' in {text}"))
+            .to_string()
+    };
+    let dry = common::trailscope(&["compact", "--archive", path, "--dry-run"], &[]);
+    assert!(dry.status.success(), "{}", common::stderr(&dry));
+    let said = common::stdout(&dry) + &common::stderr(&dry);
+    assert!(said.contains("dry run: nothing was written"), "{said}");
+    assert!(!archive.join("_index").exists(), "a dry run writes no index");
+
+    let out = common::trailscope(&["compact", "--archive", path], &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let said = common::stdout(&out) + &common::stderr(&out);
+    let indexed: usize = line(&said, "files indexed")
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (_, visible) = files(&archive).await;
+    assert_eq!(index_is_sound(&archive).await, (visible, 0));
+    assert!(
+        indexed > 0 && indexed < visible,
+        "the untouched partitions' files: {said}"
+    );
+    assert!(line(&said, "duplicates removed").ends_with(char::is_numeric), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_runs_keep_each_days_index_to_a_few_objects() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");

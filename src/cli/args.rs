@@ -63,7 +63,11 @@ A partition (one day, cloud and tenant) with more than one file is rewritten as 
 and event id; the earliest copy is kept). Queries running meanwhile see the old files or the new
 ones, never both: the replaced files stay hidden for an hour, for queries already reading them,
 and the next ingest or compact after that deletes them. Ingest and compaction take turns (one
-lock per archive); a compaction that is killed is finished or undone by the next run.")]
+lock per archive); a compaction that is killed is finished or undone by the next run.
+
+It also brings an archive written by an older trailscope up to date: a file that lacks a column is
+rewritten with it (assumed_principal is read again from the raw records), and each day's file
+index becomes one object with an entry for every file (files without one are read to make it).")]
     Compact(CompactArgs),
 
     /// Run one read-only SQL statement over the `events` table.

@@ -145,6 +145,9 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
         line(&mut out, "events kept", thousands(s.events_kept));
         line(&mut out, "duplicates removed", thousands(s.duplicates_removed));
     }
+    if s.files_indexed > 0 {
+        line(&mut out, "files indexed", thousands(s.files_indexed as u64));
+    }
     line(&mut out, "time", format!("{seconds:.1} s"));
     for (dir, bytes) in &s.partitions_too_large {
         out.push_str(&format!(
