@@ -215,4 +215,31 @@ fn with_no_archive_configured_a_reading_command_builds_the_demo_once_and_uses_it
         stderr(&second)
     );
     assert!(csv_rows(&second)[1][0].parse::<u64>().unwrap() >= 1);
+
+    // A demo archive an older trailscope built (no format marker, no file index) is built again,
+    // not shown without what this version adds.
+    let demo = common::state_dir().join("data/demo");
+    let marker = demo.join(".trailscope-demo-format");
+    assert!(marker.is_file() && demo.join("_index").is_dir());
+    std::fs::remove_file(&marker).unwrap();
+    std::fs::remove_dir_all(demo.join("_index")).unwrap();
+    let third = trailscope(
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM events WHERE assumed_principal IS NOT NULL",
+        ],
+        &[],
+    );
+    assert!(
+        stderr(&third).contains("was built by an older trailscope: building it again"),
+        "{}",
+        stderr(&third)
+    );
+    assert!(marker.is_file() && demo.join("_index").is_dir());
+    assert!(
+        csv_rows(&third)[1][0].parse::<u64>().unwrap() >= 1,
+        "the demo assumes roles"
+    );
 }

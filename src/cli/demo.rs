@@ -87,22 +87,50 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the default demo archive if it has no events yet, saying so in one line.
+/// The default demo archive's format: raised when the archive gains something an older demo
+/// lacks (2: the file index and `assumed_principal`), so that an older one is built again rather
+/// than shown without it.
+const DEMO_FORMAT: &str = "2";
+
+/// Where the default demo archive records the format it was built in.
+fn format_marker(demo: &Path) -> std::path::PathBuf {
+    demo.join(".trailscope-demo-format")
+}
+
+/// Builds the default demo archive if it has no events yet, or was built by an older trailscope
+/// (it is generated data in our own data folder), saying so in one line.
 pub async fn ensure(demo: &Path) -> Result<(), Failure> {
-    if demo.join("events").is_dir() {
+    let current = std::fs::read_to_string(format_marker(demo)).is_ok_and(|f| f.trim() == DEMO_FORMAT);
+    if demo.join("events").is_dir() && current {
         return Ok(());
     }
     let options = DemoOptions::default();
-    eprintln!(
-        "No archive is configured: building the demo archive ({} events) in {} (once).",
-        options.events,
-        demo.display()
-    );
+    if demo.join("events").is_dir() {
+        eprintln!(
+            "The demo archive in {} was built by an older trailscope: building it again ({} events, once).",
+            demo.display(),
+            options.events
+        );
+        std::fs::remove_dir_all(demo).map_err(|e| Failure {
+            message: format!("cannot remove the older demo archive in {}: {e}", demo.display()),
+            code: super::exit::FAILURE,
+        })?;
+    } else {
+        eprintln!(
+            "No archive is configured: building the demo archive ({} events) in {} (once).",
+            options.events,
+            demo.display()
+        );
+    }
     generate(
         &demo.display().to_string(),
         &options,
         &crate::archive::StoreOptions::default(),
     )
     .await?;
+    std::fs::write(format_marker(demo), DEMO_FORMAT).map_err(|e| Failure {
+        message: format!("cannot write {}: {e}", format_marker(demo).display()),
+        code: super::exit::FAILURE,
+    })?;
     Ok(())
 }
