@@ -68,6 +68,30 @@ fn raw_logs_in_a_bucket_are_ingested_into_a_bucket_archive_and_queried_from_it()
     ));
     assert_eq!(rows, [vec!["cloud", "n"], vec!["aws", "13"], vec!["azure", "6"]]);
 
+    // A needle reads the day's file index from the bucket and opens only the files that may
+    // hold the value; it finds what a scan of every file finds.
+    assert!(archive.join("_index/date=2024-05-02").is_dir());
+    let needle = |condition: &str| {
+        run(
+            &server,
+            &[
+                "query",
+                "--archive",
+                "s3://audit/prod",
+                "--format",
+                "csv",
+                "-v",
+                &format!("SELECT event_id, action FROM events WHERE {condition} ORDER BY event_id"),
+            ],
+        )
+    };
+    let indexed = needle("principal = 'arn:aws:iam::111122223333:user/ci-bot'");
+    let scanned = needle("concat(principal, '') = 'arn:aws:iam::111122223333:user/ci-bot'");
+    assert!(indexed.status.success(), "{}", stderr(&indexed));
+    assert!(csv_rows(&indexed).len() > 1);
+    assert_eq!(csv_rows(&indexed), csv_rows(&scanned));
+    assert!(stderr(&indexed).contains("file index ruled out"), "{}", stderr(&indexed));
+
     // One object of the bucket named alone, already in the archive: nothing to do.
     let again = run(
         &server,
