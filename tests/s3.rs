@@ -90,7 +90,11 @@ fn raw_logs_in_a_bucket_are_ingested_into_a_bucket_archive_and_queried_from_it()
     assert!(indexed.status.success(), "{}", stderr(&indexed));
     assert!(csv_rows(&indexed).len() > 1);
     assert_eq!(csv_rows(&indexed), csv_rows(&scanned));
-    assert!(stderr(&indexed).contains("file index ruled out"), "{}", stderr(&indexed));
+    assert!(
+        stderr(&indexed).contains("file index ruled out"),
+        "{}",
+        stderr(&indexed)
+    );
 
     // One object of the bucket named alone, already in the archive: nothing to do.
     let again = run(

@@ -25,14 +25,20 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType};
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use std::ops::Range;
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::arrow::{ArrowWriter, ParquetRecordBatchStreamBuilder, ProjectionMask};
 use parquet::bloom_filter::Sbbf;
-use parquet::file::metadata::KeyValue;
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::SchemaDescriptor;
 
 use super::layout::{EVENTS, INDEX};
 use super::schema::BLOOM_COLUMNS;
@@ -264,37 +270,31 @@ pub fn encode(summaries: &[FileSummary]) -> Result<Vec<u8>, ArchiveError> {
     Ok(out)
 }
 
-/// Reads an index object: its entries (with the filters of the `INDEXED` columns numbered in
-/// `columns`), or `None` when it is not one this version understands.
-pub fn decode(bytes: Bytes, columns: &[usize]) -> Option<Vec<FileSummary>> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?;
-    let version = builder
-        .metadata()
+/// Whether an index object's metadata says it is one this version understands.
+fn understood(metadata: &ParquetMetaData) -> bool {
+    let version = metadata
         .file_metadata()
         .key_value_metadata()
         .and_then(|kv| kv.iter().find(|k| k.key == VERSION_KEY))
-        .and_then(|k| k.value.clone());
-    if version.as_deref() != Some(VERSION) {
-        return None;
-    }
-    // Only the filters asked for are decoded.
-    let wanted: Vec<usize> = builder
-        .schema()
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            !f.name().starts_with("bloom_")
-                || columns
-                    .iter()
-                    .any(|c| INDEXED.get(*c).is_some_and(|name| *f.name() == bloom_column(name)))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
+        .and_then(|k| k.value.as_deref());
+    version == Some(VERSION)
+}
+
+/// The index object's columns to read: all but the filters not asked for.
+fn projection(schema: &Schema, parquet: &SchemaDescriptor, columns: &[usize]) -> ProjectionMask {
+    let wanted = schema.fields().iter().enumerate().filter(|(_, f)| {
+        !f.name().starts_with("bloom_")
+            || columns
+                .iter()
+                .any(|c| INDEXED.get(*c).is_some_and(|name| *f.name() == bloom_column(name)))
+    });
+    ProjectionMask::roots(parquet, wanted.map(|(i, _)| i))
+}
+
+/// The entries in an index object's rows.
+fn entries(batches: &[RecordBatch], columns: &[usize]) -> Option<Vec<FileSummary>> {
     let mut out = Vec::new();
-    for batch in builder.with_projection(mask).build().ok()? {
-        let batch = batch.ok()?;
+    for batch in batches {
         let files = batch.column_by_name("file")?.as_string_opt::<i32>()?;
         let rows = batch
             .column_by_name("rows")?
@@ -331,6 +331,82 @@ pub fn decode(bytes: Bytes, columns: &[usize]) -> Option<Vec<FileSummary>> {
         }
     }
     Some(out)
+}
+
+/// Reads an index object held in memory: its entries (with the filters of the `INDEXED`
+/// columns numbered in `columns`), or `None` when it is not one this version understands.
+pub fn decode(bytes: Bytes, columns: &[usize]) -> Option<Vec<FileSummary>> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?;
+    if !understood(builder.metadata()) {
+        return None;
+    }
+    let mask = projection(builder.schema(), builder.parquet_schema(), columns);
+    let batches: Vec<RecordBatch> = builder
+        .with_projection(mask)
+        .build()
+        .ok()?
+        .collect::<Result<_, _>>()
+        .ok()?;
+    entries(&batches, columns)
+}
+
+/// An index object in the store, read by ranges: its footer, then only the columns asked for (a
+/// needle for one principal reads a tenth of an object that is mostly event-id filters).
+struct StoreObject {
+    store: Arc<dyn ObjectStore>,
+    meta: ObjectMeta,
+}
+
+impl AsyncFileReader for StoreObject {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move {
+            self.store
+                .get_range(&self.meta.location, range)
+                .await
+                .map_err(|e| ParquetError::External(Box::new(e)))
+        }
+        .boxed()
+    }
+
+    fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move {
+            self.store
+                .get_ranges(&self.meta.location, &ranges)
+                .await
+                .map_err(|e| ParquetError::External(Box::new(e)))
+        }
+        .boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        _options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            let size = self.meta.size;
+            // The footer and the small columns before it, in one read for most objects.
+            let metadata = ParquetMetaDataReader::new()
+                .with_prefetch_hint(Some(64 * 1024))
+                .load_and_finish(&mut *self, size)
+                .await?;
+            Ok(Arc::new(metadata))
+        }
+        .boxed()
+    }
+}
+
+/// Reads an index object from the store; `None` when it is gone (merged away since it was
+/// listed), unreadable, or not one this version understands: its files are then unindexed.
+async fn read_object(store: Arc<dyn ObjectStore>, meta: ObjectMeta, columns: Arc<[usize]>) -> Option<Vec<FileSummary>> {
+    let builder = ParquetRecordBatchStreamBuilder::new(StoreObject { store, meta })
+        .await
+        .ok()?;
+    if !understood(builder.metadata()) {
+        return None;
+    }
+    let mask = projection(builder.schema(), builder.parquet_schema(), &columns);
+    let batches: Vec<RecordBatch> = builder.with_projection(mask).build().ok()?.try_collect().await.ok()?;
+    entries(&batches, &columns)
 }
 
 /// Writes the index object of a change's files, one per day they are in.
@@ -384,32 +460,21 @@ pub async fn read(
     let columns = columns.to_vec();
     let lists: Vec<_> = days.iter().map(|d| objects(location, d)).collect();
     let listed: Vec<Vec<ObjectMeta>> = futures::stream::iter(lists).buffered(8).try_collect().await?;
-    let gets: Vec<_> = listed
+    // Each object on a task of its own: decoding is spread over the cores.
+    let columns: Arc<[usize]> = columns.into();
+    let reads: Vec<_> = listed
         .into_iter()
         .flatten()
-        .map(|meta| async move {
-            match location.store.get(&meta.location).await {
-                Ok(got) => match got.bytes().await {
-                    Ok(bytes) => Ok(Some(bytes)),
-                    Err(object_store::Error::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(ArchiveError::store(&location.display, e)),
-                },
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(ArchiveError::store(&location.display, e)),
-            }
-        })
+        .map(|meta| tokio::spawn(read_object(location.store.clone(), meta, columns.clone())))
         .collect();
-    let fetched: Vec<Option<Bytes>> = futures::stream::iter(gets).buffered(8).try_collect().await?;
-    let decoded = tokio::task::spawn_blocking(move || {
-        fetched
-            .into_iter()
-            .flatten()
-            .filter_map(|bytes| decode(bytes, &columns))
-            .flatten()
-            .collect::<Vec<_>>()
-    })
-    .await
-    .expect("decoding the file index does not panic");
+    let mut decoded = Vec::new();
+    for read in reads {
+        decoded.extend(
+            read.await
+                .expect("reading the file index does not panic")
+                .unwrap_or_default(),
+        );
+    }
     Ok(decoded.into_iter().map(|s| (location.path(&s.file), s)).collect())
 }
 

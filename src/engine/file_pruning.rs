@@ -43,6 +43,11 @@ impl Wanted {
         (!wanted.values.is_empty() || within_a_day(wanted.from) || within_a_day(wanted.to)).then_some(wanted)
     }
 
+    /// Whether a matching row must hold given values (not only a time range).
+    pub fn pins_values(&self) -> bool {
+        !self.values.is_empty()
+    }
+
     /// The `INDEXED` columns whose filters are needed.
     pub fn columns(&self) -> Vec<usize> {
         let mut columns: Vec<usize> = self.values.iter().flatten().map(|(c, _)| *c).collect();

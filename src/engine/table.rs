@@ -248,7 +248,15 @@ impl TableProvider for EventsTable {
             true => vec![FileGroup::new(Vec::new())],
             false => FileGroup::new(files).split_files(state.config().target_partitions().max(1)),
         };
-        let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
+        let mut options = state.table_options().parquet.clone();
+        // A needle's few files are filtered while they are decoded: the rows' other columns (the
+        // raw record above all) are decoded only where the value is. Measured on a month's needle
+        // for one event (`SELECT *`): 120 ms → 70 ms. Scans of many rows are left as they are:
+        // there it costs 7–11 %.
+        if wanted.as_ref().is_some_and(Wanted::pins_values) {
+            options.global.pushdown_filters = true;
+        }
+        let format = ParquetFormat::default().with_options(options);
         let source = format.file_source(
             TableSchema::builder(file_schema())
                 .with_table_partition_cols(self.partitions.clone())
