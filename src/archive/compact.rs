@@ -169,15 +169,11 @@ async fn partitions(
     location: &Location,
     days: Option<&(String, String)>,
 ) -> Result<BTreeMap<String, Vec<ObjectMeta>>, ArchiveError> {
-    let listed = location
-        .store
-        .list_with_delimiter(Some(&location.path(EVENTS)))
-        .await
-        .map_err(|e| ArchiveError::store(&location.display, e))?;
-    let prefixes: Vec<String> = listed
-        .common_prefixes
+    let prefixes: Vec<String> = location
+        .folders(EVENTS)
+        .await?
         .iter()
-        .filter_map(|p| p.filename()?.strip_prefix("date=").map(str::to_string))
+        .filter_map(|f| f.strip_prefix("date=").map(str::to_string))
         .filter(|day| days.is_none_or(|(from, to)| day >= from && day <= to))
         .map(|day| format!("{EVENTS}/date={day}"))
         .collect();

@@ -244,17 +244,12 @@ impl Session {
         if let Some(end) = self.end.get() {
             return Ok(*end);
         }
-        let events = self.location.path(EVENTS);
-        let listed = self
+        let mut days: Vec<String> = self
             .location
-            .store
-            .list_with_delimiter(Some(&events))
-            .await
-            .map_err(|e| ArchiveError::store(&self.location.display, e))?;
-        let mut days: Vec<String> = listed
-            .common_prefixes
+            .folders(EVENTS)
+            .await?
             .iter()
-            .filter_map(|p| p.filename()?.strip_prefix("date=").map(str::to_string))
+            .filter_map(|f| f.strip_prefix("date=").map(str::to_string))
             .collect();
         days.sort();
         // The newest day that holds an event: a day folder can be empty (a rolled-back batch).

@@ -77,8 +77,6 @@ impl EventsTable {
     /// the partition columns pass the filters that are about them alone, and if the file index
     /// does not rule them out.
     async fn files(&self, filters: &[Expr], wanted: Option<&Wanted>) -> Result<Chosen> {
-        let store_err =
-            |e| DataFusionError::External(Box::new(crate::archive::ArchiveError::store(&self.location.display, e)));
         let names: Vec<&str> = PARTITIONS.to_vec();
         let on_partitions: Vec<Expr> = filters
             .iter()
@@ -92,12 +90,11 @@ impl EventsTable {
             .collect();
         // The day folders, from one listing of `events/` by delimiter (a folder per day): only the
         // days the window allows are then listed.
-        let listed = self
+        let folders = self
             .location
-            .store
-            .list_with_delimiter(Some(&self.location.path(EVENTS)))
+            .folders(EVENTS)
             .await
-            .map_err(store_err)?;
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let date_schema = DFSchema::from_unqualified_fields(
             vec![Field::new("date", DataType::Utf8, false)].into(),
             Default::default(),
@@ -105,12 +102,12 @@ impl EventsTable {
         let mut days = Vec::new();
         let mut day_names = Vec::new();
         let mut all_days = 0;
-        for prefix in &listed.common_prefixes {
-            let Some(day) = prefix.filename().and_then(|f| f.strip_prefix("date=")) else {
+        for folder in &folders {
+            let Some(day) = folder.strip_prefix("date=") else {
                 continue;
             };
             all_days += 1;
-            let mut probe = PartitionedFile::new(prefix.to_string(), 0);
+            let mut probe = PartitionedFile::new(format!("{EVENTS}/{folder}"), 0);
             probe.partition_values = vec![ScalarValue::Utf8(Some(day.to_string()))];
             if filter_partitioned_file(probe, &on_date, &date_schema)?.is_some() {
                 days.push(format!("{EVENTS}/date={day}"));
