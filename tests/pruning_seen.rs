@@ -74,6 +74,21 @@ async fn a_needle_is_found_by_the_bloom_filters_and_a_window_by_its_days() {
     assert_eq!(needle.row_groups_read(), Some(1), "{needle}");
     assert!(needle.row_groups_pruned_bloom_filter > 0, "{needle}");
 
+    // A column that must have a value: the files without any (no role assumed there) are ruled
+    // out, and the rows are those a scan finds.
+    let (sessions, present) = pruning_of(
+        &session,
+        "SELECT event_id FROM events WHERE assumed_principal IS NOT NULL",
+    )
+    .await;
+    let (scanned, _) = pruning_of(
+        &session,
+        "SELECT event_id FROM events WHERE length(assumed_principal) >= 0",
+    )
+    .await;
+    assert!(sessions > 0 && sessions == scanned, "{sessions} / {scanned}");
+    assert!(present.files_ruled_out > present.files / 2, "{present}");
+
     // Without the index (an archive written by an older version), every file is opened and its
     // row groups' statistics and bloom filters find the same row.
     std::fs::remove_dir_all(archive.join("_index")).unwrap();

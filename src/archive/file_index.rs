@@ -41,11 +41,18 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::SchemaDescriptor;
 
 use super::layout::{EVENTS, INDEX};
-use super::schema::BLOOM_COLUMNS;
 use super::{ArchiveError, Location};
 
-/// The columns the index keeps a bloom filter of: those the files carry bloom filters for.
-pub const INDEXED: [&str; 5] = BLOOM_COLUMNS;
+/// The columns the index keeps a bloom filter of: those the files carry bloom filters for, and
+/// `assumed_principal`, so that the few files of a month holding role assumptions are found.
+pub const INDEXED: [&str; 6] = [
+    "event_id",
+    "principal",
+    "resource",
+    "access_key_id",
+    "source_ip",
+    "assumed_principal",
+];
 
 /// The false-positive rate of each filter: a false positive costs opening one file (ten of a
 /// month's 1,800 files at 1 %). At 0.1 % a filter is also twice the size of the file's own
@@ -55,7 +62,7 @@ const FPP: f64 = 0.001;
 
 /// Written into each index object; an object of another version is ignored (not misread).
 const VERSION_KEY: &str = "trailscope.file_index";
-const VERSION: &str = "1";
+const VERSION: &str = "2";
 
 /// The key of the index object a change writes for `day`.
 pub fn key(day: &str, change_id: &str) -> String {
@@ -88,6 +95,11 @@ impl FileSummary {
             Some(Bloom::Filter(bloom)) => bloom.check(value),
             Some(Bloom::NotRead) | None => true,
         }
+    }
+
+    /// Whether the file may hold a row with any value in `INDEXED[column]`.
+    pub fn may_hold_any(&self, column: usize) -> bool {
+        !matches!(self.blooms.get(column), Some(Bloom::Empty))
     }
 
     /// Whether the file may hold a row whose time is within `[from, to]` (either end open).
@@ -157,7 +169,10 @@ impl Summarizer {
             });
         }
         for (slot, name) in self.blooms.iter_mut().zip(INDEXED) {
-            let column = batch.column_by_name(name).ok_or_else(|| missing(name))?;
+            // A file written before the column existed reads it as empty.
+            let Some(column) = batch.column_by_name(name) else {
+                continue;
+            };
             let values = text_values(column).ok_or_else(|| missing(name))?;
             for value in values.into_iter().flatten() {
                 slot.get_or_insert_with(|| Sbbf::new_with_ndv_fpp(self.capacity, FPP).expect("the rate is in (0, 1)"))
@@ -559,7 +574,8 @@ pub async fn merge_days(
     for day in days {
         let visible = visible.get(day).unwrap_or(&none);
         let existing = objects(location, day).await?;
-        let mut entries = read(location, std::slice::from_ref(day), &ALL).await?;
+        let all: Vec<usize> = (0..INDEXED.len()).collect();
+        let mut entries = read(location, std::slice::from_ref(day), &all).await?;
         let mut summaries = Vec::with_capacity(visible.len());
         let mut summarized = 0;
         for file in visible {
@@ -588,8 +604,6 @@ pub async fn merge_days(
     }
     Ok(merged)
 }
-
-const ALL: [usize; INDEXED.len()] = [0, 1, 2, 3, 4];
 
 #[cfg(test)]
 mod tests {
@@ -636,6 +650,7 @@ mod tests {
         // A column with no value at all holds nothing.
         let ip = INDEXED.iter().position(|c| *c == "source_ip").unwrap();
         assert!(!entry.may_hold(ip, "10.0.0.1"));
+        assert!(entry.may_hold_any(principal) && !entry.may_hold_any(ip));
         assert!(entry.may_overlap(Some(30), None) && entry.may_overlap(None, Some(10)));
         assert!(!entry.may_overlap(Some(31), None) && !entry.may_overlap(Some(0), Some(9)));
 

@@ -15,6 +15,8 @@ const DAY: i64 = 86_400_000_000;
 pub struct Wanted {
     /// Every matching row has, for each element, one of its `(column in INDEXED, value)` pairs.
     values: Vec<Vec<(usize, String)>>,
+    /// Every matching row has a value in these columns (of INDEXED).
+    present: Vec<usize>,
     /// Every matching row's time is at or after `from` and at or before `to`.
     from: Option<i64>,
     to: Option<i64>,
@@ -29,6 +31,10 @@ impl Wanted {
             for conjunct in split_conjunction(filter) {
                 if let Some(any) = one_of(conjunct) {
                     wanted.values.push(any);
+                } else if let Expr::IsNotNull(e) = conjunct
+                    && let Some(column) = indexed(e)
+                {
+                    wanted.present.push(column);
                 }
             }
         }
@@ -40,17 +46,19 @@ impl Wanted {
             }
         }
         let within_a_day = |t: Option<i64>| t.is_some_and(|t| t.rem_euclid(DAY) != 0);
-        (!wanted.values.is_empty() || within_a_day(wanted.from) || within_a_day(wanted.to)).then_some(wanted)
+        (wanted.pins_values() || within_a_day(wanted.from) || within_a_day(wanted.to)).then_some(wanted)
     }
 
-    /// Whether a matching row must hold given values (not only a time range).
+    /// Whether a matching row must hold given values, or a value at all, in an indexed column
+    /// (not only a time range).
     pub fn pins_values(&self) -> bool {
-        !self.values.is_empty()
+        !self.values.is_empty() || !self.present.is_empty()
     }
 
     /// The `INDEXED` columns whose filters are needed.
     pub fn columns(&self) -> Vec<usize> {
         let mut columns: Vec<usize> = self.values.iter().flatten().map(|(c, _)| *c).collect();
+        columns.extend(&self.present);
         columns.sort_unstable();
         columns.dedup();
         columns
@@ -59,6 +67,7 @@ impl Wanted {
     /// Whether a file with this entry may hold a matching row.
     pub fn admits(&self, entry: &FileSummary) -> bool {
         entry.may_overlap(self.from, self.to)
+            && self.present.iter().all(|c| entry.may_hold_any(*c))
             && self
                 .values
                 .iter()
@@ -176,6 +185,10 @@ mod tests {
             col("principal").like(lit("a%")),
         ];
         assert_eq!(Wanted::of(&filters, &[]), None);
+        // A column that must have a value rules out the files where it has none.
+        let present = Wanted::of(&[col("assumed_principal").is_not_null()], &[]).unwrap();
+        assert_eq!(present.columns(), vec![column("assumed_principal")]);
+        assert_eq!(Wanted::of(&[col("action").is_not_null()], &[]), None);
         // A bound on a day boundary is already the day folders' work; within a day it is not.
         assert_eq!(Wanted::of(&[], &[(Operator::GtEq, 3 * DAY)]), None);
         let hour = Wanted::of(
