@@ -89,3 +89,82 @@ async fn a_condition_on_event_time_opens_only_the_days_it_covers() {
         .collect();
     assert_eq!(all.len(), days, "{all:?}");
 }
+
+/// One GCP entry at `time`, in a file of its own.
+fn gcp_entry(dir: &std::path::Path, id: &str, time: &str) -> String {
+    let path = dir.join(format!("{id}.json"));
+    let entry = serde_json::json!({
+        "insertId": id,
+        "logName": "projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity",
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "authenticationInfo": {"principalEmail": "ops@acme-prod.iam.gserviceaccount.com"},
+            "serviceName": "compute.googleapis.com",
+            "methodName": "v1.compute.instances.insert",
+            "resourceName": "projects/acme-prod/zones/europe-west1-b/instances/web-1",
+        },
+        "resource": {"type": "gce_instance", "labels": {"project_id": "acme-prod"}},
+        "timestamp": time,
+        "receiveTimestamp": time,
+    });
+    std::fs::write(&path, entry.to_string()).unwrap();
+    path.display().to_string()
+}
+
+/// The file index knows each file's time range to the microsecond; a query that truncates
+/// `event_time` before comparing (a cast to seconds) asks about a wider range than its literal
+/// says, and must not lose the rows the truncation admits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cast_that_truncates_event_time_loses_no_rows_to_the_file_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    // Two ingests, so two files of one day with different time ranges.
+    for (id, time) in [
+        ("early", "2024-05-02T10:00:00.250Z"),
+        ("late", "2024-05-02T10:00:01.500Z"),
+    ] {
+        let inputs = resolve(&[gcp_entry(dir.path(), id, time)], &StoreOptions::default())
+            .await
+            .unwrap();
+        ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+            .await
+            .unwrap();
+    }
+    let queries = [
+        // Both truncate to 10:00:00 or 10:00:01.
+        "SELECT count(*) FROM events WHERE arrow_cast(event_time, 'Timestamp(Second, Some(\"UTC\"))') <= TIMESTAMP '2024-05-02T10:00:01Z'",
+        "SELECT count(*) FROM events WHERE arrow_cast(event_time, 'Timestamp(Second, Some(\"UTC\"))') BETWEEN TIMESTAMP '2024-05-02T10:00:00Z' AND TIMESTAMP '2024-05-02T10:00:01Z'",
+        "SELECT count(*) FROM events WHERE arrow_cast(event_time, 'Timestamp(Millisecond, Some(\"UTC\"))') >= TIMESTAMP '2024-05-02T10:00:00.250Z'",
+        "SELECT count(*) FROM events WHERE arrow_cast(event_time, 'Timestamp(Second, Some(\"UTC\"))') = TIMESTAMP '2024-05-02T10:00:01Z'",
+    ];
+    let counts = |archive: std::path::PathBuf| async move {
+        let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+        let session = Session::open(
+            location,
+            SessionOptions {
+                redact: true,
+                journal: None,
+            },
+        )
+        .await
+        .unwrap();
+        let mut counts = vec![];
+        for sql in queries {
+            let batches: Vec<_> = session.sql(sql).await.unwrap().try_collect().await.unwrap();
+            counts.push(
+                batches[0]
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                    .unwrap()
+                    .value(0),
+            );
+        }
+        counts
+    };
+    let indexed = counts(archive.clone()).await;
+    assert_eq!(indexed, [2, 2, 2, 1], "{queries:#?}");
+    std::fs::remove_dir_all(archive.join("_index")).unwrap();
+    assert_eq!(counts(archive).await, indexed, "the same without the file index");
+}

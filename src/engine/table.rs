@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::TableType;
@@ -18,7 +18,9 @@ use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator, TableProviderFilterPushDown, col, lit};
+use datafusion::logical_expr::{
+    Between, BinaryExpr, Cast, Expr, Operator, TableProviderFilterPushDown, TryCast, col, lit,
+};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::metrics::MetricBuilder;
@@ -345,29 +347,59 @@ fn time_bounds(filter: &Expr) -> Vec<(Operator, i64)> {
     }
 }
 
-/// `event_time` itself, or cast to another timestamp type (the same instant). A cast to a date
-/// or to text is not: it is taken in a time zone that may move the day.
+/// `event_time` itself, or cast to a timestamp type that keeps its instant. A cast to a date or
+/// to text is not (it is taken in a time zone that may move the day), nor one to a coarser unit
+/// (it truncates, so `<=` on it admits later instants), nor one that gives a zone-less value a
+/// zone other than UTC (it moves the instant).
 fn is_event_time(e: &Expr) -> bool {
-    match e {
-        Expr::Column(c) => c.name == "event_time",
-        Expr::Cast(c) if matches!(c.field.data_type(), DataType::Timestamp(..)) => is_event_time(&c.expr),
-        Expr::TryCast(c) if matches!(c.field.data_type(), DataType::Timestamp(..)) => is_event_time(&c.expr),
-        _ => false,
+    instant_zoned(e, &|e| matches!(e, Expr::Column(c) if c.name == "event_time"), true).is_some()
+}
+
+/// Whether `e` is `base` cast only to timestamps that keep its instant: `Some(zoned)` if so.
+fn instant_zoned(e: &Expr, base: &dyn Fn(&Expr) -> bool, base_zoned: bool) -> Option<bool> {
+    if base(e) {
+        return Some(base_zoned);
+    }
+    let (inner, to) = match e {
+        Expr::Cast(c) => (&c.expr, c.field.data_type()),
+        Expr::TryCast(c) => (&c.expr, c.field.data_type()),
+        _ => return None,
+    };
+    let DataType::Timestamp(unit, zone) = to else {
+        return None;
+    };
+    if !matches!(unit, TimeUnit::Microsecond | TimeUnit::Nanosecond) {
+        return None;
+    }
+    let zoned = instant_zoned(inner, base, base_zoned)?;
+    let utc = |z: &str| matches!(z, "UTC" | "+00:00" | "Z");
+    match zone {
+        Some(z) if !zoned && !utc(z) => None,
+        _ => Some(zone.is_some()),
     }
 }
 
 /// A timestamp literal as UTC microseconds.
 fn micros(e: &Expr) -> Option<i64> {
-    match e {
-        Expr::Literal(value, _) => match value {
-            ScalarValue::TimestampMicrosecond(Some(v), _) => Some(*v),
-            ScalarValue::TimestampNanosecond(Some(v), _) => Some(v.div_euclid(1000)),
-            ScalarValue::TimestampMillisecond(Some(v), _) => v.checked_mul(1000),
-            ScalarValue::TimestampSecond(Some(v), _) => v.checked_mul(1_000_000),
-            _ => None,
-        },
-        Expr::Cast(c) => micros(&c.expr),
-        Expr::TryCast(c) => micros(&c.expr),
+    let literal = |e: &Expr| matches!(e, Expr::Literal(..));
+    let mut value = e;
+    while let Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) = value {
+        value = expr;
+    }
+    let Expr::Literal(scalar, _) = value else { return None };
+    let zoned = match scalar {
+        ScalarValue::TimestampMicrosecond(_, z)
+        | ScalarValue::TimestampNanosecond(_, z)
+        | ScalarValue::TimestampMillisecond(_, z)
+        | ScalarValue::TimestampSecond(_, z) => z.is_some(),
+        _ => return None,
+    };
+    instant_zoned(e, &literal, zoned)?;
+    match scalar {
+        ScalarValue::TimestampMicrosecond(Some(v), _) => Some(*v),
+        ScalarValue::TimestampNanosecond(Some(v), _) => Some(v.div_euclid(1000)),
+        ScalarValue::TimestampMillisecond(Some(v), _) => v.checked_mul(1000),
+        ScalarValue::TimestampSecond(Some(v), _) => v.checked_mul(1_000_000),
         _ => None,
     }
 }
@@ -401,7 +433,7 @@ mod tests {
 
     #[test]
     fn a_cast_to_a_date_or_text_is_not_a_bound_on_the_instant() {
-        use datafusion::logical_expr::{Cast, cast};
+        use datafusion::logical_expr::cast;
         let local_day =
             Expr::Cast(Cast::new(Box::new(col("event_time")), DataType::Date32)).gt_eq(ts("2022-02-08T00:00:00Z"));
         assert_eq!(
@@ -409,16 +441,33 @@ mod tests {
             1,
             "no date bound added"
         );
-        let other_unit = cast(
-            col("event_time"),
-            DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None),
-        )
-        .gt_eq(ts("2022-02-08T00:00:00Z"));
+        let other_unit =
+            cast(col("event_time"), DataType::Timestamp(TimeUnit::Nanosecond, None)).gt_eq(ts("2022-02-08T00:00:00Z"));
         assert_eq!(
             with_date_bounds(&[other_unit]).len(),
             2,
             "a timestamp cast keeps the instant"
         );
+    }
+
+    #[test]
+    fn a_cast_that_truncates_or_moves_the_instant_is_not_a_bound() {
+        use datafusion::logical_expr::cast;
+        let to = |unit, zone: Option<&str>| DataType::Timestamp(unit, zone.map(Into::into));
+        let bound = |e: Expr| with_date_bounds(&[e.lt_eq(ts("2022-02-08T00:00:00Z"))]).len() == 2;
+        assert!(!bound(cast(col("event_time"), to(TimeUnit::Second, Some("UTC")))));
+        assert!(!bound(cast(col("event_time"), to(TimeUnit::Millisecond, None))));
+        let naive = cast(col("event_time"), to(TimeUnit::Microsecond, None));
+        assert!(bound(naive.clone()), "the zone dropped, the value is still UTC");
+        assert!(bound(cast(naive.clone(), to(TimeUnit::Nanosecond, Some("UTC")))));
+        assert!(
+            !bound(cast(naive, to(TimeUnit::Microsecond, Some("+02:00")))),
+            "read as local time elsewhere, the instant moves"
+        );
+        assert!(bound(cast(
+            col("event_time"),
+            to(TimeUnit::Microsecond, Some("+02:00"))
+        )));
     }
 
     #[test]
