@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
-use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
 use arrow::compute::{SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::TimestampMicrosecondType;
 use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
@@ -366,13 +366,17 @@ fn assumed_from_raw(batch: &RecordBatch) -> arrow::array::ArrayRef {
 /// Duplicates are rows of the same event id (the partition fixes cloud and tenant); for GCP the
 /// time is part of the identity too, because Cloud Logging reuses an `insertId` across distinct
 /// entries with different timestamps (ingest uses the same rule). The copy kept is the first in
-/// the order (event_time, event_id, source_object, source_index): the earliest, and among copies
-/// of the same time, the one from the source file whose name sorts first — the same choice
-/// whatever order the files were listed in.
-fn merge(contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(RecordBatch, u64), ArchiveError> {
+/// the order (event_time, event_id, file, source_object, source_index), files in the order they
+/// were written (their names are ULIDs): the earliest copy, and among copies of the same time, the
+/// one ingested first — so an event keeps the provenance of its first delivery, whatever a
+/// re-sent file is called, and the same choice is made whatever order the files were listed in.
+fn merge(mut contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(RecordBatch, u64), ArchiveError> {
     let schema = file_schema();
+    let file_name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
+    contents.sort_by_key(|(path, _)| file_name(path));
     let mut batches = Vec::new();
-    for (path, bytes) in contents {
+    let mut written_order = Vec::new();
+    for (rank, (path, bytes)) in contents.into_iter().enumerate() {
         let read_err = |source| ArchiveError::Encode {
             partition: path.clone(),
             source,
@@ -383,7 +387,9 @@ fn merge(contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(Reco
             .build()
             .map_err(read_err)?;
         for batch in reader {
-            batches.push(upgrade(&batch?, &schema)?);
+            let batch = upgrade(&batch?, &schema)?;
+            written_order.extend(std::iter::repeat_n(rank as u32, batch.num_rows()));
+            batches.push(batch);
         }
     }
     let all = concat_batches(&schema, &batches)?;
@@ -400,6 +406,10 @@ fn merge(contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(Reco
         &[
             sort("event_time"),
             sort("event_id"),
+            SortColumn {
+                values: std::sync::Arc::new(UInt32Array::from(written_order)),
+                options: None,
+            },
             sort("source_object"),
             sort("source_index"),
         ],
