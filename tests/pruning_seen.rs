@@ -74,6 +74,29 @@ async fn a_needle_is_found_by_the_bloom_filters_and_a_window_by_its_days() {
     assert_eq!(needle.row_groups_read(), Some(1), "{needle}");
     assert!(needle.row_groups_pruned_bloom_filter > 0, "{needle}");
 
+    // A query that scans `events` twice counts each file once: read if either scan read it,
+    // ruled out only if neither opened it.
+    let twice = format!(
+        "SELECT event_time FROM events WHERE principal = '{NEEDLE}' \
+         UNION ALL SELECT event_time FROM events WHERE principal = '{NEEDLE}'"
+    );
+    let (rows, both) = pruning_of(&session, &twice).await;
+    assert_eq!(rows, 2);
+    assert_eq!(both, needle, "{both} against {needle}");
+    let (_, mixed) = pruning_of(
+        &session,
+        &format!(
+            "SELECT event_id FROM events WHERE principal = '{NEEDLE}' \
+             UNION ALL SELECT event_id FROM events WHERE outcome <> 'nothing'"
+        ),
+    )
+    .await;
+    assert_eq!(
+        (mixed.files, mixed.files_read, mixed.files_ruled_out),
+        (everything.files, everything.files_read, 0),
+        "{mixed} against {everything}"
+    );
+
     // A column that must have a value: the files without any (no role assumed there) are ruled
     // out, and the rows are those a scan finds.
     let (sessions, present) = pruning_of(

@@ -1,14 +1,15 @@
 //! What a query skipped: files and row groups it never read, from the Parquet scans' own
 //! execution metrics. Cheap: a walk of the finished plan, no I/O.
 
+use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::metrics::MetricValue;
+use datafusion::physical_plan::metrics::{CustomMetricValue, MetricValue};
 
 use super::table::{DAYS, DAYS_LISTED, FILES_RULED_OUT, FILES_UNINDEXED};
 
@@ -44,10 +45,16 @@ impl Pruning {
             .map(|n| n.saturating_sub(self.row_groups_pruned_statistics + self.row_groups_pruned_bloom_filter))
     }
 
-    /// Sums the Parquet scans of a finished plan; `None` when the plan read no Parquet file.
+    /// Sums the Parquet scans of a finished plan; `None` when the plan read no Parquet file. A
+    /// file two scans of `events` touch (a self-join, a union) is counted once: read if either
+    /// read it, its row groups as the scan that read the most of them.
     pub fn of(plan: &Arc<dyn ExecutionPlan>) -> Option<Pruning> {
         let mut found = false;
         let mut pruning = Pruning::default();
+        let (mut listed, mut ruled_out, mut unindexed, mut read) =
+            (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        // Per file, the row groups of the scan that read most of them.
+        let mut row_groups: BTreeMap<String, RowGroups> = BTreeMap::new();
         visit(plan, &mut |node| {
             let Some(scan) = node.downcast_ref::<DataSourceExec>() else {
                 return;
@@ -62,64 +69,146 @@ impl Pruning {
                 .flat_map(|g| g.iter())
                 .map(|f| f.object_meta.location.to_string())
                 .collect();
-            pruning.files += files.len();
-            // Per file: (statistics pruned, statistics matched, bloom filter pruned).
-            let mut per_file: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-            if let Some(metrics) = node.metrics() {
-                for metric in metrics.iter() {
-                    if let MetricValue::Count { name, count } = metric.value() {
+            let mut per_file: BTreeMap<String, RowGroups> = BTreeMap::new();
+            for metric in node.metrics().iter().flat_map(|m| m.iter()) {
+                match metric.value() {
+                    MetricValue::Count { name, count } => match name.as_ref() {
+                        DAYS_LISTED => pruning.days_listed = pruning.days_listed.max(count.value()),
+                        DAYS => pruning.days = pruning.days.max(count.value()),
+                        _ => {}
+                    },
+                    MetricValue::Custom { name, value } => {
+                        let into = match name.as_ref() {
+                            FILES_RULED_OUT => &mut ruled_out,
+                            FILES_UNINDEXED => &mut unindexed,
+                            _ => continue,
+                        };
+                        if let Some(names) = value.as_any().downcast_ref::<FileNames>() {
+                            into.extend(names.names());
+                        }
+                    }
+                    MetricValue::PruningMetrics { name, pruning_metrics } => {
+                        let file = metric
+                            .labels()
+                            .iter()
+                            .find(|l| l.name() == "filename")
+                            .map(|l| l.value().to_string())
+                            .unwrap_or_default();
+                        let entry = per_file.entry(file).or_default();
                         match name.as_ref() {
-                            DAYS_LISTED => pruning.days_listed = pruning.days_listed.max(count.value()),
-                            DAYS => pruning.days = pruning.days.max(count.value()),
-                            FILES_RULED_OUT => {
-                                pruning.files += count.value();
-                                pruning.files_ruled_out += count.value();
+                            "row_groups_pruned_statistics" => {
+                                entry.pruned_statistics += pruning_metrics.pruned();
+                                entry.matched_statistics += pruning_metrics.matched();
                             }
-                            FILES_UNINDEXED => pruning.files_unindexed += count.value(),
+                            "row_groups_pruned_bloom_filter" => entry.pruned_bloom += pruning_metrics.pruned(),
+                            "page_index_rows_pruned" => entry.rows_pruned_page_index += pruning_metrics.pruned(),
                             _ => {}
                         }
-                        continue;
                     }
-                    let MetricValue::PruningMetrics { name, pruning_metrics } = metric.value() else {
-                        continue;
-                    };
-                    let file = metric
-                        .labels()
-                        .iter()
-                        .find(|l| l.name() == "filename")
-                        .map(|l| l.value().to_string())
-                        .unwrap_or_default();
-                    let entry = per_file.entry(file).or_default();
-                    match name.as_ref() {
-                        "row_groups_pruned_statistics" => {
-                            entry.0 += pruning_metrics.pruned();
-                            entry.1 += pruning_metrics.matched();
-                        }
-                        "row_groups_pruned_bloom_filter" => entry.2 += pruning_metrics.pruned(),
-                        "page_index_rows_pruned" => pruning.rows_pruned_page_index += pruning_metrics.pruned(),
-                        _ => {}
-                    }
+                    _ => {}
                 }
             }
-            let mut tested = false;
-            let mut untested = files.len();
-            for (file, (pruned, matched, bloom)) in per_file {
-                if file.is_empty() || pruned + matched == 0 {
-                    continue;
+            per_file.retain(|file, groups| !file.is_empty() && groups.total() > 0);
+            if per_file.is_empty() {
+                // No file had a condition to test (or a LIMIT cut the scan short): all were read.
+                read.extend(files.iter().cloned());
+            }
+            for (file, groups) in per_file {
+                if groups.read() > 0 {
+                    read.insert(file.clone());
                 }
-                tested = true;
-                untested = untested.saturating_sub(1);
-                pruning.row_groups = Some(pruning.row_groups.unwrap_or(0) + pruned + matched);
-                pruning.row_groups_pruned_statistics += pruned;
-                pruning.row_groups_pruned_bloom_filter += bloom;
-                if matched > bloom {
-                    pruning.files_read += 1;
+                let best = row_groups.entry(file).or_default();
+                if groups.read() > best.read() || best.total() == 0 {
+                    *best = groups;
                 }
             }
-            // A file without row-group metrics had nothing to test (or was cut short by a LIMIT).
-            pruning.files_read += if tested { 0 } else { untested };
+            listed.extend(files);
         });
-        found.then_some(pruning)
+        if !found {
+            return None;
+        }
+        // A file one scan ruled out and another opened was not "never opened".
+        ruled_out.retain(|f| !listed.contains(f));
+        pruning.files = listed.len() + ruled_out.len();
+        pruning.files_ruled_out = ruled_out.len();
+        pruning.files_unindexed = unindexed.len();
+        pruning.files_read = read.len();
+        for groups in row_groups.values() {
+            pruning.row_groups = Some(pruning.row_groups.unwrap_or(0) + groups.total());
+            pruning.row_groups_pruned_statistics += groups.pruned_statistics;
+            pruning.row_groups_pruned_bloom_filter += groups.pruned_bloom;
+            pruning.rows_pruned_page_index += groups.rows_pruned_page_index;
+        }
+        Some(pruning)
+    }
+}
+
+/// One file's row groups in one scan: ruled out by their statistics, left by them, and of those
+/// ruled out by the bloom filters; and rows of the rest skipped by the page index.
+#[derive(Clone, Copy, Debug, Default)]
+struct RowGroups {
+    pruned_statistics: usize,
+    matched_statistics: usize,
+    pruned_bloom: usize,
+    rows_pruned_page_index: usize,
+}
+
+impl RowGroups {
+    fn total(&self) -> usize {
+        self.pruned_statistics + self.matched_statistics
+    }
+
+    fn read(&self) -> usize {
+        self.matched_statistics.saturating_sub(self.pruned_bloom)
+    }
+}
+
+/// The names of files a scan skipped for a reason of its own (see `table`), carried as one of its
+/// metrics; shown as their number.
+#[derive(Debug, Default)]
+pub struct FileNames(Mutex<BTreeSet<String>>);
+
+impl FileNames {
+    pub fn new(names: Vec<String>) -> FileNames {
+        FileNames(Mutex::new(names.into_iter().collect()))
+    }
+
+    fn names(&self) -> BTreeSet<String> {
+        self.0.lock().expect("not poisoned").clone()
+    }
+}
+
+impl fmt::Display for FileNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.lock().expect("not poisoned").len())
+    }
+}
+
+impl CustomMetricValue for FileNames {
+    fn new_empty(&self) -> Arc<dyn CustomMetricValue> {
+        Arc::new(FileNames::default())
+    }
+
+    fn aggregate(&self, other: Arc<dyn CustomMetricValue + 'static>) {
+        if let Some(other) = other.as_any().downcast_ref::<FileNames>() {
+            let names = other.names();
+            self.0.lock().expect("not poisoned").extend(names);
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_usize(&self) -> usize {
+        self.0.lock().expect("not poisoned").len()
+    }
+
+    fn is_eq(&self, other: &Arc<dyn CustomMetricValue>) -> bool {
+        other
+            .as_any()
+            .downcast_ref::<FileNames>()
+            .is_some_and(|other| other.names() == self.names())
     }
 }
 

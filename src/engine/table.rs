@@ -23,9 +23,10 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
-use datafusion::physical_plan::metrics::MetricBuilder;
+use datafusion::physical_plan::metrics::{MetricBuilder, MetricValue};
 
 use super::file_pruning::Wanted;
+use super::pruning::FileNames;
 use crate::archive::Location;
 use crate::archive::changes::visible_files;
 use crate::archive::file_index;
@@ -44,8 +45,8 @@ struct Chosen {
     files: Vec<PartitionedFile>,
     days_listed: usize,
     days: usize,
-    ruled_out: usize,
-    unindexed: usize,
+    ruled_out: Vec<String>,
+    unindexed: Vec<String>,
 }
 
 /// The archive's events: the committed Parquet files of the days a query's filters allow, read as
@@ -138,26 +139,28 @@ impl EventsTable {
             Default::default(),
         )?;
         let mut kept = Vec::with_capacity(files.len());
-        let (mut ruled_out, mut unindexed) = (0, 0);
+        let (mut ruled_out, mut unindexed) = (Vec::new(), Vec::new());
         for meta in files {
-            if let (Some(index), Some(wanted)) = (&index, wanted) {
-                match index.get(&meta.location) {
-                    Some(entry) if !wanted.admits(entry) => {
-                        ruled_out += 1;
-                        continue;
-                    }
-                    Some(_) => {}
-                    None => unindexed += 1,
-                }
-            }
             let Some(values) = partition_values(meta.location.as_ref()) else {
                 continue;
             };
             let mut file: PartitionedFile = meta.into();
             file.partition_values = values.into_iter().map(|v| ScalarValue::Utf8(Some(v))).collect();
-            if let Some(file) = filter_partitioned_file(file, &on_partitions, &schema)? {
-                kept.push(file);
+            let Some(file) = filter_partitioned_file(file, &on_partitions, &schema)? else {
+                continue;
+            };
+            if let (Some(index), Some(wanted)) = (&index, wanted) {
+                let name = &file.object_meta.location;
+                match index.get(name) {
+                    Some(entry) if !wanted.admits(entry) => {
+                        ruled_out.push(name.to_string());
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => unindexed.push(name.to_string()),
+                }
             }
+            kept.push(file);
         }
         // A stable order (by path: day, cloud, tenant, then creation) keeps plans repeatable.
         kept.sort_by(|a, b| a.object_meta.location.cmp(&b.object_meta.location));
@@ -232,7 +235,7 @@ impl TableProvider for EventsTable {
             ruled_out,
             unindexed,
         } = self.files(&filters, wanted.as_ref()).await?;
-        if files.is_empty() && ruled_out == 0 {
+        if files.is_empty() && ruled_out.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
                 None => self.schema.clone(),
@@ -267,12 +270,13 @@ impl TableProvider for EventsTable {
             .global_counter(DAYS_LISTED)
             .add(days_listed);
         MetricBuilder::new(counters).global_counter(DAYS).add(days);
-        MetricBuilder::new(counters)
-            .global_counter(FILES_RULED_OUT)
-            .add(ruled_out);
-        MetricBuilder::new(counters)
-            .global_counter(FILES_UNINDEXED)
-            .add(unindexed);
+        // By name, not a count: a query that scans `events` twice must not count a file twice.
+        for (name, files) in [(FILES_RULED_OUT, ruled_out), (FILES_UNINDEXED, unindexed)] {
+            MetricBuilder::new(counters).build(MetricValue::Custom {
+                name: name.into(),
+                value: Arc::new(FileNames::new(files)),
+            });
+        }
         let url = ObjectStoreUrl::parse(self.location.store_url.as_str())?;
         let config = FileScanConfigBuilder::new(url, source)
             .with_file_groups(groups)
