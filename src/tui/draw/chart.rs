@@ -54,12 +54,14 @@ pub fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &T
     let bucket = window.bucket().micros;
     let slots = ((window.span() + bucket - 1) / bucket).max(1) as usize;
     let width = area.width as usize;
-    // Each bucket takes `cols` whole columns when there is room (the chart is then `slots × cols`
-    // wide, without uneven gaps); otherwise buckets share columns and the tallest is drawn.
-    let cols = (width / slots).max(1);
-    let column_of = |start: i64| -> usize {
+    // Bucket k spans columns [k·width/slots, (k+1)·width/slots): the chart fills the width the
+    // time axis below it labels (bars of unequal width by one column, rather than a chart that
+    // stops short of its axis's end, as if logging had stopped). With more buckets than columns,
+    // buckets share a column and the tallest is drawn.
+    let columns_of = |start: i64| -> std::ops::Range<usize> {
         let k = (start.max(window.from) - window.from).div_euclid(bucket).max(0) as usize;
-        if slots <= width { k * cols } else { k * width / slots }
+        let x0 = (k * width / slots).min(width - 1);
+        x0..((k + 1) * width / slots).clamp(x0 + 1, width)
     };
     let max = pane
         .rows
@@ -86,8 +88,7 @@ pub fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &T
             (scale(failed).round() as u16).min(h)
         };
         let selected = selected_start == Some(start);
-        let x0 = column_of(start);
-        for x in x0..(x0 + cols).min(width) {
+        for x in columns_of(start) {
             let height = h.max(u16::from(selected)).min(area.height);
             if height <= drawn[x] && !selected {
                 continue;

@@ -366,3 +366,39 @@ fn local_time_writes_the_offset() {
     );
     assert!(!text.contains("1970-01-01T00:00:00Z"), "no UTC time is left: {text}");
 }
+
+#[test]
+fn a_histogram_fills_the_width_its_axis_labels() {
+    use crate::tui::pane::Pane;
+    // 85 two-minute buckets on 118 columns: a bucket a column would stop the chart at two thirds.
+    let window = TimeWindow {
+        from: 0,
+        to: 170 * 60_000_000,
+        chosen: String::new(),
+    };
+    assert_eq!(window.bucket().micros, 120_000_000);
+    let mut pane = Pane::new("timeline");
+    let columns = ["bucket", "events", "successes", "failures"].map(String::from).to_vec();
+    pane.take(
+        columns,
+        0,
+        vec![
+            row(&["1970-01-01T00:00:00Z", "5", "5", "0"]),
+            row(&["1970-01-01T02:48:00Z", "5", "5", "0"]),
+        ],
+        true,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(118, 3)).unwrap();
+    terminal
+        .draw(|f| super::chart::draw_histogram(f, f.area(), &pane, &window))
+        .unwrap();
+    let bottom: Vec<&str> = (0..118).map(|x| terminal.backend().buffer()[(x, 2)].symbol()).collect();
+    let bars: Vec<usize> = (0..118).filter(|x| bottom[*x] != " ").collect();
+    assert_eq!(bars.first(), Some(&0), "{bottom:?}");
+    assert_eq!(
+        bars.last(),
+        Some(&117),
+        "the last bucket ends at the right edge: {bottom:?}"
+    );
+    assert!(bars.len() <= 4, "each bucket one or two columns wide: {bars:?}");
+}
