@@ -92,9 +92,17 @@ pub struct View {
     /// What a report's form was filled with.
     pub given: Vec<(String, String)>,
     /// A frequency table of a table's rows: the table's query (else it counts the whole window).
-    pub counted: Option<crate::engine::Query>,
+    pub counted: Option<Counted>,
     /// The event to select once the timeline's bucket events arrive (`t`).
     pub select_event: Option<String>,
+}
+
+/// The result a frequency table counts the values of.
+#[derive(Clone, Debug)]
+pub struct Counted {
+    pub query: crate::engine::Query,
+    /// The result has an `event_time` column, so each value's first and last time can be given.
+    pub has_time: bool,
 }
 
 impl View {
@@ -191,9 +199,9 @@ impl View {
             Kind::SourceIp(ip) => vec![(0, q(views::events_of(s, Subject::SourceIp, ip)))],
             Kind::Event(id) => vec![(0, q(views::event(id)))],
             Kind::Frequency(c) => match &self.counted {
-                Some(table) => {
-                    let has_time = c != "event_time" && table.sql.contains("event_time");
-                    vec![(0, q(views::frequency_in(table, c, has_time)))]
+                Some(counted) => {
+                    let has_time = c != "event_time" && counted.has_time;
+                    vec![(0, q(views::frequency_in(&counted.query, c, has_time)))]
                 }
                 None => match views::frequency(s, c) {
                     Ok(query) => vec![(0, q(query))],

@@ -14,7 +14,7 @@ use super::jobs::{Message, Request};
 use super::keys::Action;
 use super::pane::{CHUNK_ROWS, KEEP_ROWS, Load, Need, Pane};
 use super::prompt::{Form, LineInput, Prompt, Purpose};
-use super::view::{Kind, View};
+use super::view::{Counted, Kind, View};
 use crate::tui::editor::Editor;
 
 pub const SCREENS: [&str; 5] = ["Timeline", "Principals", "Resources", "SQL", "Reports"];
@@ -604,11 +604,12 @@ impl App {
             Some((c, desc)) => views::sorted(&table, c, *desc),
             None => table,
         };
+        let has_time = pane.columns.iter().any(|c| c == "event_time");
         let title = format!("Values of {column} in {}", pane.title);
         let scope = self.scope().clone();
         let mut view = View::new(Kind::Frequency(column), scope);
         view.panes[0].title = title;
-        view.counted = Some(table);
+        view.counted = Some(Counted { query: table, has_time });
         self.push(view)
     }
 

@@ -229,6 +229,10 @@ fn a_frequency_table_counts_the_column_and_enter_filters_to_a_value() {
     assert_eq!(app.view().kind, Kind::Frequency("action".into()));
     assert!(effects[0].1.contains("GROUP BY \"action\""), "{}", effects[0].1);
     assert!(
+        effects[0].1.contains("min(event_time) AS first_seen"),
+        "the events have a time: each value's first and last are given"
+    );
+    assert!(
         effects[0].1.contains("$bucket_start"),
         "the values of the table, not of the window"
     );
@@ -243,6 +247,30 @@ fn a_frequency_table_counts_the_column_and_enter_filters_to_a_value() {
     assert_eq!(app.scope().pins()[0].to_string(), "action = CreateFunction");
     app.update(Action::Back);
     assert!(app.scope().pins().is_empty(), "Esc takes the filter off");
+}
+
+#[test]
+fn a_frequency_table_of_a_result_without_event_time_gives_no_first_and_last_seen() {
+    let mut app = loaded();
+    let feeds = started(&app.update(Action::Screen(1)));
+    assert!(
+        feeds[0].1.contains("min(event_time)"),
+        "the principals' own query reads event_time"
+    );
+    rows_for(
+        &mut app,
+        feeds[0].0,
+        &["principal", "events", "first_seen", "last_seen", "failures"],
+        &[&["alice", "3", "1970-01-01T00:00:00Z", "1970-01-01T00:02:00Z", "0"]],
+    );
+    let effects = started(&app.update(Action::Frequency));
+    assert!(effects[0].1.contains("GROUP BY \"principal\""), "{}", effects[0].1);
+    let outer = effects[0].1.split("FROM (").next().unwrap();
+    assert!(
+        !outer.contains("event_time"),
+        "the result has no event_time: {}",
+        effects[0].1
+    );
 }
 
 #[test]
