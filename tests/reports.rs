@@ -195,6 +195,11 @@ async fn access_denied_spikes_are_per_principal_and_hour_above_the_threshold() {
         column("access-denied-spikes", &[], "denied").await,
         strings(&["12", "12"])
     );
+    assert_eq!(column("access-denied-spikes", &[], "actions").await, strings(&["1", "1"]));
+    assert_eq!(
+        column("access-denied-spikes", &[], "first_denied").await,
+        strings(&["2024-06-10T10:10:00Z", "2024-06-10T13:00:00Z"])
+    );
     // alice's nine refusals make a spike only with a lower threshold.
     let lower = column("access-denied-spikes", &[("min_failures", "9")], "principal").await;
     assert!(
@@ -251,6 +256,13 @@ async fn secret_retrieval_bursts_need_many_successful_reads_in_an_hour() {
         column("secret-retrieval-bursts", &[], "secrets").await,
         strings(&["12"])
     );
+    for (name, value) in [
+        ("reads", "12"),
+        ("first_read", "2024-06-10T10:45:00Z"),
+        ("last_read", "2024-06-10T10:50:30Z"),
+    ] {
+        assert_eq!(column("secret-retrieval-bursts", &[], name).await, strings(&[value]), "{name}");
+    }
 }
 
 #[tokio::test]
@@ -283,6 +295,15 @@ async fn reconnaissance_bursts_count_distinct_read_actions_in_ten_minutes() {
     assert_eq!(
         column("reconnaissance-bursts", &[], "distinct_actions").await,
         strings(&["16"])
+    );
+    // Counted over the burst's read-only calls only, each event once.
+    for (name, value) in [("services", "10"), ("events", "16"), ("failures", "0")] {
+        assert_eq!(column("reconnaissance-bursts", &[], name).await, strings(&[value]), "{name}");
+    }
+    assert!(
+        column("reconnaissance-bursts", &[("min_actions", "17")], "principal")
+            .await
+            .is_empty()
     );
 }
 
