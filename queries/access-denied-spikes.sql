@@ -30,4 +30,4 @@ FROM spikes AS s
 JOIN refusals AS r ON r.hour = s.hour AND r.cloud = s.cloud AND r.tenant = s.tenant
                   AND r.principal = s.principal
 GROUP BY 1, 2, 3, 4, 5
-ORDER BY denied DESC, hour, principal
+ORDER BY denied DESC, hour, principal, cloud, tenant

@@ -29,4 +29,4 @@ FROM bursts AS b
 JOIN calls AS c ON c.window_start = b.window_start AND c.cloud = b.cloud AND c.tenant = b.tenant
                AND c.principal = b.principal
 GROUP BY 1, 2, 3, 4, 5
-ORDER BY distinct_actions DESC, window_start, principal
+ORDER BY distinct_actions DESC, window_start, principal, cloud, tenant

@@ -29,4 +29,4 @@ FROM bursts AS b
 JOIN secret_reads AS r ON r.hour = b.hour AND r.cloud = b.cloud AND r.tenant = b.tenant
                       AND r.principal = b.principal
 GROUP BY 1, 2, 3, 4, 5
-ORDER BY reads DESC, hour, principal
+ORDER BY reads DESC, hour, principal, cloud, tenant

@@ -129,3 +129,33 @@ fn an_output_that_is_not_a_regular_file_is_written_in_place() {
         .collect();
     assert_eq!(left.len(), 2, "no temporary file left beside it: {left:?}");
 }
+
+#[test]
+fn a_table_written_to_a_pipe_keeps_every_character_unless_columns_says_a_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let out = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            fixture("reports").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sql = "SELECT principal, concat(event_id, repeat('-', 200), 'end') AS long FROM events \
+               WHERE principal LIKE 'arn:aws:sts::%' ORDER BY event_id LIMIT 3";
+    let query = |env: &[(&str, &str)]| {
+        let out = trailscope(&["query", "--archive", archive.to_str().unwrap(), sql], env);
+        assert!(out.status.success(), "{}", stderr(&out));
+        common::stdout(&out)
+    };
+    let whole = query(&[]);
+    assert!(!whole.contains('…'), "{whole}");
+    assert_eq!(whole.matches(&format!("{}end", "-".repeat(200))).count(), 3, "{whole}");
+    assert!(whole.contains("arn:aws:sts::"), "{whole}");
+    let fitted = query(&[("COLUMNS", "80")]);
+    assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
+    assert!(fitted.contains('…'), "{fitted}");
+}

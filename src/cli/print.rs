@@ -25,17 +25,18 @@ pub fn format(args: &OutputArgs) -> Format {
     }
 }
 
-/// The terminal's width, or a wide default when the output is not a terminal.
+/// The width a table is fitted to: the terminal's; `$COLUMNS` when set; else (a pipe, a file)
+/// no limit, since a cell cut short there is a value lost to the next program or reader.
 pub fn width() -> usize {
-    if std::io::stdout().is_terminal() {
-        if let Ok((w, _)) = crossterm::terminal::size() {
-            return w as usize;
-        }
+    if std::io::stdout().is_terminal()
+        && let Ok((w, _)) = crossterm::terminal::size()
+    {
+        return w as usize;
     }
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(160)
+        .unwrap_or(usize::MAX)
 }
 
 /// Writes one result where the user asked; returns the rows written.

@@ -21,6 +21,7 @@ pub fn trailscope(args: &[&str], env: &[(&str, &str)]) -> Output {
     // Never the user's own journal or config: a folder of this test process's own.
     cmd.args(args)
         .env_remove("TRAILSCOPE_ARCHIVE")
+        .env_remove("COLUMNS")
         .env("TRAILSCOPE_STATE_DIR", state_dir())
         .env("TRAILSCOPE_DATA_DIR", state_dir().join("data"))
         .env("TRAILSCOPE_CONFIG", state_dir().join("no-config.toml"));
