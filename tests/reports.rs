@@ -45,7 +45,11 @@ fn archive() -> &'static PathBuf {
 
 /// Runs a report and returns one column's values, in the report's order.
 async fn column(report: &str, params: &[(&str, &str)], name: &str) -> Vec<String> {
-    let location = Location::open(archive().to_str().unwrap(), &StoreOptions::default()).unwrap();
+    column_in(archive(), report, params, name).await
+}
+
+async fn column_in(archive: &std::path::Path, report: &str, params: &[(&str, &str)], name: &str) -> Vec<String> {
+    let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
     let session = Session::open(
         location,
         SessionOptions {
@@ -185,6 +189,74 @@ async fn network_exposure_changes_mark_what_opens_to_the_internet() {
     );
 }
 
+/// One CloudTrail record of an EC2 network change.
+fn ec2_change(id: &str, action: &str, request: serde_json::Value, error: Option<&str>) -> serde_json::Value {
+    let mut record = serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/netops",
+                         "accountId": "111122223333", "userName": "netops"},
+        "eventTime": "2024-06-10T11:00:00Z", "eventSource": "ec2.amazonaws.com", "eventName": action,
+        "awsRegion": "us-east-1", "sourceIPAddress": "192.0.2.10", "userAgent": "aws-cli/2.15.30",
+        "requestParameters": request, "responseElements": null, "requestID": format!("req-{id}"),
+        "eventID": id, "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
+        "recipientAccountId": "111122223333", "eventCategory": "Management"
+    });
+    if let Some(code) = error {
+        record["errorCode"] = code.into();
+        record["errorMessage"] = "You are not authorized to perform this operation.".into();
+    }
+    record
+}
+
+#[tokio::test]
+async fn network_exposure_marks_only_successful_changes_that_let_the_internet_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = serde_json::json!({"groupId": "sg-1", "ipPermissions": {"items": [{"ipProtocol": "tcp",
+        "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}});
+    let acl = |action: &str, cidr: &str| {
+        serde_json::json!({"networkAclId": "acl-1", "ruleNumber": 100, "protocol": "-1", "egress": false,
+            "ruleAction": action, "cidrBlock": cidr})
+    };
+    let records = [
+        ec2_change("a-opened", "AuthorizeSecurityGroupIngress", world.clone(), None),
+        ec2_change("b-revoked", "RevokeSecurityGroupIngress", world.clone(), None),
+        ec2_change(
+            "c-refused",
+            "AuthorizeSecurityGroupIngress",
+            world,
+            Some("Client.UnauthorizedOperation"),
+        ),
+        ec2_change("d-acl-deny", "CreateNetworkAclEntry", acl("deny", "0.0.0.0/0"), None),
+        ec2_change("e-acl-allow", "CreateNetworkAclEntry", acl("allow", "0.0.0.0/0"), None),
+    ];
+    let sources = dir.path().join("logs");
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::write(
+        sources.join("111122223333_CloudTrail_us-east-1_20240610T1100Z_net.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .unwrap();
+    let archive = dir.path().join("archive");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let inputs = resolve(&[sources.display().to_string()], &StoreOptions::default())
+        .await
+        .unwrap();
+    ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let report = "network-exposure-changes";
+    assert_eq!(
+        column_in(&archive, report, &[], "event_id").await,
+        strings(&["a-opened", "b-revoked", "c-refused", "d-acl-deny", "e-acl-allow"]),
+        "every change is listed"
+    );
+    assert_eq!(
+        column_in(&archive, report, &[], "open_to_internet").await,
+        strings(&["true", "false", "false", "false", "true"]),
+        "a revocation, a refused call and a deny rule open nothing"
+    );
+}
+
 #[tokio::test]
 async fn access_denied_spikes_are_per_principal_and_hour_above_the_threshold() {
     assert_eq!(
@@ -195,7 +267,10 @@ async fn access_denied_spikes_are_per_principal_and_hour_above_the_threshold() {
         column("access-denied-spikes", &[], "denied").await,
         strings(&["12", "12"])
     );
-    assert_eq!(column("access-denied-spikes", &[], "actions").await, strings(&["1", "1"]));
+    assert_eq!(
+        column("access-denied-spikes", &[], "actions").await,
+        strings(&["1", "1"])
+    );
     assert_eq!(
         column("access-denied-spikes", &[], "first_denied").await,
         strings(&["2024-06-10T10:10:00Z", "2024-06-10T13:00:00Z"])
@@ -261,7 +336,11 @@ async fn secret_retrieval_bursts_need_many_successful_reads_in_an_hour() {
         ("first_read", "2024-06-10T10:45:00Z"),
         ("last_read", "2024-06-10T10:50:30Z"),
     ] {
-        assert_eq!(column("secret-retrieval-bursts", &[], name).await, strings(&[value]), "{name}");
+        assert_eq!(
+            column("secret-retrieval-bursts", &[], name).await,
+            strings(&[value]),
+            "{name}"
+        );
     }
 }
 
@@ -298,7 +377,11 @@ async fn reconnaissance_bursts_count_distinct_read_actions_in_ten_minutes() {
     );
     // Counted over the burst's read-only calls only, each event once.
     for (name, value) in [("services", "10"), ("events", "16"), ("failures", "0")] {
-        assert_eq!(column("reconnaissance-bursts", &[], name).await, strings(&[value]), "{name}");
+        assert_eq!(
+            column("reconnaissance-bursts", &[], name).await,
+            strings(&[value]),
+            "{name}"
+        );
     }
     assert!(
         column("reconnaissance-bursts", &[("min_actions", "17")], "principal")
