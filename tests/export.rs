@@ -159,3 +159,43 @@ fn a_table_written_to_a_pipe_keeps_every_character_unless_columns_says_a_width()
     assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
     assert!(fitted.contains('…'), "{fitted}");
 }
+
+#[test]
+fn an_output_file_whose_extension_names_no_format_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let out = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            fixture("reports").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let query = |file: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "query",
+            "--archive",
+            archive.to_str().unwrap(),
+            "-o",
+            file.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        args.push("SELECT count(*) AS n FROM events");
+        trailscope(&args, &[])
+    };
+    let sheet = dir.path().join("result.xlsx");
+    let out = query(&sheet, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not .xlsx"), "{}", stderr(&out));
+    assert!(!sheet.exists());
+    // Said outright, the format wins over the name; .txt is the table.
+    let out = query(&sheet, &["--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&sheet).unwrap(), "n\n122\n");
+    let table = dir.path().join("result.txt");
+    assert!(query(&table, &[]).status.success());
+    assert!(std::fs::read_to_string(&table).unwrap().contains("(1 row)"));
+}

@@ -161,7 +161,8 @@ fn parse_cloud(s: &str) -> Result<CloudChoice, String> {
 /// Where and how a result goes.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
-    /// How to write the result (default: from --output's extension, else table).
+    /// How to write the result (default: from --output's extension — .csv, .jsonl, .parquet,
+    /// .txt — else table).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 

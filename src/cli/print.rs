@@ -8,21 +8,15 @@ use crate::engine::output::{self, AtomicFile};
 use crate::engine::{Format, ResultStream};
 
 /// The format asked for, else the one `--output`'s extension names, else a table.
-pub fn format(args: &OutputArgs) -> Format {
+pub fn format(args: &OutputArgs) -> Result<Format, Failure> {
     if let Some(f) = args.format {
-        return f;
+        return Ok(f);
     }
-    let ext = args
-        .output
-        .as_ref()
-        .and_then(|p| p.extension())
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("csv") => Format::Csv,
-        Some("json" | "jsonl" | "ndjson") => Format::Json,
-        Some("parquet") => Format::Parquet,
-        _ => Format::Table,
-    }
+    let named = match &args.output {
+        Some(path) => Format::named_by(path)?,
+        None => None,
+    };
+    Ok(named.unwrap_or(Format::Table))
 }
 
 /// The width a table is fitted to: the terminal's; `$COLUMNS` when set; else (a pipe, a file)
@@ -53,7 +47,7 @@ pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failur
 }
 
 async fn emit_from(stream: &mut ResultStream, args: &OutputArgs) -> Result<u64, Failure> {
-    let format = format(args);
+    let format = format(args)?;
     let schema = datafusion::execution::RecordBatchStream::schema(&*stream);
     match &args.output {
         Some(path) => {

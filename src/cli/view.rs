@@ -85,7 +85,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
             if show_sql {
                 print::show_sql(&query);
             }
-            if print::format(&output) != Format::Table || output.output.is_some() {
+            if print::format(&output)? != Format::Table || output.output.is_some() {
                 let rows = print::emit(session.run(&query).await?, &output).await?;
                 return if rows == 0 {
                     Err(Failure::usage(format!("no event has the id '{id}'")))
@@ -199,7 +199,7 @@ async fn several(
     if let Some(i) = chosen {
         return one(session, &sections[i], output, show_sql).await;
     }
-    if print::format(output) != Format::Table || output.output.is_some() {
+    if print::format(output)? != Format::Table || output.output.is_some() {
         return Err(Failure::usage(
             "this view has several parts: choose one with --section to write it as csv, json or parquet, or to a file",
         ));

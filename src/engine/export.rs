@@ -37,18 +37,9 @@ pub fn provenance_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The format a file name asks for: `.jsonl`/`.json`/`.ndjson` → JSON lines, `.parquet` → Parquet,
-/// anything else CSV.
-pub fn format_of(path: &Path) -> Format {
-    match path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("json" | "jsonl" | "ndjson") => Format::Json,
-        Some("parquet") => Format::Parquet,
-        _ => Format::Csv,
-    }
+/// The format a file name asks for (see `Format::named_by`); CSV when it names none.
+pub fn format_of(path: &Path) -> Result<Format, EngineError> {
+    Ok(Format::named_by(path)?.unwrap_or(Format::Csv))
 }
 
 /// Runs `query` and streams all of its rows into `path` (atomically: a failed or cancelled export
@@ -60,7 +51,7 @@ pub async fn export(
     path: &Path,
     rows: Arc<AtomicU64>,
 ) -> Result<u64, EngineError> {
-    let format = format_of(path);
+    let format = format_of(path)?;
     let stream = session.run(query).await?;
     let schema = datafusion::execution::RecordBatchStream::schema(&stream);
     let counted = stream.inspect(|batch| {

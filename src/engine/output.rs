@@ -28,6 +28,22 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format a file's extension names: `None` without one; an error for one trailscope does
+    /// not write (a `.xlsx` given CSV would not open).
+    pub fn named_by(path: &Path) -> Result<Option<Format>, EngineError> {
+        let Some(ext) = path.extension() else { return Ok(None) };
+        match ext.to_string_lossy().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Some(Format::Csv)),
+            "json" | "jsonl" | "ndjson" => Ok(Some(Format::Json)),
+            "parquet" => Ok(Some(Format::Parquet)),
+            "txt" => Ok(Some(Format::Table)),
+            other => Err(EngineError::Usage(format!(
+                "trailscope writes .csv, .jsonl (or .json), .parquet and .txt (a table), not .{other}: \
+                 name the file with one of them, or give --format"
+            ))),
+        }
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             Format::Table => "txt",
