@@ -116,6 +116,9 @@ fn a_file_that_cannot_be_read_is_quarantined_byte_for_byte_and_the_rest_is_inges
         incoming.join("good.json"),
     )
     .unwrap();
+    // And CloudTrail whose every record lacks its time: read, but nothing in it can be taken.
+    let no_time = r#"{"eventVersion":"1.08","eventID":"no-time-1","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"123456789123"}"#;
+    fs::write(incoming.join("timeless.json"), format!("{{\"Records\":[{no_time}]}}")).unwrap();
 
     let out = ingest(&archive, &[&incoming]);
     let summary = stdout(&out);
@@ -140,6 +143,25 @@ fn a_file_that_cannot_be_read_is_quarantined_byte_for_byte_and_the_rest_is_inges
             .count(),
         3
     );
+    assert_eq!(
+        kept.iter()
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                name.contains("-timeless.json.") && name.ends_with(".rejected.jsonl")
+            })
+            .count(),
+        1
+    );
+
+    // The same folder again: the files are still not taken (exit 3, each named), and the
+    // quarantine does not grow by another copy of them.
+    let again = ingest(&archive, &[&incoming]);
+    let summary = stdout(&again);
+    assert_eq!(again.status.code(), Some(3), "{summary}");
+    assert!(summary.contains("files quarantined            3"), "{summary}");
+    assert_eq!(summary.matches("kept in quarantine already").count(), 3, "{summary}");
+    assert!(summary.contains("records rejected             1"), "{summary}");
+    assert_eq!(walk(&archive.join("_quarantine")), kept, "nothing copied twice");
 }
 
 #[test]

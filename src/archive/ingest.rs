@@ -17,7 +17,7 @@ use super::inputs::{Input, Inputs};
 use super::layout::{PartitionKey, part_name};
 use super::ledger::{Ledger, SourceRecord};
 use super::lock::IngestLock;
-use super::quarantine::{RejectedRecord, quarantine_file, rejected_path};
+use super::quarantine::{Held, RejectedRecord, quarantine_file, rejected_path};
 use super::summary::IngestSummary;
 use super::{ArchiveError, Location, file_index, writer};
 use crate::sources::document::DocumentError;
@@ -74,6 +74,7 @@ pub async fn ingest(
         batch: Batch::default(),
         seen: Seen::default(),
         days: BTreeSet::new(),
+        held: None,
     };
     run.summary.recovered = run.ledger.recover(RETAIN).await?;
     run.summary.files_skipped = inputs.passed_over;
@@ -108,10 +109,16 @@ pub async fn ingest(
             continue;
         }
         match records {
-            Err(reason) => {
-                quarantine_file(location, &sha, &input.name, input.file_name(), bytes, &reason).await?;
-                run.summary.files_quarantined.push((input.name.clone(), reason));
-            }
+            Err(reason) => match run.held().await?.copy(&sha) {
+                Some(copy) => {
+                    let reason = format!("{reason} (kept in quarantine already, as {copy})");
+                    run.summary.files_quarantined.push((input.name.clone(), reason));
+                }
+                None => {
+                    quarantine_file(location, &sha, &input.name, input.file_name(), bytes, &reason).await?;
+                    run.summary.files_quarantined.push((input.name.clone(), reason));
+                }
+            },
             Ok(records) => run.take(&input, sha, records),
         }
         if run.batch.raw_bytes >= options.batch_bytes || run.batch.events.len() >= options.batch_events {
@@ -199,9 +206,18 @@ struct Run<'a> {
     seen: Seen,
     /// Days this run wrote files to.
     days: BTreeSet<String>,
+    /// What the quarantine held when first needed.
+    held: Option<Held>,
 }
 
 impl Run<'_> {
+    async fn held(&mut self) -> Result<&Held, ArchiveError> {
+        if self.held.is_none() {
+            self.held = Some(Held::list(self.location).await?);
+        }
+        Ok(self.held.as_ref().expect("just listed"))
+    }
+
     fn take(&mut self, input: &Input, sha: String, file: FileRecords) {
         let mut record = SourceRecord {
             sha256: sha.clone(),
@@ -280,7 +296,20 @@ impl Run<'_> {
 
     /// Writes the batch and commits it: pending record, files, ledger records, done.
     async fn flush(&mut self, progress: &dyn IngestProgress) -> Result<(), ArchiveError> {
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
+        // A file none of whose records could be taken stays out of the ledger (read again with
+        // the right --cloud, it is not "already ingested"), so every run reads it again: its
+        // rejected records are kept once, not once per run.
+        if batch.unrecorded && !batch.rejected.is_empty() {
+            let recorded: HashSet<&str> = batch.sources.iter().map(|s| s.sha256.as_str()).collect();
+            let mut kept = Vec::new();
+            for (sha, name, lines) in std::mem::take(&mut batch.rejected) {
+                if recorded.contains(sha.as_str()) || self.held().await?.rejected(&sha).is_none() {
+                    kept.push((sha, name, lines));
+                }
+            }
+            batch.rejected = kept;
+        }
         if batch.sources.is_empty() && batch.rejected.is_empty() {
             return Ok(());
         }

@@ -1,5 +1,7 @@
 //! Inputs the archive could not take, kept byte for byte with the reason, never dropped.
 
+use std::collections::HashMap;
+
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::Serialize;
 
@@ -59,4 +61,49 @@ pub struct RejectedRecord<'a> {
 /// earlier run wrote for the same source.
 pub fn rejected_path(sha256: &str, file_name: &str, batch: &str) -> String {
     format!("{}.{batch}.rejected.jsonl", stem(sha256, file_name))
+}
+
+/// What the quarantine already holds of each source, by the first 12 hex digits of its SHA-256
+/// (the start of its copies' names): the path of its whole-file copy, and of a file of its
+/// rejected records, from any day. A source read again is not copied again.
+#[derive(Debug, Default)]
+pub struct Held {
+    copies: HashMap<String, String>,
+    rejected: HashMap<String, String>,
+}
+
+impl Held {
+    pub async fn list(location: &Location) -> Result<Held, ArchiveError> {
+        let mut held = Held::default();
+        for object in location.list(QUARANTINE).await? {
+            let path = object.location.to_string();
+            let relative = path.find(QUARANTINE).map_or(path.as_str(), |at| &path[at..]);
+            let Some(name) = relative.rsplit('/').next() else {
+                continue;
+            };
+            let Some((sha, _)) = name.split_once('-') else { continue };
+            if sha.len() != 12 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                continue;
+            }
+            let into = if name.ends_with(".rejected.jsonl") {
+                &mut held.rejected
+            } else if name.ends_with(".reason") {
+                continue;
+            } else {
+                &mut held.copies
+            };
+            into.entry(sha.to_string()).or_insert_with(|| relative.to_string());
+        }
+        Ok(held)
+    }
+
+    /// Where the whole file with this content was quarantined, if it was.
+    pub fn copy(&self, sha256: &str) -> Option<&str> {
+        self.copies.get(&sha256[..12]).map(String::as_str)
+    }
+
+    /// Where rejected records of the file with this content were kept, if they were.
+    pub fn rejected(&self, sha256: &str) -> Option<&str> {
+        self.rejected.get(&sha256[..12]).map(String::as_str)
+    }
 }
