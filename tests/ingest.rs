@@ -286,10 +286,18 @@ fn cloud_can_be_forced_and_a_wrong_choice_is_visible() {
     );
     assert_eq!(
         wrong.status.code(),
-        Some(0),
-        "CloudTrail records are not GCP audit entries: skipped, not events"
+        Some(3),
+        "CloudTrail records are not GCP audit entries: nothing taken, and that is no success"
     );
     assert!(stdout(&wrong).contains("not an audit log entry"), "{}", stdout(&wrong));
+    assert!(
+        stderr(&wrong).contains("--cloud gcp read") && stderr(&wrong).contains("events of another cloud"),
+        "{}",
+        stderr(&wrong)
+    );
+    // Not recorded as ingested: read again without --cloud, its events are taken.
+    assert!(ingest(&archive, &[&trail]).status.success());
+    assert_eq!(count(&archive, "WHERE cloud = 'aws'"), 2);
     let bad = trailscope(
         &[
             "ingest",

@@ -90,7 +90,7 @@ pub async fn ingest(
     let mut seen_content: HashMap<String, String> = HashMap::new();
     while let Some((input, read)) = parsed.next().await {
         progress.file_done(&input.name, input.size);
-        let (bytes, sha, records) = match read {
+        let (bytes, sha, records, other_cloud) = match read {
             Err(e) => {
                 run.summary.files_quarantined.push((input.name.clone(), e.to_string()));
                 continue;
@@ -107,6 +107,9 @@ pub async fn ingest(
         if run.ledger.get(&sha).await?.is_some() {
             run.summary.files_already_ingested.push(input.name.clone());
             continue;
+        }
+        if other_cloud {
+            run.summary.files_not_of_forced_cloud.push(input.name.clone());
         }
         match records {
             Err(reason) => match run.held().await?.copy(&sha) {
@@ -133,8 +136,9 @@ pub async fn ingest(
     Ok(run.summary)
 }
 
-/// A file's bytes, their SHA-256, and its records or why the file cannot be read.
-type Parsed = Result<(Bytes, String, Result<FileRecords, String>), ArchiveError>;
+/// A file's bytes, their SHA-256, its records or why the file cannot be read, and whether a
+/// forced --cloud read as nothing what are events of another cloud.
+type Parsed = Result<(Bytes, String, Result<FileRecords, String>, bool), ArchiveError>;
 
 fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, choice: CloudChoice) -> (Input, Parsed) {
     let bytes = match bytes {
@@ -156,7 +160,16 @@ fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, choice: CloudChoice) 
                 Ok(records)
             }
         });
-    (input, Ok((bytes, sha, records)))
+    // Under a forced --cloud, a file read as nothing whose records are, by their own fields, events
+    // of another cloud: most likely the wrong choice, and said so.
+    let other_cloud = match (&records, choice) {
+        (Ok(read), CloudChoice::Only(forced)) if read.events().next().is_none() && !read.records.is_empty() => {
+            read_file(&bytes, &input.name, CloudChoice::Auto)
+                .is_ok_and(|auto| auto.events().next().is_some_and(|e| e.cloud != forced))
+        }
+        _ => false,
+    };
+    (input, Ok((bytes, sha, records, other_cloud)))
 }
 
 fn hex(bytes: &[u8]) -> String {

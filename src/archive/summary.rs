@@ -12,6 +12,9 @@ pub struct IngestSummary {
     pub files_skipped: Vec<(String, String)>,
     /// Files whose content the archive already holds.
     pub files_already_ingested: Vec<String>,
+    /// Files a forced `--cloud` read as nothing of that cloud's (left unrecorded, so that they can
+    /// be read again without it).
+    pub files_not_of_forced_cloud: Vec<String>,
     /// Files copied to `_quarantine/` because they could not be read, with why.
     pub files_quarantined: Vec<(String, String)>,
     /// Events written, per `(cloud, tenant)`.
@@ -37,8 +40,9 @@ impl IngestSummary {
         self.records_rejected.values().sum()
     }
 
-    /// True when some input could not be taken in: the command exits with code 3.
+    /// True when some input could not be taken in (or, under a forced `--cloud`, was read as
+    /// nothing): the command exits with code 3.
     pub fn has_rejections(&self) -> bool {
-        !self.files_quarantined.is_empty() || self.rejected_total() > 0
+        !self.files_quarantined.is_empty() || self.rejected_total() > 0 || !self.files_not_of_forced_cloud.is_empty()
     }
 }

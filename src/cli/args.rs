@@ -131,7 +131,8 @@ size give the same events. Reading commands use the demo archive when no archive
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Which cloud the sources are from; `auto` tells each record by its fields.
+    /// Which cloud the sources are from; `auto` tells each record by its fields. A file this
+    /// reads as nothing though it holds another cloud's events is named, and the exit code is 3.
     #[arg(long, default_value = "auto", value_parser = parse_cloud, value_name = "auto|aws|gcp|azure")]
     pub cloud: CloudChoice,
 

@@ -7,6 +7,7 @@ use super::args::IngestArgs;
 use super::{Context, Failure, exit};
 use crate::archive::inputs::resolve;
 use crate::archive::{IngestOptions, IngestProgress, IngestSummary, Location, ingest};
+use crate::sources::CloudChoice;
 
 pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let location = Location::create(cx.archive_to_write()?, &cx.store)?;
@@ -20,6 +21,18 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let summary = ingest(&location, inputs, &ingest_options, &bar).await?;
     bar.0.finish_and_clear();
     print!("{}", render(&location.display, &summary));
+    if let (Some(first), CloudChoice::Only(cloud)) = (summary.files_not_of_forced_cloud.first(), args.cloud) {
+        let n = summary.files_not_of_forced_cloud.len();
+        eprintln!(
+            "--cloud {cloud} read {first}{} as nothing, though they hold events of another cloud: \
+             they are not recorded as ingested. Without --cloud, each record says which cloud it is from.",
+            if n > 1 {
+                format!(" and {} other file(s)", n - 1)
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(ExitCode::from(if summary.has_rejections() {
         exit::REJECTED
     } else {
