@@ -521,3 +521,36 @@ async fn parameters_are_checked_and_explained() {
         "a day before the end of the newest event's second"
     );
 }
+
+#[test]
+fn a_report_that_finds_no_row_for_a_part_of_a_name_points_to_the_view_that_resolves_it() {
+    let archive = archive().to_str().unwrap();
+    let run = |principal: &str| {
+        common::trailscope(
+            &[
+                "report",
+                "run",
+                "principal-activity",
+                "--archive",
+                archive,
+                "--param",
+                &format!("principal={principal}"),
+            ],
+            &[],
+        )
+    };
+    let part = run("alice");
+    assert!(part.status.success(), "{}", common::stderr(&part));
+    assert!(common::stdout(&part).contains("(0 rows)"));
+    assert!(
+        common::stderr(&part).contains("`trailscope view principal 'alice'`"),
+        "{}",
+        common::stderr(&part)
+    );
+    let whole = run("arn:aws:iam::111122223333:user/alice");
+    assert!(
+        !common::stderr(&whole).contains("no rows"),
+        "{}",
+        common::stderr(&whole)
+    );
+}

@@ -96,7 +96,18 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             if show_sql {
                 print::show_sql(&query);
             }
-            print::emit(session.run(&query).await?, &output).await?;
+            let rows = print::emit(session.run(&query).await?, &output).await?;
+            if rows == 0 {
+                // A report compares a principal or resource exactly (an audit must not widen
+                // it); the views find one by a part of its name.
+                for (name, value) in params.iter().filter(|(n, _)| n == "principal" || n == "resource") {
+                    eprintln!(
+                        "no rows: {} compares {name} exactly, the whole value as in the events table; \
+                         `trailscope view {name} '{value}'` finds a {name} by a part of its name",
+                        report.name
+                    );
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
