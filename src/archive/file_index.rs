@@ -338,6 +338,9 @@ fn entries(batches: &[RecordBatch], columns: &[usize]) -> Option<Vec<FileSummary
                     .iter()
                     .map(|b| match b {
                         None => Bloom::NotRead,
+                        // A filter is whole 32-byte blocks; a damaged one (checking it would
+                        // panic on no block) rules nothing out.
+                        Some(b) if b.is_valid(i) && b.value(i).len() < 32 => Bloom::NotRead,
                         Some(b) if b.is_valid(i) => Bloom::Filter(Sbbf::new(b.value(i))),
                         Some(_) => Bloom::Empty,
                     })
@@ -667,6 +670,18 @@ mod tests {
         // A filter left out when reading rules nothing out.
         let partly = decode(bytes, &[ip]).unwrap();
         assert!(partly[0].may_hold(principal, "mallory") && !partly[0].may_hold(ip, "10.0.0.1"));
+    }
+
+    #[test]
+    fn a_damaged_filter_rules_nothing_out() {
+        let principal = INDEXED.iter().position(|c| *c == "principal").unwrap();
+        let mut entry = Summarizer::new("events/date=2026-01-02/cloud=aws/tenant=1/part-x.parquet", 1);
+        entry.add(&batch(&[10], &[Some("alice")])).unwrap();
+        let mut entry = entry.finish();
+        // Shorter than one block: no block to check.
+        entry.blooms[principal] = Bloom::Filter(Sbbf::new(&[0u8; 8]));
+        let back = decode(Bytes::from(encode(&[entry]).unwrap()), &[principal]).unwrap();
+        assert!(back[0].may_hold(principal, "alice") && back[0].may_hold(principal, "mallory"));
     }
 
     #[test]
