@@ -577,21 +577,28 @@ async fn ingest_runs_keep_each_days_index_to_a_few_objects() {
     let archive = dir.path().join("archive");
     let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
     let original = common::fixture("aws/111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ.json");
+    // The same events redelivered (other bytes, so not "already ingested"): a file per run.
+    let deliver = |run: usize| {
+        let (dir, original, location) = (dir.path().to_path_buf(), original.clone(), location.clone());
+        async move {
+            let copy = dir.join(format!("delivery-{run}"));
+            std::fs::create_dir_all(&copy).unwrap();
+            let mut bytes = std::fs::read(&original).unwrap();
+            bytes.extend(std::iter::repeat_n(b'\n', run + 1));
+            std::fs::write(copy.join(original.file_name().unwrap()), bytes).unwrap();
+            let inputs = resolve(&[copy.display().to_string()], &StoreOptions::default())
+                .await
+                .unwrap();
+            let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+                .await
+                .unwrap();
+            assert_eq!(summary.index_not_merged, None);
+        }
+    };
+    let day = archive.join("_index/date=2024-05-02");
     let mut most = 0;
     for run in 0..2 * file_index::MERGE_AT {
-        // The same events redelivered (other bytes, so not "already ingested"): a file per run.
-        let copy = dir.path().join(format!("delivery-{run}"));
-        std::fs::create_dir_all(&copy).unwrap();
-        let mut bytes = std::fs::read(&original).unwrap();
-        bytes.extend(std::iter::repeat_n(b'\n', run + 1));
-        std::fs::write(copy.join(original.file_name().unwrap()), bytes).unwrap();
-        let inputs = resolve(&[copy.display().to_string()], &StoreOptions::default())
-            .await
-            .unwrap();
-        ingest(&location, inputs, &IngestOptions::default(), &Quiet)
-            .await
-            .unwrap();
-        let day = archive.join("_index/date=2024-05-02");
+        deliver(run).await;
         let objects = std::fs::read_dir(&day).unwrap().count();
         assert!(objects < file_index::MERGE_AT, "after run {run}: {objects} objects");
         most = most.max(objects);
@@ -604,6 +611,25 @@ async fn ingest_runs_keep_each_days_index_to_a_few_objects() {
     let (indexed, unindexed) = index_is_sound(&archive).await;
     assert_eq!((indexed, unindexed), (files(&archive).await.1, 0));
     assert!(indexed >= 2 * file_index::MERGE_AT);
+
+    // An object that cannot be read is never merged away: the entries in it would go with it.
+    let damaged = std::fs::read_dir(&day).unwrap().next().unwrap().unwrap().path();
+    std::fs::write(&damaged, b"damaged").unwrap();
+    for run in 2 * file_index::MERGE_AT..3 * file_index::MERGE_AT {
+        deliver(run).await;
+        assert!(damaged.exists(), "after run {run}");
+    }
+    let (indexed, unindexed) = index_is_sound(&archive).await;
+    assert!(
+        unindexed > 0,
+        "the damaged object's files have no entry: read, not ruled out"
+    );
+    assert_eq!(indexed + unindexed, files(&archive).await.1);
+    // `compact` summarizes those files again.
+    let (summary, _) = run(&archive, &at_once(), usize::MAX).await;
+    summary.unwrap();
+    let (indexed, unindexed) = index_is_sound(&archive).await;
+    assert_eq!((indexed, unindexed), (files(&archive).await.1, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -577,10 +577,13 @@ pub async fn merge_days(
     for day in days {
         let visible = visible.get(day).unwrap_or(&none);
         let existing = objects(location, day).await?;
+        if !read_missing && existing.len() < min_objects {
+            continue;
+        }
         let all: Vec<usize> = (0..INDEXED.len()).collect();
         let mut entries = read(location, std::slice::from_ref(day), &all).await?;
         let mut summaries = Vec::with_capacity(visible.len());
-        let mut summarized = 0;
+        let (mut summarized, mut missing) = (0, 0);
         for file in visible {
             match entries.remove(&location.path(file)) {
                 Some(entry) => summaries.push(entry),
@@ -588,8 +591,14 @@ pub async fn merge_days(
                     summaries.push(summarize(location, file).await?);
                     summarized += 1;
                 }
-                None => {}
+                None => missing += 1,
             }
+        }
+        // A visible file without an entry: an object that could not be read (or a file of an
+        // older version). Replacing the objects would not bring its entry back; compaction,
+        // which summarizes such files again, will.
+        if missing > 0 {
+            continue;
         }
         // Entries left are of files no longer visible (replaced or rolled back).
         let exact = existing.len() == 1 && entries.is_empty() && summarized == 0;

@@ -131,7 +131,11 @@ pub async fn ingest(
     run.flush(progress).await?;
     // Days that gathered many index objects (one per batch) get one again.
     let days: Vec<String> = std::mem::take(&mut run.days).into_iter().collect();
-    file_index::merge_days(location, &days, false, file_index::MERGE_AT).await?;
+    // The events are committed: a failure to tidy the index (queries are right without it) is
+    // reported, not made the run's failure, and the lock is released all the same.
+    if let Err(e) = file_index::merge_days(location, &days, false, file_index::MERGE_AT).await {
+        run.summary.index_not_merged = Some(e.to_string());
+    }
     run.lock.release().await?;
     Ok(run.summary)
 }

@@ -27,6 +27,9 @@ pub struct IngestSummary {
     pub duplicates_dropped: u64,
     /// Parquet files written.
     pub parts_written: usize,
+    /// Why the days' file-index objects could not be merged into one (the next ingest or
+    /// `compact` does it; queries read them as they are).
+    pub index_not_merged: Option<String>,
     /// Half-written batches of an earlier, interrupted run that were undone first.
     pub recovered: Recovery,
 }

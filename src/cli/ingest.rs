@@ -21,6 +21,12 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let summary = ingest(&location, inputs, &ingest_options, &bar).await?;
     bar.0.finish_and_clear();
     print!("{}", render(&location.display, &summary));
+    if let Some(why) = &summary.index_not_merged {
+        eprintln!(
+            "the events are in; the day's file index was left in several objects ({why}): \
+             queries read them as they are, and the next ingest or `trailscope compact` merges them"
+        );
+    }
     if let (Some(first), CloudChoice::Only(cloud)) = (summary.files_not_of_forced_cloud.first(), args.cloud) {
         let n = summary.files_not_of_forced_cloud.len();
         eprintln!(
