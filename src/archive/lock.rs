@@ -24,6 +24,18 @@ struct Holder {
 pub struct IngestLock<'a> {
     location: &'a Location,
     me: Holder,
+    /// Noted in `HELD` (once the lock object is ours).
+    noted: bool,
+}
+
+/// The locks this process holds, by archive. A lock object naming this process's id is stale
+/// (a process of this id before, in a container that restarted) unless it is in here: then it
+/// is a run of this same process, at work.
+static HELD: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn held_here(location: &Location) -> bool {
+    let key = IngestLock::path(location).to_string();
+    HELD.lock().expect("not poisoned").contains(&key)
 }
 
 fn host() -> String {
@@ -50,7 +62,17 @@ impl<'a> IngestLock<'a> {
             since: now.clone(),
             renewed: now,
         };
-        let lock = IngestLock { location, me };
+        if held_here(location) {
+            return Err(ArchiveError::Busy {
+                archive: location.display.clone(),
+                holder: format!("{} (this same process, {})", me.user, me.pid),
+            });
+        }
+        let lock = IngestLock {
+            location,
+            me,
+            noted: false,
+        };
         let err = |e| ArchiveError::store(&location.display, e);
         let body = PutPayload::from(serde_json::to_vec(&lock.me).expect("a holder serialises"));
         match location
@@ -58,7 +80,7 @@ impl<'a> IngestLock<'a> {
             .put_opts(&Self::path(location), body.clone(), PutOptions::from(PutMode::Create))
             .await
         {
-            Ok(_) => return Ok(lock),
+            Ok(_) => return Ok(lock.held()),
             Err(object_store::Error::AlreadyExists { .. }) => {}
             Err(e) => return Err(err(e)),
         }
@@ -72,7 +94,7 @@ impl<'a> IngestLock<'a> {
             .map_err(err)?;
         let holder: Option<Holder> = serde_json::from_slice(&held).ok();
         if let Some(h) = &holder {
-            if !gone(h) {
+            if !gone(h, location) {
                 return Err(ArchiveError::Busy {
                     archive: location.display.clone(),
                     holder: format!("{} (process {} on {}, since {})", h.user, h.pid, h.host, h.since),
@@ -81,7 +103,16 @@ impl<'a> IngestLock<'a> {
         }
         // The holder is gone: its half-written batch is undone by the recovery that follows.
         location.store.put(&Self::path(location), body).await.map_err(err)?;
-        Ok(lock)
+        Ok(lock.held())
+    }
+
+    /// Notes the lock as this process's until it is dropped.
+    fn held(mut self) -> Self {
+        HELD.lock()
+            .expect("not poisoned")
+            .push(Self::path(self.location).to_string());
+        self.noted = true;
+        self
     }
 
     /// Says the holder is still at work (called as batches commit).
@@ -104,14 +135,56 @@ impl<'a> IngestLock<'a> {
     }
 }
 
+impl Drop for IngestLock<'_> {
+    fn drop(&mut self) {
+        if !self.noted {
+            return;
+        }
+        let key = Self::path(self.location).to_string();
+        let mut held = HELD.lock().expect("not poisoned");
+        if let Some(at) = held.iter().position(|k| *k == key) {
+            held.swap_remove(at);
+        }
+    }
+}
+
 /// Whether the holder can no longer be at work.
-fn gone(h: &Holder) -> bool {
+fn gone(h: &Holder, location: &Location) -> bool {
     if h.host == host() {
-        // On this host the process table says.
-        return !std::path::Path::new(&format!("/proc/{}", h.pid)).exists() || h.pid == std::process::id();
+        // On this host the process table says; of this process's own id, whether it holds it.
+        if h.pid == std::process::id() {
+            return !held_here(location);
+        }
+        return !std::path::Path::new(&format!("/proc/{}", h.pid)).exists();
     }
     let renewed = chrono::DateTime::parse_from_rfc3339(&h.renewed)
         .map(|t| t.timestamp())
         .unwrap_or(0);
     chrono::Utc::now().timestamp() - renewed > LEASE_SECONDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::StoreOptions;
+
+    #[tokio::test]
+    async fn a_second_run_of_the_same_process_waits_and_a_dead_one_of_its_id_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::create(dir.path().to_str().unwrap(), &StoreOptions::default()).unwrap();
+        let first = IngestLock::acquire(&location).await.unwrap();
+        let second = IngestLock::acquire(&location).await;
+        assert!(
+            matches!(&second, Err(ArchiveError::Busy { holder, .. }) if holder.contains("this same process")),
+            "{:?}",
+            second.err()
+        );
+        // A run of this process that ended without releasing (an error, a kill in a test) leaves
+        // a lock object of this id: no longer held, it is taken over.
+        drop(first);
+        assert!(dir.path().join("_ingest/lock").exists());
+        let again = IngestLock::acquire(&location).await.unwrap();
+        again.release().await.unwrap();
+        assert!(!dir.path().join("_ingest/lock").exists());
+    }
 }
