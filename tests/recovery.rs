@@ -102,7 +102,50 @@ async fn a_run_killed_at_any_write_and_run_again_ends_with_exactly_the_events_of
         third.unwrap();
         assert!(
             third_writes <= 8,
-            "a third run only takes the lock and re-quarantines unreadable inputs ({third_writes} writes)"
+            "a third run only takes the lock and reads its inputs again ({third_writes} writes)"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undoing_a_killed_batch_through_a_failing_store_fails_rather_than_leave_its_files_behind() {
+    let clean_dir = tempfile::tempdir().unwrap();
+    run(clean_dir.path(), usize::MAX).await.0.unwrap();
+    let clean = events(clean_dir.path()).await;
+
+    // Killed after the lock, the batch's change record and its first file.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), 3).await.0.is_err());
+    let parts = |dir: &std::path::Path| walk(&dir.join("events")).len();
+    assert_eq!(parts(dir.path()), 1, "a file of the unfinished batch is there");
+
+    // The next run cannot tell whether that file is there: it stops, and retires nothing.
+    let mut location = Location::create(dir.path().to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let flaky = Arc::new(Watched::new(location.store.clone()));
+    flaky.failing_heads.store(true, Ordering::SeqCst);
+    location.store = flaky.clone();
+    let inputs = resolve(&sources(), &StoreOptions::default()).await.unwrap();
+    let failed = ingest(&location, inputs, &options(), &Quiet).await;
+    assert!(failed.is_err(), "the undo could not be done, so the run must not go on");
+    assert!(
+        events(dir.path()).await.is_empty(),
+        "the unfinished batch is still hidden"
+    );
+
+    // Once the store answers again, the run ends as a clean one.
+    run(dir.path(), usize::MAX).await.0.unwrap();
+    assert_eq!(events(dir.path()).await, clean);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -140,7 +140,7 @@ impl<'a> Ledger<'a> {
                             let change = changes::read(self.location, &key.path).await?;
                             for file in &change.replaces {
                                 let path = self.location.path(file);
-                                if self.location.store.head(&path).await.is_ok() {
+                                if self.exists(&path).await? {
                                     self.delete(&path).await?;
                                     recovery.replaced_files_removed += 1;
                                 }
@@ -161,7 +161,7 @@ impl<'a> Ledger<'a> {
         let mut removed = 0;
         for file in &change.adds {
             let path = self.location.path(file);
-            if self.location.store.head(&path).await.is_ok() {
+            if self.exists(&path).await? {
                 self.delete(&path).await?;
                 removed += 1;
             }
@@ -182,6 +182,16 @@ impl<'a> Ledger<'a> {
             .await
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// Whether an object is there; an error other than "not found" is an error, not a no (a
+    /// file of an undone batch left behind would become visible once its change is retired).
+    async fn exists(&self, path: &object_store::path::Path) -> Result<bool, ArchiveError> {
+        match self.location.store.head(path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.err(e)),
+        }
     }
 
     async fn delete(&self, path: &object_store::path::Path) -> Result<(), ArchiveError> {

@@ -1,9 +1,10 @@
-//! An object store that watches another: it records what is read and listed, counts writes, and
-//! can die after a number of writes (as a killed process would, mid-run).
+//! An object store that watches another: it records what is read and listed, counts writes, can
+//! die after a number of writes (as a killed process would, mid-run), and can fail `head`s (as a
+//! flaky network would).
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -24,6 +25,8 @@ pub struct Watched {
     pub writes: Arc<AtomicUsize>,
     pub read: Arc<Mutex<Vec<String>>>,
     pub listed: Arc<Mutex<Vec<String>>>,
+    /// While set, every `head` fails with an error other than "not found".
+    pub failing_heads: Arc<AtomicBool>,
 }
 
 impl Watched {
@@ -38,6 +41,7 @@ impl Watched {
             writes: Arc::default(),
             read: Arc::default(),
             listed: Arc::default(),
+            failing_heads: Arc::default(),
         }
     }
 
@@ -83,6 +87,12 @@ impl ObjectStore for Watched {
         self.inner.put_multipart_opts(location, opts).await
     }
     async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
+        if options.head && self.failing_heads.load(Ordering::SeqCst) {
+            return Err(object_store::Error::Generic {
+                store: "watched",
+                source: "the connection was reset".into(),
+            });
+        }
         self.read.lock().unwrap().push(location.to_string());
         self.inner.get_opts(location, options).await
     }
