@@ -61,13 +61,17 @@ impl Journal {
             .write_all(line.as_bytes())
     }
 
-    /// Every entry, oldest first. Lines that cannot be read are skipped, not fatal.
+    /// Every entry, in the order the queries started. (A line is appended when its query ends,
+    /// and the workbench runs several at once: the file's order is when they ended.) Lines that
+    /// cannot be read are skipped, not fatal.
     pub fn entries(&self) -> std::io::Result<Vec<JournalEntry>> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
+        let mut entries: Vec<JournalEntry> = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        entries.sort_by_key(|e| chrono::DateTime::parse_from_rfc3339(&e.time).ok());
+        Ok(entries)
     }
 }
 
@@ -97,4 +101,29 @@ fn user_from_uid() -> Option<String> {
         .find(|f| f.len() > 2 && f[2] == uid)
         .map(|f| f[0].to_string())
         .or(Some(format!("uid {uid}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_come_in_the_order_their_queries_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::at(dir.path().join("journal.jsonl"));
+        let entry = |time: &str, sql: &str| JournalEntry {
+            time: time.into(),
+            user: "ana".into(),
+            archive: "/a".into(),
+            sql: sql.into(),
+            params: BTreeMap::new(),
+            rows: 1,
+            outcome: "completed".into(),
+        };
+        // The long query started first and ended last.
+        journal.append(&entry("2026-11-27T10:00:02.5+00:00", "short")).unwrap();
+        journal.append(&entry("2026-11-27T10:00:01+00:00", "long")).unwrap();
+        let sql: Vec<String> = journal.entries().unwrap().into_iter().map(|e| e.sql).collect();
+        assert_eq!(sql, ["long", "short"]);
+    }
 }
