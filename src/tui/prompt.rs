@@ -148,6 +148,15 @@ impl Form {
         }
     }
 
+    /// The first parameter without a default left empty, by its place in the form.
+    pub fn missing(&self) -> Option<usize> {
+        self.report
+            .params
+            .iter()
+            .zip(&self.values)
+            .position(|(p, v)| p.default.is_none() && v.text.trim().is_empty())
+    }
+
     /// The values typed, by parameter name; the others take their defaults.
     pub fn given(&self) -> Vec<(String, String)> {
         self.report

@@ -35,6 +35,13 @@ impl App {
                 vec![]
             }
             FormOutcome::Run => {
+                if let Some(at) = form.missing() {
+                    form.field = at;
+                    let p = &form.report.params[at];
+                    let message = format!("{} needs a value: {}", p.name, p.description);
+                    self.warn(message);
+                    return vec![];
+                }
                 let form = self.form.take().expect("the form is open");
                 let given = form.given();
                 self.run_report(form.report, given)

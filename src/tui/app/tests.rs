@@ -375,3 +375,30 @@ fn the_reports_screen_lists_reports_and_a_form_runs_one() {
     ));
     assert!(matches!(app.view().kind, Kind::Report(_)));
 }
+
+#[test]
+fn a_form_with_a_required_value_left_empty_stays_open_and_says_which() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+    let mut app = app();
+    app.update(Action::Screen(4));
+    let at = app.reports.iter().position(|r| r.name == "principal-activity").unwrap();
+    app.view_mut().pane_mut().go_to(at);
+    app.update(Action::Open);
+    assert!(app.fill(key(KeyCode::F(5))).is_empty(), "nothing runs");
+    assert!(app.form.is_some(), "the form stays open");
+    let message = &app.message.as_ref().unwrap().0;
+    assert!(message.starts_with("principal needs a value"), "{message}");
+    assert!(!message.contains("--param"), "{message}");
+    for c in "alice".chars() {
+        app.fill(key(KeyCode::Char(c)));
+    }
+    let effects = app.fill(key(KeyCode::F(5)));
+    assert!(matches!(
+        &effects[0],
+        Effect::Start {
+            request: Request::Report(_, given),
+            ..
+        } if given == &[("principal".to_string(), "alice".to_string())]
+    ));
+}
