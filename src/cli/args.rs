@@ -94,8 +94,9 @@ A condition on event_time reads only the days it covers. json_get_str(raw, 'requ
   trailscope view event 0b7c8d8e-2f3a-4c1d-9e6b-6a2f1b3c4d01
 
 Without --from/--to a view covers the last 7 days of the archive's data, ending at its newest
-event (not at now), and says which window it used. Times: 2024-05-01, 2024-05-01T13:00:00Z,
-a span back from the newest event (90m, 24h, 7d, 2w), or now.")]
+event (not at now), and says which window it used. Times: 2024-05-01, 2024-05-01T13:00 (UTC
+when no zone is given), 2024-05-01T13:00:00+02:00, a span back from the newest event (90m, 24h,
+7d, 2w), or now.")]
     View(ViewArgs),
 
     /// Saved SQL reports (built in, and from the report folders of the config file).

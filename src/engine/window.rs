@@ -42,8 +42,20 @@ impl std::str::FromStr for TimeSpec {
         if let Ok(t) = crate::sources::parse_time(s) {
             return Ok(TimeSpec::At(t));
         }
+        // A time without a zone is UTC, as every time trailscope shows is.
+        for format in [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S%.f",
+        ] {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, format) {
+                return Ok(TimeSpec::At(t.and_utc().timestamp_micros()));
+            }
+        }
         Err(EngineError::Usage(format!(
-            "'{s}' is not a time: write 2024-05-01, 2024-05-01T13:00:00Z, a span back from the newest event like 24h or 7d, or now"
+            "'{s}' is not a time: write 2024-05-01, 2024-05-01T13:00 (UTC), 2024-05-01T13:00:00+02:00, \
+             a span back from the newest event like 24h or 7d, or now"
         )))
     }
 }
@@ -112,6 +124,9 @@ impl TimeWindow {
                 format!("the last {} of the archive's data", format_span(default_span))
             }
             (None, None) => format!("the last {}", format_span(default_span)),
+            (Some(TimeSpec::Before(span)), None) if archive_end.is_some() => {
+                format!("the last {} of the archive's data", format_span(span))
+            }
             _ => "as given".to_string(),
         };
         Ok(TimeWindow {
@@ -250,6 +265,17 @@ mod tests {
         let newest = at("2023-07-10T12:00:00Z");
         let w = TimeWindow::resolve(Some("24h".parse().unwrap()), None, Some(newest), 7 * DAY).unwrap();
         assert_eq!(w.from, newest + 1_000_000 - DAY);
+        assert_eq!(w.chosen, "the last 1 day of the archive's data");
+        let w = TimeWindow::resolve(Some("30h".parse().unwrap()), None, Some(newest), 7 * DAY).unwrap();
+        assert_eq!(w.chosen, "the last 30 hours of the archive's data");
+        // Without a zone, a time is UTC.
+        for written in ["2023-07-02T06:00", "2023-07-02T06:00:00", "2023-07-02 06:00"] {
+            assert_eq!(
+                written.parse::<TimeSpec>().unwrap(),
+                TimeSpec::At(at("2023-07-02T06:00:00Z")),
+                "{written}"
+            );
+        }
         let w = TimeWindow::resolve(
             Some("2023-07-01".parse().unwrap()),
             Some("2023-07-02T06:00:00Z".parse().unwrap()),
