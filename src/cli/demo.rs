@@ -13,7 +13,7 @@ struct Bar(ProgressBar);
 
 impl Bar {
     fn new(total: u64) -> Self {
-        let bar = super::progress_bar(total, "{spinner} {msg} {pos}/{len} ({per_sec}, {eta} left)");
+        let bar = super::progress_bar(total, "{spinner} {msg} {human_pos}/{human_len} ({eta} left)");
         bar.set_message("generating events");
         Bar(bar)
     }

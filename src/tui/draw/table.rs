@@ -58,7 +58,12 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
         .take(visible_rows * 2 + 1)
         .map(|r| r.iter().map(|c| cell_text(c, local)).collect())
         .collect();
-    let (natural, least) = column_widths(&pane.columns, &pane.order, &rows, inner_width);
+    let (natural, mut least) = column_widths(&pane.columns, &pane.order, &rows, inner_width);
+    // The cursor's column gets up to a third of the width: identifiers that differ only in their middle
+    // (role sessions, resource paths) would otherwise look the same.
+    if let Some(l) = least.get_mut(pane.col) {
+        *l = natural[pane.col].min((inner_width / 3).max(*l));
+    }
     // Scroll sideways so the cursor's column is in view; as many columns as fit at their least.
     let fits = |start: usize| {
         let mut used = 0;

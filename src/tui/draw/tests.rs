@@ -402,3 +402,24 @@ fn a_histogram_fills_the_width_its_axis_labels() {
     );
     assert!(bars.len() <= 4, "each bucket one or two columns wide: {bars:?}");
 }
+
+#[test]
+fn the_cursors_column_gets_room_for_an_identifier_to_be_told_apart() {
+    let mut app = opened();
+    act(&mut app, Action::Down);
+    for _ in 0..3 {
+        act(&mut app, Action::ColRight);
+    }
+    assert_eq!(app.view().pane().column(), Some("resource"));
+    let terminal = screen(&app, 130, 30);
+    let text: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    // A third of the width: both ends of the ARN, not a stub of each.
+    assert!(text.contains("arn:aws:lambda:eu-we…"), "{}", terminal.backend());
+    assert!(text.contains("function:invoice-sync"), "{}", terminal.backend());
+}
