@@ -36,6 +36,8 @@ pub struct Editor {
     pub completion: Option<Completion>,
     /// The first line drawn.
     pub top: usize,
+    /// The text the editor opened on is untouched: typing replaces it, a motion edits it.
+    offered: bool,
 }
 
 /// What a key did in the editor.
@@ -74,8 +76,10 @@ impl Editor {
             words,
             completion: None,
             top: 0,
+            offered: false,
         };
         editor.set_text(&first);
+        editor.offered = true;
         editor
     }
 
@@ -98,9 +102,23 @@ impl Editor {
         self.text.lines()
     }
 
+    /// Whether the text is the one the editor opened on, untouched (drawn as such).
+    pub fn offered(&self) -> bool {
+        self.offered
+    }
+
     /// Applies a key.
     pub fn input(&mut self, key: KeyEvent) -> Outcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.offered && key.code != KeyCode::Esc {
+            // The opening text (the last statement, or a starter) is offered, not imposed: a
+            // first character starts a new statement in its place.
+            self.offered = false;
+            let plain = !ctrl && !key.modifiers.contains(KeyModifiers::ALT);
+            if plain && matches!(key.code, KeyCode::Char(_) | KeyCode::Enter) {
+                self.set_text("");
+            }
+        }
         if let Some(c) = &mut self.completion {
             match key.code {
                 KeyCode::Tab | KeyCode::Down => {
@@ -409,6 +427,28 @@ mod tests {
         assert_eq!(again.text(), "", "Ctrl+L clears");
         assert_eq!(again.input(press(KeyCode::F(5))), Outcome::Run);
         assert_eq!(again.input(press(KeyCode::Esc)), Outcome::Leave);
+    }
+
+    #[test]
+    fn the_opening_text_is_replaced_by_typing_and_kept_by_a_motion() {
+        let mut typed = Editor::new(vec![], None);
+        assert!(typed.offered() && typed.text() == STARTER);
+        for c in "SELECT 2".chars() {
+            typed.input(press(KeyCode::Char(c)));
+        }
+        assert_eq!(
+            typed.text(),
+            "SELECT 2",
+            "a new statement, not the starter with more on its end"
+        );
+        assert!(!typed.offered());
+        let mut moved = Editor::new(vec![], None);
+        moved.input(press(KeyCode::Left));
+        moved.input(press(KeyCode::Char('X')));
+        assert!(moved.text().starts_with("SELECT action") && moved.text().ends_with("DESXC"));
+        let mut run = Editor::new(vec![], None);
+        assert_eq!(run.input(press(KeyCode::F(5))), Outcome::Run);
+        assert_eq!(run.text(), STARTER, "F5 runs it as it is");
     }
 
     #[test]

@@ -187,7 +187,9 @@ pub fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(if app.editing { BOLD } else { DIM })
-        .title(if app.editing {
+        .title(if app.editing && app.editor.offered() {
+            " SQL · type a new statement, or ←/→ to edit this one · F5 runs "
+        } else if app.editing {
             " SQL · F5 runs · Tab completes · Ctrl+P/N history · Ctrl+L clears "
         } else {
             " SQL · Tab edits "
@@ -197,10 +199,17 @@ pub fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let height = inner.height as usize;
     let (row, col) = app.editor.cursor();
     // Drawing cannot scroll the editor: it shows the window that holds the cursor.
-    let top = app.editor.top.min(row).max((row + 1).saturating_sub(height));
+    let top = match app.editor.offered() {
+        true => 0,
+        false => app.editor.top.min(row).max((row + 1).saturating_sub(height)),
+    };
     // Sideways, the same: the columns that hold the cursor; a line cut at the edge ends in "…".
     let width = inner.width as usize;
-    let left = (col + 1).saturating_sub(width);
+    // The offered text is shown from its start: typing replaces it, the cursor's place matters less.
+    let left = match app.editor.offered() {
+        true => 0,
+        false => (col + 1).saturating_sub(width),
+    };
     let lines: Vec<Line<'static>> = app
         .editor
         .highlighted()
@@ -208,11 +217,16 @@ pub fn draw_sql(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .skip(top)
         .take(height)
         .map(|l| slice_line(l, left, width))
+        .map(|l| match app.editor.offered() {
+            true => l.patch_style(DIM),
+            false => l,
+        })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
     if app.editing && app.prompt.is_none() && app.form.is_none() && !app.help {
         let x = inner.x + ((col - left) as u16).min(inner.width.saturating_sub(1));
-        frame.set_cursor_position((x, inner.y + (row - top) as u16));
+        let y = inner.y + ((row - top) as u16).min(inner.height.saturating_sub(1));
+        frame.set_cursor_position((x, y));
         if let Some(c) = &app.editor.completion {
             let width = c.items.iter().map(|i| i.len()).max().unwrap_or(8) as u16 + 2;
             let shown = c.items.len().min(8) as u16;
