@@ -141,7 +141,7 @@ pub const COLUMNS: &[Column] = &[
         Text,
         true,
         InFile,
-        "the resource's type (AWS::Lambda::Function, cloud_function, Microsoft.Compute/virtualMachines)",
+        "the resource's type (AWS::Lambda::Function, cloud_function, microsoft.compute/virtualmachines: Azure's lower-cased, its names being case-insensitive)",
     ),
     col(
         "outcome",
