@@ -556,3 +556,24 @@ fn every_command_explains_itself_with_an_example() {
         assert!(text.contains("trailscope "), "{args:?}:\n{text}");
     }
 }
+
+#[test]
+fn a_window_without_events_says_where_the_archives_events_are() {
+    let before = run(&["view", "principals", "--from", "2020-01-01", "--to", "2020-01-02"]);
+    assert!(before.status.success(), "{}", stderr(&before));
+    assert!(stdout(&before).contains("(0 rows)"));
+    assert!(
+        stderr(&before).contains("no events in the window: the archive's newest event is at 2024-06-10T15:08:00Z"),
+        "{}",
+        stderr(&before)
+    );
+    let after = run(&["view", "timeline", "--from", "2025-01-01"]);
+    assert_eq!(after.status.code(), Some(2));
+    assert!(
+        stderr(&after).contains("just after the archive's newest event"),
+        "{}",
+        stderr(&after)
+    );
+    let found = run(&["view", "resources", "--from", "2024-06-10T09:00"]);
+    assert!(!stderr(&found).contains("no events"), "{}", stderr(&found));
+}

@@ -25,17 +25,17 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 },
                 None => views::timeline(&scope),
             };
-            one(&session, &query, &output, window.show_sql).await
+            whole_window(&session, &scope, &query, &output, window.show_sql).await
         }
         View::Principals { window, output } => {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
-            one(&session, &views::principals(&scope), &output, window.show_sql).await
+            whole_window(&session, &scope, &views::principals(&scope), &output, window.show_sql).await
         }
         View::Resources { window, output } => {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
-            one(&session, &views::resources(&scope), &output, window.show_sql).await
+            whole_window(&session, &scope, &views::resources(&scope), &output, window.show_sql).await
         }
         View::Principal {
             id,
@@ -184,6 +184,32 @@ async fn one(session: &Session, query: &Query, output: &OutputArgs, show_sql: bo
         print::show_sql(query);
     }
     print::emit(session.run(query).await?, output).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A view of the whole window: when it finds nothing, where the archive's events are.
+async fn whole_window(
+    session: &Session,
+    scope: &Scope,
+    query: &Query,
+    output: &OutputArgs,
+    show_sql: bool,
+) -> Result<ExitCode, Failure> {
+    if show_sql {
+        print::show_sql(query);
+    }
+    let rows = print::emit(session.run(query).await?, output).await?;
+    if rows == 0
+        && let Some(end) = session.archive_end().await?
+    {
+        let newest = crate::engine::window::format_time(end);
+        let hint = if scope.window.from > end {
+            format!("the window starts after the archive's newest event ({newest})")
+        } else {
+            format!("the archive's newest event is at {newest}")
+        };
+        eprintln!("no events in the window: {hint}; choose another with --from/--to");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

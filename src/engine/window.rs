@@ -113,10 +113,16 @@ impl TimeWindow {
         let end = to.map_or(anchor, point);
         let start = from.map_or(end - default_span, point);
         if start >= end {
+            let after_the_data = to.is_none() && archive_end.is_some();
             return Err(EngineError::Usage(format!(
-                "the window is empty: it starts at {} and ends at {}",
+                "the window is empty: it starts at {} and ends at {}{}",
                 format_time(start),
-                format_time(end)
+                format_time(end),
+                if after_the_data {
+                    " (just after the archive's newest event): give --to too, or an earlier --from"
+                } else {
+                    ""
+                }
             )));
         }
         let chosen = match (from, to) {
