@@ -94,6 +94,25 @@ fn a_timeline_bucket_lists_its_events() {
         ten[1].parse::<usize>().unwrap(),
         "the bucket's events are its count"
     );
+    // A time inside a bucket names that bucket, and says so.
+    let inside = run(&[
+        "view",
+        "timeline",
+        "--from",
+        "2024-06-10",
+        "--to",
+        "2024-06-11",
+        "--bucket",
+        "2024-06-10T10:07",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv_rows(&inside), csv_rows(&out));
+    assert!(
+        stderr(&inside).contains("bucket that holds 2024-06-10T10:07:00Z"),
+        "{}",
+        stderr(&inside)
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 
 use super::args::{OutputArgs, PrincipalSection, ResourceSection, View, WindowArgs};
 use super::{Context, Failure, print};
-use crate::engine::window::{DAY, parse_duration};
+use crate::engine::window::{DAY, format_time, parse_duration};
 use crate::engine::{EngineError, Format, Query, Scope, Session, Subject, TimeSpec, TimeWindow, views};
 
 pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
@@ -16,7 +16,21 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
             let scope = scope(cx, &session, &window).await?;
             let query = match bucket {
                 Some(b) => match b.parse::<TimeSpec>()? {
-                    TimeSpec::At(t) => views::bucket_events(&scope, t),
+                    TimeSpec::At(t) => {
+                        // Buckets start on whole multiples of their width, as the timeline prints them.
+                        let width = scope.window.bucket();
+                        let start = t.div_euclid(width.micros) * width.micros;
+                        let (from, to) = (format_time(start), format_time(start + width.micros));
+                        match start == t {
+                            true => eprintln!("bucket: {from} – {to}"),
+                            false => eprintln!(
+                                "bucket: {from} – {to} (the {} bucket that holds {})",
+                                width.label(),
+                                format_time(t)
+                            ),
+                        }
+                        views::bucket_events(&scope, start)
+                    }
                     _ => {
                         return Err(Failure::usage(
                             "--bucket takes the bucket's start time, as printed in the timeline",
@@ -202,7 +216,7 @@ async fn whole_window(
     if rows == 0
         && let Some(end) = session.archive_end().await?
     {
-        let newest = crate::engine::window::format_time(end);
+        let newest = format_time(end);
         let hint = if scope.window.from > end {
             format!("the window starts after the archive's newest event ({newest})")
         } else {
