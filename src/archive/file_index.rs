@@ -580,10 +580,29 @@ pub async fn merge_days(
         if !read_missing && existing.len() < min_objects {
             continue;
         }
-        let all: Vec<usize> = (0..INDEXED.len()).collect();
-        let mut entries = read(location, std::slice::from_ref(day), &all).await?;
+        // Each object on its own, oldest first (a later entry for a file wins): one that cannot be
+        // read (damaged, or a store error) is not replaced, unless every visible file is summarized
+        // again (compaction) — its entries would go with it.
+        let all: Arc<[usize]> = (0..INDEXED.len()).collect();
+        let store = location.store.clone();
+        let reads: Vec<_> = existing
+            .iter()
+            .map(|meta| tokio::spawn(read_object(store.clone(), meta.clone(), all.clone())))
+            .collect();
+        let mut decoded = Vec::with_capacity(reads.len());
+        for read in reads {
+            decoded.push(read.await.expect("reading the file index does not panic"));
+        }
+        let mut entries: HashMap<Path, FileSummary> = HashMap::new();
+        let mut readable = Vec::with_capacity(existing.len());
+        for (meta, decoded) in existing.iter().zip(decoded) {
+            if let Some(list) = decoded {
+                readable.push(meta);
+                entries.extend(list.into_iter().map(|s| (location.path(&s.file), s)));
+            }
+        }
         let mut summaries = Vec::with_capacity(visible.len());
-        let (mut summarized, mut missing) = (0, 0);
+        let mut summarized = 0;
         for file in visible {
             match entries.remove(&location.path(file)) {
                 Some(entry) => summaries.push(entry),
@@ -591,28 +610,26 @@ pub async fn merge_days(
                     summaries.push(summarize(location, file).await?);
                     summarized += 1;
                 }
-                None => missing += 1,
+                None => {}
             }
         }
-        // A visible file without an entry: an object that could not be read (or a file of an
-        // older version). Replacing the objects would not bring its entry back; compaction,
-        // which summarizes such files again, will.
-        if missing > 0 {
-            continue;
-        }
+        let replaced: Vec<&ObjectMeta> = match read_missing {
+            true => existing.iter().collect(),
+            false => readable,
+        };
         // Entries left are of files no longer visible (replaced or rolled back).
         let exact = existing.len() == 1 && entries.is_empty() && summarized == 0;
-        if exact || existing.len() < min_objects && summarized == 0 || existing.is_empty() && summaries.is_empty() {
+        if exact || replaced.len() < min_objects && summarized == 0 || replaced.is_empty() && summaries.is_empty() {
             continue;
         }
         if !summaries.is_empty() {
             write(location, &ulid::Ulid::new().to_string(), summaries).await?;
         }
-        for old in &existing {
+        for old in &replaced {
             super::changes::delete(location, &old.location).await?;
         }
         merged.files_summarized += summarized;
-        merged.objects_replaced += existing.len();
+        merged.objects_replaced += replaced.len();
     }
     Ok(merged)
 }
