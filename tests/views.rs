@@ -595,4 +595,11 @@ fn a_window_without_events_says_where_the_archives_events_are() {
     );
     let found = run(&["view", "resources", "--from", "2024-06-10T09:00"]);
     assert!(!stderr(&found).contains("no events"), "{}", stderr(&found));
+    // A condition that matches nothing is what to change, not the window.
+    let filtered = run(&["view", "principals", "--where", "principal = 'nobody'"]);
+    assert!(
+        stderr(&filtered).contains("no events in the window match the --where condition"),
+        "{}",
+        stderr(&filtered)
+    );
 }

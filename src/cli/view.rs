@@ -217,12 +217,17 @@ async fn whole_window(
         && let Some(end) = session.archive_end().await?
     {
         let newest = format_time(end);
-        let hint = if scope.window.from > end {
-            format!("the window starts after the archive's newest event ({newest})")
+        if scope.window.from > end {
+            eprintln!(
+                "no events in the window: it starts after the archive's newest event ({newest}); choose another with --from/--to"
+            );
+        } else if scope.is_filtered() {
+            eprintln!("no events in the window match the --where condition");
         } else {
-            format!("the archive's newest event is at {newest}")
-        };
-        eprintln!("no events in the window: {hint}; choose another with --from/--to");
+            eprintln!(
+                "no events in the window: the archive's newest event is at {newest}; choose another with --from/--to"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

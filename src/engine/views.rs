@@ -77,6 +77,11 @@ impl Scope {
         Ok(self)
     }
 
+    /// Whether something narrows the window's events: a `--where` condition or a pinned value.
+    pub fn is_filtered(&self) -> bool {
+        self.filter.is_some() || !self.pins.is_empty()
+    }
+
     pub fn pins(&self) -> &[Pin] {
         &self.pins
     }
