@@ -213,21 +213,19 @@ async fn network_exposure_marks_only_successful_changes_that_let_the_internet_in
     let dir = tempfile::tempdir().unwrap();
     let world = serde_json::json!({"groupId": "sg-1", "ipPermissions": {"items": [{"ipProtocol": "tcp",
         "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}});
-    let acl = |action: &str, cidr: &str| {
-        serde_json::json!({"networkAclId": "acl-1", "ruleNumber": 100, "protocol": "-1", "egress": false,
-            "ruleAction": action, "cidrBlock": cidr})
+    let acl = |action: &str, egress: bool| {
+        serde_json::json!({"networkAclId": "acl-1", "ruleNumber": 100, "protocol": "-1", "egress": egress,
+            "ruleAction": action, "cidrBlock": "0.0.0.0/0"})
     };
+    let refused = Some("Client.UnauthorizedOperation");
     let records = [
         ec2_change("a-opened", "AuthorizeSecurityGroupIngress", world.clone(), None),
         ec2_change("b-revoked", "RevokeSecurityGroupIngress", world.clone(), None),
-        ec2_change(
-            "c-refused",
-            "AuthorizeSecurityGroupIngress",
-            world,
-            Some("Client.UnauthorizedOperation"),
-        ),
-        ec2_change("d-acl-deny", "CreateNetworkAclEntry", acl("deny", "0.0.0.0/0"), None),
-        ec2_change("e-acl-allow", "CreateNetworkAclEntry", acl("allow", "0.0.0.0/0"), None),
+        ec2_change("c-refused", "AuthorizeSecurityGroupIngress", world.clone(), refused),
+        ec2_change("d-acl-deny", "CreateNetworkAclEntry", acl("deny", false), None),
+        ec2_change("e-acl-allow", "CreateNetworkAclEntry", acl("allow", false), None),
+        ec2_change("f-outbound", "AuthorizeSecurityGroupEgress", world, None),
+        ec2_change("g-acl-outbound", "CreateNetworkAclEntry", acl("allow", true), None),
     ];
     let sources = dir.path().join("logs");
     std::fs::create_dir_all(&sources).unwrap();
@@ -247,13 +245,21 @@ async fn network_exposure_marks_only_successful_changes_that_let_the_internet_in
     let report = "network-exposure-changes";
     assert_eq!(
         column_in(&archive, report, &[], "event_id").await,
-        strings(&["a-opened", "b-revoked", "c-refused", "d-acl-deny", "e-acl-allow"]),
+        strings(&[
+            "a-opened",
+            "b-revoked",
+            "c-refused",
+            "d-acl-deny",
+            "e-acl-allow",
+            "f-outbound",
+            "g-acl-outbound"
+        ]),
         "every change is listed"
     );
     assert_eq!(
         column_in(&archive, report, &[], "open_to_internet").await,
-        strings(&["true", "false", "false", "false", "true"]),
-        "a revocation, a refused call and a deny rule open nothing"
+        strings(&["true", "false", "false", "false", "true", "false", "false"]),
+        "a revocation, a refused call, a deny rule and an outbound rule let nothing in"
     );
 }
 
