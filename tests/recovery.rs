@@ -128,6 +128,10 @@ async fn undoing_a_killed_batch_through_a_failing_store_fails_rather_than_leave_
     let failed = ingest(&location, inputs, &options(), &Quiet).await;
     assert!(failed.is_err(), "the undo could not be done, so the run must not go on");
     assert!(
+        !dir.path().join("_ingest/lock").exists(),
+        "a run that fails lets go of the lock (another host would wait out its lease)"
+    );
+    assert!(
         events(dir.path()).await.is_empty(),
         "the unfinished batch is still hidden"
     );

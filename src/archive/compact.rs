@@ -96,6 +96,22 @@ pub async fn compact(
     progress: &dyn CompactProgress,
 ) -> Result<CompactSummary, ArchiveError> {
     let mut lock = IngestLock::acquire(location).await?;
+    // Whatever happens, the lock goes: a failed compaction leaves at most a pending change,
+    // which the next run undoes or finishes.
+    let outcome = compact_locked(location, options, progress, &mut lock).await;
+    let released = lock.release().await;
+    let summary = outcome?;
+    released?;
+    Ok(summary)
+}
+
+/// Everything a compaction does while it holds the lock.
+async fn compact_locked(
+    location: &Location,
+    options: &CompactOptions,
+    progress: &dyn CompactProgress,
+    lock: &mut IngestLock<'_>,
+) -> Result<CompactSummary, ArchiveError> {
     let ledger = Ledger::new(location);
     let mut summary = CompactSummary {
         dry_run: options.dry_run,
@@ -160,7 +176,6 @@ pub async fn compact(
         // Nothing to wait for: the files just replaced go now.
         ledger.recover(options.retain).await?;
     }
-    lock.release().await?;
     Ok(summary)
 }
 

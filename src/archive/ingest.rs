@@ -76,67 +76,12 @@ pub async fn ingest(
         days: BTreeSet::new(),
         held: None,
     };
-    run.summary.recovered = run.ledger.recover(RETAIN).await?;
-    run.summary.files_skipped = inputs.passed_over;
-
-    let choice = options.cloud;
-    let mut parsed = futures::stream::iter(inputs.files)
-        .map(|input| async move {
-            let bytes = input.read().await;
-            let work = tokio::task::spawn_blocking(move || parse(input, bytes, choice));
-            work.await.expect("parsing a source file does not panic")
-        })
-        .buffered(options.parallelism.max(1));
-    let mut seen_content: HashMap<String, String> = HashMap::new();
-    while let Some((input, read)) = parsed.next().await {
-        progress.file_done(&input.name, input.size);
-        let (bytes, sha, records, other_cloud) = match read {
-            Err(e) => {
-                run.summary.files_quarantined.push((input.name.clone(), e.to_string()));
-                continue;
-            }
-            Ok(read) => read,
-        };
-        if let Some(first) = seen_content.get(&sha) {
-            run.summary
-                .files_already_ingested
-                .push(format!("{} (same content as {first})", input.name));
-            continue;
-        }
-        seen_content.insert(sha.clone(), input.name.clone());
-        if run.ledger.get(&sha).await?.is_some() {
-            run.summary.files_already_ingested.push(input.name.clone());
-            continue;
-        }
-        if other_cloud {
-            run.summary.files_not_of_forced_cloud.push(input.name.clone());
-        }
-        match records {
-            Err(reason) => match run.held().await?.copy(&sha) {
-                Some(copy) => {
-                    let reason = format!("{reason} (kept in quarantine already, as {copy})");
-                    run.summary.files_quarantined.push((input.name.clone(), reason));
-                }
-                None => {
-                    quarantine_file(location, &sha, &input.name, input.file_name(), bytes, &reason).await?;
-                    run.summary.files_quarantined.push((input.name.clone(), reason));
-                }
-            },
-            Ok(records) => run.take(&input, sha, records),
-        }
-        if run.batch.raw_bytes >= options.batch_bytes || run.batch.events.len() >= options.batch_events {
-            run.flush(progress).await?;
-        }
-    }
-    run.flush(progress).await?;
-    // Days that gathered many index objects (one per batch) get one again.
-    let days: Vec<String> = std::mem::take(&mut run.days).into_iter().collect();
-    // The events are committed: a failure to tidy the index (queries are right without it) is
-    // reported, not made the run's failure, and the lock is released all the same.
-    if let Err(e) = file_index::merge_days(location, &days, false, file_index::MERGE_AT).await {
-        run.summary.index_not_merged = Some(e.to_string());
-    }
-    run.lock.release().await?;
+    // Whatever happens, the lock goes: a run that failed leaves at most a pending batch, which
+    // the next run (of any host) undoes.
+    let outcome = run.all(inputs, options, progress).await;
+    let released = run.lock.release().await;
+    outcome?;
+    released?;
     Ok(run.summary)
 }
 
@@ -228,6 +173,76 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Everything a run does while it holds the lock: recovery, then the inputs, batch by batch.
+    async fn all(
+        &mut self,
+        inputs: Inputs,
+        options: &IngestOptions,
+        progress: &dyn IngestProgress,
+    ) -> Result<(), ArchiveError> {
+        self.summary.recovered = self.ledger.recover(RETAIN).await?;
+        self.summary.files_skipped = inputs.passed_over;
+
+        let choice = options.cloud;
+        let mut parsed = futures::stream::iter(inputs.files)
+            .map(|input| async move {
+                let bytes = input.read().await;
+                let work = tokio::task::spawn_blocking(move || parse(input, bytes, choice));
+                work.await.expect("parsing a source file does not panic")
+            })
+            .buffered(options.parallelism.max(1));
+        let mut seen_content: HashMap<String, String> = HashMap::new();
+        while let Some((input, read)) = parsed.next().await {
+            progress.file_done(&input.name, input.size);
+            let (bytes, sha, records, other_cloud) = match read {
+                Err(e) => {
+                    self.summary.files_quarantined.push((input.name.clone(), e.to_string()));
+                    continue;
+                }
+                Ok(read) => read,
+            };
+            if let Some(first) = seen_content.get(&sha) {
+                self.summary
+                    .files_already_ingested
+                    .push(format!("{} (same content as {first})", input.name));
+                continue;
+            }
+            seen_content.insert(sha.clone(), input.name.clone());
+            if self.ledger.get(&sha).await?.is_some() {
+                self.summary.files_already_ingested.push(input.name.clone());
+                continue;
+            }
+            if other_cloud {
+                self.summary.files_not_of_forced_cloud.push(input.name.clone());
+            }
+            match records {
+                Err(reason) => match self.held().await?.copy(&sha) {
+                    Some(copy) => {
+                        let reason = format!("{reason} (kept in quarantine already, as {copy})");
+                        self.summary.files_quarantined.push((input.name.clone(), reason));
+                    }
+                    None => {
+                        quarantine_file(self.location, &sha, &input.name, input.file_name(), bytes, &reason).await?;
+                        self.summary.files_quarantined.push((input.name.clone(), reason));
+                    }
+                },
+                Ok(records) => self.take(&input, sha, records),
+            }
+            if self.batch.raw_bytes >= options.batch_bytes || self.batch.events.len() >= options.batch_events {
+                self.flush(progress).await?;
+            }
+        }
+        self.flush(progress).await?;
+        // Days that gathered many index objects (one per batch) get one again.
+        let days: Vec<String> = std::mem::take(&mut self.days).into_iter().collect();
+        // The events are committed: a failure to tidy the index (queries are right without it) is
+        // reported, not made the run's failure, and the lock is released all the same.
+        if let Err(e) = file_index::merge_days(self.location, &days, false, file_index::MERGE_AT).await {
+            self.summary.index_not_merged = Some(e.to_string());
+        }
+        Ok(())
+    }
+
     async fn held(&mut self) -> Result<&Held, ArchiveError> {
         if self.held.is_none() {
             self.held = Some(Held::list(self.location).await?);

@@ -24,18 +24,17 @@ struct Holder {
 pub struct IngestLock<'a> {
     location: &'a Location,
     me: Holder,
-    /// Noted in `HELD` (once the lock object is ours).
-    noted: bool,
 }
 
-/// The locks this process holds, by archive. A lock object naming this process's id is stale
-/// (a process of this id before, in a container that restarted) unless it is in here: then it
-/// is a run of this same process, at work.
+/// The archives this process holds (or is taking) the lock of. One is reserved here before its
+/// lock object is written, so two runs of one process never both take it; and a lock object
+/// naming this process's id is then necessarily stale (a process of this id before, in a
+/// container that restarted).
 static HELD: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-fn held_here(location: &Location) -> bool {
-    let key = IngestLock::path(location).to_string();
-    HELD.lock().expect("not poisoned").contains(&key)
+/// The archive's lock, by the store it is in and its path there.
+fn key(location: &Location) -> String {
+    format!("{}{}", location.store_url, IngestLock::path(location))
 }
 
 fn host() -> String {
@@ -62,17 +61,18 @@ impl<'a> IngestLock<'a> {
             since: now.clone(),
             renewed: now,
         };
-        if held_here(location) {
-            return Err(ArchiveError::Busy {
-                archive: location.display.clone(),
-                holder: format!("{} (this same process, {})", me.user, me.pid),
-            });
+        {
+            let mut held = HELD.lock().expect("not poisoned");
+            if held.contains(&key(location)) {
+                return Err(ArchiveError::Busy {
+                    archive: location.display.clone(),
+                    holder: format!("{} (this same process, {})", me.user, me.pid),
+                });
+            }
+            held.push(key(location));
         }
-        let lock = IngestLock {
-            location,
-            me,
-            noted: false,
-        };
+        // From here the reservation is the lock's: dropped on any way out, it goes with it.
+        let lock = IngestLock { location, me };
         let err = |e| ArchiveError::store(&location.display, e);
         let body = PutPayload::from(serde_json::to_vec(&lock.me).expect("a holder serialises"));
         match location
@@ -80,7 +80,7 @@ impl<'a> IngestLock<'a> {
             .put_opts(&Self::path(location), body.clone(), PutOptions::from(PutMode::Create))
             .await
         {
-            Ok(_) => return Ok(lock.held()),
+            Ok(_) => return Ok(lock),
             Err(object_store::Error::AlreadyExists { .. }) => {}
             Err(e) => return Err(err(e)),
         }
@@ -94,7 +94,7 @@ impl<'a> IngestLock<'a> {
             .map_err(err)?;
         let holder: Option<Holder> = serde_json::from_slice(&held).ok();
         if let Some(h) = &holder {
-            if !gone(h, location) {
+            if !gone(h) {
                 return Err(ArchiveError::Busy {
                     archive: location.display.clone(),
                     holder: format!("{} (process {} on {}, since {})", h.user, h.pid, h.host, h.since),
@@ -103,16 +103,7 @@ impl<'a> IngestLock<'a> {
         }
         // The holder is gone: its half-written batch is undone by the recovery that follows.
         location.store.put(&Self::path(location), body).await.map_err(err)?;
-        Ok(lock.held())
-    }
-
-    /// Notes the lock as this process's until it is dropped.
-    fn held(mut self) -> Self {
-        HELD.lock()
-            .expect("not poisoned")
-            .push(Self::path(self.location).to_string());
-        self.noted = true;
-        self
+        Ok(lock)
     }
 
     /// Says the holder is still at work (called as batches commit).
@@ -137,10 +128,7 @@ impl<'a> IngestLock<'a> {
 
 impl Drop for IngestLock<'_> {
     fn drop(&mut self) {
-        if !self.noted {
-            return;
-        }
-        let key = Self::path(self.location).to_string();
+        let key = key(self.location);
         let mut held = HELD.lock().expect("not poisoned");
         if let Some(at) = held.iter().position(|k| *k == key) {
             held.swap_remove(at);
@@ -149,13 +137,10 @@ impl Drop for IngestLock<'_> {
 }
 
 /// Whether the holder can no longer be at work.
-fn gone(h: &Holder, location: &Location) -> bool {
+fn gone(h: &Holder) -> bool {
     if h.host == host() {
-        // On this host the process table says; of this process's own id, whether it holds it.
-        if h.pid == std::process::id() {
-            return !held_here(location);
-        }
-        return !std::path::Path::new(&format!("/proc/{}", h.pid)).exists();
+        // On this host the process table says; this process's own id is stale (see `HELD`).
+        return !std::path::Path::new(&format!("/proc/{}", h.pid)).exists() || h.pid == std::process::id();
     }
     let renewed = chrono::DateTime::parse_from_rfc3339(&h.renewed)
         .map(|t| t.timestamp())
@@ -186,5 +171,10 @@ mod tests {
         let again = IngestLock::acquire(&location).await.unwrap();
         again.release().await.unwrap();
         assert!(!dir.path().join("_ingest/lock").exists());
+
+        // Two at once over such a stale lock: one takes it, the other waits.
+        drop(IngestLock::acquire(&location).await.unwrap());
+        let (a, b) = tokio::join!(IngestLock::acquire(&location), IngestLock::acquire(&location));
+        assert!(a.is_ok() != b.is_ok(), "exactly one of them holds the lock");
     }
 }
