@@ -549,7 +549,7 @@ fn a_report_that_finds_no_row_for_a_part_of_a_name_points_to_the_view_that_resol
     assert!(part.status.success(), "{}", common::stderr(&part));
     assert!(common::stdout(&part).contains("(0 rows)"));
     assert!(
-        common::stderr(&part).contains("`trailscope view principal 'alice'`"),
+        common::stderr(&part).contains("`trailscope view principal 'alice'` finds it by that part"),
         "{}",
         common::stderr(&part)
     );

@@ -13,7 +13,7 @@ pub fn format(args: &OutputArgs) -> Result<Format, Failure> {
         return Ok(f);
     }
     let named = match &args.output {
-        Some(path) => Format::named_by(path)?,
+        Some(path) => Format::named_by(path).map_err(|e| Failure::usage(format!("{e}, or give --format")))?,
         None => None,
     };
     Ok(named.unwrap_or(Format::Table))

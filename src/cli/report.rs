@@ -98,13 +98,12 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             }
             let rows = print::emit(session.run(&query).await?, &output).await?;
             if rows == 0 {
-                // A report compares a principal or resource exactly (an audit must not widen
-                // it); the views find one by a part of its name.
+                // The built-in reports compare a principal or resource exactly (an audit must
+                // not widen it); the views find one by a part of its name.
                 for (name, value) in params.iter().filter(|(n, _)| n == "principal" || n == "resource") {
                     eprintln!(
-                        "no rows: {} compares {name} exactly, the whole value as in the events table; \
-                         `trailscope view {name} '{value}'` finds a {name} by a part of its name",
-                        report.name
+                        "no rows: if '{value}' is part of a {name} rather than the whole value as in the \
+                         events table, `trailscope view {name} '{value}'` finds it by that part"
                     );
                 }
             }

@@ -39,7 +39,7 @@ impl Format {
             "txt" => Ok(Some(Format::Table)),
             other => Err(EngineError::Usage(format!(
                 "trailscope writes .csv, .jsonl (or .json), .parquet and .txt (a table), not .{other}: \
-                 name the file with one of them, or give --format"
+                 name the file with one of them"
             ))),
         }
     }
