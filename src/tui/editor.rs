@@ -115,7 +115,7 @@ impl Editor {
             // first character starts a new statement in its place.
             self.offered = false;
             let plain = !ctrl && !key.modifiers.contains(KeyModifiers::ALT);
-            if plain && matches!(key.code, KeyCode::Char(_) | KeyCode::Enter) {
+            if plain && matches!(key.code, KeyCode::Char(_)) {
                 self.set_text("");
             }
         }
