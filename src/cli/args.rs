@@ -28,8 +28,10 @@ pub struct Cli {
 const EXAMPLES: &str = "Examples:
   trailscope ingest --archive ./archive ~/logs/AWSLogs/
   trailscope view resource billing-export --archive ./archive
-  trailscope report run console-logins-without-mfa --archive ./archive --format csv --output nomfa.csv
-  trailscope query --archive ./archive \"SELECT principal, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC\"";
+  trailscope report run console-logins-without-mfa --archive ./archive \\
+      --format csv --output nomfa.csv
+  trailscope query --archive ./archive \\
+      \"SELECT principal, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC\"";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -37,20 +39,22 @@ pub enum Command {
     #[command(after_help = "Example:
   trailscope tui --archive ./archive
 
-Keys: 1-5 switch screens (timeline, principals, resources, SQL, reports); ←/→ move between
-timeline buckets; Enter opens a row or narrows the window to a bucket, +/- zoom; ↑/↓ move in
-tables; p/r open a row's principal or resource; f/F filter on a value; c counts a column's values;
-e exports the whole result; Esc goes back; Ctrl-C cancels running queries; ? lists every key;
+Keys: 1-5 switch screens (timeline, principals, resources, SQL, reports); ←/→ move between \
+timeline buckets; Enter opens a row or narrows the window to a bucket, +/- zoom; ↑/↓ move in \
+tables; p/r open a row's principal or resource; f/F filter on a value; c counts a column's values; \
+e exports the whole result; Esc goes back; Ctrl-C cancels running queries; ? lists every key; \
 q quits. With no archive configured it opens the demo archive (built on first use).")]
     Tui,
 
     /// Read raw audit-log files, folders (recursively) or object-store prefixes into the archive.
     #[command(after_help = "Examples:
-  trailscope ingest --archive ./archive ~/Downloads/AWSLogs/ gcp-audit.json azure/PT1H.json
-  AWS_ENDPOINT_URL=http://127.0.0.1:9000 trailscope ingest --archive s3://audit/archive s3://raw-logs/AWSLogs/
+  trailscope ingest --archive ./archive \\
+      ~/Downloads/AWSLogs/ gcp-audit.json azure/PT1H.json
+  AWS_ENDPOINT_URL=http://127.0.0.1:9000 trailscope ingest --archive s3://audit/archive \\
+      s3://raw-logs/AWSLogs/
 
-Each source file is read once: ingesting it again does nothing. Files that cannot be read are
-copied to _quarantine/ with the reason, records that cannot be placed in time go to a
+Each source file is read once: ingesting it again does nothing. Files that cannot be read are \
+copied to _quarantine/ with the reason, records that cannot be placed in time go to a \
 .rejected.jsonl file there, and the command exits with code 3; the rest is ingested.")]
     Ingest(IngestArgs),
 
@@ -58,28 +62,32 @@ copied to _quarantine/ with the reason, records that cannot be placed in time go
     #[command(after_help = "Examples:
   trailscope compact --archive ./archive --dry-run
   trailscope compact --archive ./archive --date 2024-06-10
-  trailscope compact --archive s3://audit/archive --from 2024-06-01 --to 2024-06-30
+  trailscope compact --archive s3://audit/archive \\
+      --from 2024-06-01 --to 2024-06-30
 
-A partition (one day, cloud and tenant) with more than one file is rewritten as files of up to
-256 MB, sorted by time, with the copies of an event delivered twice dropped (same cloud, tenant
-and event id; the earliest copy is kept). Queries running meanwhile see the old files or the new
-ones, never both: the replaced files stay hidden for an hour, for queries already reading them,
-and the next ingest or compact after that deletes them. Ingest and compaction take turns (one
+A partition (one day, cloud and tenant) with more than one file is rewritten as files of up to \
+256 MB, sorted by time, with the copies of an event delivered twice dropped (same cloud, tenant \
+and event id; the copy ingested first is kept). Queries running meanwhile see the old files or the new \
+ones, never both: the replaced files stay hidden for an hour, for queries already reading them, \
+and the next ingest or compact after that deletes them. Ingest and compaction take turns (one \
 lock per archive); a compaction that is killed is finished or undone by the next run.
 
-It also brings an archive written by an older trailscope up to date: a file that lacks a column is
-rewritten with it (assumed_principal is read again from the raw records), and each day's file
+It also brings an archive written by an older trailscope up to date: a file that lacks a column is \
+rewritten with it (assumed_principal is read again from the raw records), and each day's file \
 index becomes one object with an entry for every file (files without one are read to make it).")]
     Compact(CompactArgs),
 
     /// Run one read-only SQL statement over the `events` table.
     #[command(after_help = "Examples:
-  trailscope query \"SELECT action, count(*) AS n FROM events WHERE outcome = 'failure' GROUP BY action ORDER BY n DESC\"
-  trailscope query --format csv --output may.csv \"SELECT * FROM events WHERE date >= '2024-05-01'\"
+  trailscope query \\
+      \"SELECT action, count(*) AS n FROM events WHERE outcome = 'failure' \\
+        GROUP BY action ORDER BY n DESC\"
+  trailscope query --format csv --output may.csv \\
+      \"SELECT * FROM events WHERE date >= '2024-05-01'\"
   echo \"SELECT count(*) FROM events\" | trailscope query -
 
-Only queries run: statements that would write or change anything are refused (exit code 2).
-A condition on event_time reads only the days it covers. json_get_str(raw, 'requestParameters',
+Only queries run: statements that would write or change anything are refused (exit code 2). \
+A condition on event_time reads only the days it covers. json_get_str(raw, 'requestParameters', \
 'functionName') and kin read inside the original record.")]
     Query(QueryArgs),
 
@@ -93,9 +101,9 @@ A condition on event_time reads only the days it covers. json_get_str(raw, 'requ
   trailscope view principal ci-bot --section failures --format csv
   trailscope view event 0b7c8d8e-2f3a-4c1d-9e6b-6a2f1b3c4d01
 
-Without --from/--to a view covers the last 7 days of the archive's data, ending at its newest
-event (not at now), and says which window it used. Times: 2024-05-01, 2024-05-01T13:00 (UTC
-when no zone is given), 2024-05-01T13:00:00+02:00, a span back from the newest event (90m, 24h,
+Without --from/--to a view covers the last 7 days of the archive's data, ending at its newest \
+event (not at now), and says which window it used. Times: 2024-05-01, 2024-05-01T13:00 (UTC \
+when no zone is given), 2024-05-01T13:00:00+02:00, a span back from the newest event (90m, 24h, \
 7d, 2w), or now.")]
     View(ViewArgs),
 
@@ -105,7 +113,8 @@ when no zone is given), 2024-05-01T13:00:00+02:00, a span back from the newest e
         after_help = "Examples:
   trailscope report list
   trailscope report show logging-tampering
-  trailscope report run access-denied-spikes --param min_failures=5 --format csv --output denied.csv"
+  trailscope report run access-denied-spikes --param min_failures=5 \\
+      --format csv --output denied.csv"
     )]
     Report(ReportCommand),
 
@@ -119,8 +128,8 @@ when no zone is given), 2024-05-01T13:00:00+02:00, a span back from the newest e
   trailscope demo                                  # 200,000 events over 30 days, in your data folder
   trailscope demo --archive ./big --events 10000000 --seed 7
 
-The raw logs are generated in each cloud's native format (CloudTrail delivery files, a GCP sink's
-JSON lines, Azure's PT1H.json) and ingested through the ordinary ingest path. The same seed and
+The raw logs are generated in each cloud's native format (CloudTrail delivery files, a GCP sink's \
+JSON lines, Azure's PT1H.json) and ingested through the ordinary ingest path. The same seed and \
 size give the same events. Reading commands use the demo archive when no archive is configured.")]
     Demo(DemoArgs),
 
@@ -225,7 +234,8 @@ pub enum View {
     /// Event counts per time bucket, split by outcome; with --bucket, that bucket's events.
     #[command(after_help = "Examples:
   trailscope view timeline --from 24h
-  trailscope view timeline --from 2024-06-10 --to 2024-06-11 --bucket 2024-06-10T10:00:00Z")]
+  trailscope view timeline --from 2024-06-10 --to 2024-06-11 \\
+      --bucket 2024-06-10T10:00:00Z")]
     Timeline {
         /// The start of a bucket (as printed in the `bucket` column): list its events.
         #[arg(long, value_name = "TIME")]
@@ -247,7 +257,8 @@ pub enum View {
     /// One principal: activity over time, resources touched, IPs and user agents, failures.
     #[command(after_help = "Examples:
   trailscope view principal ci-bot
-  trailscope view principal arn:aws:iam::111122223333:user/ci-bot --section events --format csv --output ci-bot.csv")]
+  trailscope view principal arn:aws:iam::111122223333:user/ci-bot --section events \\
+      --format csv --output ci-bot.csv")]
     Principal {
         /// The principal, whole or by a name that ends it (user name, role session, e-mail).
         #[arg(allow_hyphen_values = true)]
@@ -333,7 +344,8 @@ pub enum ReportCommand {
     /// Run a report.
     #[command(after_help = "Examples:
   trailscope report run logging-tampering
-  trailscope report run access-key-activity --param access_key=AKIAEXAMPLE --param since=2024-06-01 --output key.csv")]
+  trailscope report run access-key-activity --param access_key=AKIAEXAMPLE \\
+      --param since=2024-06-01 --output key.csv")]
     Run {
         /// The report's name, as `report list` prints it.
         name: String,
