@@ -112,6 +112,23 @@ async fn a_needle_is_found_by_the_bloom_filters_and_a_window_by_its_days() {
     assert!(sessions > 0 && sessions == scanned, "{sessions} / {scanned}");
     assert!(present.files_ruled_out > present.files / 2, "{present}");
 
+    // An index that cannot be listed only costs reading: the needle is found all the same.
+    let day_index = archive.join("_index/date=2024-06-10");
+    let moved = archive.join("index-aside");
+    std::fs::rename(&day_index, &moved).unwrap();
+    // A link to itself: listing it fails ("too many levels of symbolic links").
+    std::os::unix::fs::symlink(&day_index, &day_index).unwrap();
+    let (rows, unlisted) = pruning_of(
+        &session,
+        &format!("SELECT event_time, action FROM events WHERE principal = '{NEEDLE}'"),
+    )
+    .await;
+    assert_eq!(rows, 1);
+    assert_eq!(unlisted.files_ruled_out, 0, "{unlisted}");
+    assert_eq!(unlisted.files_unindexed, unlisted.files, "{unlisted}");
+    std::fs::remove_file(&day_index).unwrap();
+    std::fs::rename(&moved, &day_index).unwrap();
+
     // Without the index (an archive written by an older version), every file is opened and its
     // row groups' statistics and bloom filters find the same row.
     std::fs::remove_dir_all(archive.join("_index")).unwrap();

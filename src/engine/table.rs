@@ -117,19 +117,21 @@ impl EventsTable {
                 day_names.push(day.to_string());
             }
         }
-        // The index is read while the files are listed.
+        // The index is read while the files are listed. It only saves reading: if it cannot be
+        // listed, every file is read (and counted as not in the index).
         let index = async {
             match wanted {
-                Some(w) => file_index::read(&self.location, &day_names, &w.columns())
-                    .await
-                    .map(Some),
-                None => Ok(None),
+                Some(w) => Some(
+                    file_index::read(&self.location, &day_names, &w.columns())
+                        .await
+                        .unwrap_or_default(),
+                ),
+                None => None,
             }
         };
         let (files, index) = futures::join!(visible_files(&self.location, &days), index);
         let external = |e| DataFusionError::External(Box::new(e));
         let files = files.map_err(external)?;
-        let index = index.map_err(external)?;
         let schema = DFSchema::from_unqualified_fields(
             self.partitions
                 .iter()
