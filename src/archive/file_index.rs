@@ -602,16 +602,21 @@ pub async fn merge_days(
             }
         }
         let mut summaries = Vec::with_capacity(visible.len());
-        let mut summarized = 0;
+        let mut unsummarized = Vec::new();
         for file in visible {
             match entries.remove(&location.path(file)) {
                 Some(entry) => summaries.push(entry),
-                None if read_missing => {
-                    summaries.push(summarize(location, file).await?);
-                    summarized += 1;
-                }
+                None if read_missing => unsummarized.push(file.clone()),
                 None => {}
             }
+        }
+        // Files without an entry are read four at a time: each is a whole download.
+        let summarized = unsummarized.len();
+        let mut reads = futures::stream::iter(unsummarized)
+            .map(|file| async move { summarize(location, &file).await })
+            .buffered(4);
+        while let Some(entry) = reads.next().await {
+            summaries.push(entry?);
         }
         let replaced: Vec<&ObjectMeta> = match read_missing {
             true => existing.iter().collect(),
