@@ -215,6 +215,14 @@ fn with_no_archive_configured_a_reading_command_builds_the_demo_once_and_uses_it
         stderr(&second)
     );
     assert!(csv_rows(&second)[1][0].parse::<u64>().unwrap() >= 1);
+    // Its week holds more principals than the view lists: it says so.
+    let principals = trailscope(&["view", "principals", "--format", "csv"], &[]);
+    assert_eq!(csv_rows(&principals).len(), 1 + 1000);
+    assert!(
+        stderr(&principals).contains("the 1000 with the most events): the window may hold more"),
+        "{}",
+        stderr(&principals)
+    );
 
     // A demo archive an older trailscope built (no format marker, no file index) is built again,
     // not shown without what this version adds.

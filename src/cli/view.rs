@@ -39,17 +39,17 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 },
                 None => views::timeline(&scope),
             };
-            whole_window(&session, &scope, &query, &output, window.show_sql).await
+            whole_window(&session, &scope, &query, false, &output, window.show_sql).await
         }
         View::Principals { window, output } => {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
-            whole_window(&session, &scope, &views::principals(&scope), &output, window.show_sql).await
+            whole_window(&session, &scope, &views::principals(&scope), true, &output, window.show_sql).await
         }
         View::Resources { window, output } => {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
-            whole_window(&session, &scope, &views::resources(&scope), &output, window.show_sql).await
+            whole_window(&session, &scope, &views::resources(&scope), true, &output, window.show_sql).await
         }
         View::Principal {
             id,
@@ -201,11 +201,13 @@ async fn one(session: &Session, query: &Query, output: &OutputArgs, show_sql: bo
     Ok(ExitCode::SUCCESS)
 }
 
-/// A view of the whole window: when it finds nothing, where the archive's events are.
+/// A view of the whole window: when it finds nothing, where the archive's events are; when it
+/// is `capped` (the busiest principals or resources) and full, that there may be more.
 async fn whole_window(
     session: &Session,
     scope: &Scope,
     query: &Query,
+    capped: bool,
     output: &OutputArgs,
     show_sql: bool,
 ) -> Result<ExitCode, Failure> {
@@ -213,6 +215,12 @@ async fn whole_window(
         print::show_sql(query);
     }
     let rows = print::emit(session.run(query).await?, output).await?;
+    if capped && rows == views::BUSIEST as u64 {
+        eprintln!(
+            "{}: the window may hold more; narrow it (--from/--to) or add --where to see them",
+            query.title
+        );
+    }
     if rows == 0
         && let Some(end) = session.archive_end().await?
     {

@@ -202,7 +202,7 @@ const EVENTS: &str = "count(DISTINCT event_id)";
 /// The principals and resources tables list this many, the busiest first: a window of an
 /// organisation's archive can hold millions of S3 objects or role sessions, and their distinct
 /// counts would not fit in memory. The busiest are found with a plain count first.
-const BUSIEST: usize = 1000;
+pub const BUSIEST: usize = 1000;
 
 /// Each event once per bucket first, then counted: the same result as `count(DISTINCT event_id)`
 /// per bucket, without carrying a hash set of ids per bucket from the partial to the final
