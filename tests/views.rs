@@ -603,3 +603,25 @@ fn a_window_without_events_says_where_the_archives_events_are() {
         stderr(&filtered)
     );
 }
+
+#[test]
+fn a_refused_write_is_a_failure_not_a_change() {
+    // alice tried to terminate nine instances and was refused each time.
+    let out = run(&[
+        "view",
+        "principal",
+        "user/alice",
+        "--from",
+        "30d",
+        "--section",
+        "resources",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = csv_rows(&out);
+    let changes = rows[0].iter().position(|c| c == "changes").unwrap();
+    let instances: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0].contains(":instance/i-0")).collect();
+    assert_eq!(instances.len(), 9, "{rows:?}");
+    assert!(instances.iter().all(|r| r[changes] == "0"), "{instances:?}");
+}

@@ -44,12 +44,28 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
         View::Principals { window, output } => {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
-            whole_window(&session, &scope, &views::principals(&scope), true, &output, window.show_sql).await
+            whole_window(
+                &session,
+                &scope,
+                &views::principals(&scope),
+                true,
+                &output,
+                window.show_sql,
+            )
+            .await
         }
         View::Resources { window, output } => {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
-            whole_window(&session, &scope, &views::resources(&scope), true, &output, window.show_sql).await
+            whole_window(
+                &session,
+                &scope,
+                &views::resources(&scope),
+                true,
+                &output,
+                window.show_sql,
+            )
+            .await
         }
         View::Principal {
             id,

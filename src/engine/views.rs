@@ -301,7 +301,7 @@ pub fn resources(scope: &Scope) -> Query {
          SELECT resource,\n\
          \x20      min(resource_type) AS resource_type,\n\
          \x20      {EVENTS} AS events,\n\
-         \x20      {EVENTS} FILTER (WHERE read_only = false) AS changes,\n\
+         \x20      {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success') AS changes,\n\
          \x20      min(event_time) AS first_seen,\n\
          \x20      max(event_time) AS last_seen,\n\
          \x20      count(DISTINCT principal) AS principals,\n\
@@ -445,7 +445,7 @@ pub fn principal(scope: &Scope, principal: &str) -> Vec<Query> {
             format!(
                 "SELECT resource,\n\
                  \x20      {EVENTS} AS events,\n\
-                 \x20      {EVENTS} FILTER (WHERE read_only = false) AS changes,\n\
+                 \x20      {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success') AS changes,\n\
                  \x20      min(event_time) AS first_seen,\n\
                  \x20      max(event_time) AS last_seen,\n\
                  \x20      array_to_string(array_sort(array_agg(DISTINCT action)), ', ') AS actions\n\
@@ -516,7 +516,7 @@ pub fn resource(scope: &Scope, resource: &str) -> Vec<Query> {
             format!(
                 "SELECT principal,\n\
                  \x20      {EVENTS} AS events,\n\
-                 \x20      {EVENTS} FILTER (WHERE read_only = false) AS changes,\n\
+                 \x20      {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success') AS changes,\n\
                  \x20      min(event_time) AS first_seen,\n\
                  \x20      max(event_time) AS last_seen,\n\
                  \x20      array_to_string(array_sort(array_agg(DISTINCT action)), ', ') AS actions\n\
