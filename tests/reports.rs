@@ -560,3 +560,29 @@ fn a_report_that_finds_no_row_for_a_part_of_a_name_points_to_the_view_that_resol
         common::stderr(&whole)
     );
 }
+
+#[test]
+fn a_report_that_finds_nothing_since_its_default_start_says_how_to_look_further_back() {
+    let archive = archive().to_str().unwrap();
+    let run = |params: &[&str]| {
+        let mut args = vec!["report", "run", "logging-tampering", "--archive", archive];
+        for p in params {
+            args.extend(["--param", p]);
+        }
+        common::trailscope(&args, &[])
+    };
+    // Before the default start (the last 30 days of the archive's data): nothing.
+    let early = run(&["until=2024-05-01"]);
+    assert!(common::stdout(&early).contains("(0 rows)"));
+    assert!(
+        common::stderr(&early).contains("no rows since 2024-05-11T15:08:00Z, the report's default start"),
+        "{}",
+        common::stderr(&early)
+    );
+    let given = run(&["since=2024-04-01", "until=2024-05-01"]);
+    assert!(
+        !common::stderr(&given).contains("default start"),
+        "{}",
+        common::stderr(&given)
+    );
+}

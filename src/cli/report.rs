@@ -97,6 +97,17 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                 print::show_sql(&query);
             }
             let rows = print::emit(session.run(&query).await?, &output).await?;
+            let defaulted_since = query
+                .params
+                .iter()
+                .find(|(n, _)| n == "since" && !params.iter().any(|(given, _)| given == "since"));
+            if let (0, Some((_, since))) = (rows, defaulted_since) {
+                eprintln!(
+                    "no rows since {}, the report's default start: give --param since=2000-01-01 \
+                     (or another time) to look further back",
+                    crate::engine::views::display_value(since)
+                );
+            }
             if rows == 0 {
                 // The built-in reports compare a principal or resource exactly (an audit must
                 // not widen it); the views find one by a part of its name.
