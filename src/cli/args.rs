@@ -206,11 +206,13 @@ pub struct QueryArgs {
 /// The time window and filter every view is narrowed to.
 #[derive(Debug, Args, Clone)]
 pub struct WindowArgs {
-    /// Start of the window (included).
+    /// Start of the window (included): 2024-05-01, 2024-05-01T13:00 (UTC), RFC 3339, a span back
+    /// from the archive's newest event (90m, 24h, 7d, 2w) or now. Default: 7 days before --to.
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
 
-    /// End of the window (excluded).
+    /// End of the window (excluded), written as --from. Default: just after the archive's newest
+    /// event (not now: an archive of last year's incident opens on that incident).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
 
@@ -349,7 +351,9 @@ pub enum ReportCommand {
     Run {
         /// The report's name, as `report list` prints it.
         name: String,
-        /// A parameter's value, NAME=VALUE (repeat for several). Times as for views.
+        /// A parameter's value, NAME=VALUE (repeat for several; `report show NAME` lists them).
+        /// Times: 2024-05-01, 2024-05-01T13:00 (UTC), RFC 3339, a span back from the archive's newest
+        /// event (24h, 7d) or now.
         #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
         /// Print the SQL and bound values (to standard error) first.
