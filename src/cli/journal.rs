@@ -26,8 +26,9 @@ pub fn run(args: JournalArgs) -> Result<ExitCode, Failure> {
             println!("{}", serde_json::to_string(entry).expect("journal entries serialise"));
         } else {
             let params: Vec<String> = entry.params.iter().map(|(k, v)| format!("${k}={v}")).collect();
+            let plural = if entry.rows == 1 { "" } else { "s" };
             println!(
-                "{}  {}  {}  {} rows  {}",
+                "{}  {}  {}  {} row{plural}  {}",
                 entry.time, entry.user, entry.archive, entry.rows, entry.outcome
             );
             for line in entry.sql.lines() {
