@@ -565,24 +565,53 @@ fn a_report_that_finds_no_row_for_a_part_of_a_name_points_to_the_view_that_resol
 fn a_report_that_finds_nothing_since_its_default_start_says_how_to_look_further_back() {
     let archive = archive().to_str().unwrap();
     let run = |params: &[&str]| {
-        let mut args = vec!["report", "run", "logging-tampering", "--archive", archive];
+        let mut args = vec!["report", "run", "access-key-activity", "--archive", archive];
         for p in params {
             args.extend(["--param", p]);
         }
         common::trailscope(&args, &[])
     };
-    // Before the default start (the last 30 days of the archive's data): nothing.
-    let early = run(&["until=2024-05-01"]);
-    assert!(common::stdout(&early).contains("(0 rows)"));
+    // Nothing in the default window (the last 30 days of the archive's data).
+    let none = run(&["access_key=AKIANOSUCHKEY0000000"]);
+    assert!(none.status.success(), "{}", common::stderr(&none));
+    assert!(common::stdout(&none).contains("(0 rows)"));
     assert!(
-        common::stderr(&early).contains("no rows since 2024-05-11T15:08:00Z, the report's default start"),
+        common::stderr(&none).contains("no rows since 2024-05-11T15:08:00Z, the report's default start"),
         "{}",
-        common::stderr(&early)
+        common::stderr(&none)
     );
-    let given = run(&["since=2024-04-01", "until=2024-05-01"]);
+    let given = run(&["access_key=AKIANOSUCHKEY0000000", "since=2024-04-01"]);
     assert!(
         !common::stderr(&given).contains("default start"),
         "{}",
         common::stderr(&given)
     );
+    // A window that ends before it starts is refused, as for views.
+    let empty = run(&["access_key=AKIANOSUCHKEY0000000", "since=2024-07-01"]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        common::stderr(&empty).contains("the window is empty"),
+        "{}",
+        common::stderr(&empty)
+    );
+}
+
+#[test]
+fn from_and_to_set_a_reports_window_as_for_views() {
+    let archive = archive().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["report", "run", "--archive", archive];
+        all.extend(args);
+        common::trailscope(&all, &[])
+    };
+    let out = run(&["logging-tampering", "--from", "2024-06-10T09:00", "--to", "2024-06-11"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("since = 2024-06-10T09:00:00Z, until = 2024-06-11T00:00:00Z"),
+        "{}",
+        common::stderr(&out)
+    );
+    let both = run(&["logging-tampering", "--from", "7d", "--param", "since=1d"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(common::stderr(&both).contains("not both"), "{}", common::stderr(&both));
 }

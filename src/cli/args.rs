@@ -356,6 +356,12 @@ pub enum ReportCommand {
         /// event (24h, 7d) or now.
         #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// The same as --param since=TIME, as for views.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// The same as --param until=TIME (excluded), as for views.
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
         /// Print the SQL and bound values (to standard error) first.
         #[arg(long)]
         show_sql: bool,

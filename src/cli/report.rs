@@ -67,11 +67,27 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
         }
         ReportCommand::Run {
             name,
-            params,
+            mut params,
+            from,
+            to,
             show_sql,
             output,
         } => {
             let report = find(&library, &name)?;
+            // --from/--to are the report's window, as for views: its since and until.
+            for (flag, param, value) in [("--from", "since", from), ("--to", "until", to)] {
+                let Some(value) = value else { continue };
+                if !report.params.iter().any(|p| p.name == param) {
+                    return Err(Failure::usage(format!(
+                        "the report {} has no time window to set with {flag} (no {param} parameter)",
+                        report.name
+                    )));
+                }
+                if params.iter().any(|(n, _)| n == param) {
+                    return Err(Failure::usage(format!("give {flag} or --param {param}, not both")));
+                }
+                params.push((param.to_string(), value));
+            }
             let session = cx.session(output.reveal).await?;
             for (i, (name, _)) in params.iter().enumerate() {
                 if params[..i].iter().any(|(n, _)| n == name) {
@@ -79,6 +95,21 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                 }
             }
             let query = report.bind(&session, &params).await?;
+            let time = |name: &str| {
+                query.params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
+                    datafusion::common::ScalarValue::TimestampMicrosecond(Some(t), _) => Some(*t),
+                    _ => None,
+                })
+            };
+            if let (Some(since), Some(until)) = (time("since"), time("until"))
+                && since >= until
+            {
+                return Err(Failure::usage(format!(
+                    "the window is empty: since {} is not before until {}",
+                    crate::engine::window::format_time(since),
+                    crate::engine::window::format_time(until)
+                )));
+            }
             let bound: Vec<String> = query
                 .params
                 .iter()
