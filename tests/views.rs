@@ -113,6 +113,13 @@ fn a_timeline_bucket_lists_its_events() {
         "{}",
         stderr(&inside)
     );
+    let outside = run(&["view", "timeline", "--bucket", "2020-01-01"]);
+    assert_eq!(outside.status.code(), Some(2));
+    assert!(
+        stderr(&outside).contains("is outside the window"),
+        "{}",
+        stderr(&outside)
+    );
 }
 
 #[test]

@@ -21,6 +21,11 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                         let width = scope.window.bucket();
                         let start = t.div_euclid(width.micros) * width.micros;
                         let (from, to) = (format_time(start), format_time(start + width.micros));
+                        if start + width.micros <= scope.window.from || start >= scope.window.to {
+                            return Err(Failure::usage(format!(
+                                "the bucket {from} – {to} is outside the window: give --from/--to around it"
+                            )));
+                        }
                         match start == t {
                             true => eprintln!("bucket: {from} – {to}"),
                             false => eprintln!(
