@@ -109,8 +109,12 @@ impl View {
     pub fn new(kind: Kind, scope: Scope) -> Self {
         let titles: Vec<&str> = match &kind {
             Kind::Timeline => vec!["Timeline", "Events of the bucket"],
-            Kind::Principals => vec!["Principals"],
-            Kind::Resources => vec!["Resources"],
+            Kind::Principals | Kind::Resources => {
+                // They list the busiest only: the title says so (a week can hold millions).
+                let what = if kind == Kind::Principals { "Principals" } else { "Resources" };
+                let title = format!("{what}: the {} with the most events", crate::engine::views::BUSIEST);
+                return View::with_panes(kind.clone(), scope, vec![Pane::new(title)]);
+            }
             Kind::Sql => vec!["Result"],
             Kind::Reports => vec!["Reports"],
             Kind::Principal(_) => vec![
