@@ -111,7 +111,11 @@ impl View {
             Kind::Timeline => vec!["Timeline", "Events of the bucket"],
             Kind::Principals | Kind::Resources => {
                 // They list the busiest only: the title says so (a week can hold millions).
-                let what = if kind == Kind::Principals { "Principals" } else { "Resources" };
+                let what = if kind == Kind::Principals {
+                    "Principals"
+                } else {
+                    "Resources"
+                };
                 let title = format!("{what}: the {} with the most events", crate::engine::views::BUSIEST);
                 return View::with_panes(kind.clone(), scope, vec![Pane::new(title)]);
             }
