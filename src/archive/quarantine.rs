@@ -75,9 +75,10 @@ pub struct Held {
 impl Held {
     pub async fn list(location: &Location) -> Result<Held, ArchiveError> {
         let mut held = Held::default();
+        let root = format!("{}/", location.root);
         for object in location.list(QUARANTINE).await? {
             let path = object.location.to_string();
-            let relative = path.find(QUARANTINE).map_or(path.as_str(), |at| &path[at..]);
+            let relative = path.strip_prefix(&root).unwrap_or(&path);
             let Some(name) = relative.rsplit('/').next() else {
                 continue;
             };
