@@ -248,7 +248,7 @@ async fn header(archive: &Path) -> Vec<String> {
 /// ruled out a file holding a value would lose events). Returns the visible files with an
 /// entry, and without one.
 async fn index_is_sound(archive: &Path) -> (usize, usize) {
-    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::TimestampMicrosecondType;
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();

@@ -8,8 +8,8 @@ use std::io::BufRead;
 
 use common::{fixture, stderr, trailscope};
 
-#[test]
-fn a_result_of_over_a_million_rows_is_exported_to_csv_row_for_row() {
+/// The incident fixture ingested into a fresh folder: the folder, and the archive in it.
+fn incident_archive() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
     let out = trailscope(
@@ -22,6 +22,12 @@ fn a_result_of_over_a_million_rows_is_exported_to_csv_row_for_row() {
         &[],
     );
     assert!(out.status.success(), "{}", stderr(&out));
+    (dir, archive)
+}
+
+#[test]
+fn a_result_of_over_a_million_rows_is_exported_to_csv_row_for_row() {
+    let (dir, archive) = incident_archive();
     let file = dir.path().join("big.csv");
     // Every event of the archive, 10,000 times over: 1,220,000 rows, each (event, n) once.
     let sql = "SELECT e.event_id, r.value AS n, e.principal FROM events e CROSS JOIN range(0, 10000) AS r";
@@ -87,18 +93,7 @@ fn a_result_of_over_a_million_rows_is_exported_to_csv_row_for_row() {
 #[test]
 fn an_output_that_is_not_a_regular_file_is_written_in_place() {
     use std::os::unix::fs::FileTypeExt;
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let out = trailscope(
-        &[
-            "ingest",
-            "--archive",
-            archive.to_str().unwrap(),
-            fixture("reports").to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (dir, archive) = incident_archive();
     let pipe = dir.path().join("pipe");
     let c = std::ffi::CString::new(pipe.to_str().unwrap()).unwrap();
     // SAFETY: creating a named pipe at a path we own.
@@ -132,18 +127,7 @@ fn an_output_that_is_not_a_regular_file_is_written_in_place() {
 
 #[test]
 fn a_table_written_to_a_pipe_keeps_every_character_unless_columns_says_a_width() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let out = trailscope(
-        &[
-            "ingest",
-            "--archive",
-            archive.to_str().unwrap(),
-            fixture("reports").to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (_dir, archive) = incident_archive();
     let sql = "SELECT principal, concat(event_id, repeat('-', 200), 'end') AS long FROM events \
                WHERE principal LIKE 'arn:aws:sts::%' ORDER BY event_id LIMIT 3";
     let query = |env: &[(&str, &str)]| {
@@ -162,18 +146,7 @@ fn a_table_written_to_a_pipe_keeps_every_character_unless_columns_says_a_width()
 
 #[test]
 fn an_output_file_whose_extension_names_no_format_is_refused_before_anything_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    let out = trailscope(
-        &[
-            "ingest",
-            "--archive",
-            archive.to_str().unwrap(),
-            fixture("reports").to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (dir, archive) = incident_archive();
     let query = |file: &std::path::Path, extra: &[&str]| {
         let mut args = vec![
             "query",

@@ -12,6 +12,17 @@ use trailscope::archive::inputs::resolve;
 use trailscope::archive::{IngestOptions, Location, Quiet, StoreOptions, ingest};
 use trailscope::engine::{Session, SessionOptions};
 
+/// The one number a `SELECT count(*) …` returns.
+async fn count(session: &Session, sql: &str) -> i64 {
+    let batches: Vec<_> = session.sql(sql).await.unwrap().try_collect().await.unwrap();
+    batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Int64Array>()
+        .unwrap()
+        .value(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_condition_on_event_time_opens_only_the_days_it_covers() {
     let dir = tempfile::tempdir().unwrap();
@@ -43,22 +54,9 @@ async fn a_condition_on_event_time_opens_only_the_days_it_covers() {
     .await
     .unwrap();
 
-    let count = |sql: &'static str| {
-        let session = &session;
-        async move {
-            let batches: Vec<_> = session.sql(sql).await.unwrap().try_collect().await.unwrap();
-            let column = batches[0]
-                .column(0)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                .unwrap()
-                .value(0);
-            column
-        }
-    };
     read.lock().unwrap().clear();
     listed.lock().unwrap().clear();
-    let n = count("SELECT count(*) FROM events WHERE event_time >= TIMESTAMP '2024-06-10T09:00:00Z' AND event_time < TIMESTAMP '2024-06-10T12:00:00Z'").await;
+    let n = count(&session, "SELECT count(*) FROM events WHERE event_time >= TIMESTAMP '2024-06-10T09:00:00Z' AND event_time < TIMESTAMP '2024-06-10T12:00:00Z'").await;
     assert_eq!(n, 75, "as the timeline counts them: 3 + 4 + 37 + 24 + 7");
     let files = read.lock().unwrap().clone();
     assert!(!files.is_empty());
@@ -76,7 +74,11 @@ async fn a_condition_on_event_time_opens_only_the_days_it_covers() {
 
     // The same question without a time condition opens every day: the difference is the pruning.
     read.lock().unwrap().clear();
-    count("SELECT count(*) FROM events WHERE action = 'DescribeInstances'").await;
+    count(
+        &session,
+        "SELECT count(*) FROM events WHERE action = 'DescribeInstances'",
+    )
+    .await;
     let all: std::collections::BTreeSet<String> = read
         .lock()
         .unwrap()
@@ -151,15 +153,7 @@ async fn a_cast_that_truncates_event_time_loses_no_rows_to_the_file_index() {
         .unwrap();
         let mut counts = vec![];
         for sql in queries {
-            let batches: Vec<_> = session.sql(sql).await.unwrap().try_collect().await.unwrap();
-            counts.push(
-                batches[0]
-                    .column(0)
-                    .as_any()
-                    .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                    .unwrap()
-                    .value(0),
-            );
+            counts.push(count(&session, sql).await);
         }
         counts
     };
