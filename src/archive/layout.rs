@@ -6,7 +6,7 @@
 //! _ingest/changes/<ulid>.<kind>.<state>.json    file-set changes: what readers may see (see changes.rs)
 //! _ingest/lock                                   one writer (ingest or compaction) at a time
 //! _quarantine/<date>/<source name> + .reason    inputs that could not be read, byte for byte
-//! _index/date=2026-01-31/<change id>.parquet    the day's file index (see file_index.rs)
+//! _index/date=2026-01-31/<change id>.parquet    the day's file index (see file_index/)
 //! ```
 //! Date first: an investigation is bounded in time, so a window becomes a few prefixes.
 
