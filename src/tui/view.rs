@@ -105,6 +105,22 @@ pub struct Counted {
     pub has_time: bool,
 }
 
+/// Section names as tabs on a screen too narrow for the whole names (80 columns).
+const SHORT_TITLES: [(&str, &str); 4] = [
+    ("Resources it touched", "Resources"),
+    ("Source IPs and user agents", "IPs, agents"),
+    ("Changes, then reads", "Changes"),
+    ("Who touched it", "Who"),
+];
+
+/// A section's name short enough for a tab on a narrow screen.
+pub fn short_title(title: &str) -> &str {
+    SHORT_TITLES
+        .iter()
+        .find(|(long, _)| *long == title)
+        .map_or(title, |(_, short)| short)
+}
+
 impl View {
     pub fn new(kind: Kind, scope: Scope) -> Self {
         let titles: Vec<&str> = match &kind {

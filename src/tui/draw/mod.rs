@@ -238,12 +238,38 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
                 text.push_str(&format!(" · sorted by {c} {}", if *desc { "↓" } else { "↑" }));
             }
             if let Some(p) = &pane.pruning {
-                text.push_str(&format!(" · {p}"));
+                // The counts matter more than the reasons: on a narrow screen the parentheses go.
+                let whole = format!("{text} · {p}");
+                text = if whole.chars().count() < width {
+                    whole
+                } else {
+                    format!("{text} · {}", without_parentheses(p))
+                };
             }
             Line::from(text)
         }
         _ => Line::from(""),
     }
+}
+
+/// `text` without its parenthesised asides (and the space before each).
+fn without_parentheses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => {
+                if depth == 0 && out.ends_with(' ') {
+                    out.pop();
+                }
+                depth += 1;
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The footer: whole hints only, as many as fit; `?` lists them all.

@@ -11,8 +11,8 @@ use super::chart::{draw_chart, draw_histogram};
 use super::table::{draw_pane, fit, middle, slice_line, thousands, time_text};
 use super::{BOLD, DIM, REVERSED};
 use crate::tui::app::App;
-use crate::tui::pane::Load;
-use crate::tui::view::Kind;
+use crate::tui::pane::{Load, Pane};
+use crate::tui::view::{Kind, short_title};
 
 pub fn draw_timeline(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let view = app.view();
@@ -80,17 +80,22 @@ pub fn draw_detail(frame: &mut Frame<'_>, area: Rect, app: &App) {
         Load::Failed(e) => frame.render_widget(Paragraph::new(e.as_str()).style(Style::new().fg(Color::Red)), inner),
         _ => frame.render_widget(Paragraph::new("loading…"), inner),
     }
-    let titles: Vec<Line<'_>> = view.panes[1..]
+    let label = |p: &Pane, short: bool| {
+        let n = match (&p.load, p.complete) {
+            (Load::Ready, true) => format!(" {}", thousands(p.known_rows())),
+            (Load::Ready, false) => format!(" {}+", thousands(p.known_rows())),
+            _ => String::new(),
+        };
+        let title = if short { short_title(&p.title) } else { &p.title };
+        format!("{title}{n}")
+    };
+    // Each tab is padded by a space either side and divided from the next by one column.
+    let fits = view.panes[1..]
         .iter()
-        .map(|p| {
-            let n = match (&p.load, p.complete) {
-                (Load::Ready, true) => format!(" {}", thousands(p.known_rows())),
-                (Load::Ready, false) => format!(" {}+", thousands(p.known_rows())),
-                _ => String::new(),
-            };
-            Line::from(format!("{}{n}", p.title))
-        })
-        .collect();
+        .map(|p| label(p, false).chars().count() + 3)
+        .sum::<usize>()
+        <= tabs.width as usize + 1;
+    let titles: Vec<Line<'_>> = view.panes[1..].iter().map(|p| Line::from(label(p, !fits))).collect();
     frame.render_widget(
         Tabs::new(titles)
             .select(view.focus.saturating_sub(1))

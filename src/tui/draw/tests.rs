@@ -200,6 +200,28 @@ fn principal_after_a_pivot_with_a_filter() {
 }
 
 #[test]
+fn a_principals_sections_take_short_names_when_the_whole_names_do_not_fit() {
+    let mut app = opened();
+    act(&mut app, Action::Down);
+    act(&mut app, Action::Principal);
+    let tabs = |width| {
+        let terminal = screen(&app, width, 24);
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+            .find(|line| line.contains("Events"))
+            .unwrap()
+    };
+    let wide = tabs(100);
+    assert!(wide.contains("Source IPs and user agents"), "{wide}");
+    let narrow = tabs(64);
+    assert!(
+        narrow.contains("Resources ") && narrow.contains("IPs, agents") && narrow.contains("Failures"),
+        "every section is named whole: {narrow}"
+    );
+}
+
+#[test]
 fn resource_with_its_changes() {
     let mut app = opened();
     act(&mut app, Action::Down);
@@ -214,6 +236,32 @@ fn principals_table_sorted() {
     act(&mut app, Action::ColRight);
     act(&mut app, Action::Sort);
     insta::assert_snapshot!(screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn on_a_narrow_screen_the_status_keeps_the_pruning_counts_and_drops_the_reasons() {
+    let mut app = opened();
+    let focus = app.view().focus;
+    app.view_mut().panes[focus].pruning = Some(
+        "read 3 of 71 files in 2 of 30 days (file index ruled out 30; 2 not in the file index: \
+         `trailscope compact` adds them), 4 of 11 row groups (statistics pruned 3)"
+            .into(),
+    );
+    let status = |width| {
+        let terminal = screen(&app, width, 24);
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+            .find(|line| line.contains("read 3 of 71"))
+            .unwrap()
+    };
+    let narrow = status(80);
+    assert!(
+        narrow.contains("read 3 of 71 files in 2 of 30 days, 4 of 11 row groups") && !narrow.contains('('),
+        "{narrow}"
+    );
+    let wide = status(200);
+    assert!(wide.contains("(file index ruled out 30;"), "{wide}");
 }
 
 #[test]
