@@ -426,6 +426,32 @@ fn every_output_format_carries_the_same_rows() {
 }
 
 #[test]
+fn explain_prints_each_plan_as_a_tree_of_lines() {
+    let out = run(&[
+        "query",
+        "EXPLAIN SELECT principal, count(*) FROM events WHERE cloud = 'aws' GROUP BY principal",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |heading: &str| lines.iter().position(|l| *l == heading).expect(heading);
+    let (logical, physical) = (at("logical_plan:"), at("physical_plan:"));
+    assert!(logical < physical, "{text}");
+    // One operator per line, children indented under their parent.
+    let aggregate = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("AggregateExec"))
+        .unwrap();
+    assert!(aggregate > physical, "{text}");
+    let depth = |l: &str| l.len() - l.trim_start().len();
+    assert!(depth(lines[physical + 1]) == 2 && depth(lines[aggregate]) > 2, "{text}");
+    assert!(
+        lines.iter().any(|l| l.trim_start().starts_with("TableScan: events")),
+        "{text}"
+    );
+}
+
+#[test]
 fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
     let out = run(&[
         "query",

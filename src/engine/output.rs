@@ -262,6 +262,9 @@ where
         message: e.to_string(),
     };
     let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    if headers == ["plan_type", "plan"] {
+        return write_plans(stream, out).await;
+    }
     let mut sample: Vec<Vec<String>> = Vec::new();
     while sample.len() < SAMPLE_ROWS {
         match stream.next().await {
@@ -306,6 +309,38 @@ where
         }
     }
     writeln!(out, "({rows} row{})", if rows == 1 { "" } else { "s" }).map_err(io)?;
+    Ok(rows)
+}
+
+/// `EXPLAIN`'s plans as they are meant to be read: each a tree, one operator per line, under
+/// its kind (a table cell would run the tree into one line).
+async fn write_plans<S>(mut stream: S, out: &mut (dyn Write + Send)) -> Result<u64, EngineError>
+where
+    S: Stream<Item = DfResult<RecordBatch>> + Unpin,
+{
+    let io = |e: std::io::Error| EngineError::Output {
+        path: "the output".into(),
+        message: e.to_string(),
+    };
+    let options = FormatOptions::default().with_null("");
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(EngineError::from_datafusion)?;
+        let text = |column: usize| ArrayFormatter::try_new(batch.column(column).as_ref(), &options);
+        let (kinds, plans) = text(0)
+            .and_then(|k| Ok((k, text(1)?)))
+            .map_err(|e| EngineError::Execution(e.to_string()))?;
+        for row in 0..batch.num_rows() {
+            if rows > 0 {
+                writeln!(out).map_err(io)?;
+            }
+            writeln!(out, "{}:", printable(&kinds.value(row).to_string())).map_err(io)?;
+            for line in plans.value(row).to_string().lines() {
+                writeln!(out, "  {}", printable(line)).map_err(io)?;
+            }
+            rows += 1;
+        }
+    }
     Ok(rows)
 }
 
