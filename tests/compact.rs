@@ -572,6 +572,23 @@ async fn the_compact_command_says_what_it_merged_removed_and_indexed() {
         "the untouched partitions' files: {said}"
     );
     assert!(line(&said, "duplicates removed").ends_with(char::is_numeric), "{said}");
+
+    // A day without events is said to be one, with the days there are.
+    let days: Vec<String> = std::fs::read_dir(archive.join("events"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy().replace("date=", ""))
+        .collect();
+    let (first, last) = (days.iter().min().unwrap(), days.iter().max().unwrap());
+    let out = common::trailscope(&["compact", "--archive", path, "--date", "1999-01-01"], &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let said = common::stdout(&out);
+    assert!(
+        said.contains(&format!(
+            "no events on the days asked for: the archive's {} day(s) run from {first} to {last}",
+            days.len()
+        )),
+        "{said}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,7 +45,26 @@ pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
         "{}",
         render(&location.display, &summary, started.elapsed().as_secs_f64())
     );
+    if summary.partitions_examined == 0 {
+        println!("{}", nothing_there(&location, options.days.is_some()).await?);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why nothing was examined: the days asked for hold no events, and which days do.
+async fn nothing_there(location: &Location, days_asked: bool) -> Result<String, Failure> {
+    let folders = location
+        .folders(crate::archive::layout::EVENTS)
+        .await
+        .map_err(Failure::from)?;
+    let days: Vec<&str> = folders.iter().filter_map(|f| f.strip_prefix("date=")).collect();
+    Ok(match (days.first(), days.last()) {
+        (Some(first), Some(last)) if days_asked => format!(
+            "  no events on the days asked for: the archive's {} day(s) run from {first} to {last}",
+            days.len()
+        ),
+        _ => "  the archive holds no events yet".to_string(),
+    })
 }
 
 /// Whether anything was ever ingested there (so that a mistyped path gets no lock file).
