@@ -41,7 +41,7 @@ fn without_a_window_a_view_covers_the_last_week_of_the_data_and_says_so() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out)
-            .contains("window: 2024-06-03T15:08:01Z – 2024-06-10T15:08:01Z (the last 7 days of the archive's data)"),
+            .contains("window: 2024-06-03T15:08:01Z – 2024-06-10T15:08:01Z (the last 7 days of the archive's data, which begins on 2024-05-20)"),
         "{}",
         stderr(&out)
     );
@@ -56,6 +56,21 @@ fn without_a_window_a_view_covers_the_last_week_of_the_data_and_says_so() {
     );
     assert_eq!(failures, 35);
     assert!(rows[1..].iter().all(|r| r[0].starts_with("2024-06-10T")), "{rows:?}");
+    // The first day is the first day of events.
+    let first = csv_rows(&run(&[
+        "query",
+        "--format",
+        "csv",
+        "SELECT min(event_time) FROM events",
+    ]));
+    assert!(first[1][0].starts_with("2024-05-20"), "{first:?}");
+    // A window given whole is not remarked on.
+    let given = run(&["view", "timeline", "--from", "2024-06-01", "--to", "2024-06-11"]);
+    assert!(
+        stderr(&given).contains("11T00:00:00Z (as given)\n"),
+        "{}",
+        stderr(&given)
+    );
 }
 
 #[test]

@@ -153,7 +153,17 @@ async fn scope(cx: &Context, session: &Session, args: &WindowArgs) -> Result<Sco
         None => 7 * DAY,
     };
     let end = session.archive_end().await?;
-    let window = TimeWindow::resolve(from, to, end, span)?;
+    let mut window = TimeWindow::resolve(from, to, end, span)?;
+    // A window counted back from the newest event can hold a sliver of an archive whose data
+    // began long before: say where it begins, so that few rows are not taken for all there is.
+    let counted_back = to.is_none() && matches!(from, None | Some(TimeSpec::Before(_)));
+    if counted_back
+        && end.is_some()
+        && let Some(first) = session.first_day().await?
+        && first < window.days().0
+    {
+        window.chosen.push_str(&format!(", which begins on {first}"));
+    }
     eprintln!("window: {}", window.describe());
     let scope = Scope::new(window);
     Ok(match &args.filter {

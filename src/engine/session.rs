@@ -239,6 +239,19 @@ impl Session {
         ScalarValue::try_from_array(batch.column(0), 0).map_err(EngineError::from_datafusion)
     }
 
+    /// The archive's first day with a visible file (`YYYY-MM-DD`), from listings alone.
+    pub async fn first_day(&self) -> Result<Option<String>, EngineError> {
+        let folders = self.location.folders(EVENTS).await?;
+        // A day folder can be empty (a rolled-back batch's): the first few are looked into.
+        for folder in folders.iter().filter(|f| f.starts_with("date=")).take(31) {
+            let files = crate::archive::changes::visible_files(&self.location, &[format!("{EVENTS}/{folder}")]).await?;
+            if !files.is_empty() {
+                return Ok(folder.strip_prefix("date=").map(str::to_string));
+            }
+        }
+        Ok(None)
+    }
+
     /// The newest event's time, found by reading only the newest day's folder.
     pub async fn archive_end(&self) -> Result<Option<i64>, EngineError> {
         if let Some(end) = self.end.get() {
