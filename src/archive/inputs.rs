@@ -157,11 +157,11 @@ async fn resolve_remote(source: &str, options: &StoreOptions, inputs: &mut Input
         },
     };
     // A URL naming one object reads that object.
-    if !location.root.as_ref().is_empty() {
-        if let Ok(meta) = location.store.head(&location.root).await {
-            inputs.files.push(remote(meta.location, meta.size));
-            return Ok(());
-        }
+    if !location.root.as_ref().is_empty()
+        && let Ok(meta) = location.store.head(&location.root).await
+    {
+        inputs.files.push(remote(meta.location, meta.size));
+        return Ok(());
     }
     let mut listed: Vec<_> = location
         .store

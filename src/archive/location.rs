@@ -270,10 +270,10 @@ fn subfolders(dir: &FsPath) -> std::io::Result<Vec<String>> {
         let entry = entry?;
         let kind = entry.file_type()?;
         let is_dir = kind.is_dir() || kind.is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
-        if let (true, Some(name)) = (is_dir, entry.file_name().to_str()) {
-            if object_store::path::PathPart::parse(name).is_ok() {
-                names.push(name.to_string());
-            }
+        if let (true, Some(name)) = (is_dir, entry.file_name().to_str())
+            && object_store::path::PathPart::parse(name).is_ok()
+        {
+            names.push(name.to_string());
         }
     }
     Ok(names)

@@ -93,13 +93,13 @@ impl<'a> IngestLock<'a> {
             .await
             .map_err(err)?;
         let holder: Option<Holder> = serde_json::from_slice(&held).ok();
-        if let Some(h) = &holder {
-            if !gone(h) {
-                return Err(ArchiveError::Busy {
-                    archive: location.display.clone(),
-                    holder: format!("{} (process {} on {}, since {})", h.user, h.pid, h.host, h.since),
-                });
-            }
+        if let Some(h) = &holder
+            && !gone(h)
+        {
+            return Err(ArchiveError::Busy {
+                archive: location.display.clone(),
+                holder: format!("{} (process {} on {}, since {})", h.user, h.pid, h.host, h.since),
+            });
         }
         // The holder is gone: its half-written batch is undone by the recovery that follows.
         location.store.put(&Self::path(location), body).await.map_err(err)?;

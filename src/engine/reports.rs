@@ -124,7 +124,7 @@ impl Report {
                             }
                             report.description.push_str(value);
                         }
-                        "param" => report.params.push(parse_param(value).map_err(|m| err(m))?),
+                        "param" => report.params.push(parse_param(value).map_err(&err)?),
                         _ => {}
                     }
                 }

@@ -211,7 +211,7 @@ impl TableProvider for EventsTable {
         Ok(filters
             .iter()
             .map(|f| {
-                if expr_applicable_for_cols(&PARTITIONS.to_vec(), f) {
+                if expr_applicable_for_cols(PARTITIONS.as_ref(), f) {
                     TableProviderFilterPushDown::Exact
                 } else {
                     TableProviderFilterPushDown::Inexact

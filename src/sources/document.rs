@@ -126,26 +126,26 @@ pub fn split(text: &str) -> Result<Document<'_>, DocumentError> {
 
 fn split_single_value(whole: &RawValue) -> Document<'_> {
     let text = whole.get();
-    if text.starts_with('[') {
-        if let Ok(values) = serde_json::from_str::<Vec<&RawValue>>(text) {
-            return Document {
-                layout: Layout::Array,
-                items: values.into_iter().map(Item::Record).collect(),
-            };
-        }
+    if text.starts_with('[')
+        && let Ok(values) = serde_json::from_str::<Vec<&RawValue>>(text)
+    {
+        return Document {
+            layout: Layout::Array,
+            items: values.into_iter().map(Item::Record).collect(),
+        };
     }
-    if text.starts_with('{') {
-        if let Ok(fields) = serde_json::from_str::<BTreeMap<String, &RawValue>>(text) {
-            for key in WRAPPER_KEYS {
-                let wrapped = fields.get(key).filter(|v| v.get().starts_with('['));
-                if let Some(list) = wrapped {
-                    if let Ok(values) = serde_json::from_str::<Vec<&RawValue>>(list.get()) {
-                        return Document {
-                            layout: Layout::Wrapped(key),
-                            items: values.into_iter().map(Item::Record).collect(),
-                        };
-                    }
-                }
+    if text.starts_with('{')
+        && let Ok(fields) = serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
+    {
+        for key in WRAPPER_KEYS {
+            let wrapped = fields.get(key).filter(|v| v.get().starts_with('['));
+            if let Some(list) = wrapped
+                && let Ok(values) = serde_json::from_str::<Vec<&RawValue>>(list.get())
+            {
+                return Document {
+                    layout: Layout::Wrapped(key),
+                    items: values.into_iter().map(Item::Record).collect(),
+                };
             }
         }
     }

@@ -272,11 +272,11 @@ impl Reader {
     async fn tail(&mut self, n: usize) -> Result<(usize, Vec<Vec<String>>), String> {
         let mut kept: std::collections::VecDeque<RecordBatch> = std::collections::VecDeque::new();
         let (mut held, mut passed) = (0usize, 0usize);
-        if let Some((b, at)) = self.batch.take() {
-            if at < b.num_rows() {
-                held += b.num_rows() - at;
-                kept.push_back(b.slice(at, b.num_rows() - at));
-            }
+        if let Some((b, at)) = self.batch.take()
+            && at < b.num_rows()
+        {
+            held += b.num_rows() - at;
+            kept.push_back(b.slice(at, b.num_rows() - at));
         }
         while let Some(batch) = self.stream.next().await {
             let b = batch.map_err(|e| crate::engine::EngineError::from_datafusion(e).to_string())?;

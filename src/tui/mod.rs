@@ -81,11 +81,10 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
         }
         tokio::select! {
             Some(event) = keys_rx.recv() => {
-                if let Some(effects) = handle(event, &mut app, &mut jobs, &table) {
-                    if carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused).is_err() {
+                if let Some(effects) = handle(event, &mut app, &mut jobs, &table)
+                    && carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused).is_err() {
                         break Err(std::io::Error::other("the terminal could not be resumed"));
                     }
-                }
             }
             Some(message) = told.recv() => {
                 let effects = take(message, &mut app, &mut jobs);

@@ -276,10 +276,10 @@ pub fn derive(ctx: &CallContext<'_>) -> Option<Resource> {
     }
     let service = text(record, &["eventSource"]).unwrap_or_default();
     let short = service.strip_suffix(".amazonaws.com").unwrap_or(&service);
-    if short == "s3" {
-        if let Some(found) = s3_object(record) {
-            return Some(found);
-        }
+    if short == "s3"
+        && let Some(found) = s3_object(record)
+    {
+        return Some(found);
     }
     for rule in rules(short) {
         if let Some(value) = value_at(record, rule.path) {

@@ -48,21 +48,24 @@ impl App {
                     return self.bucket_events();
                 }
                 // `t` selects the event it centred on, and focuses the events.
-                if first && p == 1 && matches!(view.kind, Kind::Timeline) {
-                    if let Some(id) = view.select_event.take() {
-                        let at = view.panes[1].columns.iter().position(|c| c == "event_id");
-                        if let Some(row) = at.and_then(|c| view.panes[1].rows.iter().position(|r| r[c] == id)) {
-                            view.panes[1].row = row + view.panes[1].offset;
-                            view.focus = 1;
-                        }
+                if first
+                    && p == 1
+                    && matches!(view.kind, Kind::Timeline)
+                    && let Some(id) = view.select_event.take()
+                {
+                    let at = view.panes[1].columns.iter().position(|c| c == "event_id");
+                    if let Some(row) = at.and_then(|c| view.panes[1].rows.iter().position(|r| r[c] == id)) {
+                        view.panes[1].row = row + view.panes[1].offset;
+                        view.focus = 1;
                     }
                 }
                 if first && p == 0 {
                     // `:principal name` that means exactly one principal opens it.
-                    if let Kind::Matches(..) = view.kind {
-                        if pane_is_single(&view.panes[0]) && on_top {
-                            return self.open();
-                        }
+                    if let Kind::Matches(..) = view.kind
+                        && pane_is_single(&view.panes[0])
+                        && on_top
+                    {
+                        return self.open();
                     }
                 }
                 vec![]

@@ -191,23 +191,23 @@ pub fn column_widths(
 
 /// A cell as shown: a time in local time when asked (its offset written), else as it is.
 pub fn cell_text(text: &str, local: bool) -> String {
-    if local && text.len() >= 20 && text.as_bytes().get(10) == Some(&b'T') {
-        if let Ok(t) = crate::sources::parse_time(text) {
-            return time_text(t, true);
-        }
+    if local
+        && text.len() >= 20
+        && text.as_bytes().get(10) == Some(&b'T')
+        && let Ok(t) = crate::sources::parse_time(text)
+    {
+        return time_text(t, true);
     }
     text.to_string()
 }
 
 /// A time in UTC (`…Z`) or in local time with its offset.
 pub fn time_text(micros: i64, local: bool) -> String {
-    if local {
-        if let Some(t) = chrono::DateTime::from_timestamp_micros(micros) {
-            return t
-                .with_timezone(&chrono::Local)
-                .format("%Y-%m-%dT%H:%M:%S%:z")
-                .to_string();
-        }
+    if local && let Some(t) = chrono::DateTime::from_timestamp_micros(micros) {
+        return t
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string();
     }
     format_time(micros)
 }
@@ -216,7 +216,7 @@ pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -255,11 +255,12 @@ pub fn slice_line(line: Line<'static>, from: usize, width: usize) -> Line<'stati
         }
     }
     let mut line = fit_line(Line::from(spans), width);
-    if from > 0 && total > from {
-        if let Some(first) = line.spans.first_mut() {
-            let rest: String = first.content.chars().skip(1).collect();
-            first.content = format!("…{rest}").into();
-        }
+    if from > 0
+        && total > from
+        && let Some(first) = line.spans.first_mut()
+    {
+        let rest: String = first.content.chars().skip(1).collect();
+        first.content = format!("…{rest}").into();
     }
     line
 }
