@@ -81,10 +81,17 @@ impl App {
         };
         match kind {
             Some(kind) => self.push(View::new(kind, scope)),
-            None => {
-                self.tell("nothing to open here: p, r, i pivot on a row's principal, resource, IP");
-                vec![]
-            }
+            // A value that is nothing to open is shown whole: a table cuts long ones.
+            None => match (pane.column(), pane.cell()) {
+                (Some(column), Some(cell)) if !cell.is_empty() => {
+                    self.value = Some((column.to_string(), cell.to_string()));
+                    vec![]
+                }
+                _ => {
+                    self.tell("nothing to open here: p, r, i pivot on a row's principal, resource, IP");
+                    vec![]
+                }
+            },
         }
     }
 

@@ -354,6 +354,20 @@ fn enter_on_a_line_of_a_record_shows_its_whole_value() {
 }
 
 #[test]
+fn enter_on_a_cell_that_opens_nothing_shows_it_whole() {
+    let mut app = loaded();
+    app.update(Action::Screen(3));
+    let ran = started(&app.update(Action::Run));
+    assert_eq!(ran.len(), 1, "the offered statement runs");
+    app.editing = false;
+    let plan = format!("ProjectionExec: {}   DataSourceExec", "x".repeat(300));
+    rows_for(&mut app, ran[0].0, &["plan_type", "plan"], &[&["physical_plan", &plan]]);
+    app.update(Action::ColRight);
+    app.update(Action::Open);
+    assert_eq!(app.value, Some(("plan".to_string(), plan)));
+}
+
+#[test]
 fn the_reports_screen_lists_reports_and_a_form_runs_one() {
     let mut app = app();
     app.update(Action::Screen(4));
