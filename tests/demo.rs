@@ -61,6 +61,32 @@ fn the_same_seed_gives_the_same_events_and_another_seed_other_ones() {
 }
 
 #[test]
+fn the_demo_never_adds_its_made_up_events_to_an_archive_it_did_not_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("real");
+    let ingest = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            common::fixture("aws").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(ingest.status.success(), "{}", stderr(&ingest));
+    let count = "SELECT count(*) FROM events";
+    let before = rows(&archive, count);
+    let out = demo(&archive, "3000", "3");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("holds an archive the demo did not build"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(rows(&archive, count), before, "nothing was added");
+}
+
+#[test]
 fn every_native_format_is_accepted_whole_by_the_ingest_path() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");

@@ -2,6 +2,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use indicatif::ProgressBar;
+use object_store::ObjectStoreExt;
 
 use super::args::DemoArgs;
 use super::{Context, Failure};
@@ -76,7 +77,33 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
         seed: args.seed,
         keep_raw: args.keep_raw,
     };
+    // Made-up events must never mix with real ones: the demo goes only into an empty folder or
+    // an archive the demo built.
+    let location = Location::create(&target, &cx.store)?;
+    let marker = location.path(MARKER);
+    let holds_events = {
+        use futures::TryStreamExt;
+        location
+            .store
+            .list(Some(&location.path(crate::archive::layout::EVENTS)))
+            .try_next()
+            .await
+            .map_err(|e| crate::archive::ArchiveError::store(&location.display, e))?
+            .is_some()
+    };
+    if holds_events && location.store.head(&marker).await.is_err() {
+        return Err(Failure::usage(format!(
+            "{} holds an archive the demo did not build: its made-up events would mix with those; \
+             give the demo an empty folder with --archive",
+            location.display
+        )));
+    }
     let summary = generate(&target, &options, &cx.store).await?;
+    location
+        .store
+        .put(&marker, DEMO_FORMAT.into())
+        .await
+        .map_err(|e| crate::archive::ArchiveError::store(&location.display, e))?;
     if summary.ingest.has_rejections() {
         return Err(Failure {
             message: "the demo's own files were rejected: this is a bug".into(),
@@ -92,9 +119,12 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
 /// than shown without it.
 const DEMO_FORMAT: &str = "2";
 
+/// The object in which a demo archive records that the demo built it, and in which format.
+const MARKER: &str = ".trailscope-demo-format";
+
 /// Where the default demo archive records the format it was built in.
 fn format_marker(demo: &Path) -> std::path::PathBuf {
-    demo.join(".trailscope-demo-format")
+    demo.join(MARKER)
 }
 
 /// Builds the default demo archive if it has no events yet, or was built by an older trailscope
