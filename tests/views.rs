@@ -511,6 +511,15 @@ fn every_query_is_recorded_in_the_access_journal() {
     assert_eq!(entry["rows"], 1);
     assert_eq!(entry["outcome"], "completed");
     assert!(entry["archive"].as_str().unwrap().ends_with("/archive"));
+    assert!(entry.get("revealed").is_none(), "masked: {entry}");
+    // Seeing secrets unmasked is itself recorded.
+    let revealing = "SELECT 'journal-reveal-51be' AS m, count(raw) FROM events";
+    assert!(run(&["query", "--reveal", revealing]).status.success());
+    let out = trailscope(&["journal"], &[]);
+    let text = stdout(&out);
+    let at = text.find("journal-reveal-51be").unwrap();
+    let heading = text[..at].lines().rev().nth(1).unwrap();
+    assert!(heading.ends_with("completed  secrets revealed"), "{heading}");
     let refused = run(&["query", "DROP TABLE events -- journal-refusal-9c1d"]);
     assert_eq!(refused.status.code(), Some(2));
     let out = stdout(&trailscope(&["journal", "--json"], &[]));

@@ -27,8 +27,9 @@ pub fn run(args: JournalArgs) -> Result<ExitCode, Failure> {
         } else {
             let params: Vec<String> = entry.params.iter().map(|(k, v)| format!("${k}={v}")).collect();
             let plural = if entry.rows == 1 { "" } else { "s" };
+            let revealed = if entry.revealed { "  secrets revealed" } else { "" };
             println!(
-                "{}  {}  {}  {} row{plural}  {}",
+                "{}  {}  {}  {} row{plural}  {}{revealed}",
                 entry.time, entry.user, entry.archive, entry.rows, entry.outcome
             );
             for line in entry.sql.lines() {

@@ -21,6 +21,9 @@ pub struct JournalEntry {
     pub rows: u64,
     /// `completed`, `cancelled` (the result was dropped before its end) or `failed: …`.
     pub outcome: String,
+    /// The query saw secrets unmasked (`--reveal`, or the workbench started with it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revealed: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -165,6 +165,7 @@ impl Session {
                 .collect::<BTreeMap<_, _>>(),
             rows: 0,
             outcome: String::new(),
+            revealed: !self.options.redact,
         }
     }
 
