@@ -293,6 +293,13 @@ fn the_principals_and_resources_tables_count_distinct_events() {
         rows[1..].iter().all(|r| r[0].starts_with("/subscriptions/8f3c1a2b")),
         "{rows:?}"
     );
+    // A role assignment written in two steps (Start, then Success) is two events and one change.
+    assert_eq!(rows[0][2..4], ["events", "changes"]);
+    let grant = rows
+        .iter()
+        .find(|r| r[0].ends_with("roleassignments/0e7f2a4c"))
+        .unwrap();
+    assert_eq!(grant[2..4], ["2", "1"], "{grant:?}");
     let bad = run(&["view", "principals", "--where", "1=1; DROP TABLE events"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("is not one SQL condition"), "{}", stderr(&bad));

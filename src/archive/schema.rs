@@ -148,7 +148,7 @@ pub const COLUMNS: &[Column] = &[
         Text,
         false,
         InFile,
-        "success or failure, by each cloud's own semantics",
+        "success or failure, by each cloud's own semantics; started for the first record of a call whose end is another record (Azure Started/Accepted, a GCP long-running operation's first entry)",
     ),
     col(
         "error_code",

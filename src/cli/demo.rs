@@ -115,9 +115,9 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
 }
 
 /// The default demo archive's format: raised when the archive gains something an older demo
-/// lacks (2: the file index and `assumed_principal`), so that an older one is built again rather
-/// than shown without it.
-const DEMO_FORMAT: &str = "2";
+/// lacks (2: the file index and `assumed_principal`; 3: outcome `started`), so that an older one
+/// is built again rather than shown without it.
+const DEMO_FORMAT: &str = "3";
 
 /// The object in which a demo archive records that the demo built it, and in which format.
 const MARKER: &str = ".trailscope-demo-format";

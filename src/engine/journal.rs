@@ -122,6 +122,7 @@ mod tests {
             params: BTreeMap::new(),
             rows: 1,
             outcome: "completed".into(),
+            revealed: false,
         };
         // The long query started first and ended last.
         journal.append(&entry("2026-11-27T10:00:02.5+00:00", "short")).unwrap();

@@ -5,6 +5,10 @@ use super::Cloud;
 pub enum Outcome {
     Success,
     Failure,
+    /// The first step of a call whose end is another record (Azure's `Started`/`Accepted`, the
+    /// first entry of a GCP long-running operation): it neither succeeded nor failed yet, so it
+    /// is counted as neither (nor as a change).
+    Started,
 }
 
 impl Outcome {
@@ -12,6 +16,7 @@ impl Outcome {
         match self {
             Outcome::Success => "success",
             Outcome::Failure => "failure",
+            Outcome::Started => "started",
         }
     }
 }

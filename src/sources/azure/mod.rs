@@ -16,7 +16,7 @@
 //! | action | lower-cased: `operationName.value` · `operation_name.value` · `operationName` |
 //! | resource | lower-cased: `resourceId` · `resource_id` · `resourceId` |
 //! | resource_type | lower-cased: `resourceType.value` · `resource_type.value` · the provider and type segments of the resource id |
-//! | outcome | failure only for `Failed` (`Failure` in the diagnostic export); `Started`, `Accepted` and `Succeeded` are steps of a call that did not fail |
+//! | outcome | `failure` for `Failed` (`Failure` in the diagnostic export); `started` for `Started` and `Accepted` (`Start`, `Accept`), a first step whose end is another record; else `success` |
 //! | error_code, error_message | for failures, the sub-status (`Forbidden`, `Conflict`) or `properties.statusCode`; `properties.statusMessage` |
 //! | read_only | from the operation's last segment: `read` → true; `write`, `delete`, `action` → false |
 //! | request_id | the correlation id (shared by the steps of one call) |
@@ -74,6 +74,10 @@ pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         .unwrap_or_else(|| "unknown".into());
     let status = first_text(r, &[&["status", "value"], &["resultType"]]).unwrap_or_default();
     let failed = matches!(status.to_ascii_lowercase().as_str(), "failed" | "failure");
+    let started = matches!(
+        status.to_ascii_lowercase().as_str(),
+        "started" | "start" | "accepted" | "accept"
+    );
     let error_code = failed
         .then(|| {
             first_text(
@@ -125,7 +129,11 @@ pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
             .or_else(|| resource.as_deref().and_then(type_of))
             .map(|s| s.to_ascii_lowercase()),
         resource,
-        outcome: if failed { Outcome::Failure } else { Outcome::Success },
+        outcome: match (failed, started) {
+            (true, _) => Outcome::Failure,
+            (false, true) => Outcome::Started,
+            (false, false) => Outcome::Success,
+        },
         error_code,
         error_message: failed.then(|| text(r, &["properties", "statusMessage"])).flatten(),
         read_only: read_only(&action),

@@ -69,7 +69,11 @@ fn a_role_assignment_by_an_app_in_the_diagnostic_export_maps_every_column() {
 #[test]
 fn started_is_not_a_failure_and_failed_carries_its_status() {
     let all = events(DIAGNOSTIC);
-    assert_eq!(all[1].outcome, Outcome::Success, "a Start step did not fail");
+    assert_eq!(
+        all[1].outcome,
+        Outcome::Started,
+        "a Start step did not fail, nor succeed yet"
+    );
     let denied = &all[2];
     assert_eq!(denied.outcome, Outcome::Failure);
     assert_eq!(denied.error_code.as_deref(), Some("Forbidden"));
@@ -127,7 +131,11 @@ fn the_sdk_snake_case_shape_maps_the_same_columns() {
             "/subscriptions/0f9e8d7c-6b5a-4493-8281-706f5e4d3c2b/resourcegroups/lab-rg/providers/microsoft.compute/virtualmachines/lab-vm"
         )
     );
-    assert_eq!(e.outcome, Outcome::Success, "Started is not a failure");
+    assert_eq!(
+        e.outcome,
+        Outcome::Started,
+        "Started is not a failure, nor a success yet"
+    );
     assert_eq!(e.read_only, Some(false));
     assert_eq!(e.request_id.as_deref(), Some("c0c54eb6-3a17-42e2-b6f6-37484ac276c4"));
 }

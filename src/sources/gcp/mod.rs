@@ -18,7 +18,7 @@
 //! | action | `protoPayload.methodName` |
 //! | resource | `protoPayload.resourceName`, else the first `authorizationInfo[].resource` |
 //! | resource_type | `resource.type` (the monitored resource type, e.g. `cloud_function`) |
-//! | outcome | failure when `status.code` is set and not 0 (0, or no code, is success) |
+//! | outcome | `failure` when `status.code` is set and not 0; `started` for the first entry of a long-running operation (`operation.first` without `operation.last`), whose end is its last entry; else `success` |
 //! | error_code, error_message | the canonical name of `status.code` (`PERMISSION_DENIED`), `status.message` |
 //! | read_only | from `authorizationInfo[].permissionType` (`*_READ` only → true); else admin-activity and system-event logs are changes, and data-access reads are told by their method name |
 //! | request_id | `operation.id` (shared by the first and last entry of a long-running operation) |
@@ -43,7 +43,13 @@ pub fn map(raw: &str, e: &Value, origin: Origin<'_>) -> Mapped {
     };
     let auth = payload.get("authenticationInfo").unwrap_or(&Value::Null);
     let principal = first_text(auth, &[&["principalEmail"], &["principalSubject"]]).unwrap_or_else(|| "unknown".into());
-    let (outcome, error_code, error_message) = outcome(payload);
+    let (mut outcome, error_code, error_message) = outcome(payload);
+    // The first entry of a long-running operation: its end (and any error) is the last entry.
+    let first_only = at(e, &["operation", "first"]).and_then(Value::as_bool) == Some(true)
+        && at(e, &["operation", "last"]).and_then(Value::as_bool) != Some(true);
+    if first_only && outcome == Outcome::Success {
+        outcome = Outcome::Started;
+    }
     Mapped::Event(Box::new(Event {
         event_time,
         event_id,

@@ -53,7 +53,11 @@ fn a_cloud_function_deployment_maps_every_column() {
         Some("projects/acme-prod/locations/europe-west1/functions/billing-export")
     );
     assert_eq!(e.resource_type.as_deref(), Some("cloud_function"));
-    assert_eq!(e.outcome, Outcome::Success);
+    assert_eq!(
+        e.outcome,
+        Outcome::Started,
+        "the operation's first entry: its last one ends it"
+    );
     assert_eq!(e.read_only, Some(false));
     assert_eq!(
         e.request_id.as_deref(),
@@ -138,4 +142,30 @@ fn an_eventarc_entry_whose_payload_lost_its_type_is_still_an_audit_entry() {
     assert_eq!(all[0].action, "jobservice.jobcompleted");
     assert_eq!(all[0].source_ip.as_deref(), Some("2001:db8:0:200:1a75:e914:115b:e970"));
     assert_eq!(all[0].read_only, Some(false), "jobcompleted is not a get or list");
+}
+
+#[test]
+fn an_operations_first_entry_is_started_and_its_last_entry_ends_it() {
+    let entry = |operation: &str, status: &str| {
+        format!(
+            r#"{{"insertId":"op-1","timestamp":"2024-05-02T09:20:11Z","operation":{operation},
+            "protoPayload":{{"@type":"type.googleapis.com/google.cloud.audit.AuditLog",
+            "authenticationInfo":{{"principalEmail":"a@acme.example"}},"methodName":"v1.compute.instances.delete",
+            "serviceName":"compute.googleapis.com","resourceName":"projects/p/zones/z/instances/vm1"{status}}},
+            "resource":{{"type":"gce_instance","labels":{{"project_id":"p"}}}}}}"#
+        )
+        .replace('\n', "")
+    };
+    let outcome = |operation: &str, status: &str| events(&entry(operation, status))[0].outcome;
+    let not_found = r#","status":{"code":5,"message":"not found"}"#;
+    assert_eq!(outcome(r#"{"id":"o","first":true}"#, ""), Outcome::Started);
+    assert_eq!(outcome(r#"{"id":"o","last":true}"#, ""), Outcome::Success);
+    assert_eq!(outcome(r#"{"id":"o","last":true}"#, not_found), Outcome::Failure);
+    assert_eq!(outcome(r#"{"id":"o","first":true,"last":true}"#, ""), Outcome::Success);
+    assert_eq!(
+        outcome(r#"{"id":"o","first":true}"#, not_found),
+        Outcome::Failure,
+        "refused at once"
+    );
+    assert_eq!(outcome(r#"{"id":"o"}"#, ""), Outcome::Success);
 }
