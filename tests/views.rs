@@ -336,6 +336,18 @@ fn an_event_shows_its_whole_record_with_secrets_masked_unless_revealed() {
     assert!(stdout(&revealed).contains("IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN"));
     let missing = run(&["view", "event", "no-such-event"]);
     assert_eq!(missing.status.code(), Some(2));
+    // A search for the secret's text reads the masked record, and is told so.
+    let search = "SELECT event_id FROM events WHERE raw LIKE '%IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN%'";
+    let masked = run(&["query", "--format", "csv", search]);
+    assert_eq!(csv_rows(&masked).len(), 1, "the header only");
+    assert!(
+        stderr(&masked).contains("read raw with secrets masked, in its filters too"),
+        "{}",
+        stderr(&masked)
+    );
+    let found = run(&["query", "--format", "csv", "--reveal", search]);
+    assert_eq!(csv_rows(&found)[1..], [["aws-assume-cross"]]);
+    assert!(!stderr(&found).contains("masked"), "{}", stderr(&found));
 }
 
 #[test]

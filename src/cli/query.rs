@@ -16,6 +16,19 @@ pub async fn run(cx: &Context, args: QueryArgs) -> Result<ExitCode, Failure> {
     };
     let session = cx.session(args.output.reveal).await?;
     let stream = session.sql(&sql).await?;
-    print::emit(stream, &args.output).await?;
+    let rows = print::emit(stream, &args.output).await?;
+    if rows == 0 && session.redacts() && mentions_raw(&sql) {
+        eprintln!(
+            "no rows: note that the query read raw with secrets masked, in its filters too (a search for a \
+             secret's text finds nothing); --reveal reads them unmasked, and the journal records it"
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the SQL names the `raw` column (as a word, in any case).
+fn mentions_raw(sql: &str) -> bool {
+    sql.to_ascii_lowercase()
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|word| word == "raw")
 }

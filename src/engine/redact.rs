@@ -31,9 +31,30 @@ const NOT_SECRET_ENDINGS: [&str; 12] = [
     "count",
 ];
 
+/// Fields whose names hold a secret word but whose values are settings, flags or one-use
+/// request identifiers an investigation reads (`httpTokens: optional` is whether an instance
+/// still allows IMDSv1).
+const NOT_SECRET_NAMES: [&str; 10] = [
+    "httptokens",
+    "clienttoken",
+    "clientrequesttoken",
+    "idempotencytoken",
+    "nexttoken",
+    "pagetoken",
+    "nextpagetoken",
+    "continuationtoken",
+    "paginationtoken",
+    "sessioncredentialfromconsole",
+];
+
 fn names_a_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    !NOT_SECRET_ENDINGS.iter().any(|e| key.ends_with(e))
+    !NOT_SECRET_ENDINGS.iter().any(|e| key.ends_with(e)) && !NOT_SECRET_NAMES.contains(&key.as_str())
+}
+
+/// A value no secret can be: a flag.
+fn is_flag(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
 }
 
 /// A secret field in JSON text (`"password": "x"`), the value up to its real closing quote.
@@ -63,7 +84,7 @@ pub fn mask(text: &str) -> Option<String> {
         return None;
     }
     let hide = |c: &regex::Captures<'_>| {
-        if c[4].is_empty() || !names_a_secret(&c[2]) {
+        if c[4].is_empty() || is_flag(&c[4]) || !names_a_secret(&c[2]) {
             c[0].to_string()
         } else {
             format!("{}{}{}{MASK}{}", &c[1], &c[2], &c[3], &c[5])
@@ -155,6 +176,22 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&masked).is_ok(),
             "still JSON: {masked}"
         );
+    }
+
+    #[test]
+    fn settings_flags_and_request_tokens_named_like_secrets_are_kept() {
+        let raw = r#"{"requestParameters":{"metadataOptions":{"httpTokens":"optional"},"clientToken":"a1b2-c3","nextToken":"eyJwYWdl"},"sessionContext":{"sessionCredentialFromConsole":"true"},"additionalEventData":{"apiToken":"true","sessionToken":"IQoJb3JpZ2luX2Vj"}}"#;
+        let masked = mask(raw).unwrap();
+        for kept in [
+            r#""httpTokens":"optional""#,
+            r#""clientToken":"a1b2-c3""#,
+            r#""nextToken":"eyJwYWdl""#,
+            r#""sessionCredentialFromConsole":"true""#,
+            r#""apiToken":"true""#,
+        ] {
+            assert!(masked.contains(kept), "{kept} in {masked}");
+        }
+        assert!(masked.contains(r#""sessionToken":"[MASKED]""#), "{masked}");
     }
 
     #[test]
