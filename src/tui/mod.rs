@@ -199,7 +199,7 @@ fn carry_out(effects: Vec<Effect>, app: &mut App, jobs: &mut jobs::Jobs) {
                 first,
             } => jobs.start(feed, request, skip, first),
             Effect::More { feed, n } => jobs.more(feed, n),
-            Effect::Export { query, window, path } => jobs.export(query, Some(window), path),
+            Effect::Export { query, window, path } => jobs.export(query, window, path),
             Effect::Copy(text) => terminal::copy(&text),
             Effect::Suspend => {}
         }

@@ -113,9 +113,12 @@ impl App {
             None => query,
         };
         self.tell(format!("exporting to {file}…"));
+        // The window is the rows' only when the query is bound to it (a view's `$from`/`$to`);
+        // SQL typed on the SQL screen, or a report, says its own range in its text and values.
+        let bound = ["from", "to"].iter().all(|p| query.params.iter().any(|(n, _)| n == p));
         vec![Effect::Export {
             query,
-            window: self.scope().window.clone(),
+            window: bound.then(|| self.scope().window.clone()),
             path,
         }]
     }

@@ -39,7 +39,8 @@ pub enum Effect {
     },
     Export {
         query: Query,
-        window: TimeWindow,
+        /// The window the rows were chosen by, when the query is bound to it.
+        window: Option<TimeWindow>,
         path: PathBuf,
     },
     Copy(String),

@@ -290,6 +290,29 @@ fn sorting_runs_the_query_again_ordered_and_export_asks_for_a_file() {
     assert!(prompt.input.text.starts_with("trailscope-timeline-") && prompt.input.text.ends_with(".csv"));
 }
 
+/// The window an export from the current pane records, through the export prompt.
+fn exported_window(app: &mut App) -> Option<TimeWindow> {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    app.update(Action::Export);
+    let effects = app.type_line(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    match effects.into_iter().next() {
+        Some(Effect::Export { window, .. }) => window,
+        other => panic!("an export: {other:?}"),
+    }
+}
+
+#[test]
+fn an_export_records_the_window_only_when_its_query_is_bound_to_it() {
+    let mut app = loaded();
+    app.update(Action::Down);
+    assert_eq!(exported_window(&mut app), Some(app.scope().window.clone()));
+    app.update(Action::Screen(3));
+    let ran = started(&app.update(Action::Run));
+    app.editing = false;
+    rows_for(&mut app, ran[0].0, &["outcome", "n"], &[&["success", "9"]]);
+    assert_eq!(exported_window(&mut app), None, "typed SQL chooses its own rows");
+}
+
 #[test]
 fn commands_open_views_and_change_the_window() {
     let mut app = loaded();
