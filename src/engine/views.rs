@@ -144,6 +144,26 @@ fn expression(text: &str) -> Result<String, EngineError> {
             parser.peek_token().token
         )));
     }
+    // A name that is no column would fail every query the filter joins: said now, once.
+    let mut unknown = Vec::new();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(&expr, |e| {
+        use datafusion::sql::sqlparser::ast::Expr;
+        let name = match e {
+            Expr::Identifier(i) => Some(i.value.clone()),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+            _ => None,
+        };
+        if let Some(name) = name.filter(|n| !is_event_column(n) && !unknown.contains(n)) {
+            unknown.push(name);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    if !unknown.is_empty() {
+        return Err(EngineError::Usage(format!(
+            "the filter '{text}' names {}, not a column of events (`trailscope schema` lists them; quote text as 'text')",
+            unknown.join(", ")
+        )));
+    }
     Ok(expr.to_string())
 }
 
@@ -572,7 +592,27 @@ mod tests {
             assert!(matches!(scope().with_filter(bad), Err(EngineError::Usage(_))), "{bad}");
         }
         // A comment cannot hide the rest of the view's SQL: the expression is re-rendered.
-        assert_eq!(scope().with_filter("a = 1 -- note").unwrap().filter(), Some("a = 1"));
+        assert_eq!(
+            scope().with_filter("outcome = 'x' -- note").unwrap().filter(),
+            Some("outcome = 'x'")
+        );
+    }
+
+    #[test]
+    fn a_filter_may_name_only_columns_of_events() {
+        let ok = "events.cloud = 'aws' AND json_get_str(raw, 'eventName') = 'X' \
+                  AND event_time > now() - INTERVAL '1 day' AND date >= '2024-01-01' AND read_only IS NOT TRUE";
+        assert!(scope().with_filter(ok).is_ok());
+        for (bad, named) in [
+            ("nosuchcol = 1", "names nosuchcol,"),
+            ("outcome = \"failure\"", "names failure,"),
+            ("events.nosuch IS NULL AND cloud = 'aws'", "names nosuch,"),
+        ] {
+            match scope().with_filter(bad) {
+                Err(EngineError::Usage(m)) => assert!(m.contains(named), "{m}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

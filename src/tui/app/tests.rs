@@ -340,6 +340,12 @@ fn commands_open_views_and_change_the_window() {
     assert!(app.message.as_ref().unwrap().1);
     app.command("where outcome = 'failure'");
     assert_eq!(app.scope().filter(), Some("outcome = 'failure'"));
+    // A condition naming no column is refused, and the filter stays as it was.
+    let effects = app.command("where nosuchcol = 1");
+    assert!(started(&effects).is_empty());
+    let (said, problem) = app.message.clone().unwrap();
+    assert!(problem && said.contains("names nosuchcol"), "{said}");
+    assert_eq!(app.scope().filter(), Some("outcome = 'failure'"));
 }
 
 #[test]

@@ -193,7 +193,7 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
         } else {
             Style::new()
         };
-        return Line::from(Span::styled(format!(" {text}"), style));
+        return Line::from(Span::styled(format!(" {}", one_line(text)), style));
     }
     let view = app.view();
     if let Kind::Event(_) = view.kind {
@@ -218,7 +218,7 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
     }
     let pane = view.focused();
     match &pane.load {
-        Load::Failed(e) => Line::from(Span::styled(format!(" {e}"), Style::new().fg(Color::Red))),
+        Load::Failed(e) => Line::from(Span::styled(format!(" {}", one_line(e)), Style::new().fg(Color::Red))),
         Load::Ready => {
             let total = if pane.complete {
                 thousands(pane.known_rows())
@@ -250,6 +250,15 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
         }
         _ => Line::from(""),
     }
+}
+
+/// A message of several lines (DataFusion's errors have some) as one, its lines kept apart.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// `text` without its parenthesised asides (and the space before each).
