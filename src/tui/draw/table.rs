@@ -204,10 +204,13 @@ pub fn cell_text(text: &str, local: bool) -> String {
 /// A time in UTC (`…Z`) or in local time with its offset.
 pub fn time_text(micros: i64, local: bool) -> String {
     if local && let Some(t) = chrono::DateTime::from_timestamp_micros(micros) {
-        return t
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string();
+        // The fraction is kept as in UTC: events a fraction of a second apart stay apart.
+        let format = if micros % 1_000_000 == 0 {
+            "%Y-%m-%dT%H:%M:%S%:z"
+        } else {
+            "%Y-%m-%dT%H:%M:%S%.6f%:z"
+        };
+        return t.with_timezone(&chrono::Local).format(format).to_string();
     }
     format_time(micros)
 }

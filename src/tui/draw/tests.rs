@@ -399,6 +399,17 @@ fn help_lists_every_key_of_the_key_table() {
 }
 
 #[test]
+fn local_time_keeps_the_fraction_of_a_second() {
+    let at = 1_716_000_001_174_266;
+    let local = super::table::time_text(at, true);
+    assert!(
+        local.contains(":01.174266+") || local.contains(":01.174266-"),
+        "{local}"
+    );
+    assert!(!super::table::time_text(1_716_000_001_000_000, true).contains('.'));
+}
+
+#[test]
 fn local_time_writes_the_offset() {
     let mut app = opened();
     act(&mut app, Action::LocalTime);
