@@ -642,6 +642,7 @@ fn every_command_explains_itself_with_an_example() {
         &["report", "run", "--help"],
         &["journal", "--help"],
         &["schema", "--help"],
+        &["demo", "--help"],
     ];
     for args in commands {
         let out = trailscope(args, &[]);
@@ -649,6 +650,11 @@ fn every_command_explains_itself_with_an_example() {
         let text = stdout(&out);
         assert!(text.contains("Example"), "{args:?}:\n{text}");
         assert!(text.contains("trailscope "), "{args:?}:\n{text}");
+        // Examples are never wrapped (a wrapped comment reads as a command): each fits 80 columns.
+        let examples = text.split("Example").nth(1).unwrap().split("\n\n").next().unwrap();
+        for line in examples.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
     }
 }
 

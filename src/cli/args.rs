@@ -50,8 +50,8 @@ q quits. With no archive configured it opens the demo archive (built on first us
     #[command(after_help = "Examples:
   trailscope ingest --archive ./archive \\
       ~/Downloads/AWSLogs/ gcp-audit.json azure/PT1H.json
-  AWS_ENDPOINT_URL=http://127.0.0.1:9000 trailscope ingest --archive s3://audit/archive \\
-      s3://raw-logs/AWSLogs/
+  AWS_ENDPOINT_URL=http://127.0.0.1:9000 \\
+      trailscope ingest --archive s3://audit/archive s3://raw-logs/AWSLogs/
 
 Each source file is read once: ingesting it again does nothing. Files that cannot be read are \
 copied to _quarantine/ with the reason, records that cannot be placed in time go to a \
@@ -96,8 +96,8 @@ A condition on event_time reads only the days it covers. json_get_str(raw, 'requ
     #[command(after_help = "Examples:
   trailscope view timeline --from 24h
   trailscope view principals --where \"outcome = 'failure'\"
-  trailscope view principal ci-bot                  # a name that ends an ARN or e-mail is enough
-  trailscope view resource billing-export           # who deployed and configured this function?
+  trailscope view principal ci-bot         # an ARN's or e-mail's end will do
+  trailscope view resource billing-export  # who deployed and configured it?
   trailscope view principal ci-bot --section failures --format csv
   trailscope view event 0b7c8d8e-2f3a-4c1d-9e6b-6a2f1b3c4d01
 
@@ -125,7 +125,7 @@ when no zone is given), 2024-05-01T13:00:00+02:00, a span back from the newest e
 
     /// Generate a deterministic multi-cloud demo archive with a planted incident.
     #[command(after_help = "Examples:
-  trailscope demo                                  # 200,000 events over 30 days, in your data folder
+  trailscope demo          # 200,000 events over 30 days, in your data folder
   trailscope demo --archive ./big --events 10000000 --seed 7
 
 The raw logs are generated in each cloud's native format (CloudTrail delivery files, a GCP sink's \
@@ -259,8 +259,8 @@ pub enum View {
     /// One principal: activity over time, resources touched, IPs and user agents, failures.
     #[command(after_help = "Examples:
   trailscope view principal ci-bot
-  trailscope view principal arn:aws:iam::111122223333:user/ci-bot --section events \\
-      --format csv --output ci-bot.csv")]
+  trailscope view principal arn:aws:iam::111122223333:user/ci-bot \\
+      --section events --format csv --output ci-bot.csv")]
     Principal {
         /// The principal, whole or by a name that ends it (user name, role session, e-mail).
         #[arg(allow_hyphen_values = true)]
