@@ -426,6 +426,22 @@ fn a_failed_export_leaves_no_file_behind() {
         0,
         "neither the file nor a partial one"
     );
+    // A file named without a format is refused (a device takes the table).
+    let bare = dir.path().join("principals");
+    let out = run(&["view", "principals", "--output", bare.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("names no format"), "{}", stderr(&out));
+    assert!(!bare.exists());
+    assert!(run(&["view", "principals", "--output", "/dev/null"]).status.success());
+    let typed = run(&[
+        "view",
+        "principals",
+        "--output",
+        bare.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(typed.status.success() && bare.is_file());
 }
 
 #[test]

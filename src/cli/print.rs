@@ -16,6 +16,17 @@ pub fn format(args: &OutputArgs) -> Result<Format, Failure> {
         Some(path) => Format::named_by(path).map_err(|e| Failure::usage(format!("{e}, or give --format")))?,
         None => None,
     };
+    // A file named without a format would hold a table nobody asked for; a device or pipe
+    // (`/dev/null`, `/dev/stdout`) takes the table a terminal would show.
+    if let Some(path) = &args.output
+        && named.is_none()
+        && !std::fs::metadata(path).is_ok_and(|m| !m.is_file())
+    {
+        return Err(Failure::usage(format!(
+            "{} names no format: end it in .csv, .jsonl, .parquet or .txt (a table), or give --format",
+            path.display()
+        )));
+    }
     Ok(named.unwrap_or(Format::Table))
 }
 

@@ -285,7 +285,8 @@ async fn several(
     }
     if print::format(output)? != Format::Table || output.output.is_some() {
         return Err(Failure::usage(
-            "this view has several parts: choose one with --section to write it as csv, json or parquet, or to a file",
+            "this view has several parts: choose one with --section to write it as csv, json or parquet, or to a file \
+             (all of them as tables: without --output, redirected to a file)",
         ));
     }
     for (i, query) in sections.iter().enumerate().filter(|(i, _)| *i != list) {
