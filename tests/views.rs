@@ -723,3 +723,43 @@ fn a_refused_write_is_a_failure_not_a_change() {
     assert_eq!(instances.len(), 9, "{rows:?}");
     assert!(instances.iter().all(|r| r[changes] == "0"), "{instances:?}");
 }
+
+#[test]
+fn an_event_delivered_twice_shows_both_records_and_says_they_are_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let original = fixture("aws/111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ.json");
+    let again = dir.path().join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    let mut bytes = std::fs::read(&original).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(again.join(original.file_name().unwrap()), bytes).unwrap();
+    for source in [&original, &again] {
+        let out = trailscope(
+            &[
+                "ingest",
+                "--archive",
+                archive.to_str().unwrap(),
+                source.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let path = archive.to_str().unwrap();
+    let ids = csv_rows(&trailscope(
+        &[
+            "query",
+            "--archive",
+            path,
+            "--format",
+            "csv",
+            "SELECT min(event_id) FROM events",
+        ],
+        &[],
+    ));
+    let out = trailscope(&["view", "event", &ids[1][0], "--archive", path], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).matches("\nraw\n").count(), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("2 records have this id"), "{}", stderr(&out));
+}

@@ -138,6 +138,13 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
             if shown == 0 {
                 return Err(Failure::usage(format!("no event has the id '{id}'")));
             }
+            if shown > 1 {
+                eprintln!(
+                    "{shown} records have this id: those of the same cloud, tenant and time are copies of one event \
+                     delivered more than once (counted once in every view; `trailscope compact` keeps the copy \
+                     ingested first)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
