@@ -135,6 +135,18 @@ fn the_planted_incident_is_found_by_the_views_and_the_reports() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         csv_rows(&out)
     };
+    // The production session's credentials were issued by the AssumeRole call, just before
+    // their first use, as a record's sessionContext says.
+    let times = run(&[
+        "query",
+        "SELECT (SELECT max(event_time) FROM events WHERE action = 'AssumeRole' \
+           AND assumed_principal LIKE '%/ci-deployer-8841') AS assumed, \
+         min(arrow_cast(json_get_str(raw, 'userIdentity', 'sessionContext', 'attributes', 'creationDate'), \
+           'Timestamp(Microsecond, Some(\"UTC\"))')) AS issued, min(event_time) AS first_use \
+         FROM events WHERE principal LIKE '%/ci-deployer-8841'",
+    ]);
+    let (assumed, issued, first_use) = (&times[1][0], &times[1][1], &times[1][2]);
+    assert!(assumed <= issued && issued <= first_use, "{times:?}");
     // The leaked key, from an address it never used, listing everything.
     let new_ips = run(&["report", "run", "first-seen-source-ips"]);
     assert!(

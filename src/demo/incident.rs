@@ -129,7 +129,14 @@ pub fn records(rng: &mut Rng, start: i64) -> Vec<(Cloud, String, Value)> {
                "assumedRoleUser": {"assumedRoleId": "AROA7DEPLOYADMIN00001:ci-deployer-8841", "arn": session_arn}}),
         None,
     );
-    let session = assumed_role(PROD_ACCOUNT, ROLE, SESSION, "ASIA7PRODSESSION8841");
+    // Issued as the AssumeRole call (minute 17, within 50 s) returned.
+    let session = assumed_role(
+        PROD_ACCOUNT,
+        ROLE,
+        SESSION,
+        "ASIA7PRODSESSION8841",
+        start + 17 * MINUTE + 50_000_000,
+    );
     let p = PROD_ACCOUNT;
     aws(
         rng,

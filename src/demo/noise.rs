@@ -43,7 +43,7 @@ pub fn aws(rng: &mut Rng, time: i64) -> (String, Value) {
             let key = format!("ASIA{}", rng.token(super::rng::UPPER_DIGITS, 16));
             let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session}");
             (
-                assumed_role(account, role, &session, &key),
+                assumed_role(account, role, &session, &key, time - time.rem_euclid(3_600_000_000)),
                 ip.to_string(),
                 "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15".into(),
                 arn,
@@ -68,7 +68,7 @@ pub fn aws(rng: &mut Rng, time: i64) -> (String, Value) {
             let key = format!("ASIA{}", rng.token(super::rng::UPPER_DIGITS, 16));
             let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session}");
             (
-                assumed_role(account, role, &session, &key),
+                assumed_role(account, role, &session, &key, time - time.rem_euclid(3_600_000_000)),
                 // Workloads run on a few hosts each: their addresses repeat.
                 format!("10.{}.{}.{}", account.as_bytes()[11] % 4, role.len(), 10 + rng.below(3)),
                 "aws-sdk-java/2.25.11 Linux/5.10".into(),

@@ -20,13 +20,14 @@ pub fn iam_user(account: &str, name: &str, key: &str) -> Value {
            "accountId": account, "accessKeyId": key, "userName": name})
 }
 
-pub fn assumed_role(account: &str, role: &str, session: &str, key: &str) -> Value {
+/// A role session's identity; `created` is when its credentials were issued.
+pub fn assumed_role(account: &str, role: &str, session: &str, key: &str, created: i64) -> Value {
     let role_id = format!("AROA{}", principal_id(role));
     json!({"type": "AssumedRole", "principalId": format!("{role_id}:{session}"),
            "arn": format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"), "accountId": account, "accessKeyId": key,
            "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": role_id, "arn": format!("arn:aws:iam::{account}:role/{role}"),
                                                 "accountId": account, "userName": role.rsplit('/').next().unwrap_or(role)},
-                              "attributes": {"creationDate": "2026-10-01T00:00:00Z", "mfaAuthenticated": "false"}}})
+                              "attributes": {"creationDate": rfc3339(created, false), "mfaAuthenticated": "false"}}})
 }
 
 pub fn aws_service(service: &str) -> Value {
