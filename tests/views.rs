@@ -763,3 +763,33 @@ fn an_event_delivered_twice_shows_both_records_and_says_they_are_copies() {
     assert_eq!(stdout(&out).matches("\nraw\n").count(), 2, "{}", stdout(&out));
     assert!(stderr(&out).contains("2 records have this id"), "{}", stderr(&out));
 }
+
+#[test]
+fn on_an_80_column_terminal_a_table_leaves_out_the_columns_that_do_not_fit_and_names_them() {
+    let args = [
+        "view",
+        "resource",
+        "function:billing-export",
+        "--from",
+        "30d",
+        "--archive",
+        archive(),
+    ];
+    let out = trailscope(&args, &[("COLUMNS", "80")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines().all(|l| l.starts_with('(') || l.chars().count() <= 80),
+        "{text}"
+    );
+    assert!(
+        text.contains("5 of 8 columns fit this terminal, not shown: error_code, source_ip, event_id;"),
+        "{text}"
+    );
+    // Without a width (a pipe, a file), every column is there.
+    let whole = stdout(&trailscope(&args, &[]));
+    assert!(
+        !whole.contains("columns fit this terminal") && whole.contains("event_id"),
+        "{whole}"
+    );
+}

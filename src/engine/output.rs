@@ -17,7 +17,7 @@ use super::EngineError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A readable table, sized to the terminal.
+    /// A readable table, sized to the terminal (columns that do not fit are named under it).
     Table,
     /// Comma-separated values with a header row (cells a spreadsheet would run are neutralised).
     Csv,
@@ -282,7 +282,7 @@ where
         .iter()
         .map(|f| f.data_type().is_numeric() || f.data_type().is_temporal() || *f.data_type() == DataType::Boolean)
         .collect();
-    let widths = fit(&headers, &sample, &keep, width);
+    let widths = fit_columns(&headers, &sample, &keep, width);
     let numeric: Vec<bool> = schema.fields().iter().map(|f| f.data_type().is_numeric()).collect();
     let line = |cells: &[String], header: bool| -> String {
         let parts: Vec<String> = cells
@@ -308,7 +308,19 @@ where
             rows += 1;
         }
     }
-    writeln!(out, "({rows} row{})", if rows == 1 { "" } else { "s" }).map_err(io)?;
+    let plural = if rows == 1 { "" } else { "s" };
+    if widths.len() < headers.len() {
+        writeln!(
+            out,
+            "({rows} row{plural}; {} of {} columns fit this terminal, not shown: {}; a wider terminal or --format csv shows them)",
+            widths.len(),
+            headers.len(),
+            headers[widths.len()..].join(", ")
+        )
+        .map_err(io)?;
+    } else {
+        writeln!(out, "({rows} row{plural})").map_err(io)?;
+    }
     Ok(rows)
 }
 
@@ -409,6 +421,27 @@ fn fit(headers: &[String], sample: &[Vec<String>], keep: &[bool], total: usize) 
     widths
 }
 
+/// The widths of the leading columns that fit `total` (all of them when they can): a row that
+/// wraps on the terminal is harder to read than columns left out and named at the foot.
+fn fit_columns(headers: &[String], sample: &[Vec<String>], keep: &[bool], total: usize) -> Vec<usize> {
+    let widths = fit(headers, sample, keep, total);
+    let mut used = 0;
+    let mut fitting = 0;
+    for (i, w) in widths.iter().enumerate() {
+        let need = w + if i > 0 { 3 } else { 0 };
+        if i > 0 && used + need > total {
+            break;
+        }
+        used += need;
+        fitting = i + 1;
+    }
+    if fitting == widths.len() {
+        widths
+    } else {
+        fit(&headers[..fitting], sample, &keep[..fitting], total)
+    }
+}
+
 /// The cell padded (numbers to the right) or cut to `width` characters. Text is cut at its end;
 /// an identifier (no spaces: an ARN, a path) in its middle, since both its ends tell.
 fn pad(cell: &str, width: usize, right: bool) -> String {
@@ -457,6 +490,34 @@ mod tests {
             pad("is not authorized to perform this action", 20, false),
             "is not authorized t…"
         );
+    }
+
+    #[test]
+    fn columns_that_cannot_fit_are_left_out_rather_than_wrapped() {
+        let headers: Vec<String> = ["event_time", "principal", "action", "source_ip", "event_id"]
+            .map(String::from)
+            .to_vec();
+        let sample = vec![
+            [
+                "2026-10-30T22:20:45.123456Z",
+                "arn:aws:iam::356789012345:user/ci-deployer",
+                "DescribeOrganization",
+                "203.0.113.66",
+                "54be3fe7-a0ac-404f-9eb6-ac360adfca2e",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        let keep = [true, false, false, false, false];
+        let all = fit_columns(&headers, &sample, &keep, 200);
+        assert_eq!(all.len(), 5, "a wide terminal shows every column whole");
+        let narrow = fit_columns(&headers, &sample, &keep, 80);
+        assert!(narrow.len() < 5 && narrow.len() >= 3, "{narrow:?}");
+        assert!(
+            narrow.iter().sum::<usize>() + 3 * (narrow.len() - 1) <= 80,
+            "{narrow:?}"
+        );
+        assert_eq!(narrow[0], 27, "a time is never cut");
     }
 
     #[test]
