@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::{App, Effect};
-use crate::engine::views::{self, Pin};
+use super::{App, Effect, shown_query};
+use crate::engine::views::Pin;
 use crate::engine::{Scope, Subject, TimeSpec, TimeWindow};
 use crate::tui::editor::Outcome;
 use crate::tui::prompt::{Edit, FormOutcome, Purpose};
@@ -104,13 +104,9 @@ impl App {
             return vec![];
         }
         let pane = self.view().pane();
-        let Some(query) = pane.query.clone() else {
+        let Some(query) = shown_query(pane) else {
             self.warn("nothing to export here");
             return vec![];
-        };
-        let query = match &pane.sort {
-            Some((c, desc)) => views::sorted(&query, c, *desc),
-            None => query,
         };
         self.tell(format!("exporting to {file}…"));
         // The window is the rows' only when the query is bound to it (a view's `$from`/`$to`);

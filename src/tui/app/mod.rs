@@ -601,6 +601,15 @@ fn json_value(line: &str) -> String {
     serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string())
 }
 
+/// The query behind a pane's rows, in the order they are shown.
+fn shown_query(pane: &Pane) -> Option<Query> {
+    let query = pane.query.clone()?;
+    Some(match &pane.sort {
+        Some((c, desc)) => views::sorted(&query, c, *desc),
+        None => query,
+    })
+}
+
 fn pane_is_single(pane: &Pane) -> bool {
     pane.complete && pane.known_rows() == 1
 }

@@ -179,13 +179,9 @@ impl App {
         let Some(column) = pane.column().map(String::from) else {
             return vec![];
         };
-        let Some(table) = pane.query.clone() else {
+        let Some(table) = shown_query(pane) else {
             self.warn("nothing to count here");
             return vec![];
-        };
-        let table = match &pane.sort {
-            Some((c, desc)) => views::sorted(&table, c, *desc),
-            None => table,
         };
         let has_time = pane.columns.iter().any(|c| c == "event_time");
         let title = format!("Values of {column} in {}", pane.title);

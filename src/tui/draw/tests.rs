@@ -159,6 +159,16 @@ fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     terminal
 }
 
+/// The first line of the screen at `width` columns that holds `text`.
+fn line_with(app: &App, width: u16, text: &str) -> String {
+    let terminal = screen(app, width, 24);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+        .find(|line| line.contains(text))
+        .unwrap_or_else(|| panic!("no line holds {text}"))
+}
+
 fn opened() -> App {
     let mut app = app();
     let effects = app.load();
@@ -204,14 +214,7 @@ fn a_principals_sections_take_short_names_when_the_whole_names_do_not_fit() {
     let mut app = opened();
     act(&mut app, Action::Down);
     act(&mut app, Action::Principal);
-    let tabs = |width| {
-        let terminal = screen(&app, width, 24);
-        let buffer = terminal.backend().buffer();
-        (0..buffer.area.height)
-            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
-            .find(|line| line.contains("Events"))
-            .unwrap()
-    };
+    let tabs = |width| line_with(&app, width, "Events");
     let wide = tabs(100);
     assert!(wide.contains("Source IPs and user agents"), "{wide}");
     let narrow = tabs(64);
@@ -247,14 +250,7 @@ fn on_a_narrow_screen_the_status_keeps_the_pruning_counts_and_drops_the_reasons(
          `trailscope compact` adds them), 4 of 11 row groups (statistics pruned 3)"
             .into(),
     );
-    let status = |width| {
-        let terminal = screen(&app, width, 24);
-        let buffer = terminal.backend().buffer();
-        (0..buffer.area.height)
-            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
-            .find(|line| line.contains("read 3 of 71"))
-            .unwrap()
-    };
+    let status = |width| line_with(&app, width, "read 3 of 71");
     let narrow = status(80);
     assert!(
         narrow.contains("read 3 of 71 files in 2 of 30 days, 4 of 11 row groups") && !narrow.contains('('),
