@@ -6,22 +6,13 @@ mod common;
 use std::collections::HashSet;
 use std::io::BufRead;
 
-use common::{fixture, stderr, trailscope};
+use common::{stderr, trailscope};
 
 /// The incident fixture ingested into a fresh folder: the folder, and the archive in it.
 fn incident_archive() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
-    let out = trailscope(
-        &[
-            "ingest",
-            "--archive",
-            archive.to_str().unwrap(),
-            fixture("reports").to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::ingest_incident(&archive);
     (dir, archive)
 }
 

@@ -37,6 +37,40 @@ pub fn state_dir() -> &'static Path {
     DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
+/// Ingests the incident fixture (tests/fixtures/reports/) into `archive`.
+pub fn ingest_incident(archive: &Path) {
+    let out = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            fixture("reports").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The incident fixture ingested once for all the tests of a test binary (read, never changed).
+pub fn shared_incident_archive() -> &'static str {
+    static ARCHIVE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ARCHIVE
+        .get_or_init(|| {
+            let path = tempfile::tempdir().unwrap().keep().join("archive");
+            ingest_incident(&path);
+            path
+        })
+        .to_str()
+        .unwrap()
+}
+
+/// `trailscope ARGS --archive <the shared incident archive>`.
+pub fn on_incident(args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--archive", shared_incident_archive()]);
+    trailscope(&all, &[])
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
