@@ -1,6 +1,7 @@
 //! Shared by the integration tests: fixture paths, the binary, an S3-protocol server.
 #![allow(dead_code)]
 
+pub mod compaction;
 pub mod store;
 
 use std::net::SocketAddr;
