@@ -192,6 +192,18 @@ impl Location {
         })
     }
 
+    /// Whether any object lies under `relative` (to the archive root): one listing, its first item.
+    pub async fn holds_any(&self, relative: &str) -> Result<bool, ArchiveError> {
+        use futures::TryStreamExt;
+        let first = self
+            .store
+            .list(Some(&self.path(relative)))
+            .try_next()
+            .await
+            .map_err(|e| ArchiveError::store(&self.display, e))?;
+        Ok(first.is_some())
+    }
+
     /// The names of the folders right under the folder `relative` (to the archive root), sorted:
     /// a listing by delimiter. A local archive's folder is read directly (a year of day folders
     /// is 365 entries, which object_store's local listing stats several times each).

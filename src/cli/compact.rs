@@ -69,15 +69,8 @@ async fn nothing_there(location: &Location, days_asked: bool) -> Result<String, 
 
 /// Whether anything was ever ingested there (so that a mistyped path gets no lock file).
 async fn is_archive(location: &Location) -> Result<bool, Failure> {
-    use futures::TryStreamExt;
     for folder in [crate::archive::layout::EVENTS, crate::archive::layout::INGEST] {
-        let first = location
-            .store
-            .list(Some(&location.path(folder)))
-            .try_next()
-            .await
-            .map_err(|e| crate::archive::ArchiveError::store(&location.display, e))?;
-        if first.is_some() {
+        if location.holds_any(folder).await? {
             return Ok(true);
         }
     }

@@ -81,17 +81,7 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
     // an archive the demo built.
     let location = Location::create(&target, &cx.store)?;
     let marker = location.path(MARKER);
-    let holds_events = {
-        use futures::TryStreamExt;
-        location
-            .store
-            .list(Some(&location.path(crate::archive::layout::EVENTS)))
-            .try_next()
-            .await
-            .map_err(|e| crate::archive::ArchiveError::store(&location.display, e))?
-            .is_some()
-    };
-    if holds_events && location.store.head(&marker).await.is_err() {
+    if location.holds_any(crate::archive::layout::EVENTS).await? && location.store.head(&marker).await.is_err() {
         return Err(Failure::usage(format!(
             "{} holds an archive the demo did not build: its made-up events would mix with those; \
              give the demo an empty folder with --archive",

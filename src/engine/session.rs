@@ -21,8 +21,8 @@ use super::journal::{Journal, JournalEntry, current_user};
 use super::table::EventsTable;
 use super::views::Query;
 use super::{EngineError, readonly, redact};
+use crate::archive::Location;
 use crate::archive::layout::EVENTS;
-use crate::archive::{ArchiveError, Location};
 
 /// How a session treats what leaves it.
 #[derive(Clone, Debug)]
@@ -55,14 +55,7 @@ impl Session {
     /// Opens the archive for queries. An archive without events is an error that says how to
     /// fill it, not an empty table that silently answers nothing.
     pub async fn open(location: Location, options: SessionOptions) -> Result<Self, EngineError> {
-        let events = location.path(EVENTS);
-        let any = location
-            .store
-            .list(Some(&events))
-            .try_next()
-            .await
-            .map_err(|e| ArchiveError::store(&location.display, e))?;
-        if any.is_none() {
+        if !location.holds_any(EVENTS).await? {
             return Err(EngineError::EmptyArchive(location.display.clone()));
         }
         let mut config = SessionConfig::new().with_information_schema(true);
