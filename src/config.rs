@@ -5,6 +5,7 @@
 //! redact = true                    # mask leaked secrets in results (--reveal overrides)
 //! window = "7d"                    # how far back views look from the archive's newest event
 //! report_dirs = ["~/audit-reports"]
+//! max_decompressed = "4GiB"        # the most a source file may expand to when decompressed
 //!
 //! [archives]                       # names for --archive
 //! prod = "s3://audit-archive/prod"
@@ -31,6 +32,29 @@ pub struct Config {
     /// Key bindings of the workbench, `action = "key"`.
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
+    /// The most a source file may hold once decompressed (`4GiB`, `512MiB`, or bytes).
+    pub max_decompressed: Option<String>,
+}
+
+/// A size written as bytes or with a unit (`512MiB`, `4GiB`, `2GB`).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        "tib" | "t" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,5 +138,9 @@ mod tests {
             Config::load(Some(&dir.path().join("missing.toml"))),
             Err(ConfigError::Read { .. })
         ));
+        assert_eq!(parse_size("4GiB"), Some(4 << 30));
+        assert_eq!(parse_size("512 MiB"), Some(512 << 20));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("lots"), None);
     }
 }

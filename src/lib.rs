@@ -8,5 +8,8 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod identity;
+pub mod secrets;
 pub mod sources;
+pub mod terminal_text;
 pub mod tui;

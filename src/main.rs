@@ -4,25 +4,27 @@ use clap::Parser;
 use trailscope::cli::{self, Cli};
 
 fn main() -> ExitCode {
-    // Rust ignores SIGPIPE, which turns `trailscope … | head` into a panic or an error message;
-    // the default action ends the process quietly, as every Unix tool does.
+    // A closed pipe (`trailscope query … | head -1`) is an error on the write, not a signal, so
+    // that the query's end is recorded in the journal first; the process then ends by SIGPIPE,
+    // quietly, as every Unix tool does (see `cli::out::closed_pipe`).
     #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to its default, before any thread starts.
+    // SAFETY: setting a signal's disposition, before any thread starts.
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("trailscope: cannot start: {e}");
+            trailscope::note!("trailscope: cannot start: {e}");
             return ExitCode::from(cli::exit::FAILURE);
         }
     };
     match runtime.block_on(cli::run(cli)) {
         Ok(code) => code,
+        Err(failure) if failure.code == cli::exit::CLOSED_PIPE => cli::out::closed_pipe(),
         Err(failure) => {
-            eprintln!("trailscope: {}", failure.message);
+            trailscope::note!("trailscope: {}", failure.message);
             ExitCode::from(failure.code)
         }
     }

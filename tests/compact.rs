@@ -69,80 +69,91 @@ async fn compaction_merges_each_partitions_files_into_one_and_drops_exactly_the_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compaction_upgrades_files_written_before_a_column_existed() {
-    use datafusion::parquet::arrow::ArrowWriter;
-    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+async fn an_archive_of_format_1_reads_masked_and_compaction_migrates_it_to_what_an_ingest_writes_now() {
+    use trailscope::archive::format;
     let dir = tempfile::tempdir().unwrap();
+    let sources: Vec<std::path::PathBuf> = ["aws", "gcp", "azure", "reports"]
+        .iter()
+        .map(|d| common::fixture(d))
+        .collect();
+    // The same sources ingested by this version, and written as trailscope wrote them before.
     let current = dir.path().join("current");
-    build_archive(&current, dir.path()).await;
-    let older = dir.path().join("older");
-    copy_dir(&current, &older);
-    // The older archive: every file without `assumed_principal`, and no file index.
-    std::fs::remove_dir_all(older.join("_index")).unwrap();
-    let mut rewritten = 0;
-    for entry in walkdir::WalkDir::new(older.join("events")) {
-        let path = entry.unwrap().into_path();
-        if path.extension().is_none_or(|x| x != "parquet") {
-            continue;
-        }
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
-        let keep: Vec<usize> = reader
-            .schema()
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.name() != "assumed_principal")
-            .map(|(i, _)| i)
-            .collect();
-        let batches: Vec<RecordBatch> = reader
-            .build()
-            .unwrap()
-            .map(|b| b.unwrap().project(&keep).unwrap())
-            .collect();
-        let mut out = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut out, batches[0].schema(), None).unwrap();
-        for batch in &batches {
-            writer.write(batch).unwrap();
-        }
-        writer.close().unwrap();
-        std::fs::write(&path, out).unwrap();
-        rewritten += 1;
-    }
-    assert!(rewritten > 10);
-    let sessions = |archive: std::path::PathBuf| async move {
-        let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
-        let session = Session::open(
-            location,
-            SessionOptions {
-                redact: false,
-                journal: None,
-            },
-        )
+    let location = Location::create(current.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let paths: Vec<String> = sources.iter().map(|p| p.display().to_string()).collect();
+    let inputs = trailscope::archive::inputs::resolve(&paths, &StoreOptions::default())
         .await
         .unwrap();
-        let batches: Vec<RecordBatch> = session
-            .sql("SELECT event_id, assumed_principal FROM events WHERE assumed_principal IS NOT NULL ORDER BY 1")
-            .await
+    trailscope::archive::ingest(&location, inputs, &Default::default(), &trailscope::archive::Quiet)
+        .await
+        .unwrap();
+    let older = dir.path().join("older");
+    write_format_1_archive(&older, &sources);
+    let older_location = Location::open(older.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    assert_eq!(format::read(&older_location).await.unwrap(), Some(1));
+
+    // Format 1 still reads: its secrets are verbatim in its files, and masked in every result.
+    let token = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN";
+    let session = Session::open(
+        older_location.clone(),
+        SessionOptions {
+            redact: true,
+            journal: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(session.masks_results());
+    let text = |batches: Vec<RecordBatch>| {
+        datafusion::arrow::util::pretty::pretty_format_batches(&batches)
             .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        batches.iter().map(RecordBatch::num_rows).sum::<usize>()
+            .to_string()
     };
-    assert!(sessions(current.clone()).await > 0, "the fixture assumes roles");
-    assert_eq!(
-        sessions(older.clone()).await,
-        0,
-        "an older file reads the column as empty"
+    let raw: Vec<RecordBatch> = session
+        .sql("SELECT raw, json_get_str(raw, 'responseElements', 'credentials', 'sessionToken') FROM events WHERE event_id = 'aws-assume-cross'")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let shown = text(raw);
+    assert!(
+        !shown.contains(token) && shown.contains("[MASKED:aws-session-token]"),
+        "{shown}"
+    );
+    let revealed = events(&older).await;
+    assert!(
+        revealed.values().flatten().any(|r| r.contains(token)),
+        "revealed, a format-1 archive reads its records as they are"
     );
 
-    // Compaction rewrites every partition whose files lack the column, even a single file, and
-    // fills the column from the raw records: the same archive as compacting the current one.
+    // With the current archive's key, fingerprints compare; compaction migrates the older one.
+    std::fs::create_dir_all(older.join("_sealed")).unwrap();
+    std::fs::copy(current.join("_sealed/key"), older.join("_sealed/key")).unwrap();
     let (summary, _) = run(&older, &at_once(), usize::MAX).await;
     let summary = summary.unwrap();
+    assert_eq!((summary.format_before, summary.format_after), (1, 2), "{summary:?}");
+    assert!(summary.events_sealed >= 1, "{summary:?}");
     assert_eq!(summary.partitions_rewritten, summary.partitions_examined, "{summary:?}");
+    assert_eq!(format::read(&older_location).await.unwrap(), Some(2));
     run(&current, &at_once(), usize::MAX).await.0.unwrap();
-    assert_eq!(events(&older).await, events(&current).await);
+    assert_eq!(
+        events(&older).await,
+        events(&current).await,
+        "revealed, column for column"
+    );
+    assert_eq!(
+        events_as(&older, true).await,
+        events_as(&current, true).await,
+        "as every reader sees them"
+    );
+    assert!(
+        !events_as(&older, true)
+            .await
+            .values()
+            .flatten()
+            .any(|r| r.contains(token)),
+        "no secret is left in events/"
+    );
     assert_eq!(index_is_sound(&older).await.1, 0);
 }
 

@@ -128,6 +128,12 @@ async fn a_half_written_ingest_batch_is_invisible() {
     };
     let dir = tempfile::tempdir().unwrap();
     let clean_dir = dir.path().join("clean");
+    // Every run gets the same fingerprint key, so that markers and sealed ids compare equal.
+    let same_key = |archive: &std::path::Path| {
+        std::fs::create_dir_all(archive.join("_sealed")).unwrap();
+        std::fs::write(archive.join("_sealed/key"), "7".repeat(64)).unwrap();
+    };
+    same_key(&clean_dir);
     let (result, writes) = ingest_with(clean_dir.clone(), usize::MAX).await;
     result.unwrap();
     // Each source's events, as a clean run stores them.
@@ -150,6 +156,7 @@ async fn a_half_written_ingest_batch_is_invisible() {
     let mut hidden_seen = false;
     for budget in 1..writes {
         let archive = dir.path().join(format!("killed-{budget}"));
+        same_key(&archive);
         let (result, _) = ingest_with(archive.clone(), budget).await;
         assert!(result.is_err());
         if !archive.join("events").is_dir() {

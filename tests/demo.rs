@@ -105,7 +105,7 @@ fn every_native_format_is_accepted_whole_by_the_ingest_path() {
         "about the asked number plus the incident: {total}"
     );
     // Nothing was rejected or quarantined, and the files are in each cloud's own layout.
-    assert!(!archive.join("_quarantine").exists());
+    assert!(!archive.join("_quarantine").exists() && !archive.join("_sealed/quarantine").exists());
     let objects: BTreeSet<String> = rows(
         &archive,
         "SELECT DISTINCT split_part(source_object, '/', 4) AS top FROM events",

@@ -129,7 +129,7 @@ fn a_file_that_cannot_be_read_is_quarantined_byte_for_byte_and_the_rest_is_inges
     assert!(summary.contains("no record has a known shape"), "{summary}");
     assert_eq!(count(&archive, ""), 2, "the good file is ingested all the same");
 
-    let kept = walk(&archive.join("_quarantine"));
+    let kept = walk(&archive.join("_sealed/quarantine"));
     let copy = kept
         .iter()
         .find(|p| p.to_string_lossy().ends_with("-cut.json.gz"))
@@ -161,7 +161,7 @@ fn a_file_that_cannot_be_read_is_quarantined_byte_for_byte_and_the_rest_is_inges
     assert!(summary.contains("files quarantined            3"), "{summary}");
     assert_eq!(summary.matches("kept in quarantine already").count(), 3, "{summary}");
     assert!(summary.contains("records rejected             1"), "{summary}");
-    assert_eq!(walk(&archive.join("_quarantine")), kept, "nothing copied twice");
+    assert_eq!(walk(&archive.join("_sealed/quarantine")), kept, "nothing copied twice");
 }
 
 #[test]
@@ -184,7 +184,7 @@ fn rejected_records_are_kept_with_their_reason_and_the_rest_of_the_file_is_inges
     let out = ingest(&archive, &[&mixed]);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(count(&archive, ""), 2);
-    let rejected = walk(&archive.join("_quarantine"));
+    let rejected = walk(&archive.join("_sealed/quarantine"));
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     let lines: Vec<serde_json::Value> = fs::read_to_string(&rejected[0])
         .unwrap()

@@ -15,7 +15,7 @@ fn no_sql_function_can_take_a_masked_secret_out() {
     let out = run(&["query", "--format", "csv", sql]);
     let text = stdout(&out);
     assert!(!text.contains("IQoJb3JpZ2lu") && !text.contains("true"), "{text}");
-    assert!(text.contains("[MASKED]"), "{text}");
+    assert!(text.contains("[MASKED:aws-session-token:"), "{text}");
     let revealed = stdout(&run(&["query", "--format", "csv", "--reveal", sql]));
     assert!(
         revealed.contains("IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN") && revealed.contains("true"),
@@ -151,43 +151,62 @@ fn statements_that_would_write_are_refused_with_exit_code_2() {
 fn every_query_is_recorded_in_the_access_journal() {
     let marker = "SELECT 'journal-marker-7f3a' AS m, count(*) FROM events";
     assert!(run(&["query", marker]).status.success());
-    let out = trailscope(&["journal", "--json"], &[]);
-    let entries: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let entry = entries
-        .iter()
-        .find(|e| e["sql"] == marker)
-        .expect("the query is in the journal");
-    assert_eq!(entry["rows"], 1);
-    assert_eq!(entry["outcome"], "completed");
-    assert!(entry["archive"].as_str().unwrap().ends_with("/archive"));
-    assert!(entry.get("revealed").is_none(), "masked: {entry}");
+    // The archive's journal (in the archive), and this user's own.
+    for journal in [
+        run(&["journal", "--json"]),
+        trailscope(&["journal", "--json", "--local"], &[]),
+    ] {
+        let entries: Vec<serde_json::Value> = stdout(&journal)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let entry = entries
+            .iter()
+            .find(|e| e["sql"] == marker)
+            .expect("the query is in the journal");
+        assert_eq!(entry["end"]["rows"], 1);
+        assert_eq!(entry["end"]["outcome"], "completed");
+        assert!(entry["archive"].as_str().unwrap().ends_with("/archive"));
+        assert!(entry.get("revealed").is_none(), "masked: {entry}");
+        assert!(
+            entry["identity"].as_str().unwrap().starts_with("local user "),
+            "who the store says the reader is: {entry}"
+        );
+    }
     // Seeing secrets unmasked is itself recorded.
     let revealing = "SELECT 'journal-reveal-51be' AS m, count(raw) FROM events";
     assert!(run(&["query", "--reveal", revealing]).status.success());
-    let out = trailscope(&["journal"], &[]);
+    let out = run(&["journal"]);
     let text = stdout(&out);
     let at = text.find("journal-reveal-51be").unwrap();
     let heading = text[..at].lines().rev().nth(1).unwrap();
     assert!(heading.ends_with("completed  secrets revealed"), "{heading}");
     let refused = run(&["query", "DROP TABLE events -- journal-refusal-9c1d"]);
     assert_eq!(refused.status.code(), Some(2));
-    let out = stdout(&trailscope(&["journal", "--json"], &[]));
+    let out = stdout(&run(&["journal", "--json"]));
     let entry = out
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .find(|e| e["sql"].as_str().unwrap().contains("journal-refusal-9c1d"))
         .expect("the refused attempt is recorded");
-    assert!(entry["outcome"].as_str().unwrap().starts_with("refused: "), "{entry}");
+    assert!(
+        entry["end"]["outcome"].as_str().unwrap().starts_with("refused: "),
+        "{entry}"
+    );
     assert!(
         !out.contains("SELECT max(event_time) FROM events WHERE date = $day"),
         "trailscope's own bookkeeping is not the user's access"
     );
     let report = run(&["report", "run", "ip-activity", "--param", "ip=198.51.100.77"]);
     assert!(report.status.success());
-    let out = stdout(&trailscope(&["journal", "--json"], &[]));
+    let out = stdout(&run(&["journal", "--json"]));
     assert!(
         out.contains("\"ip\":\"198.51.100.77\""),
         "report parameters are recorded: {out}"
+    );
+    assert!(
+        out.contains("\"kind\":\"parameter default\""),
+        "a default evaluated as SQL is recorded too: {out}"
     );
 }
 

@@ -113,9 +113,10 @@ async fn undoing_a_killed_batch_through_a_failing_store_fails_rather_than_leave_
     run(clean_dir.path(), usize::MAX).await.0.unwrap();
     let clean = events(clean_dir.path()).await;
 
-    // Killed after the lock, the batch's change record and its first file.
+    // Killed after the lock, the format record, the fingerprint key, the batch's change record
+    // and its first file.
     let dir = tempfile::tempdir().unwrap();
-    assert!(run(dir.path(), 3).await.0.is_err());
+    assert!(run(dir.path(), 5).await.0.is_err());
     let parts = |dir: &std::path::Path| walk(&dir.join("events")).len();
     assert_eq!(parts(dir.path()), 1, "a file of the unfinished batch is there");
 

@@ -292,7 +292,10 @@ fn an_event_shows_its_whole_record_with_secrets_masked_unless_revealed() {
         ),
         "{text}"
     );
-    assert!(text.contains("\"sessionToken\": \"[MASKED]\""), "{text}");
+    assert!(
+        text.contains("\"sessionToken\": \"[MASKED:aws-session-token:"),
+        "{text}"
+    );
     assert!(!text.contains("IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN"));
     // The record keeps its own order: eventVersion first, as CloudTrail wrote it.
     assert!(
@@ -311,7 +314,7 @@ fn an_event_shows_its_whole_record_with_secrets_masked_unless_revealed() {
     let masked = run(&["query", "--format", "csv", search]);
     assert_eq!(csv_rows(&masked).len(), 1, "the header only");
     assert!(
-        stderr(&masked).contains("read raw with secrets masked, in its filters too"),
+        stderr(&masked).contains("raw holds markers where the records held secrets"),
         "{}",
         stderr(&masked)
     );

@@ -7,22 +7,32 @@
 //! files replace the old ones in one change (see `changes`): readers see the old files or the new
 //! ones, never both, never neither. It runs under the ingest lock, so ingest and compaction never
 //! write at once, and it first finishes or undoes whatever a killed run left.
+//!
+//! Compaction also migrates an archive to the current format (see `format`): files written
+//! before secrets were sealed are mapped again from their raw records, sealed as ingest seals
+//! them (the verbatim records going to the sealed tier in the same change), and events that
+//! ingest would now refuse (dated impossibly, or ambiguous) move to the sealed quarantine. The
+//! format is recorded once every partition is done, so a killed migration resumes.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
-use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, UInt32Array};
+use arrow::array::{AsArray, BooleanArray, RecordBatch, UInt32Array};
 use arrow::compute::{SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::TimestampMicrosecondType;
 use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::changes::{self, Change, ChangeKind, RETAIN, visible_files};
-use super::layout::{EVENTS, part_name};
+use super::layout::{EVENTS, OLD_QUARANTINE, QUARANTINE, part_name};
 use super::ledger::{Ledger, Recovery};
 use super::lock::IngestLock;
+use super::quarantine::{RejectedRecord, rejected_path};
 use super::schema::file_schema;
-use super::{ArchiveError, Location, file_index, writer};
+use super::seal::{self, SealedRecord};
+use super::{ArchiveError, Location, file_index, format, writer};
+use crate::secrets::FingerprintKey;
+use crate::sources::{Cloud, CloudChoice, Event, Mapped, Origin, map_record};
 
 /// The largest file compaction writes (a partition larger than this becomes several files).
 pub const TARGET_FILE_BYTES: u64 = 256 << 20;
@@ -85,6 +95,16 @@ pub struct CompactSummary {
     /// Files that had no entry in their day's file index (written by an older version) and were
     /// read to make one.
     pub files_indexed: usize,
+    /// The archive's format before and after (a migration when they differ).
+    pub format_before: u32,
+    pub format_after: u32,
+    /// Events of older files whose secrets were sealed now.
+    pub events_sealed: u64,
+    /// Events of older files that ingest would now refuse, moved to the sealed quarantine, with
+    /// why.
+    pub events_quarantined: BTreeMap<String, u64>,
+    /// Objects of the old quarantine (`_quarantine/`) moved into the sealed tier.
+    pub quarantine_moved: usize,
     /// What an interrupted earlier run left, finished or undone first.
     pub recovered: Recovery,
 }
@@ -120,7 +140,22 @@ async fn compact_locked(
     if !options.dry_run {
         summary.recovered = ledger.recover(options.retain).await?;
     }
-    let partitions = partitions(location, options.days.as_ref()).await?;
+    let version = format::read(location).await?.unwrap_or(format::CURRENT);
+    summary.format_before = version;
+    summary.format_after = version;
+    // A migration reads every partition; the key seals what it finds.
+    let migrating = version < format::CURRENT;
+    let key = if options.dry_run {
+        None
+    } else {
+        Some(seal::key_for_writing(location).await?)
+    };
+    let upgrade = Upgrade {
+        key,
+        not_after: chrono::Utc::now().timestamp_micros() + super::ingest::LATEST_AHEAD,
+    };
+    let days = if migrating { None } else { options.days.as_ref() };
+    let partitions = partitions(location, days).await?;
     summary.partitions_examined = partitions.len();
     let days: BTreeSet<String> = partitions
         .keys()
@@ -144,8 +179,12 @@ async fn compact_locked(
     progress.partitions(crowded.len());
     let mut renewed = std::time::Instant::now();
     for (dir, files) in crowded {
-        let rewritten = rewrite(location, &dir, &files, options).await?;
+        let rewritten = rewrite(location, &dir, &files, options, &upgrade).await?;
         summary.partitions_rewritten += 1;
+        summary.events_sealed += rewritten.sealed;
+        for (why, n) in rewritten.quarantined {
+            *summary.events_quarantined.entry(why).or_default() += n;
+        }
         summary.files_before += files.len();
         summary.bytes_before += files.iter().map(|f| f.size).sum::<u64>();
         summary.files_after += rewritten.files;
@@ -176,7 +215,43 @@ async fn compact_locked(
         // Nothing to wait for: the files just replaced go now.
         ledger.recover(options.retain).await?;
     }
+    if migrating && !options.dry_run && summary.partitions_too_large.is_empty() {
+        summary.quarantine_moved = move_old_quarantine(location).await?;
+        format::write(location, format::CURRENT).await?;
+        summary.format_after = format::CURRENT;
+    }
     Ok(summary)
+}
+
+/// Moves what the quarantine of format 1 holds (`_quarantine/`, files kept byte for byte, secrets
+/// and all) into the sealed tier: copied, then the original deleted. A move cut short is
+/// finished by the next run.
+async fn move_old_quarantine(location: &Location) -> Result<usize, ArchiveError> {
+    let root = format!("{}/", location.root);
+    let mut moved = 0;
+    for object in location.list(OLD_QUARANTINE).await? {
+        let path = object.location.to_string();
+        let relative = path.strip_prefix(&root).unwrap_or(&path);
+        let Some(rest) = relative.strip_prefix(&format!("{OLD_QUARANTINE}/")) else {
+            continue;
+        };
+        let to = location.path(&format!("{QUARANTINE}/{rest}"));
+        location
+            .store
+            .copy(&object.location, &to)
+            .await
+            .map_err(|e| seal::sealed_error(location, e))?;
+        changes::delete(location, &object.location).await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+/// What a migration needs to bring a file of an older format up to date: the key to seal its
+/// records with (none in a dry run), and the latest event time ingest takes.
+struct Upgrade {
+    key: Option<FingerprintKey>,
+    not_after: i64,
 }
 
 /// The committed files of each partition of the days asked for, by partition folder.
@@ -210,6 +285,8 @@ struct Rewritten {
     bytes: u64,
     events: u64,
     duplicates: u64,
+    sealed: u64,
+    quarantined: BTreeMap<String, u64>,
 }
 
 /// Reads a partition's files, drops duplicates, and (unless a dry run) replaces the files with
@@ -219,6 +296,7 @@ async fn rewrite(
     dir: &str,
     files: &[ObjectMeta],
     options: &CompactOptions,
+    upgrade: &Upgrade,
 ) -> Result<Rewritten, ArchiveError> {
     let store_err = |e| ArchiveError::store(&location.display, e);
     let mut contents = Vec::with_capacity(files.len());
@@ -235,9 +313,24 @@ async fn rewrite(
     }
     let bytes_before: u64 = files.iter().map(|f| f.size).sum();
     let label = dir.to_string();
-    let (merged, duplicates) = tokio::task::spawn_blocking(move || merge(contents, &label))
+    let up = Upgrade {
+        key: upgrade.key.clone(),
+        not_after: upgrade.not_after,
+    };
+    let Merged {
+        rows: merged,
+        duplicates,
+        sealed,
+        rejected,
+    } = tokio::task::spawn_blocking(move || merge(contents, &label, &up))
         .await
         .expect("merging Parquet does not panic")?;
+    let mut quarantined: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, _, why, _) in &rejected {
+        *quarantined
+            .entry(crate::secrets::mask_text(why).into_owned())
+            .or_default() += 1;
+    }
     let events = merged.num_rows() as u64;
     // Files of about equal size, each a contiguous stretch of time, none larger than the target.
     let count = bytes_before.div_ceil(TARGET_FILE_BYTES).max(1) as usize;
@@ -256,6 +349,8 @@ async fn rewrite(
             bytes: bytes_before,
             events,
             duplicates,
+            sealed: sealed.len() as u64,
+            quarantined,
         });
     }
     let root = format!("{}/", location.root);
@@ -276,6 +371,14 @@ async fn rewrite(
     if let Some(day) = file_index::day_of(dir) {
         change.adds.push(file_index::key(day, &change.id));
     }
+    let sealed_path = (!sealed.is_empty()).then(|| seal::records_path(dir, &change.id));
+    change.adds.extend(sealed_path.clone());
+    let rejected_file = (!rejected.is_empty()).then(|| {
+        use sha2::Digest;
+        let sha = crate::secrets::hex(&sha2::Sha256::digest(dir.as_bytes()));
+        rejected_path(&sha, "migration", &change.id)
+    });
+    change.adds.extend(rejected_file.clone());
     let ledger = Ledger::new(location);
     changes::write(location, &change, changes::ChangeState::Pending).await?;
     let mut bytes_after = 0;
@@ -295,12 +398,41 @@ async fn rewrite(
         summaries.push(encoded.summary);
     }
     file_index::write(location, &change.id, summaries).await?;
+    if let Some(path) = &sealed_path {
+        let bytes = seal::encode(&sealed, path)?;
+        location
+            .store
+            .put(&location.path(path), PutPayload::from(bytes))
+            .await
+            .map_err(|e| seal::sealed_error(location, e))?;
+    }
+    if let Some(path) = &rejected_file {
+        let mut lines = String::new();
+        for (source, index, why, text) in &rejected {
+            let line = RejectedRecord {
+                source_object: source,
+                source_index: *index,
+                reason: why,
+                record: text,
+                record_base64: None,
+            };
+            lines.push_str(&serde_json::to_string(&line).expect("a rejected record serialises"));
+            lines.push('\n');
+        }
+        location
+            .store
+            .put(&location.path(path), PutPayload::from(lines.into_bytes()))
+            .await
+            .map_err(|e| seal::sealed_error(location, e))?;
+    }
     ledger.commit(&change).await?;
     Ok(Rewritten {
         files: change.adds.iter().filter(|a| a.starts_with(EVENTS)).count(),
         bytes: bytes_after,
         events,
         duplicates,
+        sealed: sealed.len() as u64,
+        quarantined,
     })
 }
 
@@ -336,44 +468,81 @@ async fn predates_schema(location: &Location, file: &ObjectMeta) -> Result<bool,
         .any(|f| !columns.contains(f.name().as_str())))
 }
 
-/// A batch of a file written by any version, in this version's schema: columns taken by name
-/// (field metadata may differ), a column the file predates filled in — `assumed_principal`
-/// from the raw record, others left empty.
-fn upgrade(batch: &RecordBatch, schema: &arrow::datatypes::SchemaRef) -> Result<RecordBatch, ArchiveError> {
+/// A batch of a file written by this format, in this version's schema: columns taken by name
+/// (field metadata may differ).
+fn by_name(batch: &RecordBatch, schema: &arrow::datatypes::SchemaRef) -> Result<RecordBatch, ArchiveError> {
     let columns = schema
         .fields()
         .iter()
         .map(|field| match batch.column_by_name(field.name()) {
             Some(column) => column.clone(),
-            None if field.name() == "assumed_principal" => assumed_from_raw(batch),
             None => arrow::array::new_null_array(field.data_type(), batch.num_rows()),
         })
         .collect();
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
-/// `assumed_principal` of AWS records read again from their raw text (a file written before
-/// the column existed); NULL where it does not apply.
-fn assumed_from_raw(batch: &RecordBatch) -> arrow::array::ArrayRef {
+/// A rejected row: its source, position, why, and its record's text.
+type Rejected = (String, u32, String, String);
+
+/// A batch of a file written before secrets were sealed: every row mapped again from its raw
+/// record (so every column is what this version's ingest makes of it) and sealed; rows ingest
+/// would now refuse are set apart with why.
+fn migrate(
+    batch: &RecordBatch,
+    cloud: Cloud,
+    upgrade: &Upgrade,
+    sealed: &mut Vec<SealedRecord>,
+    rejected: &mut Vec<Rejected>,
+) -> Result<RecordBatch, ArchiveError> {
     let text = |name: &str| {
         batch
             .column_by_name(name)
             .and_then(|c| c.as_string_opt::<i32>().cloned())
     };
-    let (Some(raw), Some(action)) = (text("raw"), text("action")) else {
-        return arrow::array::new_null_array(&arrow::datatypes::DataType::Utf8, batch.num_rows());
+    let (Some(raw), Some(source)) = (text("raw"), text("source_object")) else {
+        return by_name(batch, &file_schema());
     };
-    let starts_session = |a: &str| a.starts_with("AssumeRole") || a == "GetFederationToken";
-    let values: arrow::array::StringArray = (0..batch.num_rows())
-        .map(|i| {
-            if !action.is_valid(i) || !raw.is_valid(i) || !starts_session(action.value(i)) {
-                return None;
+    let index = batch
+        .column_by_name("source_index")
+        .and_then(|c| c.as_primitive_opt::<arrow::datatypes::UInt32Type>().cloned());
+    let mut events: Vec<Event> = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let (record, source_object) = (raw.value(i), source.value(i));
+        let source_index = index.as_ref().map_or(0, |c| c.value(i));
+        let origin = Origin {
+            source_object,
+            source_index,
+        };
+        let mut refuse =
+            |why: String| rejected.push((source_object.to_string(), source_index, why, record.to_string()));
+        let event = match map_record(record, CloudChoice::Only(cloud), origin) {
+            Mapped::Event(e) => *e,
+            Mapped::Rejected(why) | Mapped::Skipped(why) => {
+                refuse(why);
+                continue;
             }
-            let record: serde_json::Value = serde_json::from_str(raw.value(i)).ok()?;
-            crate::sources::aws::assumed(&record)
-        })
-        .collect();
-    std::sync::Arc::new(values)
+        };
+        if event.event_time < super::ingest::EARLIEST_EVENT || event.event_time > upgrade.not_after {
+            refuse(format!(
+                "event time {} is before 1990 or more than a day after this migration: a broken clock or a forged record",
+                crate::engine::window::format_time(event.event_time)
+            ));
+            continue;
+        }
+        let Some(key) = &upgrade.key else {
+            events.push(event);
+            continue;
+        };
+        match seal::seal(event, key) {
+            Ok((masked, record)) => {
+                sealed.extend(record);
+                events.push(masked);
+            }
+            Err((why, _)) => refuse(why),
+        }
+    }
+    Ok(RecordBatch::try_new(file_schema(), writer::columns(&events))?)
 }
 
 /// All rows of the files, sorted by time, each event once; and how many copies were dropped.
@@ -385,8 +554,26 @@ fn assumed_from_raw(batch: &RecordBatch) -> arrow::array::ArrayRef {
 /// were written (their names are ULIDs): the earliest copy, and among copies of the same time, the
 /// one ingested first — so an event keeps the provenance of its first delivery, whatever a
 /// re-sent file is called, and the same choice is made whatever order the files were listed in.
-fn merge(mut contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(RecordBatch, u64), ArchiveError> {
+/// What merging a partition gives: its rows, the copies dropped, and what migrating older files
+/// sealed and set apart.
+struct Merged {
+    rows: RecordBatch,
+    duplicates: u64,
+    sealed: Vec<SealedRecord>,
+    rejected: Vec<Rejected>,
+}
+
+fn merge(
+    mut contents: Vec<(String, bytes::Bytes)>,
+    partition: &str,
+    upgrade: &Upgrade,
+) -> Result<Merged, ArchiveError> {
     let schema = file_schema();
+    let cloud: Option<Cloud> = partition
+        .split('/')
+        .find_map(|s| s.strip_prefix("cloud="))
+        .and_then(|c| c.parse().ok());
+    let (mut sealed, mut rejected) = (Vec::new(), Vec::new());
     let file_name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
     contents.sort_by_key(|(path, _)| file_name(path));
     let mut batches = Vec::new();
@@ -402,7 +589,12 @@ fn merge(mut contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(
             .build()
             .map_err(read_err)?;
         for batch in reader {
-            let batch = upgrade(&batch?, &schema)?;
+            let batch = batch?;
+            // A file without `sealed_id` predates sealing: its rows are mapped and sealed again.
+            let batch = match (batch.column_by_name("sealed_id"), cloud) {
+                (None, Some(cloud)) => migrate(&batch, cloud, upgrade, &mut sealed, &mut rejected)?,
+                _ => by_name(&batch, &schema)?,
+            };
             written_order.extend(std::iter::repeat_n(rank as u32, batch.num_rows()));
             batches.push(batch);
         }
@@ -445,5 +637,10 @@ fn merge(mut contents: Vec<(String, bytes::Bytes)>, partition: &str) -> Result<(
         .collect();
     let duplicates = keep.false_count() as u64;
     let kept = filter_record_batch(&sorted, &keep)?;
-    Ok((kept, duplicates))
+    Ok(Merged {
+        rows: kept,
+        duplicates,
+        sealed,
+        rejected,
+    })
 }

@@ -22,6 +22,20 @@ pub enum ArchiveError {
     Busy { archive: String, holder: String },
     #[error("the ingest ledger entry {path} is damaged: {message}")]
     Ledger { path: String, message: String },
+    #[error("the sealed tier's {path} cannot be used: {message}")]
+    Sealed { path: String, message: String },
+    #[error(
+        "access to the sealed tier of {0} (_sealed/) was denied: revealing secrets or fingerprinting one needs read access to it, which the archive's owners grant"
+    )]
+    SealedDenied(String),
+    #[error(
+        "the archive at {archive} is in format {found}, written by a newer trailscope (this one reads up to format {supported}): upgrade trailscope"
+    )]
+    NewerFormat {
+        archive: String,
+        found: u32,
+        supported: u32,
+    },
 }
 
 impl ArchiveError {

@@ -1,11 +1,13 @@
 //! Raw source files → the archive, with nothing lost and nothing doubled.
 //!
 //! Files are read and parsed two at a time (both cores), but their results are taken in the
-//! order the files were listed, so a run is deterministic. Events gather into a batch that is
-//! written as one Parquet file per partition and committed through the [`Ledger`].
+//! order the files were listed, so a run is deterministic. Every record's secrets are sealed
+//! (see `seal`) while it is parsed. Events gather into a batch that is written as one Parquet
+//! file per partition, with its sealed records beside, and committed through the [`Ledger`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -14,14 +16,16 @@ use sha2::{Digest, Sha256};
 
 use super::changes::{Change, ChangeKind, RETAIN};
 use super::inputs::{Input, Inputs};
-use super::layout::{PartitionKey, part_name};
+use super::layout::{PartitionKey, part_name, path_safe, utc_day};
 use super::ledger::{Ledger, SourceRecord};
 use super::lock::IngestLock;
 use super::quarantine::{Held, RejectedRecord, quarantine_file, rejected_path};
+use super::seal::{self, SealedRecord};
 use super::summary::IngestSummary;
-use super::{ArchiveError, Location, file_index, writer};
+use super::{ArchiveError, Location, file_index, format, writer};
+use crate::secrets::{FingerprintKey, mask_text};
 use crate::sources::document::DocumentError;
-use crate::sources::{CloudChoice, Event, FileRecords, Mapped, read_file};
+use crate::sources::{CloudChoice, Event, FileRecords, Mapped, read_file_within};
 
 /// How an ingest runs.
 #[derive(Clone, Debug)]
@@ -33,6 +37,9 @@ pub struct IngestOptions {
     pub batch_events: usize,
     /// Files read and parsed at once.
     pub parallelism: usize,
+    /// The most a source file may hold once decompressed (a gzip of a few megabytes can expand
+    /// to gigabytes): a larger one is quarantined with the reason.
+    pub max_decompressed: u64,
 }
 
 impl Default for IngestOptions {
@@ -42,9 +49,19 @@ impl Default for IngestOptions {
             batch_bytes: 256 << 20,
             batch_events: 1_000_000,
             parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_decompressed: DEFAULT_MAX_DECOMPRESSED,
         }
     }
 }
+
+pub use crate::sources::document::DEFAULT_MAX_DECOMPRESSED;
+
+/// The earliest event time ingest takes (1990-01-01): the clouds' audit logs begin decades
+/// later, so an earlier one is a broken clock or a forged record.
+pub const EARLIEST_EVENT: i64 = 631_152_000_000_000;
+
+/// How far after the ingest an event may be dated (clocks drift a little; a day is plenty).
+pub const LATEST_AHEAD: i64 = 86_400_000_000;
 
 /// What an ingest reports as it goes.
 pub trait IngestProgress: Send + Sync {
@@ -75,6 +92,7 @@ pub async fn ingest(
         seen: Seen::default(),
         days: BTreeSet::new(),
         held: None,
+        key: None,
     };
     // Whatever happens, the lock goes: a run that failed leaves at most a pending batch, which
     // the next run (of any host) undoes.
@@ -87,15 +105,33 @@ pub async fn ingest(
 
 /// A file's bytes, their SHA-256, its records or why the file cannot be read, and whether a
 /// forced --cloud read as nothing what are events of another cloud.
-type Parsed = Result<(Bytes, String, Result<FileRecords, String>, bool), ArchiveError>;
+type Parsed = Result<(Bytes, String, Result<SealedFile, String>, bool), ArchiveError>;
 
-fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, choice: CloudChoice) -> (Input, Parsed) {
+/// A file's records with their secrets sealed: each event as `events/` may hold it, and the
+/// verbatim text of those whose secrets were replaced, by their position in the file.
+struct SealedFile {
+    records: FileRecords,
+    sealed: HashMap<u32, SealedRecord>,
+}
+
+/// What a parse needs besides the file: how to read it, the key to seal it with, and the
+/// latest event time it may hold.
+#[derive(Clone)]
+struct Reading {
+    choice: CloudChoice,
+    key: Arc<FingerprintKey>,
+    not_after: i64,
+    max_decompressed: u64,
+}
+
+fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, reading: &Reading) -> (Input, Parsed) {
+    let choice = reading.choice;
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => return (input, Err(e)),
     };
     let sha = hex(&Sha256::digest(&bytes));
-    let records = read_file(&bytes, &input.name, choice)
+    let records = read_file_within(&bytes, &input.name, choice, reading.max_decompressed)
         .map_err(|e: DocumentError| e.to_string())
         .and_then(|records| {
             // A file none of whose records has a known shape is not a log we understand.
@@ -113,12 +149,58 @@ fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, choice: CloudChoice) 
     // of another cloud: most likely the wrong choice, and said so.
     let other_cloud = match (&records, choice) {
         (Ok(read), CloudChoice::Only(forced)) if read.events().next().is_none() && !read.records.is_empty() => {
-            read_file(&bytes, &input.name, CloudChoice::Auto)
+            read_file_within(&bytes, &input.name, CloudChoice::Auto, reading.max_decompressed)
                 .is_ok_and(|auto| auto.events().next().is_some_and(|e| e.cloud != forced))
         }
         _ => false,
     };
+    let records = records.map(|r| seal_file(r, reading));
     (input, Ok((bytes, sha, records, other_cloud)))
+}
+
+/// Each event of a file checked for its time and sealed: an event dated impossibly early or
+/// later than a day after this ingest, or whose secrets sit where its identity is, becomes a
+/// rejected record (kept in the sealed quarantine with its verbatim text).
+fn seal_file(mut file: FileRecords, reading: &Reading) -> SealedFile {
+    let mut sealed = HashMap::new();
+    for (index, mapped, text) in file.records.iter_mut() {
+        let Mapped::Event(event) = mapped else { continue };
+        let t = event.event_time;
+        let refused = if t < EARLIEST_EVENT {
+            Some(format!(
+                "event time {} is before 1990: a broken clock or a forged record",
+                crate::engine::window::format_time(t)
+            ))
+        } else if t > reading.not_after {
+            Some(format!(
+                "event time {} is more than a day after this ingest: a broken clock or a forged record",
+                crate::engine::window::format_time(t)
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            *text = std::mem::take(&mut event.raw);
+            *mapped = Mapped::Rejected(why);
+            continue;
+        }
+        let Mapped::Event(taken) = std::mem::replace(mapped, Mapped::Skipped(String::new())) else {
+            unreachable!("matched as an event above")
+        };
+        *mapped = match seal::seal(*taken, &reading.key) {
+            Ok((masked, record)) => {
+                if let Some(record) = record {
+                    sealed.insert(*index, record);
+                }
+                Mapped::Event(Box::new(masked))
+            }
+            Err((why, verbatim)) => {
+                *text = verbatim.raw;
+                Mapped::Rejected(why)
+            }
+        };
+    }
+    SealedFile { records: file, sealed }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -134,6 +216,8 @@ struct Batch {
     rejected: Vec<(String, String, String)>,
     /// Some file of the batch is not recorded in the ledger (its rejected records still are kept).
     unrecorded: bool,
+    /// The verbatim text of the batch's events whose secrets were replaced.
+    sealed: Vec<SealedRecord>,
 }
 
 /// Events already taken in this run, by a 128-bit hash of `(cloud, tenant, event_id, time)`:
@@ -170,6 +254,8 @@ struct Run<'a> {
     days: BTreeSet<String>,
     /// What the quarantine held when first needed.
     held: Option<Held>,
+    /// The archive's fingerprint key, once the run holds the lock.
+    key: Option<Arc<FingerprintKey>>,
 }
 
 impl Run<'_> {
@@ -183,12 +269,28 @@ impl Run<'_> {
         self.summary.recovered = self.ledger.recover(RETAIN).await?;
         self.summary.files_skipped = inputs.passed_over;
 
-        let choice = options.cloud;
+        // A new archive is written in this version's format from its first event on; an older
+        // archive keeps its version (new files are sealed all the same) until `compact`
+        // migrates the rest.
+        if format::read(self.location).await?.is_none() {
+            format::write(self.location, format::CURRENT).await?;
+        }
+        let key = Arc::new(seal::key_for_writing(self.location).await?);
+        self.key = Some(key.clone());
+        let reading = Reading {
+            choice: options.cloud,
+            key,
+            not_after: chrono::Utc::now().timestamp_micros() + LATEST_AHEAD,
+            max_decompressed: options.max_decompressed,
+        };
         let mut parsed = futures::stream::iter(inputs.files)
-            .map(|input| async move {
-                let bytes = input.read().await;
-                let work = tokio::task::spawn_blocking(move || parse(input, bytes, choice));
-                work.await.expect("parsing a source file does not panic")
+            .map(|input| {
+                let reading = reading.clone();
+                async move {
+                    let bytes = input.read().await;
+                    let work = tokio::task::spawn_blocking(move || parse(input, bytes, &reading));
+                    work.await.expect("parsing a source file does not panic")
+                }
             })
             .buffered(options.parallelism.max(1));
         let mut seen_content: HashMap<String, String> = HashMap::new();
@@ -218,11 +320,12 @@ impl Run<'_> {
             match records {
                 Err(reason) => match self.held().await?.copy(&sha) {
                     Some(copy) => {
-                        let reason = format!("{reason} (kept in quarantine already, as {copy})");
+                        let reason = format!("{} (kept in quarantine already, as {copy})", mask_text(&reason));
                         self.summary.files_quarantined.push((input.name.clone(), reason));
                     }
                     None => {
                         quarantine_file(self.location, &sha, &input.name, input.file_name(), bytes, &reason).await?;
+                        let reason = mask_text(&reason).into_owned();
                         self.summary.files_quarantined.push((input.name.clone(), reason));
                     }
                 },
@@ -250,7 +353,12 @@ impl Run<'_> {
         Ok(self.held.as_ref().expect("just listed"))
     }
 
-    fn take(&mut self, input: &Input, sha: String, file: FileRecords) {
+    fn take(&mut self, input: &Input, sha: String, file: SealedFile) {
+        let SealedFile {
+            records: file,
+            mut sealed,
+        } = file;
+        let undecodable: HashMap<u32, Vec<u8>> = file.undecodable.into_iter().collect();
         let mut record = SourceRecord {
             sha256: sha.clone(),
             source: input.name.clone(),
@@ -269,6 +377,10 @@ impl Run<'_> {
                 Mapped::Event(event) => {
                     if self.seen.first_time(&event) {
                         record.events += 1;
+                        if let Some(verbatim) = sealed.remove(&index) {
+                            self.batch.raw_bytes += verbatim.record.len();
+                            self.batch.sealed.push(verbatim);
+                        }
                         self.batch.raw_bytes += event.raw.len();
                         *self
                             .summary
@@ -292,10 +404,16 @@ impl Run<'_> {
                         source_index: index,
                         reason: &reason,
                         record: &text,
+                        record_base64: undecodable.get(&index).map(|b| {
+                            use base64::Engine;
+                            base64::engine::general_purpose::STANDARD.encode(b)
+                        }),
                     };
                     rejected_lines.push_str(&serde_json::to_string(&line).expect("a rejected record serialises"));
                     rejected_lines.push('\n');
-                    *self.summary.records_rejected.entry(reason).or_default() += 1;
+                    // The summary is shown: a reason that echoes a value must not echo a secret.
+                    let shown = mask_text(&reason).into_owned();
+                    *self.summary.records_rejected.entry(shown).or_default() += 1;
                 }
             }
         }
@@ -355,6 +473,17 @@ impl Run<'_> {
             .map(|(key, events)| (format!("{}/{}", key.dir(), part_name()), events))
             .collect();
         let id = ulid::Ulid::new().to_string();
+        // The verbatim records, beside their partitions in the sealed tier.
+        let mut sealed: BTreeMap<String, Vec<SealedRecord>> = BTreeMap::new();
+        for record in std::mem::take(&mut batch.sealed) {
+            let dir = format!(
+                "events/date={}/cloud={}/tenant={}",
+                utc_day(record.event_time),
+                record.cloud,
+                path_safe(&record.tenant)
+            );
+            sealed.entry(seal::records_path(&dir, &id)).or_default().push(record);
+        }
         // The batch's index objects, one per day, are announced with its files (a rolled-back
         // batch takes them away too).
         let days: BTreeSet<&str> = planned.iter().filter_map(|(p, _)| file_index::day_of(p)).collect();
@@ -375,6 +504,7 @@ impl Run<'_> {
                         .map(|(sha, name, _)| rejected_path(sha, name, &id)),
                 )
                 .chain(index_keys)
+                .chain(sealed.keys().cloned())
                 .collect(),
         };
         self.ledger.begin(&pending).await?;
@@ -402,6 +532,15 @@ impl Run<'_> {
             self.summary.parts_written += 1;
         }
         file_index::write(self.location, &id, summaries).await?;
+        for (path, records) in sealed {
+            let bytes = seal::encode(&records, &path)?;
+            self.location
+                .store
+                .put(&self.location.path(&path), PutPayload::from(bytes))
+                .await
+                .map_err(|e| seal::sealed_error(self.location, e))?;
+            self.summary.records_sealed += records.len() as u64;
+        }
         for (sha, name, lines) in batch.rejected {
             let path = rejected_path(&sha, &name, &id);
             self.location

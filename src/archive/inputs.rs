@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::StreamExt;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::ArchiveError;
 use super::location::{Location, StoreOptions};
@@ -82,6 +82,54 @@ fn pass_over(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Every object under `prefix` whose key can be read. A key the store client cannot represent
+/// (an empty segment, `..`: anyone who may write the delivery bucket can plant one) fails the
+/// whole page of a listing, so a failing listing is narrowed folder by folder: only the objects
+/// directly in the folder that holds such a key are lost, and that folder is named.
+async fn list_readable(
+    location: &Location,
+    prefix: &Path,
+    base: &str,
+    inputs: &mut Inputs,
+) -> Result<Vec<ObjectMeta>, ArchiveError> {
+    let unreadable = |e: &object_store::Error| matches!(e, object_store::Error::InvalidPath { .. });
+    let mut listing = location.store.list(Some(prefix));
+    let mut found = Vec::new();
+    let mut failed = false;
+    while let Some(item) = listing.next().await {
+        match item {
+            Ok(meta) => found.push(meta),
+            Err(e) if unreadable(&e) => {
+                failed = true;
+                break;
+            }
+            Err(e) => return Err(ArchiveError::store(&location.display, e)),
+        }
+    }
+    if !failed {
+        return Ok(found);
+    }
+    drop(listing);
+    let mut found = Vec::new();
+    match location.store.list_with_delimiter(Some(prefix)).await {
+        Ok(level) => {
+            found.extend(level.objects);
+            for folder in level.common_prefixes {
+                found.extend(Box::pin(list_readable(location, &folder, base, inputs)).await?);
+            }
+        }
+        Err(e) if unreadable(&e) => inputs.passed_over.push((
+            format!("{base}/{prefix}/"),
+            format!(
+                "the objects in this folder cannot be listed: a key in it cannot be read ({})",
+                crate::secrets::mask_text(&e.to_string())
+            ),
+        )),
+        Err(e) => return Err(ArchiveError::store(&location.display, e)),
+    }
+    Ok(found)
+}
+
 /// Resolves each source argument into files. A file named explicitly is always read (but for
 /// AWS Config's write check); files found in folders are read when their names look like logs.
 pub async fn resolve(sources: &[String], options: &StoreOptions) -> Result<Inputs, ArchiveError> {
@@ -118,12 +166,21 @@ fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> 
         });
         return Ok(());
     }
-    let walker = walkdir::WalkDir::new(&path).follow_links(true).sort_by_file_name();
+    // Links are not followed: a link in a log folder to `/etc/passwd` or a home folder would
+    // otherwise be read, kept in the quarantine and (for a remote archive) uploaded.
+    let walker = walkdir::WalkDir::new(&path).follow_links(false).sort_by_file_name();
     for entry in walker {
         let entry = entry.map_err(|e| {
             let at = e.path().map(|p| p.to_path_buf()).unwrap_or_else(|| path.clone());
             read_err(&at, e.into())
         })?;
+        if entry.path_is_symlink() {
+            inputs.passed_over.push((
+                entry.path().display().to_string(),
+                "a symbolic link (not followed out of the folder being ingested)".to_string(),
+            ));
+            continue;
+        }
         if !entry.file_type().is_file() {
             continue;
         }
@@ -146,6 +203,12 @@ fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> 
 
 async fn resolve_remote(source: &str, options: &StoreOptions, inputs: &mut Inputs) -> Result<(), ArchiveError> {
     let location = Location::open(source, options)?;
+    resolve_location(&location, inputs).await
+}
+
+/// The objects under an opened location (a prefix of a bucket), or the one object it names.
+pub async fn resolve_location(location: &Location, inputs: &mut Inputs) -> Result<(), ArchiveError> {
+    let source = location.display.as_str();
     let base = location.store_url.as_str().trim_end_matches('/').to_string();
     let remote = |path: Path, size: u64| Input {
         name: format!("{base}/{path}"),
@@ -163,12 +226,7 @@ async fn resolve_remote(source: &str, options: &StoreOptions, inputs: &mut Input
         inputs.files.push(remote(meta.location, meta.size));
         return Ok(());
     }
-    let mut listed: Vec<_> = location
-        .store
-        .list(Some(&location.root))
-        .try_collect()
-        .await
-        .map_err(|e| ArchiveError::store(source, e))?;
+    let mut listed = list_readable(location, &location.root, &base, inputs).await?;
     listed.sort_by(|a, b| a.location.cmp(&b.location));
     if listed.is_empty() {
         return Err(ArchiveError::MissingSource(source.to_string()));

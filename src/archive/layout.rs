@@ -5,8 +5,10 @@
 //! _ingest/<sha256 of the source file>.json      one record per ingested source (idempotency)
 //! _ingest/changes/<ulid>.<kind>.<state>.json    file-set changes: what readers may see (see changes.rs)
 //! _ingest/lock                                   one writer (ingest or compaction) at a time
-//! _quarantine/<date>/<source name> + .reason    inputs that could not be read, byte for byte
+//! _ingest/format.json                            the archive's format version (see format.rs)
 //! _index/date=2026-01-31/<change id>.parquet    the day's file index (see file_index/)
+//! _sealed/key, _sealed/records/…                 verbatim records that held secrets (see seal.rs)
+//! _sealed/quarantine/<date>/<source name> + .reason   inputs that could not be read, byte for byte
 //! ```
 //! Date first: an investigation is bounded in time, so a window becomes a few prefixes.
 
@@ -17,7 +19,10 @@ use crate::sources::{Cloud, Event};
 pub const EVENTS: &str = "events";
 pub const INGEST: &str = "_ingest";
 pub const CHANGES: &str = "_ingest/changes";
-pub const QUARANTINE: &str = "_quarantine";
+/// The quarantine holds inputs byte for byte, secrets and all: it is sealed.
+pub const QUARANTINE: &str = "_sealed/quarantine";
+/// Where archives of format 1 kept it (moved by the migration to format 2).
+pub const OLD_QUARANTINE: &str = "_quarantine";
 pub const INDEX: &str = "_index";
 
 /// The partition an event is stored in.

@@ -161,9 +161,18 @@ impl<'a> Ledger<'a> {
         let mut removed = 0;
         for file in &change.adds {
             let path = self.location.path(file);
-            if self.exists(&path).await? {
-                self.delete(&path).await?;
-                removed += 1;
+            // The sealed tier may be write-once (an object lock): what an undone batch sealed
+            // then stays, unreferenced, and a later run seals the records again.
+            let sealed = file.starts_with(super::seal::SEALED);
+            match self.exists(&path).await {
+                Ok(true) => match self.delete(&path).await {
+                    Ok(()) => removed += 1,
+                    Err(_) if sealed => {}
+                    Err(e) => return Err(e),
+                },
+                Ok(false) => {}
+                Err(_) if sealed => {}
+                Err(e) => return Err(e),
             }
         }
         for sha in &change.sources {

@@ -40,6 +40,17 @@ pub struct Location {
     /// The store `local_dir` was opened with: while `store` is still it, listings read the
     /// folder directly (see [`Location::list`]).
     direct: Option<Arc<dyn ObjectStore>>,
+    /// Who the store's credentials say the caller is, where the store can tell.
+    credentials: Credentials,
+}
+
+/// Where the identity behind a store's credentials can be read.
+#[derive(Clone, Debug)]
+enum Credentials {
+    Local,
+    S3(Arc<object_store::aws::AmazonS3>),
+    Gcs,
+    Azure { account: Option<String> },
 }
 
 impl Location {
@@ -54,8 +65,10 @@ impl Location {
     }
 
     fn open_with(location: &str, options: &StoreOptions, create: bool) -> Result<Self, ArchiveError> {
+        // Credentials written into a URL are never shown, recorded or used.
+        let shown = without_credentials(location);
         let bad = |reason: &str| ArchiveError::BadLocation {
-            url: location.to_string(),
+            url: shown.clone(),
             reason: reason.to_string(),
         };
         if location.trim().is_empty() {
@@ -66,17 +79,17 @@ impl Location {
                 let path = url
                     .to_file_path()
                     .map_err(|_| bad("the file URL does not name a local path"))?;
-                Self::local(&path, location, create)
+                Self::local(&path, &shown, create)
             }
             Ok(url) if matches!(url.scheme(), "s3" | "s3a" | "gs" | "az" | "abfs" | "abfss") => {
-                Self::remote(&url, location, options)
+                Self::remote(&url, &shown, options)
             }
             // A Windows drive letter parses as a scheme; anything else unknown is a path.
             Ok(url) if url.scheme().len() > 1 => Err(bad(&format!(
                 "the scheme '{}:' is not supported (use a path, file://, s3://, gs:// or az://)",
                 url.scheme()
             ))),
-            _ => Self::local(FsPath::new(location), location, create),
+            _ => Self::local(FsPath::new(location), &shown, create),
         }
     }
 
@@ -108,6 +121,7 @@ impl Location {
             display: dir.display().to_string(),
             local_dir: Some(dir),
             direct: Some(store),
+            credentials: Credentials::Local,
         })
     }
 
@@ -135,6 +149,7 @@ impl Location {
         let client = ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
             .with_timeout(Duration::from_secs(300));
+        let mut credentials = Credentials::Gcs;
         let store: Arc<dyn ObjectStore> = match url.scheme() {
             "s3" | "s3a" => {
                 let mut b = AmazonS3Builder::from_env()
@@ -152,7 +167,9 @@ impl Location {
                 if endpoint.starts_with("http://") {
                     b = b.with_allow_http(true);
                 }
-                Arc::new(b.build().map_err(fail)?)
+                let s3 = Arc::new(b.build().map_err(fail)?);
+                credentials = Credentials::S3(s3.clone());
+                s3
             }
             "gs" => {
                 let mut b = GoogleCloudStorageBuilder::from_env()
@@ -172,6 +189,9 @@ impl Location {
                 for (k, v) in &options.settings {
                     b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
                 }
+                credentials = Credentials::Azure {
+                    account: b.get_config_value(&object_store::azure::AzureConfigKey::AccountName),
+                };
                 Arc::new(b.build().map_err(fail)?)
             }
         };
@@ -186,10 +206,33 @@ impl Location {
                 reason: e.to_string(),
             })?,
             store_url,
-            display: shown.trim_end_matches('/').to_string(),
+            display: without_credentials(shown),
             local_dir: None,
             direct: None,
+            credentials,
         })
+    }
+
+    /// Who the store's credentials say the caller is, where the store can tell: the AWS access
+    /// key id, the GCP service account, the Azure client or account; on a local folder, the
+    /// operating system's user. Never a secret.
+    pub async fn identity(&self) -> String {
+        match &self.credentials {
+            Credentials::Local => format!("local user {}", crate::identity::local_user()),
+            Credentials::S3(s3) => match s3.credentials().get_credential().await {
+                Ok(c) => format!("AWS access key {}", c.key_id),
+                Err(_) => "AWS (no credentials could be resolved)".into(),
+            },
+            Credentials::Gcs => gcp_identity(),
+            Credentials::Azure { account } => {
+                let client = std::env::var("AZURE_CLIENT_ID").ok().filter(|c| !c.is_empty());
+                match (client, account) {
+                    (Some(c), _) => format!("Azure client {c}"),
+                    (None, Some(a)) => format!("Azure storage account {a} (shared key or SAS)"),
+                    (None, None) => "Azure (no client id)".into(),
+                }
+            }
+        }
     }
 
     /// Whether any object lies under `relative` (to the archive root): one listing, its first item.
@@ -267,6 +310,49 @@ impl Location {
             url: self.display.clone(),
             message: e.to_string(),
         })
+    }
+}
+
+/// A URL as it may be shown and recorded: without the user and password a URL can carry
+/// (`s3://KEY:SECRET@bucket`) and without a query string (an Azure SAS token).
+pub fn without_credentials(url: &str) -> String {
+    let shown = url.trim_end_matches('/');
+    match Url::parse(shown) {
+        Ok(mut parsed) if parsed.scheme().len() > 1 => {
+            let had = !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some();
+            if !had {
+                return shown.to_string();
+            }
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.to_string().trim_end_matches('/').to_string()
+        }
+        _ => shown.to_string(),
+    }
+}
+
+/// The service account of the GCP credentials in the environment, read from the key file's
+/// `client_email` (the token itself says nothing of who it is).
+fn gcp_identity() -> String {
+    let file = [
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_SERVICE_ACCOUNT",
+        "GOOGLE_SERVICE_ACCOUNT_PATH",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok());
+    let read = file
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .or_else(|| std::env::var("GOOGLE_SERVICE_ACCOUNT_KEY").ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+    match read {
+        Some(key) => match (key["client_email"].as_str(), key["client_id"].as_str()) {
+            (Some(email), _) => format!("GCP service account {email}"),
+            (None, Some(id)) => format!("GCP client {id}"),
+            _ => "GCP (a credentials file without an account)".into(),
+        },
+        None => "GCP (application default credentials)".into(),
     }
 }
 
@@ -427,6 +513,13 @@ mod tests {
         };
         let loc = Location::open("s3://audit-archive/prod/", &options).unwrap();
         assert_eq!(loc.table_url("events"), "s3://audit-archive/prod/events/");
+        let with_secret = Location::open("s3://AKIAEXAMPLE:wJalrXUtnFEMI@audit-archive/prod?x=1", &options).unwrap();
+        assert_eq!(with_secret.display, "s3://audit-archive/prod");
+        assert_eq!(
+            without_credentials("az://c/p?sv=2022&sig=AbC%3D"),
+            "az://c/p",
+            "a SAS token is a credential too"
+        );
         let err = Location::open("ftp://host/x", &StoreOptions::default()).unwrap_err();
         assert!(err.to_string().contains("'ftp:' is not supported"), "{err}");
         assert!(Location::open("s3:///nobucket", &options).is_err());

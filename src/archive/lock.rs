@@ -37,15 +37,6 @@ fn key(location: &Location) -> String {
     format!("{}{}", location.store_url, IngestLock::path(location))
 }
 
-fn host() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 impl<'a> IngestLock<'a> {
     fn path(location: &Location) -> object_store::path::Path {
         location.path(&format!("{INGEST}/lock"))
@@ -55,9 +46,9 @@ impl<'a> IngestLock<'a> {
     pub async fn acquire(location: &'a Location) -> Result<IngestLock<'a>, ArchiveError> {
         let now = chrono::Utc::now().to_rfc3339();
         let me = Holder {
-            host: host(),
+            host: crate::identity::host(),
             pid: std::process::id(),
-            user: crate::engine::journal::current_user(),
+            user: crate::identity::local_user(),
             since: now.clone(),
             renewed: now,
         };
@@ -138,7 +129,7 @@ impl Drop for IngestLock<'_> {
 
 /// Whether the holder can no longer be at work.
 fn gone(h: &Holder) -> bool {
-    if h.host == host() {
+    if h.host == crate::identity::host() {
         // On this host the process table says; this process's own id is stale (see `HELD`).
         return !std::path::Path::new(&format!("/proc/{}", h.pid)).exists() || h.pid == std::process::id();
     }

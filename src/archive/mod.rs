@@ -10,6 +10,7 @@ pub mod changes;
 pub mod compact;
 mod error;
 pub mod file_index;
+pub mod format;
 pub mod ingest;
 pub mod inputs;
 pub mod layout;
@@ -18,6 +19,7 @@ pub mod location;
 pub mod lock;
 pub mod quarantine;
 pub mod schema;
+pub mod seal;
 mod summary;
 pub mod writer;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::Serialize;
 
-use super::layout::QUARANTINE;
+use super::layout::{OLD_QUARANTINE, QUARANTINE};
 use super::{ArchiveError, Location};
 
 /// The folder of today's quarantine, relative to the archive root.
@@ -52,8 +52,11 @@ pub struct RejectedRecord<'a> {
     pub source_object: &'a str,
     pub source_index: u32,
     pub reason: &'a str,
-    /// The record's text exactly as it appeared in the source.
+    /// The record's text exactly as it appeared in the source (a line that is not UTF-8 text:
+    /// as much of it as is, the line's bytes being in `record_base64`).
     pub record: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_base64: Option<String>,
 }
 
 /// Where a source's rejected records go, relative to the archive root.
@@ -76,7 +79,9 @@ impl Held {
     pub async fn list(location: &Location) -> Result<Held, ArchiveError> {
         let mut held = Held::default();
         let root = format!("{}/", location.root);
-        for object in location.list(QUARANTINE).await? {
+        let mut objects = location.list(QUARANTINE).await?;
+        objects.extend(location.list(OLD_QUARANTINE).await?);
+        for object in objects {
             let path = object.location.to_string();
             let relative = path.strip_prefix(&root).unwrap_or(&path);
             let Some(name) = relative.rsplit('/').next() else {

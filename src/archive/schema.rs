@@ -181,11 +181,18 @@ pub const COLUMNS: &[Column] = &[
         "the record's position in that file",
     ),
     col(
+        "sealed_id",
+        Text,
+        true,
+        InFile,
+        "set when secrets in the record were replaced by markers: the key of its verbatim original in the sealed tier (--reveal reads it)",
+    ),
+    col(
         "raw",
         Text,
         false,
         InFile,
-        "the original record, byte for byte as JSON text",
+        "the original record as JSON text, byte for byte but for recognised secrets, replaced by [MASKED:kind:fingerprint] markers",
     ),
 ];
 

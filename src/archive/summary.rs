@@ -27,6 +27,8 @@ pub struct IngestSummary {
     pub duplicates_dropped: u64,
     /// Parquet files written.
     pub parts_written: usize,
+    /// Events whose secrets were replaced by markers, their verbatim text sealed.
+    pub records_sealed: u64,
     /// Why the days' file-index objects could not be merged into one (the next ingest or
     /// `compact` does it; queries read them as they are).
     pub index_not_merged: Option<String>,

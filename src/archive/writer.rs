@@ -127,7 +127,8 @@ fn properties(rows: usize) -> WriterProperties {
     props.build()
 }
 
-fn columns(events: &[Event]) -> Vec<ArrayRef> {
+/// The columns of `events` in the files' order (partition columns left out).
+pub fn columns(events: &[Event]) -> Vec<ArrayRef> {
     let n = events.len();
     let text = |f: &dyn Fn(&Event) -> Option<&str>| -> ArrayRef {
         let mut b = StringBuilder::with_capacity(n, n * 16);
@@ -168,6 +169,7 @@ fn columns(events: &[Event]) -> Vec<ArrayRef> {
         text(&|e| e.request_id.as_deref()),
         text(&|e| Some(&e.source_object)),
         Arc::new(index.finish()),
+        text(&|e| e.sealed_id.as_deref()),
         text(&|e| Some(&e.raw)),
     ]
 }

@@ -118,10 +118,33 @@ when no zone is given), 2024-05-01T13:00:00+02:00, a span back from the newest e
     )]
     Report(ReportCommand),
 
-    /// Print the access journal: every query run by this user, when, on which archive.
-    #[command(after_help = "Example:
-  trailscope journal --last 20")]
+    /// Print the archive's access journal: every query run over it, by whom, when, how it ended.
+    #[command(after_help = "Examples:
+  trailscope journal --archive s3://audit/prod --from 2026-12-01
+  trailscope journal --user ana --json
+  trailscope journal --local --last 20  # your own, of every archive
+  trailscope journal --require          # owners: refuse unrecorded queries
+
+Each query is recorded in the archive (_journal/, one object when it starts and one when it ends, \
+never overwritten) and in your state folder. Entries name the operating system's account and \
+the identity the store's credentials resolve to (an access key id, a service account). A query \
+with a start but no end was killed. --require writes _policy/journal.json: from then on a \
+reader who cannot write _journal/ cannot query; without it, such a reader is warned on every \
+query and the entry stays local.")]
     Journal(JournalArgs),
+
+    /// Turn a secret found elsewhere into the marker the archive shows in its place.
+    #[command(after_help = "Examples:
+  trailscope fingerprint                       # reads the secret from standard input
+  pbpaste | trailscope fingerprint --archive s3://audit/prod
+
+Secrets that leaked into audit records are replaced at ingest by a marker such as \
+[MASKED:aws-session-token:3f9a1c2e5b7d9f01]: their kind and a fingerprint keyed with the \
+archive's key (in _sealed/key). The same secret has the same fingerprint everywhere, so the \
+marker finds every record it leaked into. Reading the key needs access to the sealed tier; the \
+secret is read from standard input, never from the command line (where shell history and the \
+process list would keep it).")]
+    Fingerprint,
 
     /// Generate a deterministic multi-cloud demo archive with a planted incident.
     #[command(after_help = "Examples:
@@ -398,7 +421,27 @@ pub struct JournalArgs {
     /// Only the last N queries.
     #[arg(long, value_name = "N")]
     pub last: Option<usize>,
-    /// Print the entries as JSON lines, as stored.
+    /// Print the entries as JSON lines (start and end of each query).
     #[arg(long)]
     pub json: bool,
+    /// Only the queries of this operating-system account (or of this store identity).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Only queries started on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DAY")]
+    pub from: Option<String>,
+    /// Only queries started on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DAY")]
+    pub to: Option<String>,
+    /// Read your own journal in your state folder (every archive) instead of the archive's.
+    #[arg(long, conflicts_with_all = ["require", "optional"])]
+    pub local: bool,
+    /// Record in the archive that queries without a journal entry there are refused (for the
+    /// archive's owners: needs permission to write _policy/).
+    #[arg(long, conflicts_with = "optional")]
+    pub require: bool,
+    /// Record in the archive that queries may run when their entry cannot be written there
+    /// (the reader is warned and the entry stays local).
+    #[arg(long)]
+    pub optional: bool,
 }

@@ -41,12 +41,12 @@ pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let summary = compact(&location, &options, &bar).await?;
     bar.0.finish_and_clear();
-    print!(
+    crate::say!(
         "{}",
-        render(&location.display, &summary, started.elapsed().as_secs_f64())
+        render(&location.display, &summary, started.elapsed().as_secs_f64()).trim_end()
     );
     if summary.partitions_examined == 0 {
-        println!("{}", nothing_there(&location, options.days.is_some()).await?);
+        crate::say!("{}", nothing_there(&location, options.days.is_some()).await?);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -160,7 +160,42 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
     if s.files_indexed > 0 {
         line(&mut out, "files indexed", thousands(s.files_indexed as u64));
     }
+    if s.events_sealed > 0 {
+        line(&mut out, "events sealed", thousands(s.events_sealed));
+    }
+    let quarantined: u64 = s.events_quarantined.values().sum();
+    if quarantined > 0 {
+        line(&mut out, "events quarantined", thousands(quarantined));
+        for (why, n) in &s.events_quarantined {
+            out.push_str(&format!("  {:>36}  {why}\n", thousands(*n)));
+        }
+    }
     line(&mut out, "time", format!("{seconds:.1} s"));
+    if s.format_after > s.format_before {
+        out.push_str(&format!(
+            "  the archive is now in format {}: secrets are sealed in _sealed/ (readable with --reveal), events/ holds markers{}\n",
+            s.format_after,
+            if s.quarantine_moved > 0 {
+                format!("; the quarantine moved to _sealed/quarantine/ ({} object(s))", thousands(s.quarantine_moved as u64))
+            } else {
+                String::new()
+            }
+        ));
+        out.push_str(
+            "  older versions of objects in a versioned bucket still hold the secrets: see the README's Trust section\n",
+        );
+    } else if s.format_before < crate::archive::format::CURRENT && !s.dry_run {
+        out.push_str(&format!(
+            "  the archive stays in format {} until every partition is migrated (those left alone above): until then results are masked as they are read\n",
+            s.format_before
+        ));
+    } else if s.format_before < crate::archive::format::CURRENT {
+        out.push_str(&format!(
+            "  compact would migrate the archive from format {} to {}: every partition is rewritten with its secrets sealed\n",
+            s.format_before,
+            crate::archive::format::CURRENT
+        ));
+    }
     for (dir, bytes) in &s.partitions_too_large {
         out.push_str(&format!(
             "  left alone: {dir} ({}): too large to merge in memory\n",

@@ -51,7 +51,7 @@ async fn generate(
     let mut summary = build(&location, options, &bar).await?;
     bar.0.finish_and_clear();
     let events = summary.ingest.events_total();
-    eprintln!(
+    crate::note!(
         "demo archive: {events} events in {} files, generated in {:.1} s, ingested in {:.1} s ({:.0} events/s), at {}",
         summary.files,
         summary.generate_seconds,
@@ -100,14 +100,15 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
             code: super::exit::FAILURE,
         });
     }
-    println!("The demo archive is ready: try `trailscope view principals --archive {target}`");
+    crate::say!("The demo archive is ready: try `trailscope view principals --archive {target}`");
     Ok(ExitCode::SUCCESS)
 }
 
 /// The default demo archive's format: raised when the archive gains something an older demo
-/// lacks (2: the file index and `assumed_principal`; 3: outcome `started`), so that an older one
+/// lacks (2: the file index and `assumed_principal`; 3: outcome `started`; 4: sealed secrets and
+/// archive format 2), so that an older one
 /// is built again rather than shown without it.
-const DEMO_FORMAT: &str = "3";
+const DEMO_FORMAT: &str = "4";
 
 /// The object in which a demo archive records that the demo built it, and in which format.
 const MARKER: &str = ".trailscope-demo-format";
@@ -126,7 +127,7 @@ pub async fn ensure(demo: &Path) -> Result<(), Failure> {
     }
     let options = DemoOptions::default();
     if demo.join("events").is_dir() {
-        eprintln!(
+        crate::note!(
             "The demo archive in {} was built by an older trailscope: building it again ({} events, once).",
             demo.display(),
             options.events
@@ -136,7 +137,7 @@ pub async fn ensure(demo: &Path) -> Result<(), Failure> {
             code: super::exit::FAILURE,
         })?;
     } else {
-        eprintln!(
+        crate::note!(
             "No archive is configured: building the demo archive ({} events) in {} (once).",
             options.events,
             demo.display()

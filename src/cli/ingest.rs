@@ -14,22 +14,29 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let inputs = resolve(&args.sources, &cx.store).await?;
     let total: u64 = inputs.files.iter().map(|f| f.size).sum();
     let bar = Bar::new(total);
-    let ingest_options = IngestOptions {
+    let mut ingest_options = IngestOptions {
         cloud: args.cloud,
         ..IngestOptions::default()
     };
+    if let Some(limit) = &cx.config.max_decompressed {
+        ingest_options.max_decompressed = crate::config::parse_size(limit).ok_or_else(|| {
+            Failure::usage(format!(
+                "the config file's max_decompressed '{limit}' is not a size like 4GiB or 512MiB"
+            ))
+        })?;
+    }
     let summary = ingest(&location, inputs, &ingest_options, &bar).await?;
     bar.0.finish_and_clear();
-    print!("{}", render(&location.display, &summary));
+    crate::say!("{}", render(&location.display, &summary).trim_end());
     if let Some(why) = &summary.index_not_merged {
-        eprintln!(
+        crate::note!(
             "the events are in; the day's file index was left in several objects ({why}): \
              queries read them as they are, and the next ingest or `trailscope compact` merges them"
         );
     }
     if let (Some(first), CloudChoice::Only(cloud)) = (summary.files_not_of_forced_cloud.first(), args.cloud) {
         let n = summary.files_not_of_forced_cloud.len();
-        eprintln!(
+        crate::note!(
             "--cloud {cloud} read {first}{} as nothing, though they hold events of another cloud: \
              they are not recorded as ingested. Without --cloud, each record says which cloud it is from.",
             if n > 1 {

@@ -3,8 +3,10 @@
 mod args;
 mod compact;
 mod demo;
+mod fingerprint;
 mod ingest;
 mod journal;
+pub mod out;
 mod print;
 mod query;
 mod report;
@@ -26,6 +28,10 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const REJECTED: u8 = 3;
+    /// Ended by Ctrl+C (or SIGTERM, SIGHUP): 128 + SIGINT, as shells report it.
+    pub const INTERRUPTED: u8 = 130;
+    /// Not an exit code: the reader of the output went away, and the process ends by SIGPIPE.
+    pub const CLOSED_PIPE: u8 = 141;
 }
 
 /// An error at the edge: one sentence for the user and the exit code it means.
@@ -46,7 +52,13 @@ impl Failure {
 
 impl From<crate::engine::EngineError> for Failure {
     fn from(e: crate::engine::EngineError) -> Self {
-        let code = if e.is_usage() { exit::USAGE } else { exit::FAILURE };
+        let code = if matches!(e, crate::engine::EngineError::OutputClosed) {
+            exit::CLOSED_PIPE
+        } else if e.is_usage() {
+            exit::USAGE
+        } else {
+            exit::FAILURE
+        };
         Failure {
             message: e.to_string(),
             code,
@@ -80,6 +92,8 @@ pub struct Context {
     pub config: Config,
     archive: Option<String>,
     pub store: StoreOptions,
+    /// The journals of the sessions opened, flushed before the process ends.
+    journals: std::sync::Mutex<Vec<crate::engine::journal::Journal>>,
 }
 
 impl Context {
@@ -110,14 +124,35 @@ impl Context {
         Some(self.config.resolve_archive(chosen))
     }
 
-    /// Opens the archive for queries; `reveal` shows leaked secrets.
+    /// Opens the archive for queries; `reveal` shows leaked secrets. What the journal has to
+    /// say (an entry it could not write) is said on standard error.
     pub async fn session(&self, reveal: bool) -> Result<Session, Failure> {
         let location = Location::open(&self.archive_to_read().await?, &self.store)?;
+        let journal = crate::engine::journal::Journal::local(crate::engine::journal::Journal::default_path())
+            .with_notices(std::sync::Arc::new(|m| crate::note!("trailscope: {m}")));
         let options = SessionOptions {
             redact: !reveal && self.config.redact.unwrap_or(true),
-            ..SessionOptions::default()
+            journal: Some(journal),
         };
-        Ok(Session::open(location, options).await?)
+        let session = Session::open(location, options).await?;
+        if let Some(journal) = session.journal() {
+            self.journals.lock().expect("not poisoned").push(journal.clone());
+        }
+        if session.masks_results() {
+            crate::note!(
+                "note: the archive is in format {} (written before secrets were sealed at ingest): results are masked as they are read; `trailscope compact` migrates it",
+                session.format()
+            );
+        }
+        Ok(session)
+    }
+
+    /// Waits for the journal records still being written.
+    async fn flush_journals(&self) {
+        let journals: Vec<_> = std::mem::take(&mut *self.journals.lock().expect("not poisoned"));
+        for journal in journals {
+            journal.flush().await;
+        }
     }
 }
 
@@ -166,23 +201,75 @@ fn progress_bar(total: u64, template: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Runs a parsed command line.
+/// Runs a parsed command line. Ctrl+C, SIGTERM and SIGHUP end it with what it was doing
+/// dropped (a query stops, and its journal entry says it was interrupted); either way the
+/// journal's records are written before the process ends.
 pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let config = Config::load(cli.config.as_deref())?;
     let cx = Context {
         config,
         archive: cli.archive,
         store: StoreOptions::default(),
+        journals: Default::default(),
     };
-    match cli.command.unwrap_or(Command::Tui) {
-        Command::Tui => workbench(&cx).await,
-        Command::Ingest(args) => ingest::run(&cx, args).await,
-        Command::Compact(args) => compact::run(&cx, args).await,
-        Command::Query(args) => query::run(&cx, args).await,
-        Command::View(args) => view::run(&cx, args.view).await,
-        Command::Report(command) => report::run(&cx, command).await,
-        Command::Journal(args) => journal::run(args),
-        Command::Demo(args) => demo::run(&cx, args).await,
+    let chosen = cli.command.unwrap_or(Command::Tui);
+    // The workbench handles its own ends (Ctrl+C is a key there; SIGTERM restores the terminal).
+    let outcome = if matches!(chosen, Command::Tui) {
+        command(&cx, chosen).await
+    } else {
+        tokio::select! {
+        outcome = command(&cx, chosen) => outcome,
+        signal = interruption() => {
+            Err(Failure {
+                message: format!("interrupted ({signal})"),
+                code: exit::INTERRUPTED,
+            })
+        }
+        }
+    };
+    cx.flush_journals().await;
+    outcome
+}
+
+/// The first of Ctrl+C, SIGTERM and SIGHUP, by name; queries dropped from then on record it.
+async fn interruption() -> &'static str {
+    let signal = first_signal().await;
+    crate::engine::interrupted(signal);
+    signal
+}
+
+async fn first_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return "Ctrl+C";
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "Ctrl+C",
+            _ = term.recv() => "SIGTERM",
+            _ = hup.recv() => "SIGHUP",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl+C"
+    }
+}
+
+async fn command(cx: &Context, command: Command) -> Result<ExitCode, Failure> {
+    match command {
+        Command::Tui => workbench(cx).await,
+        Command::Ingest(args) => ingest::run(cx, args).await,
+        Command::Compact(args) => compact::run(cx, args).await,
+        Command::Query(args) => query::run(cx, args).await,
+        Command::View(args) => view::run(cx, args.view).await,
+        Command::Report(command) => report::run(cx, command).await,
+        Command::Journal(args) => journal::run(cx, args).await,
+        Command::Fingerprint => fingerprint::run(cx).await,
+        Command::Demo(args) => demo::run(cx, args).await,
         Command::Schema => Ok(schema::run()),
     }
 }

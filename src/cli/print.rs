@@ -44,14 +44,22 @@ pub fn width() -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// Writes one result where the user asked; returns the rows written.
+/// Writes one result where the user asked; returns the rows written. A reader that goes away
+/// (`| head -1`) ends the query, recorded as interrupted.
 pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failure> {
     let mut stream = stream;
-    let rows = emit_from(&mut stream, args).await?;
+    let rows = match emit_from(&mut stream, args).await {
+        Ok(rows) => rows,
+        Err(failure) if failure.code == super::exit::CLOSED_PIPE => {
+            stream.interrupt("the output was closed");
+            return Err(failure);
+        }
+        Err(failure) => return Err(failure),
+    };
     if args.verbose {
         match stream.pruning() {
-            Some(pruning) => eprintln!("pruning: {pruning}"),
-            None => eprintln!("pruning: no Parquet file was read"),
+            Some(pruning) => crate::note!("pruning: {pruning}"),
+            None => crate::note!("pruning: no Parquet file was read"),
         }
     }
     Ok(rows)
@@ -65,7 +73,7 @@ async fn emit_from(stream: &mut ResultStream, args: &OutputArgs) -> Result<u64, 
             let mut file = AtomicFile::create(path)?;
             let rows = output::write(stream, schema, format, file.writer(), usize::MAX).await?;
             file.commit()?;
-            eprintln!(
+            crate::note!(
                 "wrote {rows} row{} to {}",
                 if rows == 1 { "" } else { "s" },
                 path.display()
@@ -78,10 +86,21 @@ async fn emit_from(stream: &mut ResultStream, args: &OutputArgs) -> Result<u64, 
                     "Parquet is binary: write it to a file with --output FILE.parquet",
                 ));
             }
-            let mut out = std::io::BufWriter::new(std::io::stdout());
-            let rows = output::write(stream, schema, format, &mut out, width()).await?;
-            out.flush()
-                .map_err(|e| Failure::usage(format!("cannot write the result: {e}")))?;
+            // Data to a terminal is shown escaped; to a file or a pipe, byte for byte.
+            let stdout = std::io::stdout();
+            let terminal = stdout.is_terminal();
+            let mut out: Box<dyn Write + Send> = if terminal && format != Format::Table {
+                Box::new(crate::terminal_text::TerminalWriter::new(std::io::BufWriter::new(
+                    stdout,
+                )))
+            } else {
+                Box::new(std::io::BufWriter::new(stdout))
+            };
+            let rows = output::write(stream, schema, format, &mut *out, width()).await?;
+            out.flush().map_err(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => Failure::from(crate::engine::EngineError::OutputClosed),
+                _ => Failure::usage(format!("cannot write the result: {e}")),
+            })?;
             Ok(rows)
         }
     }
@@ -89,9 +108,9 @@ async fn emit_from(stream: &mut ResultStream, args: &OutputArgs) -> Result<u64, 
 
 /// Prints a query's SQL and bound values to standard error.
 pub fn show_sql(query: &crate::engine::Query) {
-    eprintln!("-- {}\n{}", query.title, query.sql);
+    crate::note!("-- {}\n{}", query.title, query.sql);
     for (name, value) in &query.params {
-        eprintln!("-- ${name} = {}", crate::engine::views::display_value(value));
+        crate::note!("-- ${name} = {}", crate::engine::views::display_value(value));
     }
-    eprintln!();
+    crate::note!("");
 }

@@ -18,10 +18,18 @@ pub async fn run(cx: &Context, args: QueryArgs) -> Result<ExitCode, Failure> {
     let stream = session.sql(&sql).await?;
     let rows = print::emit(stream, &args.output).await?;
     if rows == 0 && session.redacts() && mentions_raw(&sql) {
-        eprintln!(
-            "no rows: note that the query read raw with secrets masked, in its filters too (a search for a \
-             secret's text finds nothing); --reveal reads them unmasked, and the journal records it"
-        );
+        if session.masks_results() {
+            crate::note!(
+                "no rows: note that the query read raw with secrets masked, in its filters too (a search for a \
+                 secret's text finds nothing); --reveal reads them unmasked, and the journal records it"
+            );
+        } else {
+            crate::note!(
+                "no rows: note that raw holds markers where the records held secrets ([MASKED:kind:fingerprint]), \
+                 so a search for a secret's text finds nothing: `trailscope fingerprint` turns a secret into its \
+                 marker's fingerprint, and --reveal searches the verbatim records (the journal records it)"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

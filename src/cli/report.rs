@@ -9,7 +9,7 @@ pub fn library(cx: &Context) -> ReportLibrary {
     let mut library = ReportLibrary::builtin();
     for dir in &cx.config.report_dirs {
         for problem in library.add_dir(dir) {
-            eprintln!("trailscope: {problem}");
+            crate::note!("trailscope: {problem}");
         }
     }
     library
@@ -38,15 +38,15 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                 } else {
                     format!("  ({})", r.origin)
                 };
-                println!("{:width$}  {}{origin}", r.name, r.title);
+                crate::say!("{:width$}  {}{origin}", r.name, r.title);
             }
         }
         ReportCommand::Show { name } => {
             let r = find(&library, &name)?;
-            println!("{} — {}\n", r.name, r.title);
-            println!("{}\n", r.description);
+            crate::say!("{} — {}\n", r.name, r.title);
+            crate::say!("{}\n", r.description);
             if !r.params.is_empty() {
-                println!("Parameters (--param NAME=VALUE):");
+                crate::say!("Parameters (--param NAME=VALUE):");
                 for p in &r.params {
                     let default = p
                         .default
@@ -58,12 +58,12 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                     } else {
                         format!(" — {}", p.description)
                     };
-                    println!("  {} {}{default}{about}", p.name, p.kind.name());
+                    crate::say!("  {} {}{default}{about}", p.name, p.kind.name());
                 }
-                println!();
+                crate::say!("");
             }
-            println!("{}", r.sql);
-            println!("\n-- from {}", r.origin);
+            crate::say!("{}", r.sql);
+            crate::say!("\n-- from {}", r.origin);
         }
         ReportCommand::Run {
             name,
@@ -115,7 +115,7 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                 .iter()
                 .map(|(n, v)| format!("{n} = {}", crate::engine::views::display_value(v)))
                 .collect();
-            eprintln!(
+            crate::note!(
                 "report: {}{}",
                 report.name,
                 if bound.is_empty() {
@@ -133,7 +133,7 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                 .iter()
                 .find(|(n, _)| n == "since" && !params.iter().any(|(given, _)| given == "since"));
             if let (0, Some((_, since))) = (rows, defaulted_since) {
-                eprintln!(
+                crate::note!(
                     "no rows since {}, the report's default start: give --param since=2000-01-01 \
                      (or another time) to look further back",
                     crate::engine::views::display_value(since)
@@ -143,7 +143,7 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                 // The built-in reports compare a principal or resource exactly (an audit must
                 // not widen it); the views find one by a part of its name.
                 for (name, value) in params.iter().filter(|(n, _)| n == "principal" || n == "resource") {
-                    eprintln!(
+                    crate::note!(
                         "no rows: if '{value}' is part of a {name} rather than the whole value as in the \
                          events table, `trailscope view {name} '{value}'` finds it by that part"
                     );

@@ -27,8 +27,8 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                             )));
                         }
                         match start == t {
-                            true => eprintln!("bucket: {from} – {to}"),
-                            false => eprintln!(
+                            true => crate::note!("bucket: {from} – {to}"),
+                            false => crate::note!(
                                 "bucket: {from} – {to} (the {} bucket that holds {})",
                                 width.label(),
                                 format_time(t)
@@ -81,7 +81,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
             let principal = resolve(&session, &scope, Subject::Principal, &id, window.show_sql).await?;
-            eprintln!("principal: {principal}");
+            crate::note!("principal: {principal}");
             let mut sections = views::principal(&scope, &principal);
             sections.push(views::events_of(&scope, Subject::Principal, &principal));
             let chosen = section.map(|s| match s {
@@ -103,7 +103,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
             let session = cx.session(output.reveal).await?;
             let scope = scope(cx, &session, &window).await?;
             let resource = resolve(&session, &scope, Subject::Resource, &id, window.show_sql).await?;
-            eprintln!("resource: {resource}");
+            crate::note!("resource: {resource}");
             let mut sections = views::resource(&scope, &resource);
             sections.push(views::events_of(&scope, Subject::Resource, &resource));
             let chosen = section.map(|s| match s {
@@ -139,7 +139,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 return Err(Failure::usage(format!("no event has the id '{id}'")));
             }
             if shown > 1 {
-                eprintln!(
+                crate::note!(
                     "{shown} records have this id: those of the same cloud, tenant and time are copies of one event \
                      delivered more than once (counted once in every view; `trailscope compact` keeps the copy \
                      ingested first)"
@@ -171,7 +171,7 @@ async fn scope(cx: &Context, session: &Session, args: &WindowArgs) -> Result<Sco
     {
         window.chosen.push_str(&format!(", which begins on {first}"));
     }
-    eprintln!("window: {}", window.describe());
+    crate::note!("window: {}", window.describe());
     let scope = Scope::new(window);
     Ok(match &args.filter {
         Some(f) => scope.with_filter(f)?,
@@ -254,7 +254,7 @@ async fn whole_window(
     }
     let rows = print::emit(session.run(query).await?, output).await?;
     if capped && rows == views::BUSIEST as u64 {
-        eprintln!(
+        crate::note!(
             "{}: the window may hold more; narrow it (--from/--to) or add --where to see them",
             query.title
         );
@@ -264,13 +264,13 @@ async fn whole_window(
     {
         let newest = format_time(end);
         if scope.window.from > end {
-            eprintln!(
+            crate::note!(
                 "no events in the window: it starts after the archive's newest event ({newest}); choose another with --from/--to"
             );
         } else if scope.is_filtered() {
-            eprintln!("no events in the window match the --where condition");
+            crate::note!("no events in the window match the --where condition");
         } else {
-            eprintln!(
+            crate::note!(
                 "no events in the window: the archive's newest event is at {newest}; choose another with --from/--to"
             );
         }
@@ -298,9 +298,9 @@ async fn several(
     }
     for (i, query) in sections.iter().enumerate().filter(|(i, _)| *i != list) {
         if i > 0 {
-            println!();
+            crate::say!("");
         }
-        println!("── {} ──", query.title);
+        crate::say!("── {} ──", query.title);
         one(session, query, output, show_sql).await?;
     }
     Ok(ExitCode::SUCCESS)
@@ -321,7 +321,7 @@ fn print_records(batches: &[RecordBatch]) -> Result<usize, Failure> {
             .map_err(|e| Failure::usage(e.to_string()))?;
         for row in 0..batch.num_rows() {
             if shown > 0 {
-                println!();
+                crate::say!("");
             }
             let mut raw = None;
             for (field, f) in schema.fields().iter().zip(&formatters) {
@@ -329,11 +329,11 @@ fn print_records(batches: &[RecordBatch]) -> Result<usize, Failure> {
                 if field.name() == "raw" {
                     raw = Some(value);
                 } else {
-                    println!("{:width$}  {value}", field.name());
+                    crate::say!("{:width$}  {value}", field.name());
                 }
             }
             if let Some(raw) = raw {
-                println!("raw\n{}", crate::engine::pretty::pretty_json(&raw));
+                crate::say!("raw\n{}", crate::engine::pretty::pretty_json(&raw));
             }
             shown += 1;
         }

@@ -16,6 +16,12 @@ pub enum EngineError {
     Execution(String),
     #[error("cannot write {path}: {message}")]
     Output { path: String, message: String },
+    /// The reader of the output went away (`trailscope query … | head -1`).
+    #[error("the output was closed")]
+    OutputClosed,
+    /// The query's record in the archive's journal is required and could not be written.
+    #[error("the query did not run: {0}")]
+    NotJournaled(String),
 }
 
 impl EngineError {

@@ -82,7 +82,7 @@ pub async fn export(
             .map(|(n, v)| (n.clone(), display_value(v)))
             .collect(),
         secrets_masked: session.redacts(),
-        user: super::journal::current_user(),
+        user: crate::identity::local_user(),
     };
     let target = provenance_path(path);
     let mut file = AtomicFile::create(&target)?;

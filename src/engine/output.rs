@@ -7,7 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringViewArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::error::Result as DfResult;
@@ -142,10 +142,7 @@ pub async fn write<S>(
 where
     S: Stream<Item = DfResult<RecordBatch>> + Unpin,
 {
-    let io = |e: std::io::Error| EngineError::Output {
-        path: "the output".into(),
-        message: e.to_string(),
-    };
+    let io = output_error;
     let arrow = |e: datafusion::arrow::error::ArrowError| EngineError::Execution(e.to_string());
     let parquet = |e: parquet::errors::ParquetError| EngineError::Execution(e.to_string());
     let mut rows = 0u64;
@@ -208,38 +205,82 @@ where
     Ok(rows)
 }
 
+/// An error writing the output: a closed pipe is the reader's choice, said apart.
+fn output_error(e: std::io::Error) -> EngineError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        EngineError::OutputClosed
+    } else {
+        EngineError::Output {
+            path: "the output".into(),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// Batches encoded as CSV at once: enough to keep both cores of a laptop busy beside the scan.
 const CSV_WORKERS: usize = 4;
 
-/// CSV cells that a spreadsheet would run as a formula get a leading `'`: those starting with
-/// `=`, `@`, a tab or a carriage return, and those starting with `+` or `-` that go on like a
-/// formula (an operator, a parenthesis, a pipe: `-2+3+cmd|' /C calc'!A0`). An id such as GCP's
-/// `-ef6q7xe2y19o` is left as it is, so that it can be pasted back into trailscope.
+/// Whether a spreadsheet would run a cell as a formula: it starts, after any leading spaces or
+/// line breaks (which spreadsheets skip), with `=`, `@`, a tab or a carriage return, their
+/// fullwidth forms (`＝1+1`, which some spreadsheets read as `=`), or with `+` or `-` followed by
+/// anything but a number (`-12.5` is a value) or a lower-case identifier (GCP's insertIds,
+/// `-ef6q7xe2y19o`, which can be pasted back into trailscope; as a formula it could only name a
+/// cell, never call a function). `+A1`, `-A1&A2` and `-2+3+cmd|…` are neutralised.
+fn formula_like(s: &str) -> bool {
+    let rest = s.trim_start_matches([' ', '\n', '\u{a0}', '\u{3000}']);
+    let Some(first) = rest.chars().next() else { return false };
+    let indented = rest.len() != s.len();
+    match first {
+        '=' | '@' | '\t' | '\r' | '\u{ff1d}' | '\u{ff20}' | '\u{ff0b}' | '\u{ff0d}' => true,
+        '+' | '-' => {
+            let tail = &rest[1..];
+            let number =
+                tail.parse::<f64>().is_ok() && tail.bytes().all(|b| b.is_ascii_digit() || b".eE+-".contains(&b));
+            let identifier = !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            indented || !(number || identifier)
+        }
+        _ => false,
+    }
+}
+
+/// CSV cells that a spreadsheet would run as a formula get a leading `'` (OWASP's advice for
+/// CSV injection), in every text column whatever its Arrow type.
 fn neutralise_formulas(batch: &RecordBatch) -> RecordBatch {
     if batch.num_columns() == 0 {
         return batch.clone();
     }
-    fn risky(s: &str) -> bool {
-        s.starts_with(['=', '@', '\t', '\r'])
-            || (s.starts_with(['+', '-']) && s[1..].contains(['+', '-', '*', '/', '(', '|', '!', '=', '@']))
-    }
-    let fix = |s: &str| if risky(s) { format!("'{s}") } else { s.to_string() };
+    let fix = |s: &str| {
+        if formula_like(s) {
+            format!("'{s}")
+        } else {
+            s.to_string()
+        }
+    };
     let columns: Vec<ArrayRef> = batch
         .columns()
         .iter()
         .map(|c| -> ArrayRef {
-            match c.data_type() {
-                DataType::Utf8 if c.as_string::<i32>().iter().flatten().any(risky) => {
-                    Arc::new(c.as_string::<i32>().iter().map(|s| s.map(fix)).collect::<StringArray>())
+            let text = match c.data_type() {
+                DataType::Utf8 => c.clone(),
+                DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..) => {
+                    match datafusion::arrow::compute::cast(c, &DataType::Utf8) {
+                        Ok(cast) => cast,
+                        Err(_) => return c.clone(),
+                    }
                 }
-                DataType::Utf8View if c.as_string_view().iter().flatten().any(risky) => Arc::new(
-                    c.as_string_view()
-                        .iter()
-                        .map(|s| s.map(fix))
-                        .collect::<StringViewArray>(),
-                ),
-                _ => c.clone(),
+                _ => return c.clone(),
+            };
+            if !text.as_string::<i32>().iter().flatten().any(formula_like) {
+                return c.clone();
             }
+            let fixed: ArrayRef = Arc::new(
+                text.as_string::<i32>()
+                    .iter()
+                    .map(|s| s.map(fix))
+                    .collect::<StringArray>(),
+            );
+            // Back to the column's own type, so the schema stays as it was.
+            datafusion::arrow::compute::cast(&fixed, c.data_type()).unwrap_or(fixed)
         })
         .collect();
     RecordBatch::try_new(batch.schema(), columns).expect("the schema is unchanged")
@@ -257,10 +298,7 @@ async fn write_table<S>(
 where
     S: Stream<Item = DfResult<RecordBatch>> + Unpin,
 {
-    let io = |e: std::io::Error| EngineError::Output {
-        path: "the output".into(),
-        message: e.to_string(),
-    };
+    let io = output_error;
     let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     if headers == ["plan_type", "plan"] {
         return write_plans(stream, out).await;
@@ -330,10 +368,7 @@ async fn write_plans<S>(mut stream: S, out: &mut (dyn Write + Send)) -> Result<u
 where
     S: Stream<Item = DfResult<RecordBatch>> + Unpin,
 {
-    let io = |e: std::io::Error| EngineError::Output {
-        path: "the output".into(),
-        message: e.to_string(),
-    };
+    let io = output_error;
     let options = FormatOptions::default().with_null("");
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
@@ -375,17 +410,10 @@ pub fn cells(batch: &RecordBatch) -> Result<Vec<Vec<String>>, EngineError> {
         .collect())
 }
 
-/// Text safe to show on a terminal: a log field may carry escape sequences (an attacker's user
-/// agent that retitles the window or clears the screen); control characters become `�`, line
-/// breaks and tabs a space.
+/// A cell's text as a terminal may show it (see `terminal_text`): a log field may carry escape
+/// sequences (an attacker's user agent that retitles the window or clears the screen).
 pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\r' | '\t' => ' ',
-            c if c.is_control() => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
+    crate::terminal_text::escape(text).into_owned()
 }
 
 /// Column widths: each fits its content, and the widest shrink until the row fits `total`.
@@ -524,7 +552,7 @@ mod tests {
     fn escape_sequences_in_log_fields_never_reach_the_terminal() {
         assert_eq!(
             printable("\u{1b}]0;pwned\u{7}\u{1b}[2Jcurl\tx\ny"),
-            "\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}[2Jcurl x y"
+            "\\x1b]0;pwned\\x07\\x1b[2Jcurl\\tx\\ny"
         );
     }
 
@@ -538,6 +566,11 @@ mod tests {
             Some("-2+3+cmd|' /C calc'!A0"),
             Some("-ef6q7"),
             Some("@SUM(A1)"),
+            Some("  =1+1"),
+            Some("-A1&A2"),
+            Some("+A1"),
+            Some("＝1+1"),
+            Some("-12.5"),
             Some("plain"),
             None,
         ]);
@@ -549,9 +582,26 @@ mod tests {
             Some("'-2+3+cmd|' /C calc'!A0"),
             Some("-ef6q7"),
             Some("'@SUM(A1)"),
+            Some("'  =1+1"),
+            Some("'-A1&A2"),
+            Some("'+A1"),
+            Some("'＝1+1"),
+            Some("-12.5"),
             Some("plain"),
             None,
         ];
-        assert_eq!(v, expected, "an id that starts with - is left alone");
+        assert_eq!(v, expected, "a number or an id that starts with - is left alone");
+        // Every text type, not only Utf8.
+        for data_type in [DataType::LargeUtf8, DataType::Utf8View] {
+            let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+                datafusion::arrow::datatypes::Field::new("v", data_type.clone(), true),
+            ]));
+            let column =
+                datafusion::arrow::compute::cast(&(Arc::new(StringArray::from(vec!["=1+1"])) as ArrayRef), &data_type)
+                    .unwrap();
+            let fixed = neutralise_formulas(&RecordBatch::try_new(schema, vec![column]).unwrap());
+            let back = datafusion::arrow::compute::cast(fixed.column(0), &DataType::Utf8).unwrap();
+            assert_eq!(back.as_string::<i32>().value(0), "'=1+1", "{data_type}");
+        }
     }
 }

@@ -56,11 +56,13 @@ fn tokens(raw: &str) -> Vec<Token<'_>> {
 }
 
 /// The record laid out line by line; text that is not JSON comes back as one line.
+/// Each line's text is safe for a terminal (JSON escapes control characters itself, but not a
+/// bidi override or an invisible character written as it is).
 pub fn json_lines(raw: &str) -> Vec<JsonLine> {
     if serde_json::from_str::<serde::de::IgnoredAny>(raw).is_err() {
         return vec![JsonLine {
             depth: 0,
-            text: raw.to_string(),
+            text: crate::terminal_text::escape(raw).into_owned(),
             path: String::new(),
         }];
     }
@@ -68,6 +70,11 @@ pub fn json_lines(raw: &str) -> Vec<JsonLine> {
     let mut lines = Vec::new();
     let mut at = 0;
     layout(&tokens, &mut at, 0, String::new(), String::new(), &mut lines);
+    for line in &mut lines {
+        if let std::borrow::Cow::Owned(safe) = crate::terminal_text::escape(&line.text) {
+            line.text = safe;
+        }
+    }
     lines
 }
 

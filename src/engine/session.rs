@@ -17,7 +17,7 @@ use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::{Stream, StreamExt, TryStreamExt};
 
-use super::journal::{Journal, JournalEntry, current_user};
+use super::journal::{ArchiveJournal, End, Journal, Start};
 use super::table::EventsTable;
 use super::views::Query;
 use super::{EngineError, readonly, redact};
@@ -27,9 +27,11 @@ use crate::archive::layout::EVENTS;
 /// How a session treats what leaves it.
 #[derive(Clone, Debug)]
 pub struct SessionOptions {
-    /// Mask leaked secrets in every result (on unless the user asks to reveal them).
+    /// Keep leaked secrets hidden (on unless the user asks to reveal them): an archive of this
+    /// format holds none outside its sealed tier; one of format 1 is masked as it is read.
     pub redact: bool,
-    /// Where every query is recorded; `None` records nothing.
+    /// Where every query is recorded (the archive's journal is added when the archive opens);
+    /// `None` records nothing, for embedders and tests that are not about the journal.
     pub journal: Option<Journal>,
 }
 
@@ -37,7 +39,7 @@ impl Default for SessionOptions {
     fn default() -> Self {
         SessionOptions {
             redact: true,
-            journal: Journal::default_path().map(Journal::at),
+            journal: Some(Journal::local(Journal::default_path())),
         }
     }
 }
@@ -47,6 +49,12 @@ pub struct Session {
     ctx: SessionContext,
     location: Location,
     options: SessionOptions,
+    /// The archive's format version (1: written before secrets were sealed at ingest).
+    format: u32,
+    /// Results are masked on their way out (secrets hidden in an archive of format 1).
+    masks_results: bool,
+    /// Who the store's credentials say this reader is, for the journal.
+    identity: String,
     /// The newest event's time, found once when first needed (`archive_end()`, default windows).
     end: Arc<OnceLock<Option<i64>>>,
 }
@@ -73,14 +81,32 @@ impl Session {
         ctx.register_object_store(&location.store_url, location.store.clone());
         datafusion_functions_json::register_all(&mut ctx).map_err(EngineError::from_datafusion)?;
 
+        let format = crate::archive::format::read(&location).await?.unwrap_or(1);
         let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(location.clone()));
-        let events = if options.redact {
+        let masks_results = options.redact && format < 2;
+        let events = if masks_results {
             // These two rules move leaf expressions (json_get_str(raw, …)) below projections and,
             // in DataFusion 55, let other uses of `raw` bypass the masking projection. Without them
-            // no SQL can read an unmasked `raw`.
+            // no SQL can read an unmasked column.
             ctx.remove_optimizer_rule("extract_leaf_expressions");
             ctx.remove_optimizer_rule("push_down_leaf_projections");
             masked(events)?
+        } else if !options.redact
+            && location
+                .holds_any(crate::archive::seal::RECORDS)
+                .await
+                .map_err(|e| match e {
+                    crate::archive::ArchiveError::Store { .. } => {
+                        crate::archive::ArchiveError::SealedDenied(location.display.clone())
+                    }
+                    other => other,
+                })?
+        {
+            // As above: the view's join names `source_index` twice, which these rules, pushing
+            // `json_get_str(raw, …)` below the view's projection, would make ambiguous.
+            ctx.remove_optimizer_rule("extract_leaf_expressions");
+            ctx.remove_optimizer_rule("push_down_leaf_projections");
+            super::sealed::revealed(&location).map_err(EngineError::from_datafusion)?
         } else {
             events
         };
@@ -88,12 +114,36 @@ impl Session {
             .map_err(EngineError::from_datafusion)?;
         let end = Arc::new(OnceLock::new());
         ctx.register_udf(archive_end_udf(end.clone()));
+        let mut options = options;
+        if let Some(journal) = options.journal.take() {
+            options.journal = Some(journal.with_archive(ArchiveJournal::open(&location).await?));
+        }
+        let identity = location.identity().await;
         Ok(Session {
             ctx,
             location,
             options,
+            format,
+            masks_results,
+            identity,
             end,
         })
+    }
+
+    /// Where this session records its queries.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.options.journal.as_ref()
+    }
+
+    /// The archive's format version (1: written before secrets were sealed at ingest, so they
+    /// are masked as results are read until `compact` migrates it).
+    pub fn format(&self) -> u32 {
+        self.format
+    }
+
+    /// Whether results are masked as they are read (an archive of format 1 not revealed).
+    pub fn masks_results(&self) -> bool {
+        self.masks_results
     }
 
     pub fn location(&self) -> &Location {
@@ -134,39 +184,65 @@ impl Session {
     pub async fn run(&self, query: &Query) -> Result<ResultStream, EngineError> {
         if let Err(refused) = readonly::check(&query.sql) {
             // A refused attempt is access too: it is recorded.
-            if let Some(journal) = &self.options.journal {
-                let mut entry = self.entry(query);
-                entry.outcome = format!("refused: {refused}");
-                let _ = journal.append(&entry);
-            }
+            let start = self.start(query, "query");
+            self.record_start(&start).await?;
+            self.record_end(&start, 0, format!("refused: {refused}"));
             return Err(refused);
         }
         self.prepare(&query.sql).await?;
         self.execute(query, true).await
     }
 
-    fn entry(&self, query: &Query) -> JournalEntry {
-        JournalEntry {
+    /// The journal's record of a query about to run. What the journal keeps of SQL and values
+    /// is masked: a query may quote a secret (a search for it), and the journal is read by others.
+    fn start(&self, query: &Query, kind: &str) -> Start {
+        let masked = |t: &str| crate::secrets::mask_text(t).into_owned();
+        Start {
+            id: ulid::Ulid::new().to_string(),
             time: chrono::Utc::now().to_rfc3339(),
-            user: current_user(),
+            user: crate::identity::local_user(),
+            identity: self.identity.clone(),
+            host: crate::identity::host(),
             archive: self.location.display.clone(),
-            sql: query.sql.clone(),
+            sql: masked(&query.sql),
             params: query
                 .params
                 .iter()
-                .map(|(k, v)| (k.clone(), super::views::display_value(v)))
+                .map(|(k, v)| (k.clone(), masked(&super::views::display_value(v))))
                 .collect::<BTreeMap<_, _>>(),
-            rows: 0,
-            outcome: String::new(),
+            kind: kind.to_string(),
             revealed: !self.options.redact,
+        }
+    }
+
+    /// Records a query's start; a query that must be recorded in the archive and cannot be does
+    /// not run.
+    async fn record_start(&self, start: &Start) -> Result<(), EngineError> {
+        match &self.options.journal {
+            Some(journal) => journal.start(start).await.map_err(|e| EngineError::NotJournaled(e.0)),
+            None => Ok(()),
+        }
+    }
+
+    fn record_end(&self, start: &Start, rows: u64, outcome: String) {
+        if let Some(journal) = &self.options.journal {
+            journal.end(End {
+                id: start.id.clone(),
+                ended: chrono::Utc::now().to_rfc3339(),
+                rows,
+                outcome: crate::secrets::mask_text(&outcome).into_owned(),
+            });
         }
     }
 
     /// Plans and starts a checked query; `journaled` is false only for trailscope's own
     /// bookkeeping (the newest event's time), which reads no event for the user.
     async fn execute(&self, query: &Query, journaled: bool) -> Result<ResultStream, EngineError> {
-        let mut entry = self.entry(query);
+        let start = self.start(query, "query");
         let journal = if journaled { self.options.journal.clone() } else { None };
+        if journaled {
+            self.record_start(&start).await?;
+        }
         let planned = async {
             let options = SQLOptions::new()
                 .with_allow_ddl(false)
@@ -186,17 +262,15 @@ impl Session {
                 inner: stream,
                 plan,
                 finished: false,
-                redact: self.options.redact,
-                journal,
-                entry: Some(entry),
+                redact: self.masks_results,
+                journal: journal.map(|j| (j, start.id)),
+                rows: 0,
                 failed: None,
             }),
             Err(e) => {
                 let error = EngineError::from_datafusion(e);
-                if let Some(journal) = &journal {
-                    entry.outcome = format!("failed: {error}");
-                    // The journal must not turn a query error into a different one.
-                    let _ = journal.append(&entry);
+                if journaled {
+                    self.record_end(&start, 0, format!("failed: {error}"));
                 }
                 Err(error)
             }
@@ -211,9 +285,27 @@ impl Session {
         Ok(())
     }
 
-    /// The value of one SQL expression (a report parameter's default), not journaled: it reads
-    /// nothing of the archive but, at most, the newest event's time.
+    /// The value of one SQL expression (a report parameter's default). It is journaled like a
+    /// query: a default is SQL too, and could read the archive.
     pub async fn scalar(&self, sql: &str) -> Result<ScalarValue, EngineError> {
+        let start = self.start(
+            &Query {
+                title: String::new(),
+                sql: sql.to_string(),
+                params: Vec::new(),
+            },
+            "parameter default",
+        );
+        self.record_start(&start).await?;
+        let value = self.evaluate(sql).await;
+        match &value {
+            Ok(_) => self.record_end(&start, 1, "completed".into()),
+            Err(e) => self.record_end(&start, 0, format!("failed: {e}")),
+        }
+        value
+    }
+
+    async fn evaluate(&self, sql: &str) -> Result<ScalarValue, EngineError> {
         readonly::check(sql)?;
         self.prepare(sql).await?;
         let options = SQLOptions::new()
@@ -310,23 +402,27 @@ fn memory_limit() -> usize {
     (total / 3).clamp(1 << 30, 16 << 30)
 }
 
-/// `events` as every query sees it when secrets are to stay hidden: the same table with `raw` and
-/// `error_message` masked before any SQL reads them, so no function (`json_get_str`, `substr`)
-/// can take a secret out. The unmasked table is not in the catalog: no name reaches it.
+/// `events` of an archive of format 1 as every query sees it when secrets are to stay hidden:
+/// the same table with every text column masked before any SQL reads it, so no function
+/// (`json_get_str`, `substr`, a cast whose error prints the value) can take a secret out. The
+/// unmasked table is not in the catalog: no name reaches it.
 fn masked(
     events: Arc<dyn datafusion::catalog::TableProvider>,
 ) -> Result<Arc<dyn datafusion::catalog::TableProvider>, EngineError> {
     use datafusion::logical_expr::{LogicalPlanBuilder, col};
-    let mask = Arc::new(create_udf(
-        "mask_secrets",
-        vec![DataType::Utf8],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(|args: &[ColumnarValue]| {
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            Ok(ColumnarValue::Array(redact::mask_column(&arrays[0])))
-        }),
-    ));
+    let udf = |name: &str, json: bool| {
+        Arc::new(create_udf(
+            name,
+            vec![DataType::Utf8],
+            DataType::Utf8,
+            Volatility::Immutable,
+            Arc::new(move |args: &[ColumnarValue]| {
+                let arrays = ColumnarValue::values_to_arrays(args)?;
+                Ok(ColumnarValue::Array(redact::mask_column(&arrays[0], json)))
+            }),
+        ))
+    };
+    let (mask_record, mask_text) = (udf("mask_record", true), udf("mask_text", false));
     let schema = events.schema();
     let source = datafusion::catalog::default_table_source::provider_as_source(events);
     let scan = LogicalPlanBuilder::scan("events", source, None).map_err(EngineError::from_datafusion)?;
@@ -335,10 +431,12 @@ fn masked(
         .iter()
         .map(|f| {
             let c = col(f.name().as_str());
-            if matches!(f.name().as_str(), "raw" | "error_message") {
-                mask.call(vec![c]).alias(f.name())
-            } else {
-                c
+            match (f.name().as_str(), f.data_type()) {
+                ("raw", _) => mask_record.call(vec![c]).alias(f.name()),
+                // Partitions come from paths, which hold no record's text.
+                ("date" | "cloud" | "tenant", _) => c,
+                (_, DataType::Utf8) => mask_text.call(vec![c]).alias(f.name()),
+                _ => c,
             }
         })
         .collect();
@@ -376,8 +474,9 @@ pub struct ResultStream {
     /// The stream has ended (so the scans' counts are final).
     finished: bool,
     redact: bool,
-    journal: Option<Journal>,
-    entry: Option<JournalEntry>,
+    /// Where the query's end is recorded, and its id; taken once it is.
+    journal: Option<(Journal, String)>,
+    rows: u64,
     failed: Option<String>,
 }
 
@@ -397,17 +496,23 @@ impl ResultStream {
         super::Pruning::of(&self.plan)
     }
 
+    /// Records how the query ended, once: a failure to record is said (on the journal's
+    /// notices), never made the query's failure.
     fn record(&mut self, outcome: String) {
-        if let (Some(journal), Some(mut entry)) = (&self.journal, self.entry.take()) {
-            entry.outcome = outcome;
-            // A full disk must not hide the result the user asked for; it is reported instead.
-            if let Err(e) = journal.append(&entry) {
-                eprintln!(
-                    "trailscope: could not record the query in the access journal {}: {e}",
-                    journal.path().display()
-                );
-            }
+        if let Some((journal, id)) = self.journal.take() {
+            journal.end(End {
+                id,
+                ended: chrono::Utc::now().to_rfc3339(),
+                rows: self.rows,
+                outcome: crate::secrets::mask_text(&outcome).into_owned(),
+            });
         }
+    }
+
+    /// Ends the query early for a reason of the reader's (the output was closed, Ctrl+C), and
+    /// records that reason instead of "cancelled".
+    pub fn interrupt(mut self, why: &str) {
+        self.record(format!("interrupted: {why}"));
     }
 }
 
@@ -418,10 +523,7 @@ impl Stream for ResultStream {
         let polled = self.inner.poll_next_unpin(cx);
         match &polled {
             Poll::Ready(Some(Ok(batch))) => {
-                let rows = batch.num_rows() as u64;
-                if let Some(entry) = self.entry.as_mut() {
-                    entry.rows += rows;
-                }
+                self.rows += batch.num_rows() as u64;
                 if self.redact {
                     let masked = redact::mask_batch(batch);
                     return Poll::Ready(Some(Ok(masked)));
@@ -450,10 +552,20 @@ impl RecordBatchStream for ResultStream {
 
 impl Drop for ResultStream {
     fn drop(&mut self) {
-        let outcome = self
-            .failed
-            .take()
-            .map_or_else(|| "cancelled".to_string(), |e| format!("failed: {e}"));
+        let outcome = match (self.failed.take(), INTERRUPTED.get()) {
+            (Some(e), _) => format!("failed: {e}"),
+            (None, Some(signal)) => format!("interrupted: {signal}"),
+            (None, None) => "cancelled".to_string(),
+        };
         self.record(outcome);
     }
+}
+
+/// The signal that is ending the process, once one has.
+static INTERRUPTED: OnceLock<&'static str> = OnceLock::new();
+
+/// Says that the process is being ended by `signal` (Ctrl+C, SIGTERM): queries dropped from now
+/// on record that they were interrupted by it, not cancelled by the user.
+pub fn interrupted(signal: &'static str) {
+    let _ = INTERRUPTED.set(signal);
 }

@@ -58,7 +58,19 @@ pub struct EventsTable {
     /// The files' columns, then the partition columns (from the path).
     schema: SchemaRef,
     partitions: Vec<FieldRef>,
+    /// The last query's listing, by the query's start and the days listed: a query that scans
+    /// `events` twice (a union, a join of the table with itself) reads one snapshot, even when a
+    /// change commits between its two scans.
+    /// Held while a listing runs: the scans of one query are planned at once, and the second
+    /// waits for the first's listing rather than making its own.
+    snapshot: tokio::sync::Mutex<Option<Snapshot>>,
 }
+
+type Snapshot = (
+    Option<chrono::DateTime<chrono::Utc>>,
+    Vec<String>,
+    Arc<Vec<object_store::ObjectMeta>>,
+);
 
 impl EventsTable {
     pub fn new(location: Location) -> Self {
@@ -73,22 +85,46 @@ impl EventsTable {
             location,
             schema: Arc::new(Schema::new(fields)),
             partitions,
+            snapshot: Default::default(),
         }
+    }
+
+    /// The visible files of `days`, listed once per query.
+    async fn visible(
+        &self,
+        started: Option<chrono::DateTime<chrono::Utc>>,
+        days: &[String],
+    ) -> Result<Arc<Vec<object_store::ObjectMeta>>> {
+        let mut snapshot = self.snapshot.lock().await;
+        if let Some((at, listed, files)) = &*snapshot
+            && started.is_some()
+            && *at == started
+            && listed == days
+        {
+            return Ok(files.clone());
+        }
+        let files = Arc::new(
+            visible_files(&self.location, days)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?,
+        );
+        *snapshot = Some((started, days.to_vec(), files.clone()));
+        Ok(files)
     }
 
     /// The visible files of the days `filters` allow, with their partition values, kept only if
     /// the partition columns pass the filters that are about them alone, and if the file index
     /// does not rule them out.
-    async fn files(&self, filters: &[Expr], wanted: Option<&Wanted>) -> Result<Chosen> {
+    async fn files(
+        &self,
+        filters: &[Expr],
+        wanted: Option<&Wanted>,
+        started: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Chosen> {
         let names: Vec<&str> = PARTITIONS.to_vec();
         let on_partitions: Vec<Expr> = filters
             .iter()
             .filter(|f| expr_applicable_for_cols(&names, f))
-            .cloned()
-            .collect();
-        let on_date: Vec<Expr> = on_partitions
-            .iter()
-            .filter(|f| expr_applicable_for_cols(&["date"], f))
             .cloned()
             .collect();
         // The day folders, from one listing of `events/` by delimiter (a folder per day): only the
@@ -98,25 +134,9 @@ impl EventsTable {
             .folders(EVENTS)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let date_schema = DFSchema::from_unqualified_fields(
-            vec![Field::new("date", DataType::Utf8, false)].into(),
-            Default::default(),
-        )?;
-        let mut days = Vec::new();
-        let mut day_names = Vec::new();
-        let mut all_days = 0;
-        for folder in &folders {
-            let Some(day) = folder.strip_prefix("date=") else {
-                continue;
-            };
-            all_days += 1;
-            let mut probe = PartitionedFile::new(format!("{EVENTS}/{folder}"), 0);
-            probe.partition_values = vec![ScalarValue::Utf8(Some(day.to_string()))];
-            if filter_partitioned_file(probe, &on_date, &date_schema)?.is_some() {
-                days.push(format!("{EVENTS}/date={day}"));
-                day_names.push(day.to_string());
-            }
-        }
+        let all_days = folders.iter().filter(|f| f.starts_with("date=")).count();
+        let day_names = allowed_days(&folders, filters)?;
+        let days: Vec<String> = day_names.iter().map(|day| format!("{EVENTS}/date={day}")).collect();
         // The index is read while the files are listed. It only saves reading: if it cannot be
         // listed, every file is read (and counted as not in the index).
         let index = async {
@@ -129,9 +149,8 @@ impl EventsTable {
                 None => None,
             }
         };
-        let (files, index) = futures::join!(visible_files(&self.location, &days), index);
-        let external = |e| DataFusionError::External(Box::new(e));
-        let files = files.map_err(external)?;
+        let (files, index) = futures::join!(self.visible(started, &days), index);
+        let files = files?;
         let schema = DFSchema::from_unqualified_fields(
             self.partitions
                 .iter()
@@ -142,7 +161,7 @@ impl EventsTable {
         )?;
         let mut kept = Vec::with_capacity(files.len());
         let (mut ruled_out, mut unindexed) = (Vec::new(), Vec::new());
-        for meta in files {
+        for meta in files.iter().cloned() {
             let Some(values) = partition_values(meta.location.as_ref()) else {
                 continue;
             };
@@ -176,8 +195,34 @@ impl EventsTable {
     }
 }
 
+/// The days (`YYYY-MM-DD`) of the `date=D` folders among `folders` that the filters about
+/// `date` alone allow.
+pub(super) fn allowed_days(folders: &[String], filters: &[Expr]) -> Result<Vec<String>> {
+    let on_date: Vec<Expr> = filters
+        .iter()
+        .filter(|f| expr_applicable_for_cols(&["date"], f))
+        .cloned()
+        .collect();
+    let date_schema = DFSchema::from_unqualified_fields(
+        vec![Field::new("date", DataType::Utf8, false)].into(),
+        Default::default(),
+    )?;
+    let mut days = Vec::new();
+    for folder in folders {
+        let Some(day) = folder.strip_prefix("date=") else {
+            continue;
+        };
+        let mut probe = PartitionedFile::new(folder.clone(), 0);
+        probe.partition_values = vec![ScalarValue::Utf8(Some(day.to_string()))];
+        if filter_partitioned_file(probe, &on_date, &date_schema)?.is_some() {
+            days.push(day.to_string());
+        }
+    }
+    Ok(days)
+}
+
 /// `date`, `cloud` and `tenant` of `…/events/date=D/cloud=C/tenant=T/part-….parquet`.
-fn partition_values(path: &str) -> Option<Vec<String>> {
+pub(super) fn partition_values(path: &str) -> Option<Vec<String>> {
     let mut segments: Vec<&str> = path.rsplit('/').skip(1).take(PARTITIONS.len()).collect();
     segments.reverse();
     if segments.len() != PARTITIONS.len() {
@@ -236,7 +281,13 @@ impl TableProvider for EventsTable {
             days,
             ruled_out,
             unindexed,
-        } = self.files(&filters, wanted.as_ref()).await?;
+        } = self
+            .files(
+                &filters,
+                wanted.as_ref(),
+                state.execution_props().query_execution_start_time,
+            )
+            .await?;
         if files.is_empty() && ruled_out.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),

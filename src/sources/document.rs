@@ -21,17 +21,43 @@ pub enum DocumentError {
     Empty,
     #[error("not JSON: {0}")]
     NotJson(String),
+    #[error(
+        "it expands to more than {} when decompressed (the limit, `max_decompressed` in the config file; a gzip bomb, or a file far larger than any cloud delivers)",
+        size(*.0)
+    )]
+    TooLarge(u64),
 }
 
-/// Undoes gzip (possibly several concatenated members) if the bytes start with its magic.
-pub fn decompress(bytes: &[u8]) -> Result<Cow<'_, [u8]>, DocumentError> {
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The default for the most a file may hold once decompressed: 4 GiB, far above any delivery
+/// file the clouds write, far below what a gzip bomb would take.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
+
+/// Undoes gzip (possibly several concatenated members) if the bytes start with its magic,
+/// reading at most `max` bytes of output: a bomb stops at the limit, not at the machine's memory.
+pub fn decompress(bytes: &[u8], max: u64) -> Result<Cow<'_, [u8]>, DocumentError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         // A guess at the size, bounded: a small bomb must not ask for memory up front.
-        let mut out = Vec::with_capacity((bytes.len() * 8).min(256 << 20));
+        let mut out = Vec::with_capacity((bytes.len() * 8).min(256 << 20).min(max as usize));
         flate2::read::MultiGzDecoder::new(bytes)
+            .take(max.saturating_add(1))
             .read_to_end(&mut out)
             .map_err(|e| DocumentError::Gzip(e.to_string()))?;
+        if out.len() as u64 > max {
+            return Err(DocumentError::TooLarge(max));
+        }
         Ok(Cow::Owned(out))
+    } else if bytes.len() as u64 > max {
+        Err(DocumentError::TooLarge(max))
     } else {
         Ok(Cow::Borrowed(bytes))
     }
@@ -53,11 +79,13 @@ pub enum Layout {
     JsonLines,
 }
 
-/// One item of a file: a record's raw text, or a line that is not JSON.
+/// One item of a file: a record's raw text, a line that is not JSON, or a line that is not
+/// even text (JSON lines with a byte that is not UTF-8).
 #[derive(Debug)]
 pub enum Item<'a> {
     Record(&'a RawValue),
     BadLine { line: usize, text: &'a str, error: String },
+    NotText { line: usize, bytes: &'a [u8] },
 }
 
 #[derive(Debug)]
@@ -92,10 +120,41 @@ pub fn split(text: &str) -> Result<Document<'_>, DocumentError> {
         });
     }
     // Line by line, so that one damaged line costs one record, not the file.
+    split_lines(text.lines().map(Ok)).map_err(|first_error| DocumentError::NotJson(first_error.unwrap_or_default()))
+}
+
+/// A file that is not UTF-8 text, read as JSON lines: a line with a byte that is not UTF-8
+/// costs that line only. A file none of whose lines is a JSON record is not text (inside one
+/// JSON document a bad byte spoils the whole document).
+pub fn split_bytes(bytes: &[u8]) -> Result<Document<'_>, DocumentError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let lines = bytes.split(|b| *b == b'\n').map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        std::str::from_utf8(line).map_err(|_| line)
+    });
+    split_lines(lines).map_err(|_| {
+        DocumentError::NotText(text(bytes).err().map_or(0, |e| match e {
+            DocumentError::NotText(at) => at,
+            _ => 0,
+        }))
+    })
+}
+
+/// Lines (or the bytes of lines that are not text) as records; the first line's error when
+/// none is a record.
+fn split_lines<'a>(lines: impl Iterator<Item = Result<&'a str, &'a [u8]>>) -> Result<Document<'a>, Option<String>> {
     let mut items = Vec::new();
     let mut good = 0;
     let mut first_error = None;
-    for (n, line) in text.lines().enumerate() {
+    for (n, line) in lines.enumerate() {
+        let line = match line {
+            Ok(line) => line,
+            Err(bytes) => {
+                first_error.get_or_insert_with(|| format!("line {}: not UTF-8 text", n + 1));
+                items.push(Item::NotText { line: n + 1, bytes });
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
@@ -116,7 +175,7 @@ pub fn split(text: &str) -> Result<Document<'_>, DocumentError> {
         }
     }
     if good == 0 {
-        return Err(DocumentError::NotJson(first_error.unwrap_or_default()));
+        return Err(first_error);
     }
     Ok(Document {
         layout: Layout::JsonLines,
@@ -164,7 +223,7 @@ mod tests {
             .iter()
             .filter_map(|i| match i {
                 Item::Record(r) => Some(r.get().to_string()),
-                Item::BadLine { .. } => None,
+                Item::BadLine { .. } | Item::NotText { .. } => None,
             })
             .collect()
     }
@@ -207,11 +266,32 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(b"{\"Records\":[]}").unwrap();
         let bytes = gz.finish().unwrap();
-        assert_eq!(&*decompress(&bytes).unwrap(), b"{\"Records\":[]}");
+        assert_eq!(&*decompress(&bytes, 1 << 20).unwrap(), b"{\"Records\":[]}");
         assert!(matches!(
-            decompress(&bytes[..bytes.len() - 6]),
+            decompress(&bytes[..bytes.len() - 6], 1 << 20),
             Err(DocumentError::Gzip(_))
         ));
-        assert_eq!(&*decompress(b"plain").unwrap(), b"plain");
+        assert_eq!(&*decompress(b"plain", 1 << 20).unwrap(), b"plain");
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_limit_with_a_reason_that_names_it() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b' '; 8 << 20]).unwrap();
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 64 << 10);
+        let err = decompress(&bomb, 1 << 20).unwrap_err();
+        assert_eq!(err, DocumentError::TooLarge(1 << 20));
+        assert!(err.to_string().contains("more than 1.0 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_costs_only_itself() {
+        let bytes = b"{\"a\":1}\n{\"b\":\"\xff\"}\n{\"c\":3}\n";
+        let doc = split_bytes(bytes).unwrap();
+        assert_eq!(records(&doc), ["{\"a\":1}", "{\"c\":3}"]);
+        assert!(matches!(doc.items[1], Item::NotText { line: 2, .. }));
+        assert!(matches!(split_bytes(b"\xff\xfe"), Err(DocumentError::NotText(0))));
     }
 }

@@ -51,5 +51,8 @@ pub struct Event {
     pub request_id: Option<String>,
     pub source_object: String,
     pub source_index: u32,
+    /// For a record whose secrets were replaced in `raw` (and in every column): the key of its
+    /// verbatim original in the archive's sealed tier. Set by the archive, never by a source.
+    pub sealed_id: Option<String>,
     pub raw: String,
 }

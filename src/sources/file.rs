@@ -7,8 +7,11 @@ use super::{CloudChoice, Mapped, Origin, map_record};
 #[derive(Debug)]
 pub struct FileRecords {
     pub layout: Layout,
-    /// `(position in the file, what became of the record, its original text)`.
+    /// `(position in the file, what became of the record, its original text)`; the text is kept
+    /// for records that are rejected (they go to quarantine with it).
     pub records: Vec<(u32, Mapped, String)>,
+    /// The bytes of lines that are not UTF-8 text, by position: kept byte for byte.
+    pub undecodable: Vec<(u32, Vec<u8>)>,
 }
 
 impl FileRecords {
@@ -22,9 +25,23 @@ impl FileRecords {
 
 /// Reads one file's bytes (gzip or not). `source_object` names the file in every event.
 pub fn read_file(bytes: &[u8], source_object: &str, choice: CloudChoice) -> Result<FileRecords, DocumentError> {
-    let plain = document::decompress(bytes)?;
-    let text = document::text(&plain)?;
-    let doc = document::split(text)?;
+    read_file_within(bytes, source_object, choice, document::DEFAULT_MAX_DECOMPRESSED)
+}
+
+/// [`read_file`], refusing a file that holds more than `max_decompressed` bytes once decompressed.
+pub fn read_file_within(
+    bytes: &[u8],
+    source_object: &str,
+    choice: CloudChoice,
+    max_decompressed: u64,
+) -> Result<FileRecords, DocumentError> {
+    let plain = document::decompress(bytes, max_decompressed)?;
+    let doc = match document::text(&plain) {
+        Ok(text) => document::split(text)?,
+        Err(DocumentError::NotText(_)) => document::split_bytes(&plain)?,
+        Err(e) => return Err(e),
+    };
+    let mut undecodable = Vec::new();
     let records = doc
         .items
         .iter()
@@ -54,11 +71,20 @@ pub fn read_file(bytes: &[u8], source_object: &str, choice: CloudChoice) -> Resu
                         text,
                     )
                 }
+                Item::NotText { line, bytes } => {
+                    undecodable.push((index, bytes.to_vec()));
+                    (
+                        index,
+                        Mapped::Rejected(format!("line {line} is not UTF-8 text")),
+                        String::from_utf8_lossy(bytes).into_owned(),
+                    )
+                }
             }
         })
         .collect();
     Ok(FileRecords {
         layout: doc.layout,
         records,
+        undecodable,
     })
 }

@@ -1,7 +1,79 @@
-//! Small readers over `serde_json::Value` shared by the cloud mappings.
+//! Small readers over `serde_json::Value` shared by the cloud mappings, and the one parse of a
+//! record's text they read.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
+
+/// A record's text parsed, refusing an object that holds one key twice: JSON leaves such a
+/// record's meaning open (serde keeps the last value, other readers the first), so the columns
+/// and `json_get` in SQL could read one record two ways. The same cost as a plain parse.
+pub fn parse_record(raw: &str) -> Result<Value, String> {
+    serde_json::from_str::<Strict>(raw)
+        .map(|s| s.0)
+        .map_err(|e| e.to_string())
+}
+
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(value) = map.next_value()?;
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key '{key}' appears twice in one object, so the record can be read two ways"
+                )));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
 
 /// The value at a path of object keys, if every step exists.
 pub fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
@@ -82,6 +154,20 @@ pub fn time_at(value: &Value, paths: &[&[&str]]) -> Result<i64, (String, TimeErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_that_holds_a_key_twice_is_refused_as_ambiguous() {
+        let err = parse_record(r#"{"eventName":"GetObject","userIdentity":{"arn":"a","arn":"b"}}"#).unwrap_err();
+        assert!(err.contains("'arn' appears twice"), "{err}");
+        assert!(
+            parse_record(r#"{"pass\u0077ord":1,"password":2}"#).is_err(),
+            "keys are compared decoded"
+        );
+        assert_eq!(
+            parse_record(r#"{"a":[1,{"b":null}]}"#).unwrap()["a"][1]["b"],
+            Value::Null
+        );
+    }
 
     #[test]
     fn times_in_every_shape_the_clouds_write_are_read_as_utc_microseconds() {

@@ -43,8 +43,9 @@ pub fn detect(value: &Value) -> Option<Cloud> {
 
 /// Maps one record's text. `raw` must be the record exactly as it appeared in the source.
 pub fn map_record(raw: &str, choice: CloudChoice, origin: Origin<'_>) -> Mapped {
-    let value: Value = match serde_json::from_str(raw) {
+    let value: Value = match super::json::parse_record(raw) {
         Ok(v) => v,
+        Err(e) if e.contains("appears twice") => return Mapped::Rejected(format!("ambiguous: {e}")),
         Err(e) => return Mapped::Rejected(format!("not valid JSON: {e}")),
     };
     if !value.is_object() {

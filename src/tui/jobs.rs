@@ -61,6 +61,9 @@ pub enum Message {
         outcome: Result<u64, String>,
         elapsed: Duration,
     },
+    /// Something the user must know that no pane asked for (a query the journal could not
+    /// record in the archive).
+    Notice(String),
 }
 
 struct Feed {
@@ -146,6 +149,19 @@ impl Jobs {
     pub fn drop_feed(&mut self, id: u64) {
         if let Some(f) = self.feeds.remove(&id) {
             f.handle.abort();
+        }
+    }
+
+    /// Stops every query and export, and waits until each has let go of its result (so that
+    /// the journal has recorded how each ended) before the workbench closes.
+    pub async fn stop_all(&mut self) {
+        let mut handles: Vec<JoinHandle<()>> = self.feeds.drain().map(|(_, f)| f.handle).collect();
+        handles.extend(self.export.take().map(|e| e.handle));
+        for handle in &handles {
+            handle.abort();
+        }
+        for handle in handles {
+            let _ = handle.await;
         }
     }
 
@@ -427,6 +443,7 @@ mod tests {
             } => pane.take(columns, skip, rows, complete),
             Message::Failed { message, .. } => panic!("{message}"),
             Message::Exported { .. } => panic!("no export was asked for"),
+            Message::Notice(text) => panic!("{text}"),
         }
     }
 

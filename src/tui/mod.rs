@@ -39,8 +39,16 @@ pub struct Setup {
 /// this ends: a normal exit, an error, a panic, or a suspend with `Ctrl+Z`.
 pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
     let (tell, mut told) = tokio::sync::mpsc::unbounded_channel();
+    // What the journal has to say goes to the status bar (standard error is the log file here).
+    if let Some(journal) = session.journal() {
+        let notices = tell.clone();
+        journal.set_notices(Arc::new(move |m| {
+            let _ = notices.send(jobs::Message::Notice(format!("journal: {m}")));
+        }));
+    }
     let editor = editor::Editor::new(session.function_names(), setup.history.clone());
     let mut jobs = jobs::Jobs::new(Arc::new(session), tell);
+    let opened = setup.archive.clone();
     let mut app = App::new(setup.archive, setup.window, setup.archive_end, editor, setup.reports);
     let table = setup.keys;
     let first = app.load();
@@ -71,7 +79,16 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
         }
     });
     let mut screen = terminal::Screen::open(setup.log.as_deref())?;
+    // Standard error is the log file now: a line for each session says what was opened.
+    crate::note!(
+        "trailscope: workbench opened on {} at {}",
+        opened,
+        chrono::Utc::now().to_rfc3339()
+    );
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // Ended from outside (a closed SSH session, `kill`): the terminal is restored and the running
+    // queries are recorded as interrupted, as on `q`.
+    let mut ended = ended();
     let result = loop {
         if let Err(e) = screen
             .terminal
@@ -91,6 +108,10 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
                 carry_out(effects, &mut app, &mut jobs);
             }
             _ = tick.tick() => {}
+            signal = &mut ended => {
+                crate::engine::interrupted(signal);
+                app.quit = true;
+            }
         }
         // A burst of keys or results is applied before one redraw.
         while let Ok(event) = keys_rx.try_recv() {
@@ -106,10 +127,26 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
             break Ok(());
         }
     };
-    jobs.retain(&[]);
-    jobs.cancel_running();
     screen.close();
+    jobs.stop_all().await;
     result
+}
+
+/// SIGTERM or SIGHUP, by name (Ctrl+C is a key to the workbench).
+fn ended() -> std::pin::Pin<Box<dyn std::future::Future<Output = &'static str> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            return Box::pin(async move {
+                tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = hup.recv() => "SIGHUP",
+                }
+            });
+        }
+    }
+    Box::pin(std::future::pending())
 }
 
 /// Turns a terminal event into effects; `None` when it asked for nothing.

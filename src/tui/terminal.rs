@@ -12,10 +12,15 @@ use crossterm::event::{
 };
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
-use ratatui::DefaultTerminal;
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+
+use crate::terminal_text::is_hostile;
 
 pub struct Screen {
-    pub terminal: DefaultTerminal,
+    pub terminal: Terminal<SafeBackend>,
     enhanced: bool,
     stderr: Option<StderrRedirect>,
 }
@@ -23,7 +28,10 @@ pub struct Screen {
 impl Screen {
     pub fn open(log: Option<&Path>) -> std::io::Result<Screen> {
         let stderr = log.and_then(StderrRedirect::to);
-        let terminal = ratatui::try_init()?;
+        // ratatui's own set-up (raw mode, the alternate screen, a panic hook that restores the
+        // terminal), drawn through the guard below.
+        drop(ratatui::try_init()?);
+        let terminal = Terminal::new(SafeBackend(CrosstermBackend::new(std::io::stdout())))?;
         // Ctrl+Enter is only told apart from Enter by terminals that speak the keyboard protocol.
         let enhanced = matches!(crossterm::terminal::supports_keyboard_enhancement(), Ok(true));
         enter(enhanced)?;
@@ -84,10 +92,70 @@ fn leave(enhanced: bool) {
     let _ = disable_raw_mode();
 }
 
+/// The last guard between the workbench and the terminal: text is made visible where it is made
+/// (`terminal_text::escape`), and whatever hostile character a cell still holds (a control,
+/// a bidi override, an invisible character) is dropped here, so that none reaches the terminal.
+pub struct SafeBackend(CrosstermBackend<std::io::Stdout>);
+
+impl Backend for SafeBackend {
+    type Error = std::io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let cleaned: Vec<(u16, u16, Cell)> = content
+            .map(|(x, y, cell)| {
+                if cell.symbol().chars().any(is_hostile) {
+                    let mut safe = cell.clone();
+                    let kept: String = cell.symbol().chars().filter(|c| !is_hostile(*c)).collect();
+                    safe.set_symbol(if kept.is_empty() { " " } else { &kept });
+                    (x, y, safe)
+                } else {
+                    (x, y, cell.clone())
+                }
+            })
+            .collect();
+        self.0.draw(cleaned.iter().map(|(x, y, c)| (*x, *y, c)))
+    }
+    fn append_lines(&mut self, n: u16) -> Result<(), Self::Error> {
+        self.0.append_lines(n)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
+        self.0.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
+        self.0.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        Backend::clear(&mut self.0)
+    }
+    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
+        self.0.clear_region(clear_type)
+    }
+    fn size(&self) -> Result<Size, Self::Error> {
+        self.0.size()
+    }
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
+        self.0.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Backend::flush(&mut self.0)
+    }
+}
+
 /// Copies text to the clipboard of the terminal the user sits at (OSC 52), which works over
-/// SSH and inside tmux (with `set-clipboard on`).
+/// SSH and inside tmux (with `set-clipboard on`). What is copied is what was shown: hostile
+/// characters as their visible escapes, so that a paste into a shell runs nothing hidden.
 pub fn copy(text: &str) {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let text = crate::terminal_text::escape(text);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
     let mut out = std::io::stdout();
     let _ = write!(out, "\x1b]52;c;{encoded}\x07");
     let _ = out.flush();

@@ -72,18 +72,73 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Every event, every column, as text, sorted; by partition (`date|cloud|tenant`).
+/// An archive as trailscope wrote it before format 2: every record verbatim in `raw`, files
+/// without the `sealed_id` and `assumed_principal` columns, no format record, no sealed tier. The
+/// events are those a fresh ingest of `sources` (files or folders) takes.
+pub fn write_format_1_archive(archive: &Path, sources: &[std::path::PathBuf]) {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use trailscope::archive::layout::{PartitionKey, part_name};
+    use trailscope::archive::writer;
+    use trailscope::sources::{CloudChoice, Event, Mapped, read_file};
+    let mut partitions: BTreeMap<PartitionKey, Vec<Event>> = BTreeMap::new();
+    for source in sources {
+        for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path().canonicalize().unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            let Ok(read) = read_file(&bytes, &path.display().to_string(), CloudChoice::Auto) else {
+                continue;
+            };
+            for (_, mapped, _) in read.records {
+                if let Mapped::Event(e) = mapped {
+                    partitions.entry(PartitionKey::of(&e)).or_default().push(*e);
+                }
+            }
+        }
+    }
+    for (key, mut events) in partitions {
+        let encoded = writer::encode(&mut events, "format 1").unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(encoded.bytes)).unwrap();
+        let keep: Vec<usize> = reader
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !["sealed_id", "assumed_principal"].contains(&f.name().as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let batches: Vec<RecordBatch> = reader
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap().project(&keep).unwrap())
+            .collect();
+        let mut out = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut out, batches[0].schema(), None).unwrap();
+        for batch in &batches {
+            writer.write(batch).unwrap();
+        }
+        writer.close().unwrap();
+        let dir = archive.join(key.dir());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(part_name()), out).unwrap();
+    }
+}
+
+/// Every event, every column, as text, sorted; by partition (`date|cloud|tenant`); revealed.
 pub async fn events(archive: &Path) -> BTreeMap<String, Vec<String>> {
+    events_as(archive, false).await
+}
+
+/// The same, as a reader sees them: revealed, or with secrets hidden (`redact`).
+pub async fn events_as(archive: &Path, redact: bool) -> BTreeMap<String, Vec<String>> {
     let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
-    let session = Session::open(
-        location,
-        SessionOptions {
-            redact: false,
-            journal: None,
-        },
-    )
-    .await
-    .unwrap();
+    let session = Session::open(location, SessionOptions { redact, journal: None })
+        .await
+        .unwrap();
     let batches: Vec<RecordBatch> = session
         .sql("SELECT * FROM events")
         .await

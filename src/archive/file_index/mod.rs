@@ -46,15 +46,18 @@ use super::{ArchiveError, Location};
 mod merge;
 pub use merge::{MERGE_AT, Merged, merge_days, summarize};
 
-/// The columns the index keeps a bloom filter of: those the files carry bloom filters for, and
-/// `assumed_principal`, so that the few files of a month holding role assumptions are found.
-pub const INDEXED: [&str; 6] = [
+/// The columns the index keeps a bloom filter of: those the files carry bloom filters for,
+/// `assumed_principal`, so that the few files of a month holding role assumptions are found, and
+/// `sealed_id`, so that `--reveal` opens only the files that hold a record with a sealed
+/// original (`sealed_id IS NOT NULL` rules out every other file).
+pub const INDEXED: [&str; 7] = [
     "event_id",
     "principal",
     "resource",
     "access_key_id",
     "source_ip",
     "assumed_principal",
+    "sealed_id",
 ];
 
 /// The false-positive rate of each filter: a false positive costs opening one file (ten of a
@@ -65,7 +68,7 @@ const FPP: f64 = 0.001;
 
 /// Written into each index object; an object of another version is ignored (not misread).
 const VERSION_KEY: &str = "trailscope.file_index";
-const VERSION: &str = "2";
+const VERSION: &str = "3";
 
 /// The key of the index object a change writes for `day`.
 pub fn key(day: &str, change_id: &str) -> String {

@@ -97,6 +97,7 @@ fn map_record(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         request_id: text(r, &["requestID"]),
         source_object: origin.source_object.to_string(),
         source_index: origin.source_index,
+        sealed_id: None,
         raw: raw.to_string(),
     }))
 }

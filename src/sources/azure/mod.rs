@@ -141,6 +141,7 @@ pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         action,
         source_object: origin.source_object.to_string(),
         source_index: origin.source_index,
+        sealed_id: None,
         raw: raw.to_string(),
     }))
 }

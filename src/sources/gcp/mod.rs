@@ -90,6 +90,7 @@ pub fn map(raw: &str, e: &Value, origin: Origin<'_>) -> Mapped {
         request_id: text(e, &["operation", "id"]),
         source_object: origin.source_object.to_string(),
         source_index: origin.source_index,
+        sealed_id: None,
         raw: raw.to_string(),
     }))
 }

@@ -122,11 +122,11 @@ impl App {
     }
 
     fn tell(&mut self, text: impl Into<String>) {
-        self.message = Some((text.into(), false));
+        self.message = Some((shown(&text.into()), false));
     }
 
     fn warn(&mut self, text: impl Into<String>) {
-        self.message = Some((text.into(), true));
+        self.message = Some((shown(&text.into()), true));
     }
 
     /// Starts the queries of the view on top.
@@ -590,6 +590,12 @@ impl App {
     }
 }
 
+/// A message as the status bar may show it: it may quote a value (an error about a cell), so
+/// secrets are masked and hostile characters escaped.
+pub(super) fn shown(text: &str) -> String {
+    crate::terminal_text::escape_lines(&crate::secrets::mask_text(text)).into_owned()
+}
+
 /// The value a laid-out JSON line holds, as text: a string unquoted and unescaped, anything else
 /// as written.
 fn json_value(line: &str) -> String {
@@ -598,7 +604,9 @@ fn json_value(line: &str) -> String {
         None => line,
     };
     let value = value.trim_end_matches(',');
-    serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string())
+    let decoded = serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string());
+    // Decoded, a JSON escape is the character again: shown (and copied) as its visible escape.
+    crate::terminal_text::escape(&decoded).into_owned()
 }
 
 /// The query behind a pane's rows, in the order they are shown.

@@ -72,8 +72,12 @@ impl App {
             }
             Message::Failed { feed, message } => {
                 if let Some((v, p)) = self.find(feed) {
-                    self.stack[v].panes[p].fail(message);
+                    self.stack[v].panes[p].fail(super::shown(&message));
                 }
+                vec![]
+            }
+            Message::Notice(text) => {
+                self.warn(text);
                 vec![]
             }
             Message::Exported { path, outcome, elapsed } => {
