@@ -15,7 +15,7 @@ pub struct IngestSummary {
     /// Files a forced `--cloud` read as nothing of that cloud's (left unrecorded, so that they can
     /// be read again without it).
     pub files_not_of_forced_cloud: Vec<String>,
-    /// Files copied to `_quarantine/` because they could not be read, with why.
+    /// Files copied to `_sealed/quarantine/` because they could not be read, with why.
     pub files_quarantined: Vec<(String, String)>,
     /// Events written, per `(cloud, tenant)`.
     pub events_written: BTreeMap<(String, String), u64>,

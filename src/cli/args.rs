@@ -54,7 +54,7 @@ q quits. With no archive configured it opens the demo archive (built on first us
       trailscope ingest --archive s3://audit/archive s3://raw-logs/AWSLogs/
 
 Each source file is read once: ingesting it again does nothing. Files that cannot be read are \
-copied to _quarantine/ with the reason, records that cannot be placed in time go to a \
+copied to _sealed/quarantine/ with the reason, records that cannot be placed in time go to a \
 .rejected.jsonl file there, and the command exits with code 3; the rest is ingested.")]
     Ingest(IngestArgs),
 

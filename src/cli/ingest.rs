@@ -125,7 +125,7 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
         if s.files_quarantined.is_empty() {
             ""
         } else {
-            "(copied to _quarantine/ with a .reason file)"
+            "(copied to _sealed/quarantine/ with a .reason file)"
         },
     );
     for (name, why) in &s.files_quarantined {
@@ -184,7 +184,7 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
         if s.rejected_total() == 0 {
             ""
         } else {
-            "(kept in _quarantine/ as .rejected.jsonl)"
+            "(kept in _sealed/quarantine/ as .rejected.jsonl)"
         },
     );
     for (why, n) in s.records_rejected.iter().take(10) {

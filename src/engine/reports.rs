@@ -53,12 +53,14 @@ impl ParamKind {
         }
     }
 
-    fn sql_type(self) -> &'static str {
+    /// `expr` as a value of this kind, in SQL. A time is kept in microseconds, as `event_time`
+    /// is: SQL's `TIMESTAMP` is nanoseconds, which end in 2262.
+    fn cast(self, expr: &str) -> String {
         match self {
-            ParamKind::Timestamp => "TIMESTAMP WITH TIME ZONE",
-            ParamKind::Text => "VARCHAR",
-            ParamKind::Integer => "BIGINT",
-            ParamKind::Boolean => "BOOLEAN",
+            ParamKind::Timestamp => format!("arrow_cast(({expr}), 'Timestamp(µs, \"UTC\")')"),
+            ParamKind::Text => format!("CAST(({expr}) AS VARCHAR)"),
+            ParamKind::Integer => format!("CAST(({expr}) AS BIGINT)"),
+            ParamKind::Boolean => format!("CAST(({expr}) AS BOOLEAN)"),
         }
     }
 }
@@ -178,7 +180,7 @@ impl Report {
                 None => match &p.default {
                     Some(default) => {
                         session
-                            .scalar(&format!("SELECT CAST(({default}) AS {})", p.kind.sql_type()))
+                            .scalar(&format!("SELECT {}", p.kind.cast(default)))
                             .await?
                     }
                     None => {

@@ -243,6 +243,9 @@ impl Session {
         if journaled {
             self.record_start(&start).await?;
         }
+        // From here on the query's end is recorded however it ends, even if this future is
+        // dropped while the query is planned (Ctrl+C, the workbench moving on).
+        let mut unended = Unended(journal.map(|j| (j, start.id.clone())));
         let planned = async {
             let options = SQLOptions::new()
                 .with_allow_ddl(false)
@@ -263,15 +266,13 @@ impl Session {
                 plan,
                 finished: false,
                 redact: self.masks_results,
-                journal: journal.map(|j| (j, start.id)),
+                unended,
                 rows: 0,
                 failed: None,
             }),
             Err(e) => {
                 let error = EngineError::from_datafusion(e);
-                if journaled {
-                    self.record_end(&start, 0, format!("failed: {error}"));
-                }
+                unended.finish(0, format!("failed: {error}"));
                 Err(error)
             }
         }
@@ -351,6 +352,10 @@ impl Session {
             .filter_map(|f| f.strip_prefix("date=").map(str::to_string))
             .collect();
         days.sort();
+        // An event dated after tomorrow is a broken clock or a forged record (ingest refuses
+        // them; an archive of format 1 may hold some): the data's end is the newest real one.
+        let tomorrow = crate::archive::layout::utc_day(chrono::Utc::now().timestamp_micros() + 86_400_000_000);
+        days.retain(|d| *d <= tomorrow);
         // The newest day that holds an event: a day folder can be empty (a rolled-back batch).
         let mut end = None;
         for day in days.into_iter().rev().take(31) {
@@ -474,8 +479,8 @@ pub struct ResultStream {
     /// The stream has ended (so the scans' counts are final).
     finished: bool,
     redact: bool,
-    /// Where the query's end is recorded, and its id; taken once it is.
-    journal: Option<(Journal, String)>,
+    /// Where the query's end is recorded.
+    unended: Unended,
     rows: u64,
     failed: Option<String>,
 }
@@ -499,14 +504,7 @@ impl ResultStream {
     /// Records how the query ended, once: a failure to record is said (on the journal's
     /// notices), never made the query's failure.
     fn record(&mut self, outcome: String) {
-        if let Some((journal, id)) = self.journal.take() {
-            journal.end(End {
-                id,
-                ended: chrono::Utc::now().to_rfc3339(),
-                rows: self.rows,
-                outcome: crate::secrets::mask_text(&outcome).into_owned(),
-            });
-        }
+        self.unended.finish(self.rows, outcome);
     }
 
     /// Ends the query early for a reason of the reader's (the output was closed, Ctrl+C), and
@@ -558,6 +556,33 @@ impl Drop for ResultStream {
             (None, None) => "cancelled".to_string(),
         };
         self.record(outcome);
+    }
+}
+
+/// A query whose start is in the journal and whose end is not yet: its end is recorded once,
+/// by `finish`, or when it is dropped (cancelled, or interrupted by a signal).
+struct Unended(Option<(Journal, String)>);
+
+impl Unended {
+    fn finish(&mut self, rows: u64, outcome: String) {
+        if let Some((journal, id)) = self.0.take() {
+            journal.end(End {
+                id,
+                ended: chrono::Utc::now().to_rfc3339(),
+                rows,
+                outcome: crate::secrets::mask_text(&outcome).into_owned(),
+            });
+        }
+    }
+}
+
+impl Drop for Unended {
+    fn drop(&mut self) {
+        let outcome = match INTERRUPTED.get() {
+            Some(signal) => format!("interrupted: {signal}"),
+            None => "cancelled".to_string(),
+        };
+        self.finish(0, outcome);
     }
 }
 

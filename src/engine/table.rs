@@ -341,11 +341,15 @@ impl TableProvider for EventsTable {
 }
 
 /// The filters, plus `date >= 'D1'` / `date <= 'D2'` for every bound on `event_time` among them.
+/// Days compare as text, so a bound outside the years 0–9999 (written `+10000-01-01`) is held
+/// to them: a window that ends after 9999 still includes 9999-12-31.
 pub fn with_date_bounds(filters: &[Expr]) -> Vec<Expr> {
+    const FIRST: i64 = -62_167_219_200_000_000; // 0000-01-01T00:00:00Z
+    const LAST: i64 = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
     let mut out = filters.to_vec();
     for filter in filters {
         for (op, micros) in time_bounds(filter) {
-            out.push(col("date").binary_op(op, lit(utc_day(micros))));
+            out.push(col("date").binary_op(op, lit(utc_day(micros.clamp(FIRST, LAST)))));
         }
     }
     out

@@ -227,6 +227,9 @@ pub const BUSIEST: usize = 1000;
 /// Each event once per bucket first, then counted: the same result as `count(DISTINCT event_id)`
 /// per bucket, without carrying a hash set of ids per bucket from the partial to the final
 /// aggregate (on 10 million events over 30 days: 4.7 s and 3 GB before, 2.4 s and 1.2 GB after).
+/// Buckets are whole multiples of their width since 1970, counted in microseconds (as
+/// `event_time` is): `date_bin` computes in nanoseconds, which end in 2262, so one event dated
+/// later would fail the whole timeline.
 fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
     format!(
         "SELECT bucket,\n\
@@ -234,7 +237,7 @@ fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
          \x20      count(*) FILTER (WHERE succeeded) AS successes,\n\
          \x20      count(*) FILTER (WHERE failed) AS failures\n\
          FROM (\n\
-         \x20 SELECT date_bin(INTERVAL '{width}', event_time, TIMESTAMP '1970-01-01T00:00:00Z') AS bucket,\n\
+         \x20 SELECT arrow_cast(arrow_cast(event_time, 'Int64') - ((arrow_cast(event_time, 'Int64') % {width}) + {width}) % {width}, 'Timestamp(µs, \"UTC\")') AS bucket,\n\
          \x20        event_id,\n\
          \x20        bool_or(outcome = 'success') AS succeeded,\n\
          \x20        bool_or(outcome = 'failure') AS failed\n\
@@ -244,7 +247,7 @@ fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
          ) AS once\n\
          GROUP BY bucket\n\
          ORDER BY bucket",
-        width = bucket.sql,
+        width = bucket.micros,
         clause = scope.clause().replace('\n', "\n  "),
         extra = extra.replace('\n', "\n  "),
     )

@@ -194,7 +194,10 @@ pub fn maskable(value: &str) -> bool {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    !(lower == "true" || lower == "false" || PLACEHOLDERS.contains(&lower.as_str()))
+    // CloudTrail writes both `HIDDEN_DUE_TO_SECURITY_REASONS` and "Value hidden due to security
+    // reasons." (an SSM session's tokenValue).
+    let hidden = lower.contains("hidden due to security reasons") || lower.contains("hidden_due_to_security_reasons");
+    !(lower == "true" || lower == "false" || hidden || PLACEHOLDERS.contains(&lower.as_str()))
 }
 
 /// Keys that hold the value of the object they are in: `"adminPassword": {"value": "…"}`

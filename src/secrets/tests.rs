@@ -203,6 +203,7 @@ fn names_settings_and_identifiers_stay_readable() {
         r#"{"errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: secretsmanager:GetSecretValue on resource: prod/db"}"#,
         r#"{"errorCode":"ExpiredToken","errorMessage":"ExpiredToken: The security token included in the request is expired"}"#,
         r#"{"password":"HIDDEN_DUE_TO_SECURITY_REASONS","newPassword":"","oldPassword":null}"#,
+        r#"{"sessionId":"s-1","tokenValue":"Value hidden due to security reasons."}"#,
         r#"{"authorizationInfo":[{"permission":"iam.serviceAccountKeys.create","granted":true}]}"#,
         r#"{"env":[{"name":"DB_PASSWORD_LENGTH","value":"16"},{"name":"key","value":"logs/x.json"}]}"#,
     ] {
