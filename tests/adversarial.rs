@@ -14,23 +14,23 @@ use common::{S3Server, fixture, stderr, stdout, trailscope};
 
 /// Every secret the hostile corpus leaks, as it appears in the records (decoded).
 const SECRETS: [&str; 17] = [
-    "Ecs-Db-Pa55word!x",                                        // ECS task definition environment list
-    "lambda-stripe-key-value-1",                                // Lambda environment variables
-    "escaped-key-hunter2",                                      // a key written with JSON escapes
-    "4815162342",                                               // a number under a secret's name
-    "IQoJb3JpZ2luX2VjPRESIGNEDTOKENVALUE",                      // presigned URL: X-Amz-Security-Token
+    "Ecs-Db-Pa55word!x",                   // ECS task definition environment list
+    "lambda-stripe-key-value-1",           // Lambda environment variables
+    "escaped-key-hunter2",                 // a key written with JSON escapes
+    "4815162342",                          // a number under a secret's name
+    "IQoJb3JpZ2luX2VjPRESIGNEDTOKENVALUE", // presigned URL: X-Amz-Security-Token
     "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7", // presigned URL: X-Amz-Signature
-    "Url-Pa55-Secret",                                          // a password in a URL, in an error message
-    "ErrMsgPass-77",                                            // password= in an error message
-    "IQoJb3JpZ2luX2VjASSUMEROLETOKEN123",                       // an AssumeRole response's session token
-    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV",                       // a bearer JWT in a user agent
-    "ghp_R4nd0mT0k3nV4lu3F0rT3st1ngPurp0s3sXY",                 // a GitHub token in a build's variables
-    "wJalrXUtnFEMIK7MDENGbPxRfiCYSTARTUPKEY",                   // aws_secret_access_key = … in a startup script
-    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",     // a private key without its END line
-    "AppSettingSecretValue-42",                                 // Azure appSettings name/value
-    "QWNjb3VudEtleVNlY3JldDEyMzQ1Njc4OTA==",                    // AccountKey= in a connection string
-    "Xy7Zq%2FWm3Kp9sEcReT%3D",                                  // an Azure SAS sig=
-    "EscapedJsonPw-9",                                          // JSON inside a string
+    "Url-Pa55-Secret",                     // a password in a URL, in an error message
+    "ErrMsgPass-77",                       // password= in an error message
+    "IQoJb3JpZ2luX2VjASSUMEROLETOKEN123",  // an AssumeRole response's session token
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV",  // a bearer JWT in a user agent
+    "ghp_R4nd0mT0k3nV4lu3F0rT3st1ngPurp0s3sXY", // a GitHub token in a build's variables
+    "wJalrXUtnFEMIK7MDENGbPxRfiCYSTARTUPKEY", // aws_secret_access_key = … in a startup script
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", // a private key without its END line
+    "AppSettingSecretValue-42",            // Azure appSettings name/value
+    "QWNjb3VudEtleVNlY3JldDEyMzQ1Njc4OTA==", // AccountKey= in a connection string
+    "Xy7Zq%2FWm3Kp9sEcReT%3D",             // an Azure SAS sig=
+    "EscapedJsonPw-9",                     // JSON inside a string
 ];
 
 /// The hostile corpus ingested once for this test binary.
@@ -40,7 +40,12 @@ fn hostile() -> &'static str {
         .get_or_init(|| {
             let path = tempfile::tempdir().unwrap().keep().join("archive");
             let out = trailscope(
-                &["ingest", "--archive", path.to_str().unwrap(), fixture("hostile").to_str().unwrap()],
+                &[
+                    "ingest",
+                    "--archive",
+                    path.to_str().unwrap(),
+                    fixture("hostile").to_str().unwrap(),
+                ],
                 &[],
             );
             assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
@@ -142,7 +147,11 @@ fn no_sql_recovers_a_secret_and_the_journal_and_errors_hold_none() {
             let decoded: String = stdout(&out)
                 .lines()
                 .skip(1)
-                .filter_map(|l| base64::engine::general_purpose::STANDARD.decode(l.trim_matches('"')).ok())
+                .filter_map(|l| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(l.trim_matches('"'))
+                        .ok()
+                })
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .collect();
             assert!(decoded.contains("eventVersion"), "the records decoded");
@@ -151,11 +160,21 @@ fn no_sql_recovers_a_secret_and_the_journal_and_errors_hold_none() {
     }
     // A query that quotes a secret (a search for it) is journaled with the secret masked only
     // where its shape is recognised; the journal of the archive and the user's hold no result.
-    let journal = stdout(&on_hostile(&["journal", "--json"])) + &stdout(&trailscope(&["journal", "--json", "--local"], &[]));
+    let journal =
+        stdout(&on_hostile(&["journal", "--json"])) + &stdout(&trailscope(&["journal", "--json", "--local"], &[]));
     assert!(journal.contains("reverse(raw)"), "the queries are journaled");
-    assert_eq!(leaked(&journal.replace("Ecs-Db-Pa55word%", "").replace("ErrMsgPass%", "")), Vec::<&str>::new());
+    assert_eq!(
+        leaked(&journal.replace("Ecs-Db-Pa55word%", "").replace("ErrMsgPass%", "")),
+        Vec::<&str>::new()
+    );
     // With --reveal the verbatim records are read (and that is journaled).
-    let revealed = on_hostile(&["query", "--reveal", "--format", "csv", "SELECT raw, error_message, user_agent FROM events"]);
+    let revealed = on_hostile(&[
+        "query",
+        "--reveal",
+        "--format",
+        "csv",
+        "SELECT raw, error_message, user_agent FROM events",
+    ]);
     assert_eq!(leaked(&stdout(&revealed)).len(), SECRETS.len(), "{}", stderr(&revealed));
 }
 
@@ -171,9 +190,32 @@ fn no_view_report_or_output_format_holds_a_secret_without_reveal() {
         vec!["view", "event", "hostile-01"],
         vec!["view", "event", "hostile-az-1"],
         vec!["view", "principal", "ci-bot", "--section", "events", "--format", "csv"],
-        vec!["view", "resource", "worker-1", "--section", "changes", "--format", "json"],
-        vec!["view", "timeline", "--bucket", "2024-07-01T10:00:00Z", "--format", "csv"],
-        vec!["report", "run", "ip-activity", "--param", "ip=203.0.113.99", "--format", "json"],
+        vec![
+            "view",
+            "resource",
+            "worker-1",
+            "--section",
+            "changes",
+            "--format",
+            "json",
+        ],
+        vec![
+            "view",
+            "timeline",
+            "--bucket",
+            "2024-07-01T10:00:00Z",
+            "--format",
+            "csv",
+        ],
+        vec![
+            "report",
+            "run",
+            "ip-activity",
+            "--param",
+            "ip=203.0.113.99",
+            "--format",
+            "json",
+        ],
     ] {
         let out = on_hostile(&args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
@@ -196,13 +238,19 @@ fn hostile_bytes_reach_no_terminal_from_tables_messages_or_summaries() {
     let table = on_hostile(&["query", "SELECT user_agent, principal FROM events ORDER BY event_id"]);
     let shown = stdout(&table);
     assert!(shown.contains("\\x1b]0;pwned-title\\x07"), "{shown}");
-    assert!(shown.contains("admin\\u{202e}gnp.exe") && shown.contains("ad\\u{200b}min"), "{shown}");
+    assert!(
+        shown.contains("admin\\u{202e}gnp.exe") && shown.contains("ad\\u{200b}min"),
+        "{shown}"
+    );
     assert_eq!(hostile_chars(&shown), Vec::<char>::new());
     // Messages on standard error: a view naming a principal, an engine error quoting a value,
     // a report's parameters.
     for args in [
         vec!["view", "principal", "gnp.exe"],
-        vec!["query", "SELECT CAST(user_agent AS INT) FROM events WHERE event_id = 'hostile-10'"],
+        vec![
+            "query",
+            "SELECT CAST(user_agent AS INT) FROM events WHERE event_id = 'hostile-10'",
+        ],
         vec!["report", "run", "ip-activity", "--param", "ip=\u{1b}[2J\u{202e}1.2.3.4"],
     ] {
         let out = on_hostile(&args);
@@ -221,7 +269,12 @@ fn hostile_bytes_reach_no_terminal_from_tables_messages_or_summaries() {
     let record = r#"{"eventVersion":"1.08","eventID":"e1","eventTime":"\u001b[2J\u202e2024","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333"}"#;
     std::fs::write(incoming.join("bad-time.json"), format!("{{\"Records\":[{record}]}}")).unwrap();
     let out = trailscope(
-        &["ingest", "--archive", dir.path().join("a").to_str().unwrap(), incoming.to_str().unwrap()],
+        &[
+            "ingest",
+            "--archive",
+            dir.path().join("a").to_str().unwrap(),
+            incoming.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(3));
@@ -273,7 +326,11 @@ fn data_to_a_pipe_keeps_its_bytes_and_to_a_terminal_is_escaped() {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!bytes.contains(&0x1b), "{format}: {text:?}");
         // CSV shows the bytes escaped; JSON escapes them itself.
-        let shown = if format == "csv" { "\\x1b]0;pwned-title\\x07" } else { "\\u001b]0;pwned-title\\u0007" };
+        let shown = if format == "csv" {
+            "\\x1b]0;pwned-title\\x07"
+        } else {
+            "\\u001b]0;pwned-title\\u0007"
+        };
         assert!(text.contains(shown), "{format}: {text:?}");
     }
 }
@@ -282,7 +339,12 @@ fn data_to_a_pipe_keeps_its_bytes_and_to_a_terminal_is_escaped() {
 fn own_archive(dir: &Path) -> String {
     let archive = dir.join("archive");
     let out = trailscope(
-        &["ingest", "--archive", archive.to_str().unwrap(), fixture("reports").to_str().unwrap()],
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            fixture("reports").to_str().unwrap(),
+        ],
         &[],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -314,7 +376,11 @@ fn a_query_whose_reader_stops_early_is_journaled_with_how_it_ended() {
         .output()
         .unwrap();
     assert_eq!(stdout(&out).lines().count(), 1);
-    assert!(stderr(&out).is_empty(), "a closed pipe is not an error: {}", stderr(&out));
+    assert!(
+        stderr(&out).is_empty(),
+        "a closed pipe is not an error: {}",
+        stderr(&out)
+    );
     let entry = journal_of(&archive)
         .into_iter()
         .find(|e| e["sql"].as_str().unwrap().contains("head-7c1e"))
@@ -333,7 +399,10 @@ fn a_query_whose_reader_stops_early_is_journaled_with_how_it_ended() {
         .unwrap();
     // Once the query has started (its start is in the archive's journal), interrupt it.
     let started = std::time::Instant::now();
-    while !journal_of(&archive).iter().any(|e| e["sql"].as_str().unwrap().contains("ctrl-c-5e2a")) {
+    while !journal_of(&archive)
+        .iter()
+        .any(|e| e["sql"].as_str().unwrap().contains("ctrl-c-5e2a"))
+    {
         assert!(started.elapsed().as_secs() < 60, "the query never started");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -379,7 +448,11 @@ fn the_owners_decide_whether_an_unrecorded_query_may_run() {
     std::fs::remove_file(&journal).unwrap();
     let out = trailscope(&["query", "--archive", &archive, "SELECT 'owner-9a' AS m"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(journal_of(&archive).iter().any(|e| e["sql"].as_str().unwrap().contains("owner-9a")));
+    assert!(
+        journal_of(&archive)
+            .iter()
+            .any(|e| e["sql"].as_str().unwrap().contains("owner-9a"))
+    );
 }
 
 #[test]
@@ -406,7 +479,10 @@ fn credentials_written_into_an_archive_url_are_never_printed_or_recorded() {
     let env = server.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let url = "s3://AKIAINURL00000000000:UrlSecretValue123@audit/prod";
-    let ingest = trailscope(&["ingest", "--archive", url, fixture("reports").to_str().unwrap()], &env);
+    let ingest = trailscope(
+        &["ingest", "--archive", url, fixture("reports").to_str().unwrap()],
+        &env,
+    );
     let query = trailscope(&["query", "--archive", url, "SELECT count(*) FROM events"], &env);
     let journal = trailscope(&["journal", "--json", "--archive", url], &env);
     assert!(query.status.success(), "{}", stderr(&query));
@@ -444,7 +520,10 @@ fn events_dated_impossibly_and_records_read_two_ways_are_quarantined_with_why() 
     let file = dir.path().join("times.jsonl");
     std::fs::write(&file, lines.join("\n")).unwrap();
     let archive = dir.path().join("a");
-    let out = trailscope(&["ingest", "--archive", archive.to_str().unwrap(), file.to_str().unwrap()], &[]);
+    let out = trailscope(
+        &["ingest", "--archive", archive.to_str().unwrap(), file.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     let summary = stdout(&out);
     assert_eq!(counted(&summary, "events written"), 1, "{summary}");
@@ -473,21 +552,45 @@ async fn an_older_archive_with_an_event_dated_9999_still_answers_every_view_and_
     // As an archive of format 1 holds it: ingest then did not refuse such times.
     common::compaction::write_format_1_archive(&archive, &[sources]);
     let path = archive.to_str().unwrap();
-    if std::env::var("KEEP9999").is_ok() { let _ = std::fs::remove_dir_all("/tmp/older9999"); common::compaction::copy_dir(&archive, Path::new("/tmp/older9999")); }
     let mut runs = vec![
         vec!["view", "timeline"],
         vec!["view", "principals"],
         vec!["view", "resources"],
-        vec!["view", "principal", "clock", "--from", "2263-05-30", "--to", "2263-06-03"],
-        vec!["view", "timeline", "--from", "9999-12-30", "--to", "9999-12-31T23:59:59.999Z"],
+        vec![
+            "view",
+            "principal",
+            "clock",
+            "--from",
+            "2263-05-30",
+            "--to",
+            "2263-06-03",
+        ],
+        vec![
+            "view",
+            "timeline",
+            "--from",
+            "9999-12-30",
+            "--to",
+            "9999-12-31T23:59:59.999Z",
+        ],
         vec!["view", "timeline", "--from", "2024-06-01", "--to", "2024-07-01"],
         vec!["query", "SELECT max(event_time), min(event_time) FROM events"],
     ];
     let reports = stdout(&trailscope(&["report", "list"], &[]));
-    let names: Vec<String> = reports.lines().map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
+    let names: Vec<String> = reports
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     for name in &names {
-        if ["access-key-activity", "principal-activity", "ip-activity", "resource-activity"].contains(name) {
+        if [
+            "access-key-activity",
+            "principal-activity",
+            "ip-activity",
+            "resource-activity",
+        ]
+        .contains(name)
+        {
             continue;
         }
         runs.push(vec!["report", "run", name]);
@@ -503,7 +606,14 @@ async fn an_older_archive_with_an_event_dated_9999_still_answers_every_view_and_
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(counted(&stdout(&out), "events quarantined"), 2, "{}", stdout(&out));
     let ids = stdout(&trailscope(
-        &["query", "--archive", path, "--format", "csv", "SELECT event_id FROM events WHERE event_id LIKE 'year-%'"],
+        &[
+            "query",
+            "--archive",
+            path,
+            "--format",
+            "csv",
+            "SELECT event_id FROM events WHERE event_id LIKE 'year-%'",
+        ],
         &[],
     ));
     assert_eq!(ids.trim(), "event_id");
@@ -522,9 +632,21 @@ fn links_are_not_followed_out_of_the_folder_being_ingested() {
     std::os::unix::fs::symlink("/etc/passwd", incoming.join("passwd.json")).unwrap();
     std::os::unix::fs::symlink("/etc", incoming.join("etc")).unwrap();
     let archive = dir.path().join("a");
-    let out = trailscope(&["ingest", "--archive", archive.to_str().unwrap(), incoming.to_str().unwrap()], &[]);
+    let out = trailscope(
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            incoming.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).contains("a symbolic link (not followed"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("a symbolic link (not followed"),
+        "{}",
+        stdout(&out)
+    );
     let kept: Vec<PathBuf> = walkdir::WalkDir::new(&archive)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -559,7 +681,12 @@ fn a_gzip_bomb_stops_at_the_limit_and_bad_bytes_cost_only_their_line() {
     std::fs::write(&config, "max_decompressed = \"16MiB\"\n").unwrap();
     let archive = dir.path().join("a");
     let out = trailscope(
-        &["ingest", "--archive", archive.to_str().unwrap(), incoming.to_str().unwrap()],
+        &[
+            "ingest",
+            "--archive",
+            archive.to_str().unwrap(),
+            incoming.to_str().unwrap(),
+        ],
         &[("TRAILSCOPE_CONFIG", config.to_str().unwrap())],
     );
     assert_eq!(out.status.code(), Some(3));
@@ -576,8 +703,14 @@ fn a_gzip_bomb_stops_at_the_limit_and_bad_bytes_cost_only_their_line() {
         .filter_map(|e| e.ok())
         .find(|e| e.file_name().to_string_lossy().ends_with(".rejected.jsonl"))
         .unwrap();
-    let line: serde_json::Value =
-        serde_json::from_str(std::fs::read_to_string(rejected.path()).unwrap().lines().next().unwrap()).unwrap();
+    let line: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(rejected.path())
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(line["record_base64"].as_str().unwrap())
@@ -591,10 +724,152 @@ fn csv_neutralises_formulas_in_every_form_and_text_type() {
                arrow_cast('=2+2', 'LargeUtf8') AS e, arrow_cast('@SUM(A1)', 'Utf8View') AS f, \
                '-12.5' AS g, '-ef6q7xe2y19o' AS h";
     let out = on_hostile(&["query", "--format", "csv", sql]);
-    let row: Vec<String> = stdout(&out).lines().nth(1).unwrap().split(',').map(str::to_string).collect();
+    let row: Vec<String> = stdout(&out)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
     assert_eq!(
         row,
-        ["'  =1+1", "'-A1&A2", "'+A1", "'＝1+1", "'=2+2", "'@SUM(A1)", "-12.5", "-ef6q7xe2y19o"],
+        [
+            "'  =1+1",
+            "'-A1&A2",
+            "'+A1",
+            "'＝1+1",
+            "'=2+2",
+            "'@SUM(A1)",
+            "-12.5",
+            "-ef6q7xe2y19o"
+        ],
         "a number and an id are values"
     );
+}
+
+/// A store whose listings fail as object_store's S3 client fails on a key it cannot represent
+/// (an empty segment, `..`): the whole page of a listing that reaches the folder holding it.
+#[derive(Debug)]
+struct UnreadableKey {
+    inner: std::sync::Arc<dyn object_store::ObjectStore>,
+    /// The folder (a store path) that holds the key.
+    folder: String,
+}
+
+impl std::fmt::Display for UnreadableKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UnreadableKey({})", self.inner)
+    }
+}
+
+fn unreadable(folder: &str) -> object_store::Error {
+    object_store::Error::InvalidPath {
+        source: object_store::path::Path::parse(format!("{folder}//evil.json")).unwrap_err(),
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::ObjectStore for UnreadableKey {
+    async fn put_opts(
+        &self,
+        location: &object_store::path::Path,
+        payload: object_store::PutPayload,
+        opts: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+    async fn put_multipart_opts(
+        &self,
+        location: &object_store::path::Path,
+        opts: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+    async fn get_opts(
+        &self,
+        location: &object_store::path::Path,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+    fn delete_stream(
+        &self,
+        locations: futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>>,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>> {
+        self.inner.delete_stream(locations)
+    }
+    fn list(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
+        use futures::StreamExt;
+        let reaches = prefix.is_none_or(|p| self.folder.starts_with(p.as_ref()));
+        if reaches {
+            futures::stream::once(futures::future::ready(Err(unreadable(&self.folder)))).boxed()
+        } else {
+            self.inner.list(prefix)
+        }
+    }
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        if prefix.is_some_and(|p| p.as_ref() == self.folder) {
+            return Err(unreadable(&self.folder));
+        }
+        self.inner.list_with_delimiter(prefix).await
+    }
+    async fn copy_opts(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+        options: object_store::CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_key_the_store_cannot_read_costs_only_its_folder() {
+    use trailscope::archive::inputs::{Inputs, resolve_location};
+    use trailscope::archive::{IngestOptions, Location, Quiet, StoreOptions, ingest};
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let good = raw.join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/02");
+    let spoiled = raw.join("AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/02");
+    for folder in [&good, &spoiled] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    std::fs::copy(
+        fixture("aws/111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ.json"),
+        good.join("111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("aws/aws.defense-evasion.cloudtrail-stop.json"),
+        spoiled.join("stop.json"),
+    )
+    .unwrap();
+    let mut location = Location::open(raw.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let folder = location
+        .path("AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/02")
+        .to_string();
+    location.store = std::sync::Arc::new(UnreadableKey {
+        inner: location.store.clone(),
+        folder: folder.clone(),
+    });
+    let mut inputs = Inputs::default();
+    resolve_location(&location, &mut inputs).await.unwrap();
+    assert_eq!(inputs.files.len(), 1, "the readable folder's file: {inputs:?}");
+    let (named, why) = inputs
+        .passed_over
+        .iter()
+        .find(|(_, why)| why.contains("cannot be listed"))
+        .expect("the spoiled folder is named");
+    assert!(named.contains("eu-west-1/2024/05/02"), "{named}: {why}");
+    let archive = Location::create(dir.path().join("a").to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let summary = ingest(&archive, inputs, &IngestOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert!(summary.events_total() > 0, "the rest was ingested");
 }

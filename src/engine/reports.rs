@@ -178,11 +178,7 @@ impl Report {
             let value = match given.iter().rev().find(|(n, _)| n == &p.name) {
                 Some((_, v)) => parse_value(session, p, v).await?,
                 None => match &p.default {
-                    Some(default) => {
-                        session
-                            .scalar(&format!("SELECT {}", p.kind.cast(default)))
-                            .await?
-                    }
+                    Some(default) => session.scalar(&format!("SELECT {}", p.kind.cast(default))).await?,
                     None => {
                         return Err(EngineError::Usage(format!(
                             "the report {} needs --param {}=… ({}{})",
