@@ -38,7 +38,7 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
             continue;
         };
         let (columns, rows): (Vec<&str>, Vec<Vec<String>>) = match &request {
-            Request::Query(q) if q.sql.contains("date_bin") => (
+            Request::Query(q) if q.sql.contains(") AS bucket,") => (
                 vec!["bucket", "events", "successes", "failures"],
                 vec![
                     row(&["1970-01-01T00:00:00Z", "40", "40", "0"]),
