@@ -748,17 +748,32 @@ fn csv_neutralises_formulas_in_every_form_and_text_type() {
 }
 
 /// A store whose listings fail as object_store's S3 client fails on a key it cannot represent
-/// (an empty segment, `..`): the whole page of a listing that reaches the folder holding it.
+/// (an empty segment, `..`): the whole page of a listing that reaches the folder holding it; and
+/// that refuses access under a prefix, as a bucket policy does.
 #[derive(Debug)]
-struct UnreadableKey {
+struct Spoiled {
     inner: std::sync::Arc<dyn object_store::ObjectStore>,
     /// The folder (a store path) that holds the key.
     folder: String,
+    /// Reads and listings under this prefix are denied.
+    denied: Option<String>,
 }
 
-impl std::fmt::Display for UnreadableKey {
+impl Spoiled {
+    fn denies(&self, path: Option<&object_store::path::Path>) -> Option<object_store::Error> {
+        let (denied, path) = (self.denied.as_ref()?, path?);
+        path.as_ref()
+            .starts_with(denied.as_str())
+            .then(|| object_store::Error::PermissionDenied {
+                path: path.to_string(),
+                source: "AccessDenied".into(),
+            })
+    }
+}
+
+impl std::fmt::Display for Spoiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "UnreadableKey({})", self.inner)
+        write!(f, "Spoiled({})", self.inner)
     }
 }
 
@@ -769,7 +784,7 @@ fn unreadable(folder: &str) -> object_store::Error {
 }
 
 #[async_trait::async_trait]
-impl object_store::ObjectStore for UnreadableKey {
+impl object_store::ObjectStore for Spoiled {
     async fn put_opts(
         &self,
         location: &object_store::path::Path,
@@ -790,6 +805,9 @@ impl object_store::ObjectStore for UnreadableKey {
         location: &object_store::path::Path,
         options: object_store::GetOptions,
     ) -> object_store::Result<object_store::GetResult> {
+        if let Some(e) = self.denies(Some(location)) {
+            return Err(e);
+        }
         self.inner.get_opts(location, options).await
     }
     fn delete_stream(
@@ -803,6 +821,9 @@ impl object_store::ObjectStore for UnreadableKey {
         prefix: Option<&object_store::path::Path>,
     ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
         use futures::StreamExt;
+        if let Some(e) = self.denies(prefix) {
+            return futures::stream::once(futures::future::ready(Err(e))).boxed();
+        }
         let reaches = prefix.is_none_or(|p| self.folder.starts_with(p.as_ref()));
         if reaches {
             futures::stream::once(futures::future::ready(Err(unreadable(&self.folder)))).boxed()
@@ -814,6 +835,9 @@ impl object_store::ObjectStore for UnreadableKey {
         &self,
         prefix: Option<&object_store::path::Path>,
     ) -> object_store::Result<object_store::ListResult> {
+        if let Some(e) = self.denies(prefix) {
+            return Err(e);
+        }
         if prefix.is_some_and(|p| p.as_ref() == self.folder) {
             return Err(unreadable(&self.folder));
         }
@@ -854,9 +878,10 @@ async fn an_object_key_the_store_cannot_read_costs_only_its_folder() {
     let folder = location
         .path("AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/02")
         .to_string();
-    location.store = std::sync::Arc::new(UnreadableKey {
+    location.store = std::sync::Arc::new(Spoiled {
         inner: location.store.clone(),
         folder: folder.clone(),
+        denied: None,
     });
     let mut inputs = Inputs::default();
     resolve_location(&location, &mut inputs).await.unwrap();
@@ -872,4 +897,61 @@ async fn an_object_key_the_store_cannot_read_costs_only_its_folder() {
         .await
         .unwrap();
     assert!(summary.events_total() > 0, "the rest was ingested");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revealing_without_access_to_the_sealed_tier_is_refused_in_one_sentence_and_a_secret_finds_its_records() {
+    use trailscope::archive::{Location, StoreOptions};
+    use trailscope::engine::{Session, SessionOptions};
+    let mut location = Location::open(hostile(), &StoreOptions::default()).unwrap();
+    let sealed = location.path("_sealed").to_string();
+    location.store = std::sync::Arc::new(Spoiled {
+        inner: location.store.clone(),
+        folder: "nowhere".into(),
+        denied: Some(sealed),
+    });
+    let options = |redact| SessionOptions { redact, journal: None };
+    let refused = Session::open(location.clone(), options(false))
+        .await
+        .err()
+        .expect("refused");
+    let said = refused.to_string();
+    assert!(
+        said.contains("access to the sealed tier") && said.contains("was denied"),
+        "{said}"
+    );
+    // Without --reveal, the same reader reads the archive as usual.
+    let session = Session::open(location, options(true)).await.unwrap();
+    use futures::TryStreamExt;
+    let rows: Vec<datafusion::arrow::array::RecordBatch> = session
+        .sql("SELECT count(*) FROM events")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows[0].num_rows(), 1);
+
+    // Whoever may read the key turns a secret found elsewhere into its fingerprint, which finds
+    // every record the secret leaked into.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
+        .args(["fingerprint", "--archive", hostile()])
+        .env("TRAILSCOPE_STATE_DIR", common::state_dir())
+        .env("TRAILSCOPE_CONFIG", common::state_dir().join("no-config.toml"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Ecs-Db-Pa55word!x\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let fingerprint = stdout(&out).trim().to_string();
+    assert_eq!(fingerprint.len(), 16, "{}", stderr(&out));
+    let found = on_hostile(&[
+        "query",
+        "--format",
+        "csv",
+        &format!("SELECT event_id FROM events WHERE raw LIKE '%:{fingerprint}]%'"),
+    ]);
+    assert_eq!(stdout(&found).lines().skip(1).collect::<Vec<_>>(), ["hostile-01"]);
 }

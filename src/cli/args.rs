@@ -72,9 +72,13 @@ ones, never both: the replaced files stay hidden for an hour, for queries alread
 and the next ingest or compact after that deletes them. Ingest and compaction take turns (one \
 lock per archive); a compaction that is killed is finished or undone by the next run.
 
-It also brings an archive written by an older trailscope up to date: a file that lacks a column is \
-rewritten with it (assumed_principal is read again from the raw records), and each day's file \
-index becomes one object with an entry for every file (files without one are read to make it).")]
+It also brings an archive written by an older trailscope up to date. An archive of format 1 (written \
+before secrets were sealed at ingest) is migrated whole, whatever --date says: every file is \
+rewritten from its raw records, with secrets replaced by markers and the verbatim records sealed \
+in _sealed/, events ingest would now refuse (dated before 1990 or in the future, ambiguous) moved \
+to the sealed quarantine, and the old _quarantine/ moved into _sealed/; the format is recorded \
+last, so a killed migration resumes. Each day's file index becomes one object with an entry for \
+every file (files without one are read to make it).")]
     Compact(CompactArgs),
 
     /// Run one read-only SQL statement over the `events` table.
