@@ -20,7 +20,11 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::exit::FAILURE);
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    let outcome = runtime.block_on(cli::run(cli));
+    // Work still running on blocking threads (a file being parsed when Ctrl+C came) is not
+    // waited for: the journal is written, the next run undoes a half-written batch.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match outcome {
         Ok(code) => code,
         Err(failure) if failure.code == cli::exit::CLOSED_PIPE => cli::out::closed_pipe(),
         Err(failure) => {

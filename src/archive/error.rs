@@ -20,6 +20,8 @@ pub enum ArchiveError {
     Arrow(#[from] arrow::error::ArrowError),
     #[error("another ingest or compaction is writing to {archive}: {holder}; run this one when it is done")]
     Busy { archive: String, holder: String },
+    #[error("{0} (not read, nor copied to the quarantine)")]
+    TooLarge(String),
     #[error("the ingest ledger entry {path} is damaged: {message}")]
     Ledger { path: String, message: String },
     #[error("the sealed tier's {path} cannot be used: {message}")]

@@ -287,7 +287,14 @@ impl Run<'_> {
             .map(|input| {
                 let reading = reading.clone();
                 async move {
-                    let bytes = input.read().await;
+                    // A file larger than the limit is not read at all: its size is known.
+                    let bytes = if input.size > reading.max_decompressed {
+                        Err(ArchiveError::TooLarge(
+                            crate::sources::document::DocumentError::TooLarge(reading.max_decompressed).to_string(),
+                        ))
+                    } else {
+                        input.read().await
+                    };
                     let work = tokio::task::spawn_blocking(move || parse(input, bytes, &reading));
                     work.await.expect("parsing a source file does not panic")
                 }

@@ -23,7 +23,8 @@ pub struct Input {
 
 #[derive(Clone, Debug)]
 enum Origin {
-    Local(PathBuf),
+    /// A local file; `walked`: found in a folder (then a link in its place is not followed).
+    Local { path: PathBuf, walked: bool },
     Remote {
         store: Arc<dyn ObjectStore>,
         path: Path,
@@ -35,14 +36,11 @@ impl Input {
     /// The file's bytes, exactly as stored.
     pub async fn read(&self) -> Result<Bytes, ArchiveError> {
         match &self.origin {
-            Origin::Local(path) => {
-                tokio::fs::read(path)
+            Origin::Local { path, walked } => {
+                let (path, walked) = (path.clone(), *walked);
+                tokio::task::spawn_blocking(move || read_local(&path, walked))
                     .await
-                    .map(Bytes::from)
-                    .map_err(|source| ArchiveError::ReadSource {
-                        path: path.clone(),
-                        source,
-                    })
+                    .expect("reading a file does not panic")
             }
             Origin::Remote { store, path, display } => {
                 let got = store.get(path).await.map_err(|e| ArchiveError::store(display, e))?;
@@ -55,6 +53,36 @@ impl Input {
     pub fn file_name(&self) -> &str {
         self.name.rsplit('/').next().unwrap_or(&self.name)
     }
+}
+
+/// A source's name as it is recorded (in every event's `source_object`, the ledger, the
+/// summary): a file downloaded from a presigned URL may carry its query string, token and all.
+fn shown_name(name: &str) -> String {
+    crate::secrets::mask_text(name).into_owned()
+}
+
+/// A local file's bytes. A file found in a folder is opened without following a link: one put
+/// in its place after the folder was walked (to `~/.aws/credentials`, say) is not read.
+fn read_local(path: &std::path::Path, walked: bool) -> Result<Bytes, ArchiveError> {
+    use std::io::Read;
+    let err = |source| ArchiveError::ReadSource {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    if walked {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options.open(path).map_err(err)?;
+    if !file.metadata().map_err(err)?.is_file() {
+        return Err(err(std::io::Error::other("not a regular file")));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(err)?;
+    Ok(Bytes::from(bytes))
 }
 
 /// Files to read, and the ones passed over while walking folders, with why.
@@ -160,9 +188,12 @@ fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> 
             return Ok(());
         }
         inputs.files.push(Input {
-            name: abs.display().to_string(),
+            name: shown_name(&abs.display().to_string()),
             size: meta.len(),
-            origin: Origin::Local(abs),
+            origin: Origin::Local {
+                path: abs,
+                walked: false,
+            },
         });
         return Ok(());
     }
@@ -191,9 +222,12 @@ fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> 
             None => {
                 let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
                 inputs.files.push(Input {
-                    name: abs.display().to_string(),
+                    name: shown_name(&abs.display().to_string()),
                     size,
-                    origin: Origin::Local(abs),
+                    origin: Origin::Local {
+                        path: abs,
+                        walked: true,
+                    },
                 });
             }
         }
@@ -211,7 +245,7 @@ pub async fn resolve_location(location: &Location, inputs: &mut Inputs) -> Resul
     let source = location.display.as_str();
     let base = location.store_url.as_str().trim_end_matches('/').to_string();
     let remote = |path: Path, size: u64| Input {
-        name: format!("{base}/{path}"),
+        name: shown_name(&format!("{base}/{path}")),
         size,
         origin: Origin::Remote {
             store: location.store.clone(),

@@ -58,8 +58,10 @@ pub fn sealed_id(key: &FingerprintKey, verbatim: &str) -> String {
 /// record no longer maps) is refused, with why.
 pub fn seal(event: Event, key: &FingerprintKey) -> Result<(Event, Option<SealedRecord>), (String, Box<Event>)> {
     let mut masker = Masker::new(Some(key.clone()));
-    let Some(masked) = masker.record(&event.raw) else {
-        return Ok((event, None));
+    let masked = match masker.record(&event.raw) {
+        Ok(Some(masked)) => masked,
+        Ok(None) => return Ok((event, None)),
+        Err(why) => return Err((why, Box::new(event))),
     };
     let origin = Origin {
         source_object: &event.source_object,
@@ -308,15 +310,20 @@ pub fn sealed_error(location: &Location, e: object_store::Error) -> ArchiveError
         object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
             ArchiveError::SealedDenied(location.display.clone())
         }
-        other => {
-            let text = other.to_string();
-            if text.contains("AccessDenied") || text.contains("403") {
-                ArchiveError::SealedDenied(location.display.clone())
-            } else {
-                ArchiveError::store(&location.display, other)
-            }
-        }
+        other => ArchiveError::store(&location.display, other),
     }
+}
+
+/// Whether the sealed tier holds any record (one listing, its first item); a refusal says so.
+pub async fn holds_records(location: &Location) -> Result<bool, ArchiveError> {
+    use futures::TryStreamExt;
+    location
+        .store
+        .list(Some(&location.path(RECORDS)))
+        .try_next()
+        .await
+        .map(|first| first.is_some())
+        .map_err(|e| sealed_error(location, e))
 }
 
 #[cfg(test)]

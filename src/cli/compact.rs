@@ -207,6 +207,11 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
             "  the {} replaced file(s) are hidden now and stay an hour for queries already reading them;\n  the first ingest or compact after that deletes them\n",
             thousands(s.replaced_files_kept as u64)
         ));
+        if s.format_after > s.format_before {
+            out.push_str(
+                "  they hold the secrets verbatim: run `trailscope compact` again in an hour to delete them\n",
+            );
+        }
     }
     out
 }

@@ -68,7 +68,9 @@ impl Bar {
 impl IngestProgress for Bar {
     fn file_done(&self, name: &str, bytes: u64) {
         self.0.inc(bytes);
-        self.0.set_message(name.rsplit('/').next().unwrap_or(name).to_string());
+        // A file's name is anyone's to choose: shown escaped, like every text on a terminal.
+        let name = name.rsplit('/').next().unwrap_or(name);
+        self.0.set_message(crate::terminal_text::escape(name).into_owned());
     }
     fn writing(&self, events: usize) {
         self.0.set_message(format!("writing {events} events"));

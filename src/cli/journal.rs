@@ -59,9 +59,12 @@ pub async fn run(cx: &Context, args: JournalArgs) -> Result<ExitCode, Failure> {
     }
     for entry in &entries {
         if args.json {
-            crate::say!("{}", serde_json::to_string(entry).expect("journal entries serialise"));
+            super::out::data(&serde_json::to_string(entry).expect("journal entries serialise"));
             continue;
         }
+        // Each field on its line: a field that holds a line break (anyone's to write into the
+        // journal) must not make a line of its own.
+        let one = |t: &str| crate::terminal_text::escape(t).into_owned();
         let s = &entry.start;
         let plural = if entry.rows() == 1 { "" } else { "s" };
         let mut notes = Vec::new();
@@ -72,16 +75,16 @@ pub async fn run(cx: &Context, args: JournalArgs) -> Result<ExitCode, Failure> {
             notes.push("a report parameter's default");
         }
         let who = match (s.identity.is_empty(), s.host.is_empty()) {
-            (true, _) => s.user.clone(),
-            (false, true) => format!("{} ({})", s.user, s.identity),
-            (false, false) => format!("{} ({}) on {}", s.user, s.identity, s.host),
+            (true, _) => one(&s.user),
+            (false, true) => format!("{} ({})", one(&s.user), one(&s.identity)),
+            (false, false) => format!("{} ({}) on {}", one(&s.user), one(&s.identity), one(&s.host)),
         };
         crate::say!(
             "{}  {who}  {}  {} row{plural}  {}{}",
-            s.time,
-            s.archive,
+            one(&s.time),
+            one(&s.archive),
             entry.rows(),
-            entry.outcome(),
+            one(entry.outcome()),
             if notes.is_empty() {
                 String::new()
             } else {
@@ -92,7 +95,11 @@ pub async fn run(cx: &Context, args: JournalArgs) -> Result<ExitCode, Failure> {
             crate::say!("    {line}");
         }
         if !s.params.is_empty() {
-            let params: Vec<String> = s.params.iter().map(|(k, v)| format!("${k}={v}")).collect();
+            let params: Vec<String> = s
+                .params
+                .iter()
+                .map(|(k, v)| format!("${}={}", one(k), one(v)))
+                .collect();
             crate::say!("    -- {}", params.join("  "));
         }
     }

@@ -147,11 +147,16 @@ impl Context {
         Ok(session)
     }
 
-    /// Waits for the journal records still being written.
+    /// Waits for the journal records still being written; says so if some could not be.
     async fn flush_journals(&self) {
         let journals: Vec<_> = std::mem::take(&mut *self.journals.lock().expect("not poisoned"));
         for journal in journals {
-            journal.flush().await;
+            let left = journal.flush().await;
+            if left > 0 {
+                crate::note!(
+                    "trailscope: {left} access journal record(s) were still being written to the archive after 10 s, and are lost"
+                );
+            }
         }
     }
 }
@@ -228,6 +233,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
     };
     cx.flush_journals().await;
+    if out::pipe_closed() {
+        return Err(Failure {
+            message: String::new(),
+            code: exit::CLOSED_PIPE,
+        });
+    }
     outcome
 }
 

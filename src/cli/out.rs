@@ -29,12 +29,35 @@ pub fn shown(text: &str) -> String {
 }
 
 pub fn say(text: &str) {
+    write_line(&escape_lines(text));
+}
+
+/// A line of data (JSON) on standard output: its exact bytes to a file or a pipe, escaped on a
+/// terminal.
+pub fn data(text: &str) {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        write_line(&escape_lines(text));
+    } else {
+        write_line(text);
+    }
+}
+
+fn write_line(text: &str) {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{}", escape_lines(text))
+    if let Err(e) = writeln!(out, "{text}")
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
-        closed_pipe();
+        // What is left to print goes nowhere; the process ends once the journal is written.
+        PIPE_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// The reader of standard output went away.
+static PIPE_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn pipe_closed() -> bool {
+    PIPE_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 pub fn note(text: &str) {

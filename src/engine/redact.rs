@@ -15,7 +15,10 @@ use crate::secrets::{Masker, mask_text};
 /// fingerprints: a reader may not hold the archive's key).
 fn mask(text: &str, json: bool) -> Option<String> {
     if json {
-        Masker::new(None).record(text)
+        match Masker::new(None).any_text(text) {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(t) => Some(t),
+        }
     } else {
         match mask_text(text) {
             std::borrow::Cow::Borrowed(_) => None,

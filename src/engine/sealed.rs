@@ -5,11 +5,13 @@
 //! ```sql
 //! SELECT * FROM events WHERE sealed_id IS NULL
 //! UNION ALL
-//! SELECT s.* FROM sealed s JOIN events e USING (sealed_id, date, cloud, tenant, event_time)
+//! SELECT <s.x if found, else e.x> FROM events e LEFT JOIN sealed s USING (sealed_id, date, cloud, tenant)
+//! WHERE e.sealed_id IS NOT NULL
 //! ```
 //! where `sealed` maps each verbatim record again with the same code ingest used, so every
 //! column is what it would have been. The join keeps exactly the rows `events` shows (a
-//! duplicate twice, a record of a batch that never committed not at all).
+//! duplicate twice, a record of a batch that never committed not at all, a row whose original is
+//! missing as it is).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -75,6 +77,8 @@ impl SealedTable {
             .try_collect()
             .await
             .map_err(denied)?;
+        // One row per original and partition: the same record sealed twice (delivered twice, a
+        // batch undone and ingested again) is one original.
         let mut seen = HashSet::new();
         let mut batches = Vec::new();
         for (path, bytes) in files {
@@ -84,7 +88,7 @@ impl SealedTable {
             let records = seal::decode(bytes, &path).map_err(denied)?;
             let mut events = Vec::with_capacity(records.len());
             for record in records {
-                if !seen.insert(record.sealed_id.clone()) {
+                if !seen.insert((record.sealed_id.clone(), partition.clone())) {
                     continue;
                 }
                 let cloud: Cloud = record.cloud.parse().map_err(|_| {
@@ -149,45 +153,61 @@ impl TableProvider for SealedTable {
 }
 
 /// `events` revealed: the rows without a sealed original as they are, and the sealed ones as
-/// their verbatim records map.
+/// their verbatim records map. A sealed row whose original is missing (a sealed object lost, a
+/// record the parser no longer reads the same way) stays as it is, masked, rather than vanish.
 pub fn revealed(location: &Location) -> Result<Arc<dyn TableProvider>> {
     use datafusion::catalog::default_table_source::provider_as_source;
+    use datafusion::logical_expr::{ExprSchemable, when};
     // One table for both scans, so that they read one snapshot of the archive's files.
     let table = Arc::new(EventsTable::new(location.clone()));
     let events = || provider_as_source(table.clone());
     let sealed = provider_as_source(Arc::new(SealedTable::new(location.clone())));
     let schema = table.schema();
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let plain = LogicalPlanBuilder::scan("events", events(), None)?
         .filter(col("sealed_id").is_null())?
         .build()?;
-    let keys = ["sealed_id", "date", "cloud", "tenant", "event_time"];
-    // Where an event came from is the row's own (copies of one record delivered twice share
-    // their sealed original).
-    let provenance = ["source_object", "source_index"];
+    let keys = ["sealed_id", "date", "cloud", "tenant"];
+    // Where the row is and came from is the row's own (copies of one record delivered twice
+    // share their sealed original); its time cannot hold a secret (ingest refuses such a record).
+    let own = [
+        "sealed_id",
+        "date",
+        "cloud",
+        "tenant",
+        "event_time",
+        "source_object",
+        "source_index",
+    ];
     let live = LogicalPlanBuilder::scan("live", events(), None)?
         .filter(col("sealed_id").is_not_null())?
-        .project(keys.iter().chain(&provenance).map(|k| col(format!("live.{k}"))))?
         .build()?;
-    let sealed_rows = LogicalPlanBuilder::scan("sealed", sealed, None)?
-        .join(
-            live,
-            JoinType::Inner,
-            (
-                keys.iter().map(|k| format!("sealed.{k}")).collect::<Vec<_>>(),
-                keys.iter().map(|k| format!("live.{k}")).collect::<Vec<_>>(),
-            ),
-            None,
-        )?
-        .project(names.iter().map(|n| {
-            let side = if provenance.contains(&n.as_str()) {
-                "live"
-            } else {
-                "sealed"
-            };
-            col(format!("{side}.{n}")).alias(n)
-        }))?
-        .build()?;
+    let joined = LogicalPlanBuilder::from(live).join(
+        LogicalPlanBuilder::scan("sealed", sealed, None)?.build()?,
+        JoinType::Left,
+        (
+            keys.iter().map(|k| format!("live.{k}")).collect::<Vec<_>>(),
+            keys.iter().map(|k| format!("sealed.{k}")).collect::<Vec<_>>(),
+        ),
+        None,
+    )?;
+    let found = col("sealed.sealed_id").is_not_null();
+    let columns: Vec<Expr> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let n = f.name();
+            let mine = col(format!("live.{n}"));
+            if own.contains(&n.as_str()) {
+                return Ok(mine.alias(n));
+            }
+            let theirs = col(format!("sealed.{n}"));
+            Ok(when(found.clone(), theirs)
+                .otherwise(mine)?
+                .cast_to(f.data_type(), joined.schema())?
+                .alias(n))
+        })
+        .collect::<Result<_>>()?;
+    let sealed_rows = joined.project(columns)?.build()?;
     let all = LogicalPlanBuilder::from(plain).union(sealed_rows)?.build()?;
     Ok(Arc::new(datafusion::catalog::view::ViewTable::new(all, None)))
 }

@@ -15,7 +15,7 @@ use datafusion::error::Result as DfResult;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 
 use super::journal::{ArchiveJournal, End, Journal, Start};
 use super::table::EventsTable;
@@ -91,17 +91,7 @@ impl Session {
             ctx.remove_optimizer_rule("extract_leaf_expressions");
             ctx.remove_optimizer_rule("push_down_leaf_projections");
             masked(events)?
-        } else if !options.redact
-            && location
-                .holds_any(crate::archive::seal::RECORDS)
-                .await
-                .map_err(|e| match e {
-                    crate::archive::ArchiveError::Store { .. } => {
-                        crate::archive::ArchiveError::SealedDenied(location.display.clone())
-                    }
-                    other => other,
-                })?
-        {
+        } else if !options.redact && crate::archive::seal::holds_records(&location).await? {
             // As above: the view's join names `source_index` twice, which these rules, pushing
             // `json_get_str(raw, …)` below the view's projection, would make ambiguous.
             ctx.remove_optimizer_rule("extract_leaf_expressions");
@@ -186,11 +176,11 @@ impl Session {
             // A refused attempt is access too: it is recorded.
             let start = self.start(query, "query");
             self.record_start(&start).await?;
-            self.record_end(&start, 0, format!("refused: {refused}"));
+            self.unended(&start).finish(0, format!("refused: {refused}"));
             return Err(refused);
         }
         self.prepare(&query.sql).await?;
-        self.execute(query, true).await
+        self.execute(query).await
     }
 
     /// The journal's record of a query about to run. What the journal keeps of SQL and values
@@ -224,28 +214,21 @@ impl Session {
         }
     }
 
-    fn record_end(&self, start: &Start, rows: u64, outcome: String) {
-        if let Some(journal) = &self.options.journal {
-            journal.end(End {
-                id: start.id.clone(),
-                ended: chrono::Utc::now().to_rfc3339(),
-                rows,
-                outcome: crate::secrets::mask_text(&outcome).into_owned(),
-            });
+    /// The query whose start was just recorded, until its end is.
+    fn unended(&self, start: &Start) -> Unended {
+        Unended {
+            journal: self.options.journal.clone().map(|j| (j, start.id.clone())),
+            revealed: start.revealed,
         }
     }
 
-    /// Plans and starts a checked query; `journaled` is false only for trailscope's own
-    /// bookkeeping (the newest event's time), which reads no event for the user.
-    async fn execute(&self, query: &Query, journaled: bool) -> Result<ResultStream, EngineError> {
+    /// Plans and starts a checked query, journaled.
+    async fn execute(&self, query: &Query) -> Result<ResultStream, EngineError> {
         let start = self.start(query, "query");
-        let journal = if journaled { self.options.journal.clone() } else { None };
-        if journaled {
-            self.record_start(&start).await?;
-        }
+        self.record_start(&start).await?;
         // From here on the query's end is recorded however it ends, even if this future is
         // dropped while the query is planned (Ctrl+C, the workbench moving on).
-        let mut unended = Unended(journal.map(|j| (j, start.id.clone())));
+        let mut unended = self.unended(&start);
         let planned = async {
             let options = SQLOptions::new()
                 .with_allow_ddl(false)
@@ -298,10 +281,11 @@ impl Session {
             "parameter default",
         );
         self.record_start(&start).await?;
+        let mut unended = self.unended(&start);
         let value = self.evaluate(sql).await;
         match &value {
-            Ok(_) => self.record_end(&start, 1, "completed".into()),
-            Err(e) => self.record_end(&start, 0, format!("failed: {e}")),
+            Ok(_) => unended.finish(1, "completed".into()),
+            Err(e) => unended.finish(0, format!("failed: {e}")),
         }
         value
     }
@@ -358,16 +342,19 @@ impl Session {
         days.retain(|d| *d <= tomorrow);
         // The newest day that holds an event: a day folder can be empty (a rolled-back batch).
         let mut end = None;
+        // Read from the archive's files directly (not through a masking or revealing view): it is
+        // trailscope's own bookkeeping, one column no secret is in, and reads nothing sealed.
+        let table: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(self.location.clone()));
         for day in days.into_iter().rev().take(31) {
-            let query = Query {
-                title: "The archive's newest event".into(),
-                sql: "SELECT max(event_time) FROM events WHERE date = $day".into(),
-                params: vec![("day".into(), ScalarValue::Utf8(Some(day)))],
-            };
+            use datafusion::functions_aggregate::expr_fn::max;
+            use datafusion::logical_expr::{col, lit};
             let batches: Vec<RecordBatch> = self
-                .execute(&query, false)
-                .await?
-                .try_collect()
+                .ctx
+                .read_table(table.clone())
+                .and_then(|f| f.filter(col("date").eq(lit(day))))
+                .and_then(|f| f.aggregate(vec![], vec![max(col("event_time"))]))
+                .map_err(EngineError::from_datafusion)?
+                .collect()
                 .await
                 .map_err(EngineError::from_datafusion)?;
             let value = batches
@@ -561,16 +548,27 @@ impl Drop for ResultStream {
 
 /// A query whose start is in the journal and whose end is not yet: its end is recorded once,
 /// by `finish`, or when it is dropped (cancelled, or interrupted by a signal).
-struct Unended(Option<(Journal, String)>);
+struct Unended {
+    journal: Option<(Journal, String)>,
+    /// The query read revealed secrets: an error it met may quote one, so only its class is
+    /// recorded (the journal is read by others).
+    revealed: bool,
+}
 
 impl Unended {
     fn finish(&mut self, rows: u64, outcome: String) {
-        if let Some((journal, id)) = self.0.take() {
+        if let Some((journal, id)) = self.journal.take() {
+            let outcome = match outcome.split_once(": ") {
+                Some((class, _)) if self.revealed && class == "failed" => {
+                    "failed (the message is not recorded: the query read revealed secrets)".to_string()
+                }
+                _ => crate::secrets::mask_text(&outcome).into_owned(),
+            };
             journal.end(End {
                 id,
                 ended: chrono::Utc::now().to_rfc3339(),
                 rows,
-                outcome: crate::secrets::mask_text(&outcome).into_owned(),
+                outcome,
             });
         }
     }

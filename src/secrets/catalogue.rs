@@ -28,6 +28,9 @@ const SECRET_WORDS: &[&str] = &[
     "accountkey",
     "connectionstring",
     "masterkey",
+    "sharedaccesskey",
+    "primarykey",
+    "secondarykey",
     "cookie",
     "sig",
 ];
@@ -86,6 +89,8 @@ const NOT_SECRET_ENDINGS: &[&str] = &[
     "label",
     "description",
     "selectors",
+    "identifier",
+    "issuedto",
 ];
 
 /// Names that hold a secret word but whose values are settings, flags or one-use request
@@ -109,6 +114,9 @@ const NOT_SECRET_NAMES: &[&str] = &[
     // A presigned URL's credential is the access key id and its scope, not a secret.
     "xamzcredential",
     "xgoogcredential",
+    // The shell's working directories.
+    "pwd",
+    "oldpwd",
 ];
 
 /// Values that stand for a secret without being one: the clouds' own redactions and empty
@@ -128,25 +136,43 @@ const PLACEHOLDERS: &[&str] = &[
     "<hidden>",
 ];
 
-/// `name` lower-cased without separators, as names are compared.
+/// `name` lower-cased (ASCII only, as the quick scan compares) without separators, as names are
+/// compared.
 pub fn normalise(name: &str) -> String {
     name.chars()
         .filter(|c| !matches!(c, '_' | '-' | '.' | '/' | ' ' | ':'))
-        .flat_map(char::to_lowercase)
+        .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+/// Whether a name only names, describes or configures a secret (`secretId`, `tokenType`,
+/// `expiration`, `nextToken`): its value stays readable even inside a secret.
+pub fn describes(name: &str) -> bool {
+    let n = normalise(name);
+    NOT_SECRET_NAMES.contains(&n.as_str()) || NOT_SECRET_ENDINGS.iter().any(|e| n.ends_with(e))
 }
 
 /// The kind of secret a name announces, if it announces one.
 pub fn secret_name(name: &str) -> Option<&'static str> {
-    let n = normalise(name);
-    if n.is_empty() || NOT_SECRET_NAMES.contains(&n.as_str()) || NOT_SECRET_ENDINGS.iter().any(|e| n.ends_with(e)) {
+    // A name with a colon is a policy's condition key or an ARN
+    // (`token.actions.githubusercontent.com:sub`, `secretsmanager:VersionStage`): a setting.
+    if name.contains(':') {
         return None;
     }
+    let n = normalise(name);
+    if n.is_empty() || describes(name) {
+        return None;
+    }
+    // An environment variable's name ending in `_KEY` (`SENDGRID_KEY`, `ENCRYPTION_KEY`).
+    let env_key = name.ends_with("_KEY")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     // `sig` alone is an Azure SAS signature; inside a longer name it is too short to mean it.
-    if !SECRET_WORDS
+    let word = SECRET_WORDS
         .iter()
-        .any(|w| if *w == "sig" { n == "sig" } else { n.contains(w) })
-    {
+        .any(|w| if *w == "sig" { n == "sig" } else { n.contains(w) });
+    if !env_key && !word {
         return None;
     }
     Some(kind_of_name(&n))
@@ -167,7 +193,12 @@ fn kind_of_name(n: &str) -> &'static str {
         "api-key"
     } else if has("connectionstring") {
         "connection-string"
-    } else if has("accountkey") || has("masterkey") {
+    } else if has("accountkey")
+        || has("masterkey")
+        || has("sharedaccesskey")
+        || has("primarykey")
+        || has("secondarykey")
+    {
         "account-key"
     } else if n == "sig" {
         "sas-signature"
@@ -181,16 +212,24 @@ fn kind_of_name(n: &str) -> &'static str {
         "credential"
     } else if has("token") {
         "token"
-    } else {
+    } else if has("secret") {
         "secret"
+    } else {
+        "api-key"
     }
 }
 
 /// Whether a value found under a secret's name is worth hiding: not empty, not a flag, not a
 /// placeholder, not a marker already, not a reference to a variable (`$DB_PASSWORD`).
 pub fn maskable(value: &str) -> bool {
+    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{[^{}]*\}\}|%\([A-Za-z_][A-Za-z0-9_]*\)s)$")
+            .expect("a valid pattern")
+    });
     let v = value.trim();
-    if v.is_empty() || v.starts_with("[MASKED") || v.starts_with('$') || v.starts_with("{{") || v.starts_with("%(") {
+    // A reference to a variable (`$DB_PASSWORD`, `${TOKEN}`, `{{ secret }}`) is not the secret; a
+    // password that merely starts with `$` is.
+    if v.is_empty() || v.starts_with("[MASKED") || REFERENCE.is_match(v) {
         return false;
     }
     let lower = v.to_ascii_lowercase();
@@ -317,7 +356,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // A password written into a URL: scheme://user:password@host.
         rule(
             "url-password",
-            r#"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^/\s:@"'<>]{1,128}:([^/\s@"'<>]{1,256})@"#,
+            r#"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^/\s:@"'<>]{0,128}:([^/\s@"'<>]{1,256})@"#,
             1,
             maskable,
         ),
@@ -330,7 +369,7 @@ pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// (`export DB_PASSWORD=…`), error messages (`password=…`), escaped JSON in a string.
 pub static NAMED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)([A-Za-z0-9_.\-]*(?:passw|passphrase|pwd|secret|token|api[_-]?key|private[_-]?key|credential|signature|account[_-]?key|connection[_-]?string|master[_-]?key|cookie|sig)[A-Za-z0-9_.\-]*)(["']?)(\s*=\s*|\s*:\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s"',;&<>(){}\[\]]+)"#,
+        r#"(?i)([A-Za-z0-9_.\-]*(?:passw|passphrase|pwd|secret|token|api[_.-]?key|private[_.-]?key|credential|signature|account[_.-]?key|connection[_.-]?string|master[_.-]?key|shared[_.-]?access[_.-]?key|primary[_.-]?key|secondary[_.-]?key|cookie|sig|_KEY)[A-Za-z0-9_.\-]*)(["']?)(\s*=\s*|\s*:\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s"',;&<>(){}\[\]]+)"#,
     )
     .expect("a valid pattern")
 });
@@ -362,6 +401,22 @@ pub const ANCHORS: &[&str] = &[
     "connection-string",
     "masterkey",
     "master_key",
+    "master-key",
+    "master.key",
+    "sharedaccesskey",
+    "primarykey",
+    "primary_key",
+    "secondarykey",
+    "secondary_key",
+    "_key",
+    "api.key",
+    "api key",
+    "private.key",
+    "private key",
+    "account.key",
+    "account key",
+    "connection.string",
+    "connection string",
     "cookie",
     "bearer",
     "-----begin",
@@ -385,7 +440,7 @@ pub const ANCHORS: &[&str] = &[
 ];
 
 /// Further anchors, kept apart only to keep each list readable.
-const MORE_ANCHORS: &[&str] = &["npm_", "q~", "://", "\\u"];
+const MORE_ANCHORS: &[&str] = &["npm_", "q~", "://", "\\u", "\\/", "value '"];
 
 static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()

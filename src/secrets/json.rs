@@ -14,8 +14,9 @@ pub struct Edit {
     pub text: String,
 }
 
-/// How deep a record (and the JSON inside its strings) is walked.
-const MAX_DEPTH: usize = 64;
+/// How deep a record (and the JSON inside its strings) is walked: as deep as serde_json parses
+/// (a record it parsed is walked whole).
+const MAX_DEPTH: usize = 130;
 
 /// Walks one JSON document; an error means the text is not JSON of a shape it can walk.
 pub struct Walk<'t, 'm> {
@@ -29,9 +30,11 @@ pub struct Walk<'t, 'm> {
 /// What the value being read is, by where it is.
 #[derive(Clone, Copy, Default)]
 struct Place {
-    /// Under a secret's name: the secret's kind.
+    /// Under a secret's name: the secret's kind (a text or number here is masked).
     secret: Option<&'static str>,
-    /// An object under a secret's name: its `value` keys hold the secret.
+    /// Inside a value under a secret's name (`"credentials": {"user": …, "pass": …}`,
+    /// `"secrets": [{"name": …, "value": …}]`): the secret's kind. Every value inside is a secret
+    /// but those whose names only describe one (`accessKeyId`, `expiration`).
     holder: Option<&'static str>,
 }
 
@@ -142,10 +145,19 @@ impl<'t, 'm> Walk<'t, 'm> {
             self.eat(b':')?;
             self.ws();
             let named = catalogue::secret_name(&key);
-            let inherited = place.holder.filter(|_| catalogue::holds_value(&key));
+            // Inside a secret, a value is one too unless its name only describes it. An Azure
+            // `authorization` is an object of action, scope and evidence: only a `value` in it is.
+            let inherited = place.holder.filter(|kind| {
+                if *kind == "authorization" {
+                    catalogue::holds_value(&key)
+                } else {
+                    !catalogue::describes(&key)
+                }
+            });
+            let kind = named.or(inherited);
             let child = Place {
-                secret: named.or(inherited),
-                holder: named,
+                secret: kind,
+                holder: kind,
             };
             let read = self.value(child, depth + 1)?;
             if catalogue::names_sibling(&key)
@@ -187,11 +199,9 @@ impl<'t, 'm> Walk<'t, 'm> {
         if self.eat(b']').is_ok() {
             return Ok(());
         }
-        // Elements of a list under a secret's name are secrets (`"passwords": ["a", "b"]`).
-        let child = Place {
-            secret: place.secret,
-            holder: None,
-        };
+        // Elements of a list under a secret's name are secrets (`"passwords": ["a", "b"]`), and
+        // so are the values of the objects in it.
+        let child = place;
         loop {
             self.ws();
             self.value(child, depth + 1)?;
@@ -277,7 +287,9 @@ impl<'t, 'm> Walk<'t, 'm> {
     }
 }
 
-/// `text` with `edits` applied (ranges that overlap an earlier edit are left out).
+/// `text` with `edits` applied. An edit that overlaps an earlier one is joined to it: what it
+/// covers beyond the earlier one is left out too (the tail of a secret two rules found differently
+/// must not stay in clear).
 pub fn apply(text: &str, mut edits: Vec<Edit>) -> String {
     if edits.is_empty() {
         return text.to_string();
@@ -287,6 +299,7 @@ pub fn apply(text: &str, mut edits: Vec<Edit>) -> String {
     let mut at = 0;
     for edit in edits {
         if edit.range.start < at {
+            at = at.max(edit.range.end);
             continue;
         }
         out.push_str(&text[at..edit.range.start]);
@@ -376,6 +389,6 @@ mod tests {
                 text: "Z".into(),
             },
         ];
-        assert_eq!(apply("abcdefgh", edits), "YcdXgh");
+        assert_eq!(apply("abcdefgh", edits), "YcdXh", "the overlap's tail goes with it");
     }
 }

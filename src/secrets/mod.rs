@@ -100,10 +100,12 @@ impl Masker {
     /// decoded; values under a secret's name are secrets whatever their type; strings are
     /// searched for secret shapes (and walked when they are JSON themselves). The rest of the
     /// text is kept byte for byte. The result is walked again until nothing changes, so what
-    /// comes out holds nothing the catalogue recognises.
-    pub fn record(&mut self, raw: &str) -> Option<String> {
+    /// comes out holds nothing the catalogue recognises; a record that cannot be walked, or
+    /// that keeps changing, is an error (ingest refuses it rather than keep what it could not
+    /// search).
+    pub fn record(&mut self, raw: &str) -> Result<Option<String>, String> {
         if !catalogue::may_hold_secret(raw) {
-            return None;
+            return Ok(None);
         }
         let mut current: Cow<'_, str> = Cow::Borrowed(raw);
         for _ in 0..4 {
@@ -113,21 +115,29 @@ impl Masker {
                     let edits = std::mem::take(&mut walk.edits);
                     json::apply(&current, edits)
                 }
-                // Not JSON this walk can read (the sources parsed it, so this is a record of a
-                // shape never seen): searched as text, which may leave it unreadable as JSON.
-                Err(()) => self.free_text(&current).into_owned(),
+                Err(()) => return Err("it could not be searched for secrets (nested too deep to walk)".into()),
             };
             if next == *current {
-                break;
+                return Ok(match current {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(text) => Some(text),
+                });
             }
             current = Cow::Owned(next);
             if !catalogue::may_hold_secret(&current) {
-                break;
+                return Ok(Some(current.into_owned()));
             }
         }
-        match current {
-            Cow::Borrowed(_) => None,
-            Cow::Owned(text) => Some(text),
+        Err("masking its secrets did not settle (a record of a shape never seen)".into())
+    }
+
+    /// A record's text for showing when it may not be JSON (an archive of format 1 read with
+    /// secrets hidden): walked as JSON when it is, searched as free text when it is not.
+    pub fn any_text<'a>(&mut self, raw: &'a str) -> Cow<'a, str> {
+        match self.record(raw) {
+            Ok(Some(masked)) => Cow::Owned(masked),
+            Ok(None) => Cow::Borrowed(raw),
+            Err(_) => Cow::Owned(self.free_text(raw).into_owned()),
         }
     }
 
@@ -177,6 +187,13 @@ impl Masker {
                 }
                 _ => (value.range(), value.as_str()),
             };
+            // A value written as a JSON string is fingerprinted decoded, as the walk does.
+            let decoded = value
+                .as_str()
+                .starts_with('"')
+                .then(|| serde_json::from_str::<String>(value.as_str()).ok())
+                .flatten();
+            let secret_text = decoded.as_deref().unwrap_or(secret);
             if !catalogue::maskable(secret) {
                 continue;
             }
@@ -190,13 +207,42 @@ impl Masker {
                     continue;
                 }
             }
-            let text = self.marker(kind, secret);
+            let text = self.marker(kind, secret_text);
             edits.push(json::Edit { range, text });
         }
+        self.validation_messages(text, &mut edits);
         if edits.is_empty() {
             return Cow::Borrowed(text);
         }
         Cow::Owned(json::apply(text, edits))
+    }
+}
+
+impl Masker {
+    /// AWS's validation errors quote the value refused and name the field:
+    /// `Value 'hunter2' at 'password' failed to satisfy constraint`.
+    fn validation_messages(&mut self, text: &str, edits: &mut Vec<json::Edit>) {
+        static QUOTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"Value '([^']{1,512})' at '([A-Za-z0-9_.\-]{1,128})'").expect("a valid pattern")
+        });
+        if !text.contains("Value '") {
+            return;
+        }
+        for caps in QUOTED.captures_iter(text) {
+            let (Some(value), Some(field)) = (caps.get(1), caps.get(2)) else {
+                continue;
+            };
+            let Some(kind) = catalogue::secret_name(field.as_str()) else {
+                continue;
+            };
+            if catalogue::maskable(value.as_str()) {
+                let marker = self.marker(kind, value.as_str());
+                edits.push(json::Edit {
+                    range: value.range(),
+                    text: marker,
+                });
+            }
+        }
     }
 }
 

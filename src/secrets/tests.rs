@@ -5,7 +5,10 @@ fn key() -> FingerprintKey {
 }
 
 fn masked(raw: &str) -> String {
-    Masker::new(Some(key())).record(raw).unwrap_or_else(|| raw.to_string())
+    Masker::new(Some(key()))
+        .record(raw)
+        .unwrap()
+        .unwrap_or_else(|| raw.to_string())
 }
 
 /// Masks `raw`, checks that it stays JSON, that `secret` is gone and that `kept` is still there.
@@ -17,7 +20,7 @@ fn hides(raw: &str, secret: &str, kept: &[&str]) -> String {
         assert!(out.contains(k), "{k} was lost: {out}");
     }
     // Nothing is left to find.
-    assert_eq!(Masker::new(Some(key())).record(&out), None, "{out}");
+    assert_eq!(Masker::new(Some(key())).record(&out), Ok(None), "{out}");
     out
 }
 
@@ -62,6 +65,7 @@ fn the_same_secret_has_the_same_fingerprint_wherever_it_appears() {
     assert!(a.contains(&fp) && b.contains(&fp), "{a} {b}");
     let other = Masker::new(Some(FingerprintKey::from_bytes([8; 32])))
         .record(r#"{"password":"hunter2-long"}"#)
+        .unwrap()
         .unwrap();
     assert!(!other.contains(&fp), "another archive's key gives another fingerprint");
 }
@@ -218,4 +222,67 @@ fn free_text_masking_needs_no_key_and_leaves_plain_text_borrowed() {
         mask_text("cannot cast 'Bearer abcdef1234567890' to Int64"),
         "cannot cast 'Bearer [MASKED:bearer-token]' to Int64"
     );
+}
+
+#[test]
+fn everything_inside_a_secret_is_secret_but_what_only_describes_it() {
+    hides(
+        r#"{"passwords":{"alice":"hunter2-a","bob":"hunter2-b"},"credentials":{"user":"u1","pass":"p-word-9","expiration":"soon"}}"#,
+        "hunter2-a",
+        &[r#""expiration":"soon""#],
+    );
+    hides(
+        r#"{"secrets":[{"name":"db","value":"S3cr3t-aca"}],"authorization":{"action":"Microsoft.Web/sites/write","scope":"/subscriptions/x"}}"#,
+        "S3cr3t-aca",
+        &["Microsoft.Web/sites/write", "/subscriptions/x"],
+    );
+    assert!(!masked(r#"{"credentials":{"user":"u1","pass":"p-word-9"}}"#).contains("p-word-9"));
+}
+
+#[test]
+fn separated_names_variables_passwords_starting_with_a_dollar_and_validation_errors() {
+    hides(
+        r#"{"env":{"Api Key":"spaced-name-1","master-key":"dashed-name-2","SENDGRID_KEY":"SG.abc.def"}}"#,
+        "spaced-name-1",
+        &[],
+    );
+    assert!(!masked(r#"{"master-key":"dashed-name-2"}"#).contains("dashed-name-2"));
+    assert!(!masked(r#"{"SENDGRID_KEY":"SG.abc.def"}"#).contains("SG.abc.def"));
+    hides(
+        r#"{"parameters":[{"parameterKey":"DBPassword","parameterValue":"$Tr0ng!pw"}]}"#,
+        "$Tr0ng!pw",
+        &[],
+    );
+    let kept = r#"{"environment":{"DB_PASSWORD":"${DB_PASSWORD}"}}"#;
+    assert_eq!(masked(kept), kept, "a reference to a variable is not the secret");
+    hides(
+        r#"{"errorMessage":"1 validation error detected: Value 'Hunter2!x' at 'password' failed to satisfy constraint"}"#,
+        "Hunter2!x",
+        &["failed to satisfy constraint"],
+    );
+    hides(r#"{"u":"redis://:redis-pass-1@cache:6379"}"#, "redis-pass-1", &[]);
+    hides(
+        r#"{"cs":"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0a2V5MTIz="}"#,
+        "c2VjcmV0a2V5MTIz",
+        &["SharedAccessKeyName=Root"],
+    );
+}
+
+#[test]
+fn condition_keys_and_working_directories_stay_readable() {
+    for raw in [
+        r#"{"policy":"{\"Condition\":{\"StringLike\":{\"token.actions.githubusercontent.com:sub\":\"repo:acme/app:ref:refs/heads/main\",\"secretsmanager:VersionStage\":\"AWSCURRENT\"}}}"}"#,
+        r#"{"inScopeOf":{"credentialsIssuedTo":"arn:aws:iam::1:role/x"},"uniqueTokenIdentifier":"abc"}"#,
+        r#"{"script":"export PWD=/home/app OLDPWD=/tmp"}"#,
+    ] {
+        assert_eq!(masked(raw), raw, "nothing to hide in {raw}");
+    }
+}
+
+#[test]
+fn a_record_nested_deeper_than_a_walk_goes_is_refused_not_half_searched() {
+    let deep = format!("{}{{\"password\":\"deep-pw\"}}{}", "[".repeat(140), "]".repeat(140));
+    assert!(Masker::new(Some(key())).record(&deep).is_err());
+    let fine = format!("{}{{\"password\":\"deep-pw\"}}{}", "[".repeat(100), "]".repeat(100));
+    assert!(!masked(&fine).contains("deep-pw"));
 }

@@ -193,8 +193,11 @@ fn split_single_value(whole: &RawValue) -> Document<'_> {
             items: values.into_iter().map(Item::Record).collect(),
         };
     }
+    // A wrapper that names its list twice (`{"Records":[A],"Records":[B]}`) would lose one of
+    // them: such a document is read as one record, which is then refused as ambiguous.
     if text.starts_with('{')
         && let Ok(fields) = serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
+        && !has_duplicate_keys(text)
     {
         for key in WRAPPER_KEYS {
             let wrapped = fields.get(key).filter(|v| v.get().starts_with('['));
@@ -212,6 +215,33 @@ fn split_single_value(whole: &RawValue) -> Document<'_> {
         layout: Layout::SingleObject,
         items: vec![Item::Record(whole)],
     }
+}
+
+/// Whether the top-level object of `text` names a key twice.
+fn has_duplicate_keys(text: &str) -> bool {
+    struct Keys(bool);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                    let mut seen = std::collections::HashSet::new();
+                    let mut twice = false;
+                    while let Some(key) = map.next_key::<String>()? {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        twice |= !seen.insert(key);
+                    }
+                    Ok(Keys(twice))
+                }
+            }
+            d.deserialize_map(Visitor)
+        }
+    }
+    serde_json::from_str::<Keys>(text).is_ok_and(|k| k.0)
 }
 
 #[cfg(test)]
@@ -246,6 +276,17 @@ mod tests {
         assert_eq!(doc.layout, Layout::JsonLines);
         assert_eq!(records(&doc), ["{\"a\":1}", "{\"b\":2}", "{\"d\":4}"]);
         assert!(matches!(doc.items[2], Item::BadLine { line: 4, .. }));
+    }
+
+    #[test]
+    fn a_wrapper_that_names_its_list_twice_is_one_record_not_the_last_list() {
+        let doc = split(r#"{"Records":[{"a":1}],"Records":[{"b":2}]}"#).unwrap();
+        assert_eq!(doc.layout, Layout::SingleObject);
+        let record = records(&doc).remove(0);
+        assert!(
+            crate::sources::json::parse_record(&record).is_err(),
+            "and refused as ambiguous"
+        );
     }
 
     #[test]

@@ -56,22 +56,26 @@ impl ArchiveJournal {
         &self.location.display
     }
 
-    fn key(id: &str, time: &str, phase: &str) -> String {
-        let day = time.get(..10).unwrap_or("unknown");
+    /// A record's key: the day of the query's start, read from its id (a ULID's time), so that
+    /// the start and the end of a query are always beside each other.
+    fn key(id: &str, phase: &str) -> String {
+        let day = ulid::Ulid::from_string(id)
+            .ok()
+            .map(|u| {
+                chrono::DateTime::<chrono::Utc>::from(u.datetime())
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "unknown".into());
         format!("{JOURNAL}/date={day}/{id}.{phase}.json")
     }
 
     pub async fn put_start(&self, start: &Start) -> Result<(), String> {
-        self.put(&Self::key(&start.id, &start.time, "start"), start).await
+        self.put(&Self::key(&start.id, "start"), start).await
     }
 
-    /// The end goes beside its start: the start's day is in the query's id (a ULID's time).
     pub async fn put_end(&self, end: &End) -> Result<(), String> {
-        let started = ulid::Ulid::from_string(&end.id)
-            .ok()
-            .map(|u| chrono::DateTime::<chrono::Utc>::from(u.datetime()).to_rfc3339())
-            .unwrap_or_else(|| end.ended.clone());
-        self.put(&Self::key(&end.id, &started, "end"), end).await
+        self.put(&Self::key(&end.id, "end"), end).await
     }
 
     async fn put<T: Serialize>(&self, key: &str, record: &T) -> Result<(), String> {
@@ -133,13 +137,19 @@ impl ArchiveJournal {
             .await?;
         let mut starts = Vec::new();
         let mut ends: BTreeMap<String, End> = BTreeMap::new();
+        // A record counts only under its own key: whoever may add to the journal cannot speak
+        // for another query by naming its id in an object of their own.
         for (path, bytes) in read {
-            if path.ends_with(".start.json") {
-                if let Ok(start) = serde_json::from_slice::<Start>(&bytes) {
+            let name = path.rsplit('/').next().unwrap_or_default();
+            if let Some(id) = name.strip_suffix(".start.json") {
+                if let Ok(start) = serde_json::from_slice::<Start>(&bytes)
+                    && start.id == id
+                {
                     starts.push(start);
                 }
-            } else if path.ends_with(".end.json")
+            } else if let Some(id) = name.strip_suffix(".end.json")
                 && let Ok(end) = serde_json::from_slice::<End>(&bytes)
+                && end.id == id
             {
                 ends.insert(end.id.clone(), end);
             }

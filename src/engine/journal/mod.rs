@@ -209,11 +209,20 @@ impl Journal {
         }
     }
 
-    /// Waits (up to 10 s) for the records being written: before the process ends.
-    pub async fn flush(&self) {
+    /// Waits (up to 10 s) for the records being written: before the process ends. Returns how
+    /// many were still being written then.
+    pub async fn flush(&self) -> usize {
         let handles: Vec<_> = std::mem::take(&mut *self.pending.lock().expect("not poisoned"));
-        let all = futures::future::join_all(handles);
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), all).await;
+        let total = handles.len();
+        let mut done = 0;
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            for handle in handles {
+                let _ = handle.await;
+                done += 1;
+            }
+        })
+        .await;
+        if waited.is_ok() { 0 } else { total - done }
     }
 
     fn track(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {

@@ -44,8 +44,9 @@ pub fn map(raw: &str, value: &Value, origin: Origin<'_>) -> Mapped {
     // The event-history export (console download, LookupEvents) carries the CloudTrail record
     // as a JSON string; that string is the record's original text.
     if let Some(embedded) = value.get("CloudTrailEvent").and_then(Value::as_str) {
-        return match serde_json::from_str::<Value>(embedded) {
+        return match crate::sources::json::parse_record(embedded) {
             Ok(inner) => map_record(embedded, &inner, origin),
+            Err(e) if e.contains("appears twice") => Mapped::Rejected(format!("ambiguous: CloudTrailEvent: {e}")),
             Err(e) => Mapped::Rejected(format!("CloudTrailEvent is not valid JSON: {e}")),
         };
     }
