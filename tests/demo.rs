@@ -147,6 +147,22 @@ fn the_planted_incident_is_found_by_the_views_and_the_reports() {
     ]);
     let (assumed, issued, first_use) = (&times[1][0], &times[1][1], &times[1][2]);
     assert!(assumed <= issued && issued <= first_use, "{times:?}");
+    // The credentials the incident's calls were answered with are sealed, and nothing of the
+    // organisation's ordinary activity is (Azure's resultSignature, GCP's and AWS's settings
+    // stay readable).
+    let sealed = run(&[
+        "query",
+        "SELECT cloud, action, raw LIKE '%[MASKED:aws-s%' AS marked FROM events WHERE sealed_id IS NOT NULL",
+    ]);
+    assert!((2..=4).contains(&sealed.len()), "{sealed:?}");
+    for row in &sealed[1..] {
+        assert_eq!(row[0], "aws", "{sealed:?}");
+        assert!(
+            ["AssumeRole", "CreateAccessKey", "GetSessionToken"].contains(&row[1].as_str()),
+            "only calls answered with credentials: {sealed:?}"
+        );
+        assert_eq!(row[2], "true");
+    }
     // The leaked key, from an address it never used, listing everything.
     let new_ips = run(&["report", "run", "first-seen-source-ips"]);
     assert!(

@@ -114,6 +114,8 @@ const NOT_SECRET_NAMES: &[&str] = &[
     // A presigned URL's credential is the access key id and its scope, not a secret.
     "xamzcredential",
     "xgoogcredential",
+    // Azure's outcome of an operation (`Succeeded.OK`).
+    "resultsignature",
     // The shell's working directories.
     "pwd",
     "oldpwd",

@@ -274,6 +274,7 @@ fn condition_keys_and_working_directories_stay_readable() {
         r#"{"policy":"{\"Condition\":{\"StringLike\":{\"token.actions.githubusercontent.com:sub\":\"repo:acme/app:ref:refs/heads/main\",\"secretsmanager:VersionStage\":\"AWSCURRENT\"}}}"}"#,
         r#"{"inScopeOf":{"credentialsIssuedTo":"arn:aws:iam::1:role/x"},"uniqueTokenIdentifier":"abc"}"#,
         r#"{"script":"export PWD=/home/app OLDPWD=/tmp"}"#,
+        r#"{"resultType":"Success","resultSignature":"Succeeded.OK"}"#,
     ] {
         assert_eq!(masked(raw), raw, "nothing to hide in {raw}");
     }
