@@ -9,6 +9,7 @@
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
 use regex::Regex;
 
 /// Words that make a name (a JSON key, the name of a name/value pair, `NAME=value` in free
@@ -376,8 +377,8 @@ pub static NAMED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
-/// Literal texts at least one of which every rule needs (ASCII case ignored). `\u` is one: a
-/// JSON escape can spell any name or value.
+/// Literal texts at least one of which every rule needs (ASCII case ignored). `\u` and `\/` are
+/// among them: a JSON escape can spell any name or value.
 pub const ANCHORS: &[&str] = &[
     "passw",
     "passphrase",
@@ -385,40 +386,24 @@ pub const ANCHORS: &[&str] = &[
     "secret",
     "token",
     "apikey",
-    "api_key",
-    "api-key",
     "privatekey",
-    "private_key",
-    "private-key",
     "credential",
     "authoriz",
     "signature",
     "sig=",
     "\"sig\"",
     "accountkey",
-    "account_key",
-    "account-key",
-    "connectionstring",
-    "connection_string",
-    "connection-string",
     "masterkey",
-    "master_key",
-    "master-key",
-    "master.key",
     "sharedaccesskey",
     "primarykey",
-    "primary_key",
     "secondarykey",
-    "secondary_key",
+    // Names with a separator before `key`: `api_key`, `private-key`, `account.key`, `API KEY`,
+    // `SENDGRID_KEY`.
     "_key",
-    "api.key",
-    "api key",
-    "private.key",
-    "private key",
-    "account.key",
-    "account key",
-    "connection.string",
-    "connection string",
+    "-key",
+    ".key",
+    " key",
+    "connection",
     "cookie",
     "bearer",
     "-----begin",
@@ -444,6 +429,9 @@ pub const ANCHORS: &[&str] = &[
 /// Further anchors, kept apart only to keep each list readable.
 const MORE_ANCHORS: &[&str] = &["npm_", "q~", "://", "\\u", "\\/", "value '"];
 
+/// The anchors as one automaton, matched ASCII case-insensitively. (Measured on an ingest: the
+/// packed SIMD searchers lose on anchors this short and this many; a dense DFA searches twice as
+/// fast but takes some 50 ms to build, which every command that prints a message would pay.)
 static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)

@@ -5,7 +5,6 @@
 //! file, or JSON lines. Gzip is recognised by its magic bytes, whatever the file is called.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::io::Read;
 
 use serde_json::value::RawValue;
@@ -196,11 +195,14 @@ fn split_single_value(whole: &RawValue) -> Document<'_> {
     // A wrapper that names its list twice (`{"Records":[A],"Records":[B]}`) would lose one of
     // them: such a document is read as one record, which is then refused as ambiguous.
     if text.starts_with('{')
-        && let Ok(fields) = serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
-        && !has_duplicate_keys(text)
+        && let Ok(Fields(Some(fields))) = serde_json::from_str::<Fields<'_>>(text)
     {
         for key in WRAPPER_KEYS {
-            let wrapped = fields.get(key).filter(|v| v.get().starts_with('['));
+            let wrapped = fields
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| *v)
+                .filter(|v| v.get().starts_with('['));
             if let Some(list) = wrapped
                 && let Ok(values) = serde_json::from_str::<Vec<&RawValue>>(list.get())
             {
@@ -217,31 +219,31 @@ fn split_single_value(whole: &RawValue) -> Document<'_> {
     }
 }
 
-/// Whether the top-level object of `text` names a key twice.
-fn has_duplicate_keys(text: &str) -> bool {
-    struct Keys(bool);
-    impl<'de> serde::Deserialize<'de> for Keys {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct Visitor;
-            impl<'de> serde::de::Visitor<'de> for Visitor {
-                type Value = Keys;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-                    let mut seen = std::collections::HashSet::new();
-                    let mut twice = false;
-                    while let Some(key) = map.next_key::<String>()? {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                        twice |= !seen.insert(key);
-                    }
-                    Ok(Keys(twice))
-                }
+/// An object's fields, its values left as their text; `None` when it names a key twice. One
+/// pass over the document, whose records are then split from the wrapper's list.
+struct Fields<'a>(Option<Vec<(String, &'a RawValue)>>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
             }
-            d.deserialize_map(Visitor)
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fields<'a>, A::Error> {
+                let mut fields: Vec<(String, &'a RawValue)> = Vec::new();
+                let mut twice = false;
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: &'a RawValue = map.next_value()?;
+                    twice |= fields.iter().any(|(k, _)| *k == key);
+                    fields.push((key, value));
+                }
+                Ok(Fields((!twice).then_some(fields)))
+            }
         }
+        d.deserialize_map(Visitor(std::marker::PhantomData))
     }
-    serde_json::from_str::<Keys>(text).is_ok_and(|k| k.0)
 }
 
 #[cfg(test)]

@@ -64,12 +64,18 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         let mut object = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let Strict(value) = map.next_value()?;
-            if object.contains_key(&key) {
-                return Err(serde::de::Error::custom(format!(
-                    "the key '{key}' appears twice in one object, so the record can be read two ways"
-                )));
+            // One lookup per key, as a plain parse makes.
+            match object.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(taken) => {
+                    return Err(serde::de::Error::custom(format!(
+                        "the key '{}' appears twice in one object, so the record can be read two ways",
+                        taken.key()
+                    )));
+                }
             }
-            object.insert(key, value);
         }
         Ok(Value::Object(object))
     }
