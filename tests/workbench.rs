@@ -382,3 +382,40 @@ fn nothing_written_to_standard_error_lands_on_the_screen_and_the_terminal_is_res
     assert!(!screen.screen().alternate_screen(), "the main screen is back");
     assert!(!screen.screen().hide_cursor(), "the cursor is shown again");
 }
+
+#[test]
+fn a_workbench_ended_from_outside_records_how_each_of_its_queries_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = archive(dir.path());
+    let mut wb = Workbench::open(&archive, &dir.path().join("state"));
+    wb.wait("the timeline", timeline_ready);
+    // A result read 500 rows at a time: its stream stays open while the screen shows it.
+    let sql = "SELECT value FROM range(0, 100000) -- held-open";
+    wb.keys("4");
+    wb.keys(sql);
+    wb.wait_for("held-open");
+    wb.keys("\x1b[15~"); // F5
+    wb.wait_for("row 1 of 500+");
+    // A closed SSH session: the terminal hangs up.
+    let pid = wb.child.process_id().expect("the workbench runs") as i32;
+    // SAFETY: signalling the test's own child process.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    let start = Instant::now();
+    while wb.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < WAIT, "SIGHUP did not end the workbench");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let journal = wb.journal();
+    assert!(!journal.is_empty());
+    for entry in &journal {
+        let outcome = entry["outcome"].as_str().unwrap();
+        assert!(
+            outcome == "completed" || outcome == "interrupted: SIGHUP",
+            "every query's end is recorded: {journal:#?}"
+        );
+    }
+    assert!(
+        journal.iter().any(|e| e["outcome"] == "interrupted: SIGHUP"),
+        "{journal:#?}"
+    );
+}

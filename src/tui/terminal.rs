@@ -64,10 +64,19 @@ impl Screen {
         self.terminal.clear()
     }
 
-    pub fn close(mut self) {
-        leave(self.enhanced);
+    pub fn close(self) {
+        let Screen {
+            terminal,
+            enhanced,
+            stderr,
+        } = self;
+        leave(enhanced);
         ratatui::restore();
-        if let Some(r) = self.stderr.take() {
+        // The terminal's own clean-up says on standard error what failed (its cursor, when the
+        // terminal is gone: a closed SSH session). That must still go to the log: printing to a
+        // terminal that is gone would panic, and abort before the journal records the end.
+        drop(terminal);
+        if let Some(r) = stderr {
             r.restore();
         }
     }
