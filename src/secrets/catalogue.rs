@@ -151,8 +151,11 @@ pub fn normalise(name: &str) -> String {
 /// Whether a name only names, describes or configures a secret (`secretId`, `tokenType`,
 /// `expiration`, `nextToken`): its value stays readable even inside a secret.
 pub fn describes(name: &str) -> bool {
-    let n = normalise(name);
-    NOT_SECRET_NAMES.contains(&n.as_str()) || NOT_SECRET_ENDINGS.iter().any(|e| n.ends_with(e))
+    describes_normalised(&normalise(name))
+}
+
+fn describes_normalised(n: &str) -> bool {
+    NOT_SECRET_NAMES.contains(&n) || NOT_SECRET_ENDINGS.iter().any(|e| n.ends_with(e))
 }
 
 /// The kind of secret a name announces, if it announces one.
@@ -163,19 +166,17 @@ pub fn secret_name(name: &str) -> Option<&'static str> {
         return None;
     }
     let n = normalise(name);
-    if n.is_empty() || describes(name) {
-        return None;
-    }
     // An environment variable's name ending in `_KEY` (`SENDGRID_KEY`, `ENCRYPTION_KEY`).
     let env_key = name.ends_with("_KEY")
         && name
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     // `sig` alone is an Azure SAS signature; inside a longer name it is too short to mean it.
+    // Most names hold no secret word: they are passed before their endings are looked at.
     let word = SECRET_WORDS
         .iter()
         .any(|w| if *w == "sig" { n == "sig" } else { n.contains(w) });
-    if !env_key && !word {
+    if !env_key && !word || describes_normalised(&n) {
         return None;
     }
     Some(kind_of_name(&n))
