@@ -21,6 +21,7 @@ pub mod quarantine;
 pub mod schema;
 pub mod seal;
 mod summary;
+pub mod verified;
 pub mod writer;
 
 pub use compact::{CompactOptions, CompactProgress, CompactSummary, compact};

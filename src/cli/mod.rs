@@ -21,13 +21,17 @@ use crate::archive::{Location, StoreOptions};
 use crate::config::Config;
 use crate::engine::{Session, SessionOptions};
 
-/// Exit codes (see DESIGN.md): 0 success, 2 usage or SQL error, 3 some inputs rejected,
-/// 4 integrity failure, 1 anything else.
+/// Exit codes (see DESIGN.md): 0 success (and, for `coverage`, nothing found), 2 usage or SQL
+/// error, 3 some inputs rejected, 4 integrity failure, 5 findings, 1 anything else.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILURE: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const REJECTED: u8 = 3;
+    /// `verify` found the archive changed, or a source contradicts its CloudTrail digest.
+    pub const INTEGRITY: u8 = 4;
+    /// `coverage` found gaps or tenants that never delivered.
+    pub const FINDINGS: u8 = 5;
     /// Ended by Ctrl+C (or SIGTERM, SIGHUP): 128 + SIGINT, as shells report it.
     pub const INTERRUPTED: u8 = 130;
     /// Not an exit code: the reader of the output went away, and the process ends by SIGPIPE.
