@@ -174,8 +174,20 @@ pub async fn read(location: &Location, path: &Path) -> Result<Change, ArchiveErr
     })
 }
 
+/// A change record's content, the same in every state (so its link's hash holds for each).
+pub fn record_bytes(change: &Change) -> Vec<u8> {
+    serde_json::to_vec_pretty(change).expect("a change serialises")
+}
+
+/// The SHA-256 of a change record's content, by its id: what its link vouches for.
+pub fn record_hash(change: &Change) -> BTreeMap<String, String> {
+    use sha2::Digest;
+    let sha = crate::secrets::hex(&sha2::Sha256::digest(record_bytes(change)));
+    BTreeMap::from([(change.id.clone(), sha)])
+}
+
 pub async fn write(location: &Location, change: &Change, state: ChangeState) -> Result<(), ArchiveError> {
-    let bytes = serde_json::to_vec_pretty(change).expect("a change serialises");
+    let bytes = record_bytes(change);
     location
         .store
         .put(&location.path(&change.key(state)), PutPayload::from(bytes))

@@ -15,6 +15,7 @@
 //! format is recorded once every partition is done, so a killed migration resumes.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{AsArray, BooleanArray, RecordBatch, UInt32Array};
@@ -23,6 +24,7 @@ use arrow::datatypes::TimestampMicrosecondType;
 use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::chain::{Append, Chain, Entry, GenesisSummary, LinkKind, Signer};
 use super::changes::{self, Change, ChangeKind, RETAIN, visible_files};
 use super::layout::{EVENTS, OLD_QUARANTINE, QUARANTINE, part_name};
 use super::ledger::{Ledger, Recovery};
@@ -50,6 +52,8 @@ pub struct CompactOptions {
     /// How long replaced files and change records are kept (see [`changes::RETAIN`]). Zero
     /// deletes them at once: only for an archive nobody reads meanwhile (tests, a fresh import).
     pub retain: Duration,
+    /// The key the integrity chain's links are signed with, if the platform team keeps one.
+    pub signing_key: Option<Arc<Signer>>,
 }
 
 impl Default for CompactOptions {
@@ -58,6 +62,7 @@ impl Default for CompactOptions {
             days: None,
             dry_run: false,
             retain: RETAIN,
+            signing_key: None,
         }
     }
 }
@@ -105,6 +110,8 @@ pub struct CompactSummary {
     pub events_quarantined: BTreeMap<String, u64>,
     /// Objects of the old quarantine (`_quarantine/`) moved into the sealed tier.
     pub quarantine_moved: usize,
+    /// What an archive of an older format held when it was brought into the integrity chain.
+    pub genesis: Option<GenesisSummary>,
     /// What an interrupted earlier run left, finished or undone first.
     pub recovered: Recovery,
 }
@@ -118,7 +125,10 @@ pub async fn compact(
     let mut lock = IngestLock::acquire(location).await?;
     // Whatever happens, the lock goes: a failed compaction leaves at most a pending change,
     // which the next run undoes or finishes.
-    let outcome = compact_locked(location, options, progress, &mut lock).await;
+    let outcome = match Chain::open(location, options.signing_key.clone()).await {
+        Ok(mut chain) => compact_locked(location, options, progress, &mut lock, &mut chain).await,
+        Err(e) => Err(e),
+    };
     let released = lock.release().await;
     let summary = outcome?;
     released?;
@@ -131,6 +141,7 @@ async fn compact_locked(
     options: &CompactOptions,
     progress: &dyn CompactProgress,
     lock: &mut IngestLock<'_>,
+    chain: &mut Chain,
 ) -> Result<CompactSummary, ArchiveError> {
     let ledger = Ledger::new(location);
     let mut summary = CompactSummary {
@@ -138,13 +149,21 @@ async fn compact_locked(
         ..CompactSummary::default()
     };
     if !options.dry_run {
-        summary.recovered = ledger.recover(options.retain).await?;
+        summary.recovered = ledger.recover(options.retain, chain).await?;
     }
     let version = format::read(location).await?.unwrap_or(format::CURRENT);
     summary.format_before = version;
     summary.format_after = version;
-    // A migration reads every partition; the key seals what it finds.
-    let migrating = version < format::CURRENT;
+    // An archive of an older format is brought into the chain first, as it stands, so that
+    // everything the migration below rewrites is linked. (Never for an archive of this format: a
+    // chain deleted from it must be found by `verify`, not adopted again.)
+    if version >= format::CHAINED {
+        chain.start();
+    } else if !options.dry_run && !chain.active() {
+        summary.genesis = Some(chain.genesis(location).await?);
+    }
+    // A migration from before sealing reads every partition; the key seals what it finds.
+    let migrating = version < 2;
     let key = if options.dry_run {
         None
     } else {
@@ -179,7 +198,7 @@ async fn compact_locked(
     progress.partitions(crowded.len());
     let mut renewed = std::time::Instant::now();
     for (dir, files) in crowded {
-        let rewritten = rewrite(location, &dir, &files, options, &upgrade).await?;
+        let rewritten = rewrite(location, chain, &dir, &files, options, &upgrade).await?;
         summary.partitions_rewritten += 1;
         summary.events_sealed += rewritten.sealed;
         for (why, n) in rewritten.quarantined {
@@ -201,7 +220,7 @@ async fn compact_locked(
     if !options.dry_run {
         // Each day's index becomes one object covering every file, older files included.
         for day in days {
-            let merged = file_index::merge_days(location, &[day], true, 1).await?;
+            let merged = file_index::merge_days(location, chain, &[day], true, 1).await?;
             summary.files_indexed += merged.files_summarized;
             if renewed.elapsed() > Duration::from_secs(60) {
                 lock.renew().await?;
@@ -213,10 +232,13 @@ async fn compact_locked(
         summary.replaced_files_kept = summary.files_before;
     } else if !options.dry_run {
         // Nothing to wait for: the files just replaced go now.
-        ledger.recover(options.retain).await?;
+        ledger.recover(options.retain, chain).await?;
     }
-    if migrating && !options.dry_run && summary.partitions_too_large.is_empty() {
-        summary.quarantine_moved = move_old_quarantine(location).await?;
+    let rewritten_all = !migrating || summary.partitions_too_large.is_empty();
+    if version < format::CURRENT && !options.dry_run && rewritten_all {
+        if migrating {
+            summary.quarantine_moved = move_old_quarantine(location).await?;
+        }
         format::write(location, format::CURRENT).await?;
         summary.format_after = format::CURRENT;
     }
@@ -293,6 +315,7 @@ struct Rewritten {
 /// well-sized new ones in one committed change.
 async fn rewrite(
     location: &Location,
+    chain: &mut Chain,
     dir: &str,
     files: &[ObjectMeta],
     options: &CompactOptions,
@@ -383,11 +406,18 @@ async fn rewrite(
     changes::write(location, &change, changes::ChangeState::Pending).await?;
     let mut bytes_after = 0;
     let mut summaries = Vec::with_capacity(outputs.len());
+    let mut added = Vec::with_capacity(outputs.len() + 2);
     for (path, batch) in outputs {
         let label = path.clone();
-        let encoded = tokio::task::spawn_blocking(move || writer::encode_sorted(&batch, &label))
-            .await
-            .expect("encoding Parquet does not panic")?;
+        let (encoded, entry) = tokio::task::spawn_blocking(move || {
+            writer::encode_sorted(&batch, &label).map(|e| {
+                let entry = Entry::of(&label, &e.bytes);
+                (e, entry)
+            })
+        })
+        .await
+        .expect("encoding Parquet does not panic")?;
+        added.push(entry);
         bytes_after += encoded.bytes.len() as u64;
         // One put of the whole file: it appears complete or not at all (and hidden until commit).
         location
@@ -397,9 +427,10 @@ async fn rewrite(
             .map_err(store_err)?;
         summaries.push(encoded.summary);
     }
-    file_index::write(location, &change.id, summaries).await?;
+    added.extend(file_index::write(location, &change.id, summaries).await?);
     if let Some(path) = &sealed_path {
         let bytes = seal::encode(&sealed, path)?;
+        added.push(Entry::of(path, &bytes));
         location
             .store
             .put(&location.path(path), PutPayload::from(bytes))
@@ -425,6 +456,14 @@ async fn rewrite(
             .await
             .map_err(|e| seal::sealed_error(location, e))?;
     }
+    let link = Append {
+        change: Some(change.id.clone()),
+        records: changes::record_hash(&change),
+        added,
+        removed: change.replaces.clone(),
+        undoes: None,
+    };
+    chain.append(location, LinkKind::Compact, link).await?;
     ledger.commit(&change).await?;
     Ok(Rewritten {
         files: change.adds.iter().filter(|a| a.starts_with(EVENTS)).count(),

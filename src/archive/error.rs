@@ -30,6 +30,8 @@ pub enum ArchiveError {
         "access to the sealed tier of {0} (_sealed/) was denied: revealing secrets or fingerprinting one needs read access to it, which the archive's owners grant"
     )]
     SealedDenied(String),
+    #[error("the integrity chain's {path} cannot be used: {message}")]
+    Chain { path: String, message: String },
     #[error(
         "the archive at {archive} is in format {found}, written by a newer trailscope (this one reads up to format {supported}): upgrade trailscope"
     )]

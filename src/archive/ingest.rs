@@ -14,7 +14,8 @@ use futures::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
-use super::changes::{Change, ChangeKind, RETAIN};
+use super::chain::{Append, Chain, Entry, LinkKind, Signer};
+use super::changes::{self, Change, ChangeKind, RETAIN};
 use super::inputs::{Input, Inputs};
 use super::layout::{PartitionKey, part_name, path_safe, utc_day};
 use super::ledger::{Ledger, SourceRecord};
@@ -40,6 +41,8 @@ pub struct IngestOptions {
     /// The most a source file may hold once decompressed (a gzip of a few megabytes can expand
     /// to gigabytes): a larger one is quarantined with the reason.
     pub max_decompressed: u64,
+    /// The key the integrity chain's links are signed with, if the platform team keeps one.
+    pub signing_key: Option<Arc<Signer>>,
 }
 
 impl Default for IngestOptions {
@@ -50,6 +53,7 @@ impl Default for IngestOptions {
             batch_events: 1_000_000,
             parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+            signing_key: None,
         }
     }
 }
@@ -81,7 +85,15 @@ pub async fn ingest(
     progress: &dyn IngestProgress,
 ) -> Result<IngestSummary, ArchiveError> {
     let lock = IngestLock::acquire(location).await?;
+    let chain = match Chain::open(location, options.signing_key.clone()).await {
+        Ok(chain) => chain,
+        Err(e) => {
+            lock.release().await?;
+            return Err(e);
+        }
+    };
     let mut run = Run {
+        chain,
         lock,
         parallelism: options.parallelism.max(1),
         forced: options.cloud != CloudChoice::Auto,
@@ -260,6 +272,8 @@ struct Run<'a> {
     held: Option<Held>,
     /// The archive's fingerprint key, once the run holds the lock.
     key: Option<Arc<FingerprintKey>>,
+    /// The integrity chain, each batch's link appended before it commits.
+    chain: Chain,
 }
 
 impl Run<'_> {
@@ -270,14 +284,22 @@ impl Run<'_> {
         options: &IngestOptions,
         progress: &dyn IngestProgress,
     ) -> Result<(), ArchiveError> {
-        self.summary.recovered = self.ledger.recover(RETAIN).await?;
+        self.summary.recovered = self.ledger.recover(RETAIN, &mut self.chain).await?;
         self.summary.files_skipped = inputs.passed_over;
 
         // A new archive is written in this version's format from its first event on; an older
         // archive keeps its version (new files are sealed all the same) until `compact`
         // migrates the rest.
-        if format::read(self.location).await?.is_none() {
-            format::write(self.location, format::CURRENT).await?;
+        let version = match format::read(self.location).await? {
+            Some(version) => version,
+            None => {
+                format::write(self.location, format::CURRENT).await?;
+                format::CURRENT
+            }
+        };
+        // An archive of an older format has no chain until `compact` brings it in.
+        if version >= format::CHAINED {
+            self.chain.start();
         }
         let key = Arc::new(seal::key_for_writing(self.location).await?);
         self.key = Some(key.clone());
@@ -351,7 +373,7 @@ impl Run<'_> {
         let days: Vec<String> = std::mem::take(&mut self.days).into_iter().collect();
         // The events are committed: a failure to tidy the index (queries are right without it) is
         // reported, not made the run's failure, and the lock is released all the same.
-        if let Err(e) = file_index::merge_days(self.location, &days, false, file_index::MERGE_AT).await {
+        if let Err(e) = file_index::merge_days(self.location, &mut self.chain, &days, false, file_index::MERGE_AT).await {
             self.summary.index_not_merged = Some(e.to_string());
         }
         Ok(())
@@ -524,15 +546,22 @@ impl Run<'_> {
         let mut encoded = futures::stream::iter(planned)
             .map(|(path, mut events)| async move {
                 let label = path.clone();
-                let encoded = tokio::task::spawn_blocking(move || writer::encode(&mut events, &label))
-                    .await
-                    .expect("encoding Parquet does not panic");
+                let encoded = tokio::task::spawn_blocking(move || {
+                    writer::encode(&mut events, &label).map(|e| {
+                        let entry = Entry::of(&label, &e.bytes);
+                        (e, entry)
+                    })
+                })
+                .await
+                .expect("encoding Parquet does not panic");
                 (path, encoded)
             })
             .buffered(self.parallelism);
         let mut summaries = Vec::new();
+        let mut added = Vec::new();
         while let Some((path, encoded)) = encoded.next().await {
-            let encoded = encoded?;
+            let (encoded, entry) = encoded?;
+            added.push(entry);
             // One put of the whole file: it appears complete or not at all.
             self.location
                 .store
@@ -542,9 +571,10 @@ impl Run<'_> {
             summaries.push(encoded.summary);
             self.summary.parts_written += 1;
         }
-        file_index::write(self.location, &id, summaries).await?;
+        added.extend(file_index::write(self.location, &id, summaries).await?);
         for (path, records) in sealed {
             let bytes = seal::encode(&records, &path)?;
+            added.push(Entry::of(&path, &bytes));
             self.location
                 .store
                 .put(&self.location.path(&path), PutPayload::from(bytes))
@@ -560,6 +590,15 @@ impl Run<'_> {
                 .await
                 .map_err(store_err)?;
         }
+        // In the chain before the ledger records: a batch whose sources are all recorded is
+        // committed by recovery, so its link must exist by then.
+        let link = Append {
+            change: Some(id.clone()),
+            records: changes::record_hash(&pending),
+            added,
+            ..Append::default()
+        };
+        self.chain.append(self.location, LinkKind::Ingest, link).await?;
         for mut source in batch.sources {
             source.batch = id.clone();
             self.ledger.record(&source).await?;

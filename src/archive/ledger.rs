@@ -12,6 +12,7 @@ use std::time::Duration;
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
+use super::chain::{Append, Chain, LinkKind};
 use super::changes::{self, Change, ChangeKind, ChangeState};
 use super::layout::INGEST;
 use super::{ArchiveError, Location};
@@ -95,7 +96,8 @@ impl<'a> Ledger<'a> {
 
     /// Finishes or undoes every change a killed run left, and retires what is older than `retain`
     /// (see [`changes::RETAIN`]: readers rely on records staying that long). Runs under the lock.
-    pub async fn recover(&self, retain: Duration) -> Result<Recovery, ArchiveError> {
+    /// A change undone whose link the chain already holds is rolled back in the chain first.
+    pub async fn recover(&self, retain: Duration, chain: &mut Chain) -> Result<Recovery, ArchiveError> {
         let mut recovery = Recovery::default();
         let now = chrono::Utc::now();
         let old = |key: &changes::ChangeKey| (now - key.written).to_std().unwrap_or_default() >= retain;
@@ -113,6 +115,14 @@ impl<'a> Ledger<'a> {
                         self.commit(&change).await?;
                         recovery.batches_committed += 1;
                     } else {
+                        if let Some(seq) = chain.last_is_for(&change.id) {
+                            let rollback = Append {
+                                change: Some(change.id.clone()),
+                                undoes: Some(seq),
+                                ..Append::default()
+                            };
+                            chain.append(self.location, LinkKind::Rollback, rollback).await?;
+                        }
                         changes::write(self.location, &change, ChangeState::Aborted).await?;
                         recovery.files_removed += self.undo(&change).await?;
                         changes::delete(self.location, &key.path).await?;

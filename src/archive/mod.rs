@@ -6,6 +6,7 @@
 //! quarantined rejection, and a file becomes visible only when it is complete and its whole
 //! change (an ingest batch, a partition's compaction) has committed.
 
+pub mod chain;
 pub mod changes;
 pub mod compact;
 mod error;

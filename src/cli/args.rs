@@ -81,6 +81,38 @@ last, so a killed migration resumes. Each day's file index becomes one object wi
 every file (files without one are read to make it).")]
     Compact(CompactArgs),
 
+    /// Check that the archive holds exactly what its integrity chain says: nothing missing,
+    /// altered or added outside it.
+    #[command(after_help = "Examples:
+  trailscope verify --archive s3://audit/archive
+  trailscope verify --quick --from 2024-06-01 --to 2024-06-30
+  trailscope verify --public-key chain-signing.pub.pem
+
+Every ingest batch, compaction, index merge and migration appends a link to _chain/ before it \
+commits: the objects it added and removed under events/, _index/ and _sealed/records/, with \
+size and SHA-256, and the SHA-256 of the link before. verify walks the links, replays them into \
+the objects the store should hold, and compares: an object missing, altered (size, or SHA-256 \
+unless --quick) or not accounted for by any link, a link missing or altered, or a change record \
+edited, is named with what was expected, and the exit code is 4. --quick checks sizes and the \
+chain without reading the objects. With --public-key every link must carry a valid Ed25519 \
+signature of that key (the one ingest and compact sign with, --signing-key). Not covered: the \
+access journal (_journal/), the quarantine (_sealed/quarantine/), the ingest ledger and lock \
+(_ingest/), policies (_policy/) and the fingerprint key. Each run is recorded in _verify/ \
+(concept cites the last).")]
+    Verify(VerifyArgs),
+
+    /// Write a new Ed25519 key for signing the integrity chain, and print its public key.
+    #[command(after_help = "Example:
+  trailscope signing-key ~/secure/chain-signing.pem > chain-signing.pub.pem
+  trailscope ingest --signing-key ~/secure/chain-signing.pem --archive s3://audit/archive raw/
+  trailscope verify --public-key chain-signing.pub.pem --archive s3://audit/archive
+
+The private key (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` writes it) is written with \
+permissions for its owner only and never overwrites a file; keep it where the archive's writers \
+run but away from whoever else can write the bucket. Once a link is signed, every later writer \
+must sign (TRAILSCOPE_SIGNING_KEY or --signing-key).")]
+    SigningKey(SigningKeyArgs),
+
     /// Run one read-only SQL statement over the `events` table.
     #[command(after_help = "Examples:
   trailscope query \\
@@ -176,6 +208,40 @@ pub struct IngestArgs {
     /// Files, folders or object-store URLs (s3://bucket/prefix) to read. `.gz` is read as is.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
+
+    /// Sign the integrity chain's links with this Ed25519 key (PKCS#8 PEM).
+    #[arg(long, env = "TRAILSCOPE_SIGNING_KEY", value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Check sizes and the chain only, without reading the objects.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only the objects of this day (YYYY-MM-DD, UTC); the chain is always walked whole.
+    #[arg(long, value_name = "DAY", conflicts_with_all = ["from", "to"])]
+    pub date: Option<String>,
+    /// The first day whose objects are checked (YYYY-MM-DD, included).
+    #[arg(long, value_name = "DAY")]
+    pub from: Option<String>,
+    /// The last day whose objects are checked (YYYY-MM-DD, included).
+    #[arg(long, value_name = "DAY")]
+    pub to: Option<String>,
+    /// Every link must be signed by this Ed25519 public key (PEM, or 32 bytes in hex or base64);
+    /// repeat it for the keys of earlier years after a rotation.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SigningKeyArgs {
+    /// Where to write the private key (it must not exist yet).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +258,9 @@ pub struct CompactArgs {
     /// Read and count what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Sign the integrity chain's links with this Ed25519 key (PKCS#8 PEM).
+    #[arg(long, env = "TRAILSCOPE_SIGNING_KEY", value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
 }
 
 fn parse_cloud(s: &str) -> Result<CloudChoice, String> {

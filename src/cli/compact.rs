@@ -32,6 +32,7 @@ pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
     let options = CompactOptions {
         days,
         dry_run: args.dry_run,
+        signing_key: super::verify::signing_key(args.signing_key.as_deref())?,
         ..CompactOptions::default()
     };
     let bar = Bar(super::progress_bar(
@@ -68,7 +69,7 @@ async fn nothing_there(location: &Location, days_asked: bool) -> Result<String, 
 }
 
 /// Whether anything was ever ingested there (so that a mistyped path gets no lock file).
-async fn is_archive(location: &Location) -> Result<bool, Failure> {
+pub(super) async fn is_archive(location: &Location) -> Result<bool, Failure> {
     for folder in [crate::archive::layout::EVENTS, crate::archive::layout::INGEST] {
         if location.holds_any(folder).await? {
             return Ok(true);
@@ -78,7 +79,7 @@ async fn is_archive(location: &Location) -> Result<bool, Failure> {
 }
 
 /// A day as `YYYY-MM-DD`, checked.
-fn day_arg(flag: &str, day: &str) -> Result<String, Failure> {
+pub(super) fn day_arg(flag: &str, day: &str) -> Result<String, Failure> {
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
         .map_err(|_| Failure::usage(format!("{flag} takes a day as YYYY-MM-DD, not '{day}'")))
@@ -96,7 +97,7 @@ impl CompactProgress for Bar {
     }
 }
 
-fn megabytes(bytes: u64) -> String {
+pub(super) fn megabytes(bytes: u64) -> String {
     match bytes {
         b if b >= 1_000_000_000 => format!("{:.2} GB", b as f64 / 1e9),
         b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),

@@ -16,6 +16,7 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let bar = Bar::new(total);
     let mut ingest_options = IngestOptions {
         cloud: args.cloud,
+        signing_key: super::verify::signing_key(args.signing_key.as_deref())?,
         ..IngestOptions::default()
     };
     if let Some(limit) = &cx.config.max_decompressed {

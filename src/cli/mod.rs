@@ -11,6 +11,7 @@ mod print;
 mod query;
 mod report;
 mod schema;
+mod verify;
 mod view;
 
 use std::process::ExitCode;
@@ -279,6 +280,8 @@ async fn command(cx: &Context, command: Command) -> Result<ExitCode, Failure> {
         Command::Tui => workbench(cx).await,
         Command::Ingest(args) => ingest::run(cx, args).await,
         Command::Compact(args) => compact::run(cx, args).await,
+        Command::Verify(args) => verify::run(cx, args).await,
+        Command::SigningKey(args) => verify::new_key(args),
         Command::Query(args) => query::run(cx, args).await,
         Command::View(args) => view::run(cx, args.view).await,
         Command::Report(command) => report::run(cx, command).await,

@@ -10,6 +10,7 @@ use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::{FileSummary, INDEXED, Summarizer, day_of, objects, read_objects, write};
+use crate::archive::chain::{Append, Chain, LinkKind};
 use crate::archive::changes;
 use crate::archive::layout::EVENTS;
 use crate::archive::{ArchiveError, Location};
@@ -76,6 +77,7 @@ pub const MERGE_AT: usize = 8;
 /// gone and reads those files as unindexed.
 pub async fn merge_days(
     location: &Location,
+    chain: &mut Chain,
     days: &[String],
     read_missing: bool,
     min_objects: usize,
@@ -137,9 +139,24 @@ pub async fn merge_days(
         if exact || replaced.len() < min_objects && summarized == 0 || replaced.is_empty() && summaries.is_empty() {
             continue;
         }
-        if !summaries.is_empty() {
-            write(location, &ulid::Ulid::new().to_string(), summaries).await?;
-        }
+        let added = match summaries.is_empty() {
+            true => Vec::new(),
+            false => write(location, &ulid::Ulid::new().to_string(), summaries).await?,
+        };
+        // The merged object is in the chain, and the replaced ones out of it, before they go.
+        let removed = replaced
+            .iter()
+            .map(|m| {
+                let path = m.location.as_ref();
+                path.strip_prefix(&root).unwrap_or(path).to_string()
+            })
+            .collect();
+        let link = Append {
+            added,
+            removed,
+            ..Append::default()
+        };
+        chain.append(location, LinkKind::Index, link).await?;
         for old in &replaced {
             changes::delete(location, &old.location).await?;
         }

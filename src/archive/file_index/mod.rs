@@ -438,7 +438,7 @@ pub async fn write(
     location: &Location,
     change_id: &str,
     summaries: Vec<FileSummary>,
-) -> Result<Vec<String>, ArchiveError> {
+) -> Result<Vec<crate::archive::chain::Entry>, ArchiveError> {
     let mut by_day: HashMap<String, Vec<FileSummary>> = HashMap::new();
     for s in summaries {
         if let Some(day) = s.day() {
@@ -451,14 +451,15 @@ pub async fn write(
         let bytes = tokio::task::spawn_blocking(move || encode(&summaries))
             .await
             .expect("encoding the file index does not panic")?;
+        let entry = crate::archive::chain::Entry::of(&key, &bytes);
         location
             .store
             .put(&location.path(&key), PutPayload::from(bytes))
             .await
             .map_err(|e| ArchiveError::store(&location.display, e))?;
-        keys.push(key);
+        keys.push(entry);
     }
-    keys.sort();
+    keys.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(keys)
 }
 
