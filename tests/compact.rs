@@ -131,10 +131,19 @@ async fn an_archive_of_format_1_reads_masked_and_compaction_migrates_it_to_what_
     std::fs::copy(current.join("_sealed/key"), older.join("_sealed/key")).unwrap();
     let (summary, _) = run(&older, &at_once(), usize::MAX).await;
     let summary = summary.unwrap();
-    assert_eq!((summary.format_before, summary.format_after), (1, 2), "{summary:?}");
+    assert_eq!(
+        (summary.format_before, summary.format_after),
+        (1, format::CURRENT),
+        "{summary:?}"
+    );
+    assert_eq!(
+        summary.genesis.as_ref().map(|g| g.objects),
+        Some(summary.files_before as u64),
+        "the files as they were are brought into the chain first: {summary:?}"
+    );
     assert!(summary.events_sealed >= 1, "{summary:?}");
     assert_eq!(summary.partitions_rewritten, summary.partitions_examined, "{summary:?}");
-    assert_eq!(format::read(&older_location).await.unwrap(), Some(2));
+    assert_eq!(format::read(&older_location).await.unwrap(), Some(format::CURRENT));
     run(&current, &at_once(), usize::MAX).await.0.unwrap();
     assert_eq!(
         events(&older).await,
@@ -155,6 +164,12 @@ async fn an_archive_of_format_1_reads_masked_and_compaction_migrates_it_to_what_
         "no secret is left in events/"
     );
     assert_eq!(index_is_sound(&older).await.1, 0);
+    // And everything the migration rewrote is accounted for by the chain.
+    let verified = trailscope::archive::chain::verify::verify(&older_location, &Default::default(), &trailscope::archive::Quiet)
+        .await
+        .unwrap();
+    assert!(verified.passed(), "{:?}", verified.problems);
+    assert!(verified.objects > summary.files_after as u64, "{verified:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

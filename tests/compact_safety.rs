@@ -36,6 +36,14 @@ use trailscope::engine::{Session, SessionOptions};
 
 use common::compaction::*;
 
+async fn chain_problems(archive: &std::path::Path) -> Vec<trailscope::archive::chain::verify::Problem> {
+    let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    trailscope::archive::chain::verify::verify(&location, &Default::default(), &Quiet)
+        .await
+        .unwrap()
+        .problems
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_partition_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,6 +85,16 @@ async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_par
             mixed += 1;
         }
         index_is_sound(&archive).await;
+        // The chain accounts for every object, whatever was cut short; only an index merge cut
+        // between writing its object and linking it leaves one the chain does not know (the next
+        // merge of its day takes it in and deletes it).
+        let problems = chain_problems(&archive).await;
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.object.starts_with("_index/") && p.what.contains("no link of the chain adds it")),
+            "verify after a kill at write {budget}: {problems:?}"
+        );
 
         // And the next run ends exactly where a clean run does.
         let (again, _) = run(&archive, &at_once(), usize::MAX).await;
@@ -96,6 +114,8 @@ async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_par
             (clean_files.1, 0),
             "after a kill at write {budget}: every file is in the index"
         );
+        let problems = chain_problems(&archive).await;
+        assert!(problems.is_empty(), "verify after a kill at write {budget} and a rerun: {problems:?}");
         std::fs::remove_dir_all(&archive).unwrap();
     }
     assert!(
@@ -154,11 +174,28 @@ async fn a_half_written_ingest_batch_is_invisible() {
     assert!(clean.len() >= 8, "{} sources", clean.len());
 
     let mut hidden_seen = false;
+    let mut rolled_back = false;
     for budget in 1..writes {
         let archive = dir.path().join(format!("killed-{budget}"));
         same_key(&archive);
         let (result, _) = ingest_with(archive.clone(), budget).await;
         assert!(result.is_err());
+        // A run after the kill finishes or undoes the batch, in the chain too (a batch linked but
+        // never committed is rolled back there).
+        if archive.is_dir() {
+            let rerun = dir.path().join(format!("rerun-{budget}"));
+            copy_dir(&archive, &rerun);
+            let (again, _) = ingest_with(rerun.clone(), usize::MAX).await;
+            again.unwrap_or_else(|e| panic!("the run after a kill at write {budget} failed: {e}"));
+            let problems = chain_problems(&rerun).await;
+            assert!(problems.is_empty(), "verify after a kill at write {budget} and a rerun: {problems:?}");
+            rolled_back |= walkdir::WalkDir::new(rerun.join("_chain"))
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .any(|e| std::fs::read_to_string(e.path()).unwrap().contains(r#""kind":"rollback""#));
+            std::fs::remove_dir_all(&rerun).unwrap();
+        }
         if !archive.join("events").is_dir() {
             continue;
         }
@@ -174,6 +211,7 @@ async fn a_half_written_ingest_batch_is_invisible() {
         std::fs::remove_dir_all(&archive).unwrap();
     }
     assert!(hidden_seen, "some kill left a batch's files on disk, hidden");
+    assert!(rolled_back, "some kill came after a batch's link and before its commit");
 }
 
 /// A store that, the first time a day folder is listed, first lets something else happen: what a

@@ -149,6 +149,12 @@ pub fn render(archive: &str, options: &VerifyOptions, r: &Report, seconds: f64) 
             thousands(r.awaiting_deletion)
         ));
     }
+    if r.index_leftovers > 0 {
+        out.push_str(&format!(
+            "{} index object(s) an interrupted index merge replaced are still in place, as they were written; the next merge of their day deletes them.\n",
+            thousands(r.index_leftovers)
+        ));
+    }
     if r.uncommitted > 0 {
         out.push_str(&format!(
             "{} object(s) belong to a change that has not committed (being written, or undone by the next ingest or compact); readers do not see them.\n",
