@@ -72,7 +72,8 @@ ones, never both: the replaced files stay hidden for an hour, for queries alread
 and the next ingest or compact after that deletes them. Ingest and compaction take turns (one \
 lock per archive); a compaction that is killed is finished or undone by the next run.
 
-It also brings an archive written by an older trailscope up to date. An archive of format 1 (written \
+It also brings an archive written by an older trailscope up to date. An archive of format 2 is brought \
+into the integrity chain (one genesis link lists every object as it stands; see verify). One of format 1 (written \
 before secrets were sealed at ingest) is migrated whole, whatever --date says: every file is \
 rewritten from its raw records, with secrets replaced by markers and the verbatim records sealed \
 in _sealed/, events ingest would now refuse (dated before 1990 or in the future, ambiguous) moved \

@@ -172,7 +172,16 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
         }
     }
     line(&mut out, "time", format!("{seconds:.1} s"));
-    if s.format_after > s.format_before {
+    if let Some(g) = &s.genesis {
+        out.push_str(&format!(
+            "  brought into the integrity chain: {} object(s) ({}) as they stood, each read for its SHA-256 (`trailscope verify` checks them from now on)\n",
+            thousands(g.objects),
+            megabytes(g.bytes)
+        ));
+    }
+    if s.format_after > s.format_before && s.format_before >= 2 {
+        out.push_str(&format!("  the archive is now in format {}\n", s.format_after));
+    } else if s.format_after > s.format_before {
         out.push_str(&format!(
             "  the archive is now in format {}: secrets are sealed in _sealed/ (readable with --reveal), events/ holds markers{}\n",
             s.format_after,
@@ -189,6 +198,12 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
         out.push_str(&format!(
             "  the archive stays in format {} until every partition is migrated (those left alone above): until then results are masked as they are read\n",
             s.format_before
+        ));
+    } else if s.format_before < crate::archive::format::CURRENT && s.format_before >= 2 {
+        out.push_str(&format!(
+            "  compact would bring the archive from format {} into the integrity chain (format {}): every object is read once for its SHA-256\n",
+            s.format_before,
+            crate::archive::format::CURRENT
         ));
     } else if s.format_before < crate::archive::format::CURRENT {
         out.push_str(&format!(
@@ -208,7 +223,7 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
             "  the {} replaced file(s) are hidden now and stay an hour for queries already reading them;\n  the first ingest or compact after that deletes them\n",
             thousands(s.replaced_files_kept as u64)
         ));
-        if s.format_after > s.format_before {
+        if s.format_after > s.format_before && s.format_before < 2 {
             out.push_str(
                 "  they hold the secrets verbatim: run `trailscope compact` again in an hour to delete them\n",
             );
