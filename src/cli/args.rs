@@ -141,15 +141,17 @@ query and the entry stays local.")]
     /// arrived, and tenants that stopped or never delivered. Exit code 5 when something is found.
     #[command(after_help = "Examples:
   trailscope coverage --archive s3://audit/prod
-  trailscope coverage --from 2026-10-01 --to 2026-10-31 --format json > coverage.json
+  trailscope coverage --from 2026-10-01 --to 2026-10-31 --format json
   trailscope coverage --stale-after 36h || echo \"collection needs attention\"
-  trailscope coverage --write-policy   # owners: the config's expected tenants into the archive
+  trailscope coverage --write-policy   # owners: expected tenants for all
 
 For each cloud and tenant: its first and last event; events per day as days with events (of the \
 days from its first to its last), mean, min and max events over the days with events; the gaps \
 (days without events between days with events, as day ranges); the delay from a source file's \
 newest event to its ingest (the ingest ledger's ingested_at), median and max over the tenant's \
-source files; and its last ingest. Counts are of distinct event ids per day.
+source files; and its last ingest. Counts are of distinct event ids per day. A tenant's logs are counted together: \
+the events table does not record which of a cloud's logs (GCP admin activity or data access, \
+CloudTrail management or data events) an event came from.
 
 Findings: a gap; a tenant whose last event is more than --stale-after (default 3d) before the \
 newest event of the window (it stopped delivering); a tenant that is expected but has no event. \

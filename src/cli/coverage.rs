@@ -69,7 +69,7 @@ pub async fn run(cx: &Context, args: CoverageArgs) -> Result<ExitCode, Failure> 
 pub(super) fn expected(cx: &Context, policy: Option<&Policy>) -> Result<BTreeMap<TenantId, BTreeSet<String>>, Failure> {
     let mut expected: BTreeMap<TenantId, BTreeSet<String>> = BTreeMap::new();
     let mut add = |text: &str, by: &str| -> Result<(), Failure> {
-        let id = TenantId::parse(text).map_err(|e| Failure::usage(format!("{by}: {e}")))?;
+        let id = TenantId::parse(text).map_err(|e| Failure::usage(format!("an expected tenant of {by}: {e}")))?;
         expected.entry(id).or_default().insert(by.to_string());
         Ok(())
     };
@@ -77,7 +77,7 @@ pub(super) fn expected(cx: &Context, policy: Option<&Policy>) -> Result<BTreeMap
         for e in &policy.expected {
             // The owners' file: a broken line is theirs to fix, and must not stop every auditor.
             if let Err(f) = add(e, "policy") {
-                crate::note!("trailscope: {POLICY}: {}", f.message);
+                crate::note!("trailscope: {POLICY} names a tenant that is passed over: {}", f.message);
             }
         }
     }
@@ -177,14 +177,15 @@ pub(super) fn sentence(finding: &Finding) -> (&'static str, String) {
             cloud,
             tenant,
             last_event,
-            silent_days,
+            silent_hours,
         } => (
             "stopped",
             format!(
-                "{}/{}: last event {last_event}, {silent_days} day{} before the newest event of the window",
+                "{}/{}: last event {}, silent for {} before the newest event of the window",
                 escape(cloud),
                 escape(tenant),
-                if *silent_days == 1 { "" } else { "s" }
+                to_second(last_event),
+                human(silent_hours * 3600)
             ),
         ),
         Finding::NeverDelivered {

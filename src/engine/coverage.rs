@@ -194,8 +194,8 @@ pub enum Finding {
         cloud: String,
         tenant: String,
         last_event: String,
-        /// Whole days between its last event and the window's newest.
-        silent_days: i64,
+        /// Whole hours between its last event and the window's newest.
+        silent_hours: i64,
     },
     /// Expected, but no event in the archive (or in the window asked).
     NeverDelivered {
@@ -384,7 +384,7 @@ fn assess(archive: String, days: Vec<Day>, ledger: &[SourceRecord], options: &Co
                 cloud: id.cloud.clone(),
                 tenant: id.tenant.clone(),
                 last_event: format_time(last),
-                silent_days: (newest - last) / DAY,
+                silent_hours: (newest - last) / 3_600_000_000,
             });
         }
         tenants.push(TenantCoverage {
@@ -539,7 +539,7 @@ mod tests {
                     cloud: "azure".into(),
                     tenant: "sub-1".into(),
                     last_event: "2026-10-06T20:00:00Z".into(),
-                    silent_days: 4
+                    silent_hours: 96
                 },
                 Finding::Gap {
                     cloud: "gcp".into(),
