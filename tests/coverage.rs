@@ -293,8 +293,10 @@ fn concept_describes_the_archive_its_tenants_its_reports_and_whether_it_was_veri
     assert!(md.contains(&format!("`{archive}`")), "the archive's location");
     assert!(md.contains("The oldest day in the archive is 2026-10-24"));
     assert!(md.contains("has never been verified"), "{md}");
-    // 3 findings: what coverage finds, said where the expected tenants are.
-    assert!(md.contains("at the time of writing it finds 3 findings"), "{md}");
+    // What coverage finds, said where the expected tenants are.
+    assert!(md.contains("38 named by the archive's `_policy/coverage.json`"), "{md}");
+    assert!(md.contains("when this was written it reported 3 findings:"), "{md}");
+    assert!(md.contains("- missing: aws/444455556666: expected (by policy)"), "{md}");
 
     // Once a verify run is recorded, the concept cites it.
     let copy = tempfile::tempdir().unwrap();

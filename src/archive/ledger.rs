@@ -49,9 +49,16 @@ impl SourceRecord {
         };
         self.first_event = Some(crate::engine::window::format_time(first));
         self.last_event = Some(crate::engine::window::format_time(last));
-        let mut tenants: Vec<String> = events
-            .iter()
-            .map(|e| format!("{}/{}", e.cloud, super::layout::path_safe(&e.tenant)))
+        // A file is nearly always one tenant's: names are made once per tenant, not per event.
+        let mut seen: Vec<(crate::sources::Cloud, &str)> = Vec::new();
+        for e in events {
+            if !seen.iter().any(|(c, t)| *c == e.cloud && *t == e.tenant) {
+                seen.push((e.cloud, &e.tenant));
+            }
+        }
+        let mut tenants: Vec<String> = seen
+            .into_iter()
+            .map(|(cloud, tenant)| format!("{cloud}/{}", super::layout::path_safe(tenant)))
             .collect();
         tenants.sort();
         tenants.dedup();

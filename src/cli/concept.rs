@@ -31,6 +31,12 @@ pub fn cell(text: &str) -> String {
     out
 }
 
+/// Text from the archive inside a code span (`` `…` ``): hostile characters shown as escapes,
+/// and no backtick that would end the span.
+fn code(text: &str) -> String {
+    crate::terminal_text::escape(text).replace('`', "'")
+}
+
 /// The archive's top-level prefixes: what each holds, who writes it, and whether it is only
 /// ever added to (so a store's object lock may protect it).
 const PREFIXES: &[(&str, &str, &str, bool)] = &[
@@ -110,7 +116,7 @@ pub async fn run(cx: &Context, args: ConceptArgs) -> Result<ExitCode, Failure> {
     let reports = super::report::library(cx);
 
     let mut md = String::new();
-    let archive = cell(&location.display);
+    let archive = code(&location.display);
     let _ = writeln!(md, "# Centralised audit-log concept\n");
     let _ = writeln!(
         md,
@@ -174,28 +180,34 @@ pub async fn run(cx: &Context, args: ConceptArgs) -> Result<ExitCode, Failure> {
             }
         );
     }
+    let by_policy = expected.values().filter(|by| by.contains("policy")).count();
+    let by_config = expected.values().filter(|by| by.iter().any(|b| b != "policy")).count();
+    let set = policy
+        .as_ref()
+        .filter(|p| !p.set_by.is_empty())
+        .map_or(String::new(), |p| {
+            format!(", set by {} at {}", cell(&p.set_by), cell(&p.set_at))
+        });
     let _ = writeln!(
         md,
-        "\nExpected tenants: {} ({}the archive's `{}`{}; the configuration's `[coverage]`). \
-         `trailscope coverage` checks them and the collection's gaps, and exits with code 5 on a \
-         finding; at the time of writing it finds {}.\n",
+        "\nExpected tenants: {} ({by_policy} named by the archive's `{}`{set}, {by_config} by the \
+         configuration's `[coverage]`). `trailscope coverage` checks them and the collection's gaps, \
+         and exits with code 5 on a finding; when this was written it reported {}",
         expected.len(),
-        if policy.is_some() { "" } else { "none in " },
         coverage::POLICY,
-        policy
-            .as_ref()
-            .filter(|p| !p.set_by.is_empty())
-            .map_or(String::new(), |p| format!(
-                ", set by {} at {}",
-                cell(&p.set_by),
-                cell(&p.set_at)
-            )),
         match state.findings.len() {
-            0 => "nothing".to_string(),
-            1 => "1 finding".to_string(),
-            n => format!("{n} findings"),
+            0 => "no finding.\n".to_string(),
+            1 => "1 finding:\n".to_string(),
+            n => format!("{n} findings:\n"),
         }
     );
+    for finding in &state.findings {
+        let (kind, text) = super::coverage::sentence(finding);
+        let _ = writeln!(md, "- {kind}: {}", cell(&text));
+    }
+    if !state.findings.is_empty() {
+        md.push('\n');
+    }
 
     // Where and how.
     let _ = writeln!(md, "## Where, and in which layout\n");
