@@ -264,6 +264,21 @@ fn a_collection_without_gaps_exits_0_and_the_configs_expected_tenants_are_honour
     let bad = trailscope(&["coverage", "--archive", a, "--stale-after", "soon"], &[]);
     assert_eq!(bad.status.code(), Some(2));
     assert_eq!(stderr(&bad).trim().lines().count(), 1, "{}", stderr(&bad));
+
+    // A damaged policy is the owners' to fix: said in one sentence, never read as "nothing expected".
+    std::fs::create_dir_all(archive.join("_policy")).unwrap();
+    std::fs::write(
+        archive.join("_policy/coverage.json"),
+        r#"{"expected": "aws/111100002222"}"#,
+    )
+    .unwrap();
+    let damaged = trailscope(&["coverage", "--archive", a], &[]);
+    assert_eq!(damaged.status.code(), Some(1));
+    let said = stderr(&damaged);
+    assert!(
+        said.contains("_policy/coverage.json cannot be read") && said.trim().lines().count() == 1,
+        "{said}"
+    );
 }
 
 #[test]

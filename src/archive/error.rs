@@ -30,6 +30,9 @@ pub enum ArchiveError {
         "access to the sealed tier of {0} (_sealed/) was denied: revealing secrets or fingerprinting one needs read access to it, which the archive's owners grant"
     )]
     SealedDenied(String),
+    /// An owners' policy under `_policy/` that cannot be used.
+    #[error("the archive's policy {path} cannot be read: {message}; its owners must fix or rewrite it")]
+    Policy { path: String, message: String },
     #[error(
         "the archive at {archive} is in format {found}, written by a newer trailscope (this one reads up to format {supported}): upgrade trailscope"
     )]

@@ -40,7 +40,7 @@ pub async fn read_policy(location: &Location) -> Result<Option<Policy>, ArchiveE
                 .map_err(|e| ArchiveError::store(&location.display, e))?;
             serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| ArchiveError::Ledger {
+                .map_err(|e| ArchiveError::Policy {
                     path: POLICY.into(),
                     message: e.to_string(),
                 })
