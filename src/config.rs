@@ -10,6 +10,11 @@
 //! [archives]                       # names for --archive
 //! prod = "s3://audit-archive/prod"
 //! lab = "/data/lab-archive"
+//!
+//! [coverage]                       # what `trailscope coverage` expects
+//! expected = ["aws/123456789012", "gcp/my-project"]
+//! expected_file = "~/expected-tenants.txt"   # one CLOUD/TENANT a line, # comments
+//! stale_after = "3d"               # silence that counts as "stopped delivering"
 //! ```
 
 use std::collections::BTreeMap;
@@ -34,6 +39,24 @@ pub struct Config {
     pub keys: BTreeMap<String, String>,
     /// The most a source file may hold once decompressed (`4GiB`, `512MiB`, or bytes).
     pub max_decompressed: Option<String>,
+    /// What `coverage` expects.
+    #[serde(default)]
+    pub coverage: CoverageConfig,
+}
+
+/// `[coverage]`: tenants that must deliver (beside the archive's own `_policy/coverage.json`),
+/// and how long one may be silent.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageConfig {
+    /// `cloud/tenant`, e.g. `aws/123456789012`.
+    #[serde(default)]
+    pub expected: Vec<String>,
+    /// A file of `cloud/tenant` lines (blank lines and `#` comments allowed); a relative path
+    /// is relative to the config file's folder.
+    pub expected_file: Option<PathBuf>,
+    /// A span such as `3d` or `36h`.
+    pub stale_after: Option<String>,
 }
 
 /// A size written as bytes or with a unit (`512MiB`, `4GiB`, `2GB`).
@@ -99,6 +122,13 @@ impl Config {
             message: e.message().to_string(),
         })?;
         config.report_dirs = config.report_dirs.iter().map(|d| expand_home(d)).collect();
+        if let Some(file) = &config.coverage.expected_file {
+            let file = expand_home(file);
+            config.coverage.expected_file = Some(match path.parent() {
+                Some(dir) if file.is_relative() => dir.join(file),
+                _ => file,
+            });
+        }
         Ok(config)
     }
 
@@ -132,6 +162,16 @@ mod tests {
         assert_eq!(config.resolve_archive("prod"), "s3://audit/prod");
         assert_eq!(config.resolve_archive("./other"), "./other");
         assert_eq!(config.redact, Some(false));
+        std::fs::write(
+            &path,
+            "[coverage]\nexpected = [\"aws/123456789012\"]\nexpected_file = \"tenants.txt\"\nstale_after = \"2d\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        assert_eq!(config.coverage.expected, ["aws/123456789012"]);
+        assert_eq!(config.coverage.expected_file, Some(dir.path().join("tenants.txt")));
+        std::fs::write(&path, "[coverage]\nexpect = []\n").unwrap();
+        assert!(matches!(Config::load(Some(&path)), Err(ConfigError::Invalid { .. })));
         std::fs::write(&path, "archve = \"typo\"\n").unwrap();
         assert!(matches!(Config::load(Some(&path)), Err(ConfigError::Invalid { .. })));
         assert!(matches!(

@@ -32,6 +32,9 @@ pub enum ArchiveError {
     SealedDenied(String),
     #[error("the integrity chain's {path} cannot be used: {message}")]
     Chain { path: String, message: String },
+    /// An owners' policy under `_policy/` that cannot be used.
+    #[error("the archive's policy {path} cannot be read: {message}; its owners must fix or rewrite it")]
+    Policy { path: String, message: String },
     #[error(
         "the archive at {archive} is in format {found}, written by a newer trailscope (this one reads up to format {supported}): upgrade trailscope"
     )]

@@ -402,7 +402,9 @@ impl Run<'_> {
             skipped: 0,
             rejected: 0,
             duplicates: 0,
+            ..Default::default()
         };
+        let taken_from = self.batch.events.len();
         let mut rejected_lines = String::new();
         let mut skip_reasons = BTreeMap::new();
         for (index, mapped, text) in file.records {
@@ -450,6 +452,7 @@ impl Run<'_> {
                 }
             }
         }
+        record.saw(&self.batch.events[taken_from..]);
         let only_skipped = record.skipped > 0 && record.events == 0 && record.rejected == 0 && record.duplicates == 0;
         if only_skipped && skip_reasons.len() == 1 {
             let reason = skip_reasons.keys().next().cloned().unwrap_or_default();

@@ -18,7 +18,7 @@ use super::layout::INGEST;
 use super::{ArchiveError, Location};
 
 /// What the archive knows of one ingested source file.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct SourceRecord {
     pub sha256: String,
     pub source: String,
@@ -29,6 +29,42 @@ pub struct SourceRecord {
     pub skipped: u64,
     pub rejected: u64,
     pub duplicates: u64,
+    /// The earliest and latest time of the events taken from it (RFC 3339, UTC): with
+    /// `ingested_at`, how late its events reached the archive (`coverage`). Records written by an
+    /// older trailscope have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event: Option<String>,
+    /// The `cloud/tenant` partitions its events went to (the tenant as its folder names it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<String>,
+}
+
+impl SourceRecord {
+    /// Notes the time bounds and tenants of the events taken from this source.
+    pub fn saw(&mut self, events: &[crate::sources::Event]) {
+        let times = events.iter().map(|e| e.event_time);
+        let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
+            return;
+        };
+        self.first_event = Some(crate::engine::window::format_time(first));
+        self.last_event = Some(crate::engine::window::format_time(last));
+        // A file is nearly always one tenant's: names are made once per tenant, not per event.
+        let mut seen: Vec<(crate::sources::Cloud, &str)> = Vec::new();
+        for e in events {
+            if !seen.iter().any(|(c, t)| *c == e.cloud && *t == e.tenant) {
+                seen.push((e.cloud, &e.tenant));
+            }
+        }
+        let mut tenants: Vec<String> = seen
+            .into_iter()
+            .map(|(cloud, tenant)| format!("{cloud}/{}", super::layout::path_safe(tenant)))
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        self.tenants = tenants;
+    }
 }
 
 /// What recovery found and undid.

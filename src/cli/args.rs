@@ -170,6 +170,40 @@ reader who cannot write _journal/ cannot query; without it, such a reader is war
 query and the entry stays local.")]
     Journal(JournalArgs),
 
+    /// Per cloud and tenant: what was collected, the days without events, how late events
+    /// arrived, and tenants that stopped or never delivered. Exit code 5 when something is found.
+    #[command(after_help = "Examples:
+  trailscope coverage --archive s3://audit/prod
+  trailscope coverage --from 2026-10-01 --to 2026-10-31 --format json
+  trailscope coverage --stale-after 36h || echo \"collection needs attention\"
+  trailscope coverage --write-policy   # owners: expected tenants for all
+
+For each cloud and tenant: its first and last event; events per day as days with events (of the \
+days from its first to its last), mean, min and max events over the days with events; the gaps \
+(days without events between days with events, as day ranges); the delay from a source file's \
+newest event to its ingest (the ingest ledger's ingested_at), median and max over the tenant's \
+source files; and its last ingest. Counts are of distinct event ids per day. A tenant's logs are counted together: \
+the events table does not record which of a cloud's logs (GCP admin activity or data access, \
+CloudTrail management or data events) an event came from.
+
+Findings: a gap; a tenant whose last event is more than --stale-after (default 3d) before the \
+newest event of the window (it stopped delivering); a tenant that is expected but has no event. \
+Expected tenants are the union of the archive's _policy/coverage.json (written by its owners, so \
+every auditor checks the same list) and the config file's [coverage] expected and expected_file. \
+Exit code 5 when there is a finding, 0 when there is none: run it on a schedule.")]
+    Coverage(CoverageArgs),
+
+    /// Write the centralised audit-log concept as Markdown, from the archive and the config.
+    #[command(after_help = "Examples:
+  trailscope concept --archive s3://audit/prod --output audit-log-concept.md
+  trailscope concept | less
+
+What is collected (clouds, tenants, events, days), where and in which layout, retention as it \
+stands, integrity (the last verify run), how access is guarded (masked events, the sealed tier, \
+the access journal and what the store's permissions must enforce), how to investigate, and the \
+saved reports. Generated each time from the archive, so it is true of the archive as it is.")]
+    Concept(ConceptArgs),
+
     /// Turn a secret found elsewhere into the marker the archive shows in its place.
     #[command(after_help = "Examples:
   trailscope fingerprint                       # reads the secret from standard input
@@ -518,4 +552,38 @@ pub struct JournalArgs {
     /// (the reader is warned and the entry stays local).
     #[arg(long)]
     pub optional: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// The first day to cover (YYYY-MM-DD, UTC, included). Default: the archive's first.
+    #[arg(long, value_name = "DAY")]
+    pub from: Option<String>,
+    /// The last day to cover (YYYY-MM-DD, UTC, included). Default: the archive's last.
+    #[arg(long, value_name = "DAY")]
+    pub to: Option<String>,
+    /// How the report is written: a table for people, JSON for programs.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// How long a tenant may be silent before the window's newest event until it counts as
+    /// stopped (90m, 36h, 3d). Default: the archive's policy, else the config's, else 3d.
+    #[arg(long, value_name = "SPAN")]
+    pub stale_after: Option<String>,
+    /// Write the config's expected tenants (and stale_after) into the archive as
+    /// _policy/coverage.json, for every reader (the archive's owners: needs write access to _policy/).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub write_policy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConceptArgs {
+    /// Write the Markdown to this file (complete or not at all) instead of standard output.
+    #[arg(long, short, value_name = "FILE.md")]
+    pub output: Option<PathBuf>,
 }

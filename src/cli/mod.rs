@@ -2,6 +2,8 @@
 
 mod args;
 mod compact;
+mod concept;
+mod coverage;
 mod demo;
 mod fingerprint;
 mod ingest;
@@ -289,5 +291,7 @@ async fn command(cx: &Context, command: Command) -> Result<ExitCode, Failure> {
         Command::Fingerprint => fingerprint::run(cx).await,
         Command::Demo(args) => demo::run(cx, args).await,
         Command::Schema => Ok(schema::run()),
+        Command::Coverage(args) => coverage::run(cx, args).await,
+        Command::Concept(args) => concept::run(cx, args).await,
     }
 }

@@ -30,6 +30,16 @@ pub const END: &str = "2026-10-31T00:00:00Z";
 /// When the incident starts: the demo's last evening.
 pub const INCIDENT: &str = "2026-10-30T22:14:00Z";
 
+/// The collection's own findings, for `trailscope coverage` (with `--days 7` or more): the AWS
+/// account whose trail stopped delivering five days before the end…
+pub const STOPPED_TENANT: &str = "907123456789";
+pub const STOPPED_AT: &str = "2026-10-26T00:00:00Z";
+/// …the GCP project whose sink delivered nothing for one day…
+pub const GAP_TENANT: &str = "acme-ml";
+pub const GAP_DAY: &str = "2026-10-27";
+/// …and the account the owners expect (`_policy/coverage.json`) that never delivered.
+pub const NEVER_DELIVERED: &str = "444455556666";
+
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
     pub events: u64,
@@ -127,6 +137,10 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
                     Cloud::Azure => noise::azure(&mut rng, time),
                 };
                 made += records.len() as u64;
+                // Dropped after they were drawn, so every other event stays what it was.
+                if silenced(cloud, &tenant, time) {
+                    continue;
+                }
                 for r in records {
                     let path = file_for(cloud, &tenant, block_start, &r);
                     buckets.entry(path).or_default().push((time, r.to_string()));
@@ -152,6 +166,35 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
         progress.generated(written, options.events);
     }
     Ok((written, files))
+}
+
+/// Whether the demo's collection lost this event (see [`STOPPED_TENANT`], [`GAP_TENANT`]).
+fn silenced(cloud: Cloud, tenant: &str, time: i64) -> bool {
+    let at = |t: &str| crate::sources::parse_time(t).expect("a valid constant");
+    match cloud {
+        Cloud::Aws => tenant == STOPPED_TENANT && time >= at(STOPPED_AT),
+        Cloud::Gcp => tenant == GAP_TENANT && crate::archive::layout::utc_day(time) == GAP_DAY,
+        Cloud::Azure => false,
+    }
+}
+
+/// The owners' list of the tenants that must deliver: every tenant of the demo's organisation,
+/// and one account whose trail was never connected.
+pub fn coverage_policy() -> crate::engine::coverage::Policy {
+    let mut expected: Vec<String> = cast::AWS_ACCOUNTS
+        .iter()
+        .map(|(a, _)| format!("aws/{a}"))
+        .chain(std::iter::once(format!("aws/{NEVER_DELIVERED}")))
+        .chain(cast::GCP_PROJECTS.iter().map(|p| format!("gcp/{p}")))
+        .chain(cast::AZURE_SUBSCRIPTIONS.iter().map(|s| format!("azure/{s}")))
+        .collect();
+    expected.sort();
+    crate::engine::coverage::Policy {
+        expected,
+        stale_after: None,
+        set_by: "trailscope demo".into(),
+        set_at: END.into(),
+    }
 }
 
 fn record_time(record: &Value) -> Option<i64> {
@@ -290,6 +333,7 @@ pub async fn build(
         }
     }
     let summary = ingest(location, inputs, &IngestOptions::default(), progress).await?;
+    crate::engine::coverage::write_policy(location, &coverage_policy()).await?;
     Ok(DemoSummary {
         generated,
         files,

@@ -1,6 +1,7 @@
 //! The engine: an archive opened as a DataFusion session, read-only SQL, the investigation
 //! views, saved reports, and results streamed out with secrets masked.
 
+pub mod coverage;
 mod error;
 pub mod export;
 mod file_pruning;
