@@ -28,6 +28,18 @@ pub struct SourceRecord {
     pub skipped: u64,
     pub rejected: u64,
     pub duplicates: u64,
+    /// Hex SHA-256 of the file's *uncompressed* content (what a CloudTrail digest lists);
+    /// absent from records written before digests were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<String>,
+    /// For a CloudTrail log file: its account and region and what the archive's digests say of
+    /// it, kept up to date as digests arrive (absent: ingested before digests were read, so
+    /// "not validated").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<super::digests::CloudTrailLog>,
+    /// For a CloudTrail digest file: the key of what the archive keeps of it (`_ingest/digests/…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// What recovery found and undid.

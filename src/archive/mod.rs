@@ -8,6 +8,7 @@
 
 pub mod changes;
 pub mod compact;
+pub mod digests;
 mod error;
 pub mod file_index;
 pub mod format;

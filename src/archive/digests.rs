@@ -1,0 +1,755 @@
+//! CloudTrail digests in the archive: which ingested log files a digest vouches for, which it
+//! contradicts, and whether the digests chain and are signed.
+//!
+//! ```text
+//! _ingest/digests/<account>/<region>/<day of its end>/<digest name>.<content sha256>.json
+//!     what a digest file said (its list, its link to the previous digest, its signature)
+//! _ingest/cloudtrail/<account>/<region>/<delivery day>/<log name|unnamed>.<content sha256>.<ledger sha256>.json
+//!     one small object per CloudTrail log file ingested: its key is all a digest needs to find it
+//! ```
+//! Keys are made from content only, so a re-run writes the same objects again (a digest or log
+//! ingested twice is a no-op: the ledger skips it before it gets here). Both are written before
+//! the batch that records their source commits: a run killed in between leaves them for the next
+//! run, which ingests the same source again and writes the same keys.
+//!
+//! A log file's state is judged on arrival with the digests already in the archive, and judged
+//! again when a digest that concerns it arrives; it is kept in its ledger record
+//! ([`super::ledger::SourceRecord::cloudtrail`]). [`summary`] judges every log again from the
+//! keys above, so it agrees with the ledger without reading it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::StreamExt;
+use object_store::{ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use super::layout::utc_day;
+use super::ledger::{Ledger, SourceRecord};
+use super::{ArchiveError, Location};
+use crate::sources::aws::digest::{self, Digest, PublicKeys, SignedFields, delivery_name, stem};
+
+pub const DIGESTS: &str = "_ingest/digests";
+pub const LOGS: &str = "_ingest/cloudtrail";
+
+/// An hour, in microseconds: a digest lists the log files delivered in the hour before its end.
+const HOUR: i64 = 3_600_000_000;
+
+/// What the archive knows of a CloudTrail log file (kept in its ledger record).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CloudTrailLog {
+    pub account: String,
+    pub region: String,
+    /// The delivery time its CloudTrail name gives (RFC 3339); none for a renamed file.
+    pub delivered: Option<String>,
+    pub state: DigestState,
+}
+
+/// What the digests say of one log file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DigestState {
+    /// A digest lists it with the SHA-256 of its content.
+    Validated { digest: String },
+    /// A digest lists its name with another hash: it was changed after CloudTrail delivered it.
+    Mismatch { digest: String, expected: String, found: String },
+    /// A digest of its account, region and hour is in the archive, and none lists it.
+    NotListed,
+    /// No digest of its account and region covers its hour (or, renamed, it cannot be placed in one).
+    Uncovered,
+}
+
+/// Whether a digest's signature was checked, and how that went.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SignatureCheck {
+    Valid,
+    Failed { reason: String },
+    /// The digest came from a folder: its signature stayed in the S3 object's metadata.
+    Unavailable,
+    /// The signature is kept, but no public keys were given to check it.
+    Unchecked,
+}
+
+/// What the archive keeps of one digest file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DigestRecord {
+    /// The digest file's name as ingested, and its ledger key.
+    pub source: String,
+    pub sha256: String,
+    /// Hex SHA-256 of its uncompressed content (what the next digest's previousDigestHashValue names).
+    pub content_sha256: String,
+    pub account: String,
+    pub region: String,
+    pub start: String,
+    pub end: String,
+    pub bucket: String,
+    pub object: String,
+    pub fingerprint: String,
+    pub previous_object: Option<String>,
+    pub previous_hash: Option<String>,
+    pub previous_signature: Option<String>,
+    /// Hex signature and its algorithm, from the S3 object's metadata.
+    pub signature: Option<String>,
+    pub signature_algorithm: Option<String>,
+    pub signature_check: SignatureCheck,
+    pub logs: Vec<Listed>,
+}
+
+/// One log file a digest lists: its name's stem and the hex SHA-256 of its uncompressed content.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Listed {
+    pub stem: String,
+    pub hash: String,
+}
+
+impl DigestRecord {
+    fn signed_fields(&self) -> SignedFields<'_> {
+        SignedFields {
+            end: &self.end,
+            bucket: &self.bucket,
+            object: &self.object,
+            fingerprint: &self.fingerprint,
+            previous_signature: self.previous_signature.as_deref(),
+        }
+    }
+
+    fn key(&self) -> String {
+        let day = digest::time(&self.end).map_or_else(|| "undated".into(), utc_day);
+        format!(
+            "{DIGESTS}/{}/{}/{day}/{}.{}.json",
+            segment(&self.account),
+            segment(&self.region),
+            segment(stem(&self.object)),
+            self.content_sha256
+        )
+    }
+
+    fn window(&self) -> Option<(i64, i64)> {
+        // Names carry minutes; a start at 10:00:31 still covers a file named 10:00.
+        Some((digest::time(&self.start)? / 60_000_000 * 60_000_000, digest::time(&self.end)?))
+    }
+}
+
+/// Checks a digest's signature with `keys`, from what the archive keeps of it.
+pub fn check_signature(record: &DigestRecord, keys: Option<&PublicKeys>) -> SignatureCheck {
+    let Some(signature) = &record.signature else {
+        return SignatureCheck::Unavailable;
+    };
+    let Some(keys) = keys.filter(|k| !k.is_empty()) else {
+        return SignatureCheck::Unchecked;
+    };
+    match keys.verify(
+        &record.signed_fields(),
+        &record.content_sha256,
+        signature,
+        record.signature_algorithm.as_deref(),
+    ) {
+        Ok(()) => SignatureCheck::Valid,
+        Err(problem) => SignatureCheck::Failed {
+            reason: problem.to_string(),
+        },
+    }
+}
+
+/// A key segment made of a value from a file: nothing that separates segments or key parts.
+fn segment(value: &str) -> String {
+    let cleaned: String = value
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_@:".contains(c) { c } else { '_' })
+        .collect();
+    if cleaned.is_empty() { "unknown".into() } else { cleaned }
+}
+
+/// A CloudTrail log file as its index key tells it.
+#[derive(Clone, Debug, PartialEq)]
+struct LogKey {
+    account: String,
+    region: String,
+    day: String,
+    /// Its name's stem, when it has CloudTrail's name.
+    stem: Option<String>,
+    delivered: Option<i64>,
+    content: String,
+    source_sha: String,
+    key: String,
+}
+
+impl LogKey {
+    fn parse(key: &str) -> Option<LogKey> {
+        let parts: Vec<&str> = key.rsplitn(5, '/').collect();
+        let [file, day, region, account, _] = parts.as_slice() else { return None };
+        let mut fields = file.strip_suffix(".json")?.split('.');
+        let (name, content, source_sha) = (fields.next()?, fields.next()?, fields.next()?);
+        let stem = (name != "unnamed").then(|| name.to_string());
+        Some(LogKey {
+            account: account.to_string(),
+            region: region.to_string(),
+            day: day.to_string(),
+            delivered: stem.as_deref().and_then(delivery_name).map(|d| d.delivered),
+            stem,
+            content: content.to_string(),
+            source_sha: source_sha.to_string(),
+            key: key.to_string(),
+        })
+    }
+
+    fn days(&self) -> Vec<String> {
+        days_around(self.delivered, &self.day)
+    }
+}
+
+/// The days whose digests may list a file delivered at `t`: its own and the next hour's.
+fn days_around(t: Option<i64>, day: &str) -> Vec<String> {
+    match t {
+        Some(t) => {
+            let mut days = vec![utc_day(t), utc_day(t + 2 * HOUR)];
+            days.dedup();
+            days
+        }
+        None => vec![day.to_string()],
+    }
+}
+
+/// What digests say of a log file, given the digests of its account and region.
+fn judge(log: &LogKey, digests: &[&DigestRecord]) -> DigestState {
+    let mut validated = None;
+    for d in digests {
+        for listed in &d.logs {
+            let same_name = log.stem.as_deref() == Some(listed.stem.as_str());
+            if same_name && listed.hash != log.content {
+                return DigestState::Mismatch {
+                    digest: d.object.clone(),
+                    expected: listed.hash.clone(),
+                    found: log.content.clone(),
+                };
+            }
+            if listed.hash == log.content {
+                validated.get_or_insert_with(|| d.object.clone());
+            }
+        }
+    }
+    if let Some(digest) = validated {
+        return DigestState::Validated { digest };
+    }
+    let covered = log
+        .delivered
+        .is_some_and(|t| digests.iter().filter_map(|d| d.window()).any(|(s, e)| s <= t && t <= e));
+    if covered { DigestState::NotListed } else { DigestState::Uncovered }
+}
+
+/// How a digest links to the one before it, among the digests of its account and region.
+#[derive(Clone, Debug, PartialEq)]
+enum Link {
+    /// The first of its chain (or after a gap: CloudTrail starts a new chain).
+    First,
+    Linked,
+    Broken { expected: String, found: String },
+    PreviousMissing,
+}
+
+fn link(d: &DigestRecord, digests: &[&DigestRecord]) -> Link {
+    let (Some(previous), Some(expected)) = (&d.previous_object, &d.previous_hash) else {
+        return Link::First;
+    };
+    let previous = stem(previous);
+    let found: Vec<&str> = digests
+        .iter()
+        .filter(|p| stem(&p.object) == previous)
+        .map(|p| p.content_sha256.as_str())
+        .collect();
+    if found.is_empty() {
+        Link::PreviousMissing
+    } else if found.contains(&expected.as_str()) {
+        Link::Linked
+    } else {
+        Link::Broken {
+            expected: expected.clone(),
+            found: found[0].to_string(),
+        }
+    }
+}
+
+/// One thing the digests contradict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DigestFailure {
+    pub kind: FailureKind,
+    /// The log file (or, for a chain break or a signature, the digest) named.
+    pub source: String,
+    /// The digest that says otherwise (its S3 object).
+    pub digest: String,
+    pub expected: String,
+    pub found: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A log file listed with another hash.
+    Mismatch,
+    /// A digest whose previousDigestHashValue is not the content of the previous digest kept.
+    ChainBreak,
+    /// A digest whose signature does not verify.
+    Signature,
+}
+
+/// Counts for one trail's account and region.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrailDigests {
+    pub validated: u64,
+    pub mismatched: u64,
+    pub not_listed: u64,
+    pub uncovered: u64,
+    pub digests: u64,
+    pub chain_breaks: u64,
+    pub previous_missing: u64,
+    pub signatures_valid: u64,
+    pub signatures_failed: u64,
+    pub signatures_unavailable: u64,
+    pub signatures_unchecked: u64,
+    pub failures: Vec<DigestFailure>,
+}
+
+/// What the archive's digests say, per `(account, region)`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DigestSummary {
+    pub trails: BTreeMap<(String, String), TrailDigests>,
+}
+
+impl DigestSummary {
+    /// Some log contradicts its digest, the chain is broken, or a signature fails.
+    pub fn failed(&self) -> bool {
+        self.trails.values().any(|t| !t.failures.is_empty())
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = &DigestFailure> {
+        self.trails.values().flat_map(|t| t.failures.iter())
+    }
+}
+
+/// What the archive's digests say of its CloudTrail log files, judged again from the keys of
+/// `_ingest/cloudtrail/` and the digest records (signatures as checked at ingest).
+///
+/// Cost: two listings (`_ingest/digests/`, `_ingest/cloudtrail/`: one request per 1,000 keys) and
+/// one read per digest kept (CloudTrail writes one per account, region and hour: 24 a day), eight
+/// at a time, plus one small read per failing log file to name it. No ledger record is read.
+pub async fn summary(location: &Location) -> Result<DigestSummary, ArchiveError> {
+    summary_checking(location, None).await
+}
+
+/// [`summary`], checking every kept signature again with `keys` (for `verify`).
+pub async fn summary_checking(location: &Location, keys: Option<&PublicKeys>) -> Result<DigestSummary, ArchiveError> {
+    let records = read_all_digests(location).await?;
+    let mut by_trail: BTreeMap<(String, String), Vec<&DigestRecord>> = BTreeMap::new();
+    for d in &records {
+        by_trail
+            .entry((segment(&d.account), segment(&d.region)))
+            .or_default()
+            .push(d);
+    }
+    let mut logs: BTreeMap<(String, String), Vec<LogKey>> = BTreeMap::new();
+    for meta in location.list(LOGS).await? {
+        if let Some(log) = LogKey::parse(meta.location.as_ref()) {
+            logs.entry((log.account.clone(), log.region.clone())).or_default().push(log);
+        }
+    }
+    let mut summary = DigestSummary::default();
+    let none = Vec::new();
+    for trail in by_trail.keys().chain(logs.keys()) {
+        if summary.trails.contains_key(trail) {
+            continue;
+        }
+        let digests = by_trail.get(trail).unwrap_or(&none);
+        let mut counts = TrailDigests::default();
+        for d in digests {
+            counts.digests += 1;
+            match link(d, digests) {
+                Link::Broken { expected, found } => {
+                    counts.chain_breaks += 1;
+                    counts.failures.push(DigestFailure {
+                        kind: FailureKind::ChainBreak,
+                        source: d.previous_object.clone().unwrap_or_default(),
+                        digest: d.object.clone(),
+                        expected,
+                        found,
+                    });
+                }
+                Link::PreviousMissing => counts.previous_missing += 1,
+                Link::First | Link::Linked => {}
+            }
+            let check = match keys {
+                Some(keys) => check_signature(d, Some(keys)),
+                None => d.signature_check.clone(),
+            };
+            match check {
+                SignatureCheck::Valid => counts.signatures_valid += 1,
+                SignatureCheck::Failed { reason } => {
+                    counts.signatures_failed += 1;
+                    counts.failures.push(DigestFailure {
+                        kind: FailureKind::Signature,
+                        source: d.source.clone(),
+                        digest: d.object.clone(),
+                        expected: "a valid SHA256withRSA signature".into(),
+                        found: reason,
+                    });
+                }
+                SignatureCheck::Unavailable => counts.signatures_unavailable += 1,
+                SignatureCheck::Unchecked => counts.signatures_unchecked += 1,
+            }
+        }
+        for log in logs.get(trail).map(Vec::as_slice).unwrap_or_default() {
+            match judge(log, digests) {
+                DigestState::Validated { .. } => counts.validated += 1,
+                DigestState::Mismatch { digest, expected, found } => {
+                    counts.mismatched += 1;
+                    counts.failures.push(DigestFailure {
+                        kind: FailureKind::Mismatch,
+                        source: log_source(location, log).await,
+                        digest,
+                        expected,
+                        found,
+                    });
+                }
+                DigestState::NotListed => counts.not_listed += 1,
+                DigestState::Uncovered => counts.uncovered += 1,
+            }
+        }
+        summary.trails.insert(trail.clone(), counts);
+    }
+    Ok(summary)
+}
+
+/// The name a log file was ingested under (kept in its index object), else its ledger key.
+async fn log_source(location: &Location, log: &LogKey) -> String {
+    let read = async {
+        let got = location.store.get(&location.path(&log.key)).await.ok()?;
+        let bytes = got.bytes().await.ok()?;
+        serde_json::from_slice::<LogBody>(&bytes).ok().map(|b| b.source)
+    };
+    read.await.unwrap_or_else(|| format!("the source {} of the ledger", log.source_sha))
+}
+
+#[derive(Serialize, Deserialize)]
+struct LogBody {
+    source: String,
+}
+
+async fn read_all_digests(location: &Location) -> Result<Vec<DigestRecord>, ArchiveError> {
+    let listed = location.list(DIGESTS).await?;
+    read_digests(location, listed.into_iter().map(|m| m.location).collect()).await
+}
+
+async fn read_digests(location: &Location, paths: Vec<object_store::path::Path>) -> Result<Vec<DigestRecord>, ArchiveError> {
+    let reads = futures::stream::iter(paths.into_iter().filter(|p| p.as_ref().ends_with(".json")))
+        .map(|path| async move {
+            let err = |e| ArchiveError::store(&location.display, e);
+            let bytes = location.store.get(&path).await.map_err(err)?.bytes().await.map_err(err)?;
+            serde_json::from_slice::<DigestRecord>(&bytes).map_err(|e| ArchiveError::Ledger {
+                path: path.to_string(),
+                message: e.to_string(),
+            })
+        })
+        .buffer_unordered(8);
+    let mut records: Vec<DigestRecord> = reads.collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?;
+    records.sort_by(|a, b| a.end.cmp(&b.end).then(a.object.cmp(&b.object)));
+    Ok(records)
+}
+
+/// What this run's digests found, for the ingest summary.
+#[derive(Clone, Debug, Default)]
+pub struct DigestReport {
+    pub digests_read: usize,
+    /// Digest files that could not be read as digests, with why.
+    pub digests_unreadable: Vec<(String, String)>,
+    pub validated: usize,
+    pub not_listed: usize,
+    pub uncovered: usize,
+    pub previous_missing: usize,
+    pub signatures_valid: usize,
+    pub signatures_unavailable: usize,
+    pub signatures_unchecked: usize,
+    /// Sources that contradict a digest, broken links, failed signatures.
+    pub failures: Vec<DigestFailure>,
+}
+
+impl DigestReport {
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+}
+
+/// One ingest run's view of the digests: what it loaded, what it judged.
+pub(crate) struct Validation<'a> {
+    location: &'a Location,
+    keys: Option<PublicKeys>,
+    digests: HashMap<(String, String, String), Vec<DigestRecord>>,
+    logs: HashMap<(String, String, String), Vec<LogKey>>,
+    /// The latest state of each log file this run judged, by ledger key, with its name.
+    judged: BTreeMap<String, (String, DigestState)>,
+    pub report: DigestReport,
+}
+
+/// A CloudTrail log file on arrival.
+pub(crate) struct Arrival<'a> {
+    pub name: &'a str,
+    pub sha256: &'a str,
+    pub content_sha256: &'a str,
+    pub account: String,
+    pub region: String,
+    /// The newest event's time: a renamed file's day.
+    pub newest_event: i64,
+}
+
+impl<'a> Validation<'a> {
+    pub fn new(location: &'a Location, keys: Option<PublicKeys>) -> Self {
+        Validation {
+            location,
+            keys,
+            digests: HashMap::new(),
+            logs: HashMap::new(),
+            judged: BTreeMap::new(),
+            report: DigestReport::default(),
+        }
+    }
+
+    fn err(&self) -> impl Fn(object_store::Error) -> ArchiveError + '_ {
+        |e| ArchiveError::store(&self.location.display, e)
+    }
+
+    async fn load_digests(&mut self, account: &str, region: &str, day: &str) -> Result<(), ArchiveError> {
+        let at = (account.to_string(), region.to_string(), day.to_string());
+        if self.digests.contains_key(&at) {
+            return Ok(());
+        }
+        let listed = self.location.list(&format!("{DIGESTS}/{account}/{region}/{day}")).await?;
+        let records = read_digests(self.location, listed.into_iter().map(|m| m.location).collect()).await?;
+        self.digests.insert(at, records);
+        Ok(())
+    }
+
+    async fn load_logs(&mut self, account: &str, region: &str, day: &str) -> Result<(), ArchiveError> {
+        let at = (account.to_string(), region.to_string(), day.to_string());
+        if self.logs.contains_key(&at) {
+            return Ok(());
+        }
+        let listed = self.location.list(&format!("{LOGS}/{account}/{region}/{day}")).await?;
+        let logs = listed.iter().filter_map(|m| LogKey::parse(m.location.as_ref())).collect();
+        self.logs.insert(at, logs);
+        Ok(())
+    }
+
+    /// The digests of an account and region kept for these days (loaded once per run).
+    async fn digests_for(&mut self, account: &str, region: &str, days: &[String]) -> Result<Vec<DigestRecord>, ArchiveError> {
+        let mut found = Vec::new();
+        for day in days {
+            self.load_digests(account, region, day).await?;
+            found.extend(self.digests[&(account.to_string(), region.to_string(), day.clone())].iter().cloned());
+        }
+        Ok(found)
+    }
+
+    /// Judges a CloudTrail log file on arrival and indexes it, so that a digest arriving later
+    /// finds it. Returns what goes into its ledger record.
+    pub async fn log_arrived(&mut self, log: Arrival<'_>) -> Result<CloudTrailLog, ArchiveError> {
+        let named = delivery_name(log.name);
+        let (account, region) = match &named {
+            Some(n) => (segment(&n.account), segment(&n.region)),
+            None => (segment(&log.account), segment(&log.region)),
+        };
+        let delivered = named.as_ref().map(|n| n.delivered);
+        let day = utc_day(delivered.unwrap_or(log.newest_event));
+        let name_part = if named.is_some() { segment(stem(log.name)) } else { "unnamed".into() };
+        let key = format!(
+            "{LOGS}/{account}/{region}/{day}/{name_part}.{}.{}.json",
+            log.content_sha256, log.sha256
+        );
+        let key = LogKey::parse(&key).expect("a key made here parses");
+        let digests = self.digests_for(&account, &region, &key.days()).await?;
+        let state = judge(&key, &digests.iter().collect::<Vec<_>>());
+        let body = serde_json::to_vec(&LogBody {
+            source: log.name.to_string(),
+        })
+        .expect("a name serialises");
+        self.location
+            .store
+            .put(&self.location.path(&key.key), PutPayload::from(body))
+            .await
+            .map_err(self.err())?;
+        self.load_logs(&account, &region, &day).await?;
+        let cached = self.logs.get_mut(&(account.clone(), region.clone(), day)).expect("just loaded");
+        if !cached.contains(&key) {
+            cached.push(key);
+        }
+        self.judged.insert(log.sha256.to_string(), (log.name.to_string(), state.clone()));
+        Ok(CloudTrailLog {
+            account,
+            region,
+            delivered: delivered.map(|t| {
+                chrono::DateTime::from_timestamp_micros(t)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default()
+            }),
+            state,
+        })
+    }
+
+    /// Keeps a digest, checks its link and signature, and judges again the log files it
+    /// concerns: those of this run's batch in `batch`, the others in their ledger records.
+    /// Returns the key of the digest's record.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn digest_arrived(
+        &mut self,
+        name: &str,
+        sha256: &str,
+        content_sha256: &str,
+        digest: Digest,
+        signature: Option<(String, Option<String>)>,
+        ledger: &Ledger<'_>,
+        batch: &mut [SourceRecord],
+    ) -> Result<String, ArchiveError> {
+        self.report.digests_read += 1;
+        let mut record = DigestRecord {
+            source: name.to_string(),
+            sha256: sha256.to_string(),
+            content_sha256: content_sha256.to_string(),
+            account: digest.account.clone(),
+            region: digest.region.clone(),
+            start: digest.start.clone(),
+            end: digest.end.clone(),
+            bucket: digest.bucket.clone(),
+            object: digest.object.clone(),
+            fingerprint: digest.fingerprint.clone(),
+            previous_object: digest.previous_object.clone(),
+            previous_hash: digest.previous_hash.clone(),
+            previous_signature: digest.previous_signature.clone(),
+            signature: signature.as_ref().map(|(s, _)| s.clone()),
+            signature_algorithm: signature.and_then(|(_, a)| a),
+            signature_check: SignatureCheck::Unavailable,
+            logs: digest
+                .logs
+                .iter()
+                .map(|l| Listed {
+                    stem: stem(&l.object).to_string(),
+                    hash: l.hash.clone(),
+                })
+                .collect(),
+        };
+        record.signature_check = check_signature(&record, self.keys.as_ref());
+        match &record.signature_check {
+            SignatureCheck::Valid => self.report.signatures_valid += 1,
+            SignatureCheck::Failed { reason } => self.report.failures.push(DigestFailure {
+                kind: FailureKind::Signature,
+                source: name.to_string(),
+                digest: record.object.clone(),
+                expected: "a valid SHA256withRSA signature".into(),
+                found: reason.clone(),
+            }),
+            SignatureCheck::Unavailable => self.report.signatures_unavailable += 1,
+            SignatureCheck::Unchecked => self.report.signatures_unchecked += 1,
+        }
+        let key = record.key();
+        let bytes = serde_json::to_vec_pretty(&record).expect("a digest record serialises");
+        self.location
+            .store
+            .put(&self.location.path(&key), PutPayload::from(bytes))
+            .await
+            .map_err(self.err())?;
+
+        let (account, region) = (segment(&record.account), segment(&record.region));
+        let (start, end) = record.window().unwrap_or((0, 0));
+        let end_day = utc_day(end);
+        self.load_digests(&account, &region, &end_day).await?;
+        let cached = self
+            .digests
+            .get_mut(&(account.clone(), region.clone(), end_day))
+            .expect("just loaded");
+        cached.retain(|d| d.key() != key);
+        cached.push(record.clone());
+
+        // Its link to the previous digest, and the next digest's link to it.
+        let around = {
+            let mut days = vec![utc_day(start - HOUR), utc_day(start), utc_day(end), utc_day(end + 2 * HOUR)];
+            days.dedup();
+            days
+        };
+        let neighbours = self.digests_for(&account, &region, &around).await?;
+        let neighbours: Vec<&DigestRecord> = neighbours.iter().collect();
+        let own_stem = stem(&record.object);
+        for d in neighbours
+            .iter()
+            .filter(|d| d.key() == key || d.previous_object.as_deref().is_some_and(|p| stem(p) == own_stem))
+        {
+            match link(d, &neighbours) {
+                Link::Broken { expected, found } => self.report.failures.push(DigestFailure {
+                    kind: FailureKind::ChainBreak,
+                    source: d.previous_object.clone().unwrap_or_default(),
+                    digest: d.object.clone(),
+                    expected,
+                    found,
+                }),
+                Link::PreviousMissing if d.key() == key => self.report.previous_missing += 1,
+                _ => {}
+            }
+        }
+
+        // The log files it concerns: those of its hour, and those it names.
+        let mut days: Vec<String> = vec![utc_day(start), utc_day(end)];
+        days.extend(
+            record
+                .logs
+                .iter()
+                .filter_map(|l| delivery_name(&l.stem))
+                .map(|n| utc_day(n.delivered)),
+        );
+        days.sort();
+        days.dedup();
+        let listed_hashes: std::collections::HashSet<&str> = record.logs.iter().map(|l| l.hash.as_str()).collect();
+        let listed_stems: std::collections::HashSet<&str> = record.logs.iter().map(|l| l.stem.as_str()).collect();
+        let mut concerned = Vec::new();
+        for day in &days {
+            self.load_logs(&account, &region, day).await?;
+            for log in &self.logs[&(account.clone(), region.clone(), day.clone())] {
+                let in_hour = log.delivered.is_some_and(|t| start <= t && t <= end);
+                let named = log.stem.as_deref().is_some_and(|s| listed_stems.contains(s));
+                if in_hour || named || listed_hashes.contains(log.content.as_str()) {
+                    concerned.push(log.clone());
+                }
+            }
+        }
+        for log in concerned {
+            let digests = self.digests_for(&account, &region, &log.days()).await?;
+            let state = judge(&log, &digests.iter().collect::<Vec<_>>());
+            if let Some(source) = batch.iter_mut().find(|s| s.sha256 == log.source_sha) {
+                if let Some(ct) = source.cloudtrail.as_mut() {
+                    ct.state = state.clone();
+                }
+                self.judged.insert(log.source_sha.clone(), (source.source.clone(), state));
+            } else if let Some(mut source) = ledger.get(&log.source_sha).await? {
+                let changed = source.cloudtrail.as_ref().is_some_and(|ct| ct.state != state);
+                if let Some(ct) = source.cloudtrail.as_mut().filter(|_| changed) {
+                    ct.state = state.clone();
+                    ledger.record(&source).await?;
+                }
+                self.judged.insert(log.source_sha.clone(), (source.source.clone(), state));
+            }
+        }
+        Ok(key)
+    }
+
+    /// Counts the states of the log files this run judged, and names those that contradict.
+    pub fn finish(mut self) -> DigestReport {
+        for (name, state) in self.judged.into_values() {
+            match state {
+                DigestState::Validated { .. } => self.report.validated += 1,
+                DigestState::Mismatch { digest, expected, found } => self.report.failures.push(DigestFailure {
+                    kind: FailureKind::Mismatch,
+                    source: name,
+                    digest,
+                    expected,
+                    found,
+                }),
+                DigestState::NotListed => self.report.not_listed += 1,
+                DigestState::Uncovered => self.report.uncovered += 1,
+            }
+        }
+        self.report
+    }
+}
