@@ -171,6 +171,7 @@ struct LogKey {
     delivered: Option<i64>,
     content: String,
     source_sha: String,
+    /// Its path in the store (as listed: with the archive's prefix).
     key: String,
 }
 
@@ -420,7 +421,7 @@ pub async fn summary_checking(location: &Location, keys: Option<&PublicKeys>) ->
 /// The name a log file was ingested under (kept in its index object), else its ledger key.
 async fn log_source(location: &Location, log: &LogKey) -> String {
     let read = async {
-        let got = location.store.get(&location.path(&log.key)).await.ok()?;
+        let got = location.store.get(&object_store::path::Path::from(log.key.as_str())).await.ok()?;
         let bytes = got.bytes().await.ok()?;
         serde_json::from_slice::<LogBody>(&bytes).ok().map(|b| b.source)
     };
@@ -557,11 +558,12 @@ impl<'a> Validation<'a> {
         let delivered = named.as_ref().map(|n| n.delivered);
         let day = utc_day(delivered.unwrap_or(log.newest_event));
         let name_part = if named.is_some() { segment(stem(log.name)) } else { "unnamed".into() };
-        let key = format!(
+        let path = self.location.path(&format!(
             "{LOGS}/{account}/{region}/{day}/{name_part}.{}.{}.json",
             log.content_sha256, log.sha256
-        );
-        let key = LogKey::parse(&key).expect("a key made here parses");
+        ));
+        // As a listing gives it (the store's full path), so that it compares with those listed.
+        let key = LogKey::parse(path.as_ref()).expect("a key made here parses");
         let digests = self.digests_for(&account, &region, &key.days()).await?;
         let state = judge(&key, &digests.iter().collect::<Vec<_>>());
         let body = serde_json::to_vec(&LogBody {
@@ -570,7 +572,7 @@ impl<'a> Validation<'a> {
         .expect("a name serialises");
         self.location
             .store
-            .put(&self.location.path(&key.key), PutPayload::from(body))
+            .put(&path, PutPayload::from(body))
             .await
             .map_err(self.err())?;
         self.load_logs(&account, &region, &day).await?;
