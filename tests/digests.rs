@@ -52,7 +52,10 @@ fn plain(path: &Path) -> Vec<u8> {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn summary(archive: &Path) -> DigestSummary {
@@ -100,7 +103,10 @@ fn a_clean_set_of_logs_and_digests_validates_every_file_and_a_second_run_writes_
     assert!(text.contains("2 unavailable (read from a folder)"), "{text}");
 
     let found = trail(&summary(&archive));
-    assert_eq!((found.validated, found.mismatched, found.not_listed, found.uncovered), (4, 0, 0, 0));
+    assert_eq!(
+        (found.validated, found.mismatched, found.not_listed, found.uncovered),
+        (4, 0, 0, 0)
+    );
     assert_eq!(found.digests, 2);
     // From a folder the signatures stayed in S3, but the hash chain is still checked: linked.
     assert_eq!((found.chain_breaks, found.previous_missing), (0, 0));
@@ -121,11 +127,23 @@ fn a_clean_set_of_logs_and_digests_validates_every_file_and_a_second_run_writes_
             .ends_with(FIRST_DIGEST)
     );
     let digest = ledger_record(&archive, FIRST_DIGEST);
-    assert!(digest["digest"].as_str().unwrap().starts_with("_ingest/digests/444455556666/eu-west-1/2024-06-10/"));
+    assert!(
+        digest["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("_ingest/digests/444455556666/eu-west-1/2024-06-10/")
+    );
 
     // The digests are not events.
     let rows = common::csv_rows(&trailscope(
-        &["query", "--archive", archive.to_str().unwrap(), "--format", "csv", "SELECT count(*) FROM events"],
+        &[
+            "query",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "csv",
+            "SELECT count(*) FROM events",
+        ],
         &[],
     ));
     assert_eq!(rows[1], ["7"]);
@@ -134,12 +152,17 @@ fn a_clean_set_of_logs_and_digests_validates_every_file_and_a_second_run_writes_
     let before = every_file(&archive);
     let again = ingest(&archive, &[set("logs"), set("digests")]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert!(stdout(&again).contains("already ingested             6"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("already ingested             6"),
+        "{}",
+        stdout(&again)
+    );
     let after = every_file(&archive);
     let changed: Vec<_> = after.symmetric_difference(&before).map(|(p, _)| p.clone()).collect();
     assert!(
-        changed.iter().all(|p| p.to_string_lossy().contains("_ingest/changes")
-            || p.to_string_lossy().contains("_journal")),
+        changed
+            .iter()
+            .all(|p| p.to_string_lossy().contains("_ingest/changes") || p.to_string_lossy().contains("_journal")),
         "a second run wrote {changed:?}"
     );
     assert_eq!(trail(&summary(&archive)), found);
@@ -165,14 +188,24 @@ fn a_log_file_changed_by_one_byte_is_named_with_both_hashes_and_the_exit_code_is
     assert_eq!(out.status.code(), Some(4), "{text}\n{errors}");
     assert!(text.contains("contradict a digest          1"), "{text}");
     assert!(text.contains("sources validated            3"), "{text}");
-    let line = errors.lines().find(|l| l.contains(CHANGED)).unwrap_or_else(|| panic!("named: {errors}"));
+    let line = errors
+        .lines()
+        .find(|l| l.contains(CHANGED))
+        .unwrap_or_else(|| panic!("named: {errors}"));
     assert!(line.contains(&sha256_hex(&original)), "the expected hash: {line}");
     assert!(line.contains(&sha256_hex(&changed)), "the hash found: {line}");
     assert!(line.contains(FIRST_DIGEST), "the digest: {line}");
 
     // Stored and kept all the same: its events are in, its state says what happened.
     let rows = common::csv_rows(&trailscope(
-        &["query", "--archive", archive.to_str().unwrap(), "--format", "csv", "SELECT count(*) FROM events"],
+        &[
+            "query",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "csv",
+            "SELECT count(*) FROM events",
+        ],
         &[],
     ));
     assert_eq!(rows[1], ["7"]);
@@ -200,7 +233,10 @@ fn a_digest_that_omits_a_file_leaves_it_not_listed_without_failing() {
     assert!(text.contains("not listed                   1"), "{text}");
     let found = trail(&summary(&archive));
     assert_eq!((found.validated, found.not_listed, found.mismatched), (3, 1, 0));
-    assert_eq!(ledger_record(&archive, OMITTED)["cloudtrail"]["state"]["state"], "not_listed");
+    assert_eq!(
+        ledger_record(&archive, OMITTED)["cloudtrail"]["state"]["state"],
+        "not_listed"
+    );
 }
 
 #[test]
@@ -209,22 +245,43 @@ fn a_digest_arriving_after_its_logs_validates_them_and_logs_after_their_digest_o
     let archive = dir.path().join("archive");
     let out = ingest(&archive, &[set("logs")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("no digest                    4"), "{}", stdout(&out));
-    assert_eq!(ledger_record(&archive, OMITTED)["cloudtrail"]["state"]["state"], "uncovered");
+    assert!(
+        stdout(&out).contains("no digest                    4"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        ledger_record(&archive, OMITTED)["cloudtrail"]["state"]["state"],
+        "uncovered"
+    );
     assert_eq!(trail(&summary(&archive)).uncovered, 4);
 
     let out = ingest(&archive, &[set("digests")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("sources validated            4"), "{}", stdout(&out));
-    assert_eq!(ledger_record(&archive, OMITTED)["cloudtrail"]["state"]["state"], "validated");
+    assert!(
+        stdout(&out).contains("sources validated            4"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        ledger_record(&archive, OMITTED)["cloudtrail"]["state"]["state"],
+        "validated"
+    );
     assert_eq!(trail(&summary(&archive)).validated, 4);
 
     // The other way round: the digests first, then the logs, each validated as it comes.
     let other = dir.path().join("other");
     assert_eq!(ingest(&other, &[set("digests")]).status.code(), Some(0));
     let out = ingest(&other, &[set("logs")]);
-    assert!(stdout(&out).contains("sources validated            4"), "{}", stdout(&out));
-    assert_eq!(ledger_record(&other, OMITTED)["cloudtrail"]["state"]["state"], "validated");
+    assert!(
+        stdout(&out).contains("sources validated            4"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        ledger_record(&other, OMITTED)["cloudtrail"]["state"]["state"],
+        "validated"
+    );
 }
 
 #[test]
@@ -237,7 +294,10 @@ fn a_broken_digest_chain_is_an_integrity_failure_and_a_missing_previous_digest_i
     assert_eq!(out.status.code(), Some(4), "{}\n{errors}", stdout(&out));
     assert!(errors.contains("does not chain to the previous digest"), "{errors}");
     let first_hash = sha256_hex(&plain(&first));
-    assert!(errors.contains(&first_hash), "the previous digest's real hash: {errors}");
+    assert!(
+        errors.contains(&first_hash),
+        "the previous digest's real hash: {errors}"
+    );
     let found = trail(&summary(&archive));
     assert_eq!(found.chain_breaks, 1);
     assert_eq!(found.failures[0].kind, FailureKind::ChainBreak);
@@ -246,7 +306,11 @@ fn a_broken_digest_chain_is_an_integrity_failure_and_a_missing_previous_digest_i
     let alone = dir.path().join("alone");
     let out = ingest(&alone, &[set(&format!("digests/{SECOND_DIGEST}"))]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("1 previous digest(s) not in the archive"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 previous digest(s) not in the archive"),
+        "{}",
+        stdout(&out)
+    );
     let found = trail(&summary(&alone));
     assert_eq!((found.previous_missing, found.chain_breaks), (1, 0));
     // The predecessor arriving later links them.
@@ -269,7 +333,10 @@ fn deliver(server: &S3Server) {
         .unwrap();
     runtime().block_on(async {
         for entry in std::fs::read_dir(set("logs")).unwrap().flatten() {
-            let key = format!("AWSLogs/444455556666/CloudTrail/eu-west-1/2024/06/10/{}", entry.file_name().to_string_lossy());
+            let key = format!(
+                "AWSLogs/444455556666/CloudTrail/eu-west-1/2024/06/10/{}",
+                entry.file_name().to_string_lossy()
+            );
             let bytes = std::fs::read(entry.path()).unwrap();
             store.put(&key.into(), PutPayload::from(bytes)).await.unwrap();
         }
@@ -280,15 +347,24 @@ fn deliver(server: &S3Server) {
             )))
             .unwrap();
             let mut attributes = Attributes::new();
-            attributes.insert(Attribute::Metadata("signature".into()), signature.trim().to_string().into());
-            attributes.insert(Attribute::Metadata("signature-algorithm".into()), "SHA256withRSA".into());
+            attributes.insert(
+                Attribute::Metadata("signature".into()),
+                signature.trim().to_string().into(),
+            );
+            attributes.insert(
+                Attribute::Metadata("signature-algorithm".into()),
+                "SHA256withRSA".into(),
+            );
             let key = format!("AWSLogs/444455556666/CloudTrail-Digest/eu-west-1/2024/06/10/{name}");
             let bytes = std::fs::read(set(&format!("digests/{name}"))).unwrap();
             let options = PutOptions {
                 attributes,
                 ..PutOptions::default()
             };
-            store.put_opts(&key.into(), PutPayload::from(bytes), options).await.unwrap();
+            store
+                .put_opts(&key.into(), PutPayload::from(bytes), options)
+                .await
+                .unwrap();
         }
     });
 }
@@ -329,10 +405,14 @@ fn signatures_from_the_bucket_verify_with_aws_public_keys_and_fail_with_another_
     let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
     let keys = |name: &str| PublicKeys::from_json(&std::fs::read(set(name)).unwrap()).unwrap();
     let right = keys("public-keys.json");
-    let checked = runtime().block_on(digests::summary_checking(&location, Some(&right))).unwrap();
+    let checked = runtime()
+        .block_on(digests::summary_checking(&location, Some(&right)))
+        .unwrap();
     assert_eq!(trail(&checked).signatures_valid, 2);
     let wrong = keys("wrong-public-keys.json");
-    let checked = runtime().block_on(digests::summary_checking(&location, Some(&wrong))).unwrap();
+    let checked = runtime()
+        .block_on(digests::summary_checking(&location, Some(&wrong)))
+        .unwrap();
     assert_eq!(trail(&checked).signatures_failed, 2);
     assert!(checked.failed());
 
@@ -340,7 +420,10 @@ fn signatures_from_the_bucket_verify_with_aws_public_keys_and_fail_with_another_
     let out = run(&other, "wrong-public-keys.json");
     let errors = stderr(&out);
     assert_eq!(out.status.code(), Some(4), "{}\n{errors}", stdout(&out));
-    assert!(errors.contains("signature of the CloudTrail digest") && errors.contains(FIRST_DIGEST), "{errors}");
+    assert!(
+        errors.contains("signature of the CloudTrail digest") && errors.contains(FIRST_DIGEST),
+        "{errors}"
+    );
     assert_eq!(trail(&summary(&other)).signatures_failed, 2);
 }
 
@@ -362,6 +445,9 @@ fn public_keys_that_are_not_list_public_keys_output_are_one_sentence_naming_the_
     );
     assert_eq!(out.status.code(), Some(2));
     let message = stderr(&out);
-    assert!(message.contains("keys.json") && message.contains("list-public-keys"), "{message}");
+    assert!(
+        message.contains("keys.json") && message.contains("list-public-keys"),
+        "{message}"
+    );
     assert_eq!(message.trim().lines().count(), 1, "{message}");
 }

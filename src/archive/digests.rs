@@ -2,11 +2,14 @@
 //! contradicts, and whether the digests chain and are signed.
 //!
 //! ```text
-//! _ingest/digests/<account>/<region>/<day of its end>/<digest name>.<content sha256>.json
+//! _ingest/digests/<account>/<region>/<day of its end>/<its end, 20240610T110000Z>.<content sha256>.json
 //!     what a digest file said (its list, its link to the previous digest, its signature)
-//! _ingest/cloudtrail/<account>/<region>/<delivery day>/<log name|unnamed>.<content sha256>.<ledger sha256>.json
-//!     one small object per CloudTrail log file ingested: its key is all a digest needs to find it
+//! _ingest/cloudtrail/<account>/<region>/<delivery day>/<time_id of its name|unnamed>.<content sha256>.json
+//!     one small object per CloudTrail log file ingested (its name and ledger key inside): its
+//!     key is all a digest needs to judge it, so a summary reads none of them
 //! ```
+//! Keys stay short (under 200 bytes with a short archive prefix): some S3-compatible stores keep
+//! a key's metadata in a file named after the whole key.
 //! Keys are made from content only, so a re-run writes the same objects again (a digest or log
 //! ingested twice is a no-op: the ledger skips it before it gets here). Both are written before
 //! the batch that records their source commits: a run killed in between leaves them for the next
@@ -51,7 +54,11 @@ pub enum DigestState {
     /// A digest lists it with the SHA-256 of its content.
     Validated { digest: String },
     /// A digest lists its name with another hash: it was changed after CloudTrail delivered it.
-    Mismatch { digest: String, expected: String, found: String },
+    Mismatch {
+        digest: String,
+        expected: String,
+        found: String,
+    },
     /// A digest of its account, region and hour is in the archive, and none lists it.
     NotListed,
     /// No digest of its account and region covers its hour (or, renamed, it cannot be placed in one).
@@ -63,7 +70,9 @@ pub enum DigestState {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignatureCheck {
     Valid,
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
     /// The digest came from a folder: its signature stayed in the S3 object's metadata.
     Unavailable,
     /// The signature is kept, but no public keys were given to check it.
@@ -114,19 +123,25 @@ impl DigestRecord {
     }
 
     fn key(&self) -> String {
-        let day = digest::time(&self.end).map_or_else(|| "undated".into(), utc_day);
+        let end = digest::time(&self.end);
+        let day = end.map_or_else(|| "undated".into(), utc_day);
+        let at = end
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map_or_else(|| "undated".into(), |t| t.format("%Y%m%dT%H%M%SZ").to_string());
         format!(
-            "{DIGESTS}/{}/{}/{day}/{}.{}.json",
+            "{DIGESTS}/{}/{}/{day}/{at}.{}.json",
             segment(&self.account),
             segment(&self.region),
-            segment(stem(&self.object)),
             self.content_sha256
         )
     }
 
     fn window(&self) -> Option<(i64, i64)> {
         // Names carry minutes; a start at 10:00:31 still covers a file named 10:00.
-        Some((digest::time(&self.start)? / 60_000_000 * 60_000_000, digest::time(&self.end)?))
+        Some((
+            digest::time(&self.start)? / 60_000_000 * 60_000_000,
+            digest::time(&self.end)?,
+        ))
     }
 }
 
@@ -155,7 +170,13 @@ pub fn check_signature(record: &DigestRecord, keys: Option<&PublicKeys>) -> Sign
 fn segment(value: &str) -> String {
     let cleaned: String = value
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_@:".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_@:".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if cleaned.is_empty() { "unknown".into() } else { cleaned }
 }
@@ -170,7 +191,6 @@ struct LogKey {
     stem: Option<String>,
     delivered: Option<i64>,
     content: String,
-    source_sha: String,
     /// Its path in the store (as listed: with the archive's prefix).
     key: String,
 }
@@ -178,10 +198,13 @@ struct LogKey {
 impl LogKey {
     fn parse(key: &str) -> Option<LogKey> {
         let parts: Vec<&str> = key.rsplitn(5, '/').collect();
-        let [file, day, region, account, _] = parts.as_slice() else { return None };
+        let [file, day, region, account, _] = parts.as_slice() else {
+            return None;
+        };
         let mut fields = file.strip_suffix(".json")?.split('.');
-        let (name, content, source_sha) = (fields.next()?, fields.next()?, fields.next()?);
-        let stem = (name != "unnamed").then(|| name.to_string());
+        let (name, content) = (fields.next()?, fields.next()?);
+        // The name is kept without the account and region its folders already say.
+        let stem = (name != "unnamed").then(|| format!("{account}_CloudTrail_{region}_{name}"));
         Some(LogKey {
             account: account.to_string(),
             region: region.to_string(),
@@ -189,7 +212,6 @@ impl LogKey {
             delivered: stem.as_deref().and_then(delivery_name).map(|d| d.delivered),
             stem,
             content: content.to_string(),
-            source_sha: source_sha.to_string(),
             key: key.to_string(),
         })
     }
@@ -235,7 +257,11 @@ fn judge(log: &LogKey, digests: &[&DigestRecord]) -> DigestState {
     let covered = log
         .delivered
         .is_some_and(|t| digests.iter().filter_map(|d| d.window()).any(|(s, e)| s <= t && t <= e));
-    if covered { DigestState::NotListed } else { DigestState::Uncovered }
+    if covered {
+        DigestState::NotListed
+    } else {
+        DigestState::Uncovered
+    }
 }
 
 /// How a digest links to the one before it, among the digests of its account and region.
@@ -244,7 +270,10 @@ enum Link {
     /// The first of its chain (or after a gap: CloudTrail starts a new chain).
     First,
     Linked,
-    Broken { expected: String, found: String },
+    Broken {
+        expected: String,
+        found: String,
+    },
     PreviousMissing,
 }
 
@@ -349,7 +378,9 @@ pub async fn summary_checking(location: &Location, keys: Option<&PublicKeys>) ->
     let mut logs: BTreeMap<(String, String), Vec<LogKey>> = BTreeMap::new();
     for meta in location.list(LOGS).await? {
         if let Some(log) = LogKey::parse(meta.location.as_ref()) {
-            logs.entry((log.account.clone(), log.region.clone())).or_default().push(log);
+            logs.entry((log.account.clone(), log.region.clone()))
+                .or_default()
+                .push(log);
         }
     }
     let mut summary = DigestSummary::default();
@@ -399,7 +430,11 @@ pub async fn summary_checking(location: &Location, keys: Option<&PublicKeys>) ->
         for log in logs.get(trail).map(Vec::as_slice).unwrap_or_default() {
             match judge(log, digests) {
                 DigestState::Validated { .. } => counts.validated += 1,
-                DigestState::Mismatch { digest, expected, found } => {
+                DigestState::Mismatch {
+                    digest,
+                    expected,
+                    found,
+                } => {
                     counts.mismatched += 1;
                     counts.failures.push(DigestFailure {
                         kind: FailureKind::Mismatch,
@@ -418,19 +453,37 @@ pub async fn summary_checking(location: &Location, keys: Option<&PublicKeys>) ->
     Ok(summary)
 }
 
-/// The name a log file was ingested under (kept in its index object), else its ledger key.
+/// The name a log file was ingested under (kept in its index object).
 async fn log_source(location: &Location, log: &LogKey) -> String {
-    let read = async {
-        let got = location.store.get(&object_store::path::Path::from(log.key.as_str())).await.ok()?;
-        let bytes = got.bytes().await.ok()?;
-        serde_json::from_slice::<LogBody>(&bytes).ok().map(|b| b.source)
-    };
-    read.await.unwrap_or_else(|| format!("the source {} of the ledger", log.source_sha))
+    match read_log_body(location, log).await {
+        Ok(Some(body)) => body.source,
+        _ => format!("the CloudTrail log file {}", log.key),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
 struct LogBody {
+    /// The name it was ingested under, and its ledger key.
     source: String,
+    sha256: String,
+}
+
+async fn read_log_body(location: &Location, log: &LogKey) -> Result<Option<LogBody>, ArchiveError> {
+    match location
+        .store
+        .get(&object_store::path::Path::from(log.key.as_str()))
+        .await
+    {
+        Ok(got) => {
+            let bytes = got
+                .bytes()
+                .await
+                .map_err(|e| ArchiveError::store(&location.display, e))?;
+            Ok(serde_json::from_slice(&bytes).ok())
+        }
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(ArchiveError::store(&location.display, e)),
+    }
 }
 
 async fn read_all_digests(location: &Location) -> Result<Vec<DigestRecord>, ArchiveError> {
@@ -438,11 +491,21 @@ async fn read_all_digests(location: &Location) -> Result<Vec<DigestRecord>, Arch
     read_digests(location, listed.into_iter().map(|m| m.location).collect()).await
 }
 
-async fn read_digests(location: &Location, paths: Vec<object_store::path::Path>) -> Result<Vec<DigestRecord>, ArchiveError> {
+async fn read_digests(
+    location: &Location,
+    paths: Vec<object_store::path::Path>,
+) -> Result<Vec<DigestRecord>, ArchiveError> {
     let reads = futures::stream::iter(paths.into_iter().filter(|p| p.as_ref().ends_with(".json")))
         .map(|path| async move {
             let err = |e| ArchiveError::store(&location.display, e);
-            let bytes = location.store.get(&path).await.map_err(err)?.bytes().await.map_err(err)?;
+            let bytes = location
+                .store
+                .get(&path)
+                .await
+                .map_err(err)?
+                .bytes()
+                .await
+                .map_err(err)?;
             serde_json::from_slice::<DigestRecord>(&bytes).map_err(|e| ArchiveError::Ledger {
                 path: path.to_string(),
                 message: e.to_string(),
@@ -520,7 +583,10 @@ impl<'a> Validation<'a> {
         if self.digests.contains_key(&at) {
             return Ok(());
         }
-        let listed = self.location.list(&format!("{DIGESTS}/{account}/{region}/{day}")).await?;
+        let listed = self
+            .location
+            .list(&format!("{DIGESTS}/{account}/{region}/{day}"))
+            .await?;
         let records = read_digests(self.location, listed.into_iter().map(|m| m.location).collect()).await?;
         self.digests.insert(at, records);
         Ok(())
@@ -532,17 +598,29 @@ impl<'a> Validation<'a> {
             return Ok(());
         }
         let listed = self.location.list(&format!("{LOGS}/{account}/{region}/{day}")).await?;
-        let logs = listed.iter().filter_map(|m| LogKey::parse(m.location.as_ref())).collect();
+        let logs = listed
+            .iter()
+            .filter_map(|m| LogKey::parse(m.location.as_ref()))
+            .collect();
         self.logs.insert(at, logs);
         Ok(())
     }
 
     /// The digests of an account and region kept for these days (loaded once per run).
-    async fn digests_for(&mut self, account: &str, region: &str, days: &[String]) -> Result<Vec<DigestRecord>, ArchiveError> {
+    async fn digests_for(
+        &mut self,
+        account: &str,
+        region: &str,
+        days: &[String],
+    ) -> Result<Vec<DigestRecord>, ArchiveError> {
         let mut found = Vec::new();
         for day in days {
             self.load_digests(account, region, day).await?;
-            found.extend(self.digests[&(account.to_string(), region.to_string(), day.clone())].iter().cloned());
+            found.extend(
+                self.digests[&(account.to_string(), region.to_string(), day.clone())]
+                    .iter()
+                    .cloned(),
+            );
         }
         Ok(found)
     }
@@ -557,10 +635,13 @@ impl<'a> Validation<'a> {
         };
         let delivered = named.as_ref().map(|n| n.delivered);
         let day = utc_day(delivered.unwrap_or(log.newest_event));
-        let name_part = if named.is_some() { segment(stem(log.name)) } else { "unnamed".into() };
+        let name_part = match &named {
+            Some(_) => segment(stem(log.name).splitn(4, '_').nth(3).unwrap_or_default()),
+            None => "unnamed".into(),
+        };
         let path = self.location.path(&format!(
-            "{LOGS}/{account}/{region}/{day}/{name_part}.{}.{}.json",
-            log.content_sha256, log.sha256
+            "{LOGS}/{account}/{region}/{day}/{name_part}.{}.json",
+            log.content_sha256
         ));
         // As a listing gives it (the store's full path), so that it compares with those listed.
         let key = LogKey::parse(path.as_ref()).expect("a key made here parses");
@@ -568,6 +649,7 @@ impl<'a> Validation<'a> {
         let state = judge(&key, &digests.iter().collect::<Vec<_>>());
         let body = serde_json::to_vec(&LogBody {
             source: log.name.to_string(),
+            sha256: log.sha256.to_string(),
         })
         .expect("a name serialises");
         self.location
@@ -576,11 +658,15 @@ impl<'a> Validation<'a> {
             .await
             .map_err(self.err())?;
         self.load_logs(&account, &region, &day).await?;
-        let cached = self.logs.get_mut(&(account.clone(), region.clone(), day)).expect("just loaded");
+        let cached = self
+            .logs
+            .get_mut(&(account.clone(), region.clone(), day))
+            .expect("just loaded");
         if !cached.contains(&key) {
             cached.push(key);
         }
-        self.judged.insert(log.sha256.to_string(), (log.name.to_string(), state.clone()));
+        self.judged
+            .insert(log.sha256.to_string(), (log.name.to_string(), state.clone()));
         Ok(CloudTrailLog {
             account,
             region,
@@ -668,7 +754,12 @@ impl<'a> Validation<'a> {
 
         // Its link to the previous digest, and the next digest's link to it.
         let around = {
-            let mut days = vec![utc_day(start - HOUR), utc_day(start), utc_day(end), utc_day(end + 2 * HOUR)];
+            let mut days = vec![
+                utc_day(start - HOUR),
+                utc_day(start),
+                utc_day(end),
+                utc_day(end + 2 * HOUR),
+            ];
             days.dedup();
             days
         };
@@ -719,18 +810,21 @@ impl<'a> Validation<'a> {
         for log in concerned {
             let digests = self.digests_for(&account, &region, &log.days()).await?;
             let state = judge(&log, &digests.iter().collect::<Vec<_>>());
-            if let Some(source) = batch.iter_mut().find(|s| s.sha256 == log.source_sha) {
+            let Some(body) = read_log_body(self.location, &log).await? else {
+                continue;
+            };
+            if let Some(source) = batch.iter_mut().find(|s| s.sha256 == body.sha256) {
                 if let Some(ct) = source.cloudtrail.as_mut() {
                     ct.state = state.clone();
                 }
-                self.judged.insert(log.source_sha.clone(), (source.source.clone(), state));
-            } else if let Some(mut source) = ledger.get(&log.source_sha).await? {
+                self.judged.insert(body.sha256, (source.source.clone(), state));
+            } else if let Some(mut source) = ledger.get(&body.sha256).await? {
                 let changed = source.cloudtrail.as_ref().is_some_and(|ct| ct.state != state);
                 if let Some(ct) = source.cloudtrail.as_mut().filter(|_| changed) {
                     ct.state = state.clone();
                     ledger.record(&source).await?;
                 }
-                self.judged.insert(log.source_sha.clone(), (source.source.clone(), state));
+                self.judged.insert(body.sha256, (source.source.clone(), state));
             }
         }
         Ok(key)
@@ -741,7 +835,11 @@ impl<'a> Validation<'a> {
         for (name, state) in self.judged.into_values() {
             match state {
                 DigestState::Validated { .. } => self.report.validated += 1,
-                DigestState::Mismatch { digest, expected, found } => self.report.failures.push(DigestFailure {
+                DigestState::Mismatch {
+                    digest,
+                    expected,
+                    found,
+                } => self.report.failures.push(DigestFailure {
                     kind: FailureKind::Mismatch,
                     source: name,
                     digest,

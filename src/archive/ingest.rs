@@ -25,10 +25,9 @@ use super::seal::{self, SealedRecord};
 use super::summary::IngestSummary;
 use super::{ArchiveError, Location, file_index, format, writer};
 use crate::secrets::{FingerprintKey, mask_text};
-use crate::sources::document::DocumentError;
 use crate::sources::aws::DIGEST_SKIPPED;
 use crate::sources::aws::digest::{self as ct_digest, Digest as CloudTrailDigest, PublicKeys};
-use crate::sources::document::decompress;
+use crate::sources::document::{DocumentError, decompress};
 use crate::sources::{Cloud, CloudChoice, Event, FileRecords, Mapped, read_decompressed};
 
 /// How an ingest runs.
@@ -174,13 +173,11 @@ fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, reading: &Reading) ->
     // Under a forced --cloud, a file read as nothing whose records are, by their own fields, events
     // of another cloud: most likely the wrong choice, and said so.
     let other_cloud = match (&records, choice) {
-        (Ok(read), CloudChoice::Only(forced)) if read.events().next().is_none() && !read.records.is_empty() => {
-            plain
-                .as_ref()
-                .ok()
-                .and_then(|plain| read_decompressed(plain, &input.name, CloudChoice::Auto).ok())
-                .is_some_and(|auto| auto.events().next().is_some_and(|e| e.cloud != forced))
-        }
+        (Ok(read), CloudChoice::Only(forced)) if read.events().next().is_none() && !read.records.is_empty() => plain
+            .as_ref()
+            .ok()
+            .and_then(|plain| read_decompressed(plain, &input.name, CloudChoice::Auto).ok())
+            .is_some_and(|auto| auto.events().next().is_some_and(|e| e.cloud != forced)),
         _ => false,
     };
     if let (Ok(read), Ok(plain)) = (&records, &plain)
@@ -436,7 +433,9 @@ impl<'a> Run<'a> {
         log: Option<(String, String, i64)>,
         signature: Option<(String, Option<String>)>,
     ) -> Result<(), ArchiveError> {
-        let Some(content_sha) = contents.sha256 else { return Ok(()) };
+        let Some(content_sha) = contents.sha256 else {
+            return Ok(());
+        };
         let Some(at) = self.batch.sources.iter().rposition(|s| s.sha256 == sha) else {
             return Ok(());
         };
@@ -459,7 +458,10 @@ impl<'a> Run<'a> {
             }
             (Some(Err(why)), _) => {
                 let why = mask_text(&why).into_owned();
-                self.validation.report.digests_unreadable.push((input.name.clone(), why));
+                self.validation
+                    .report
+                    .digests_unreadable
+                    .push((input.name.clone(), why));
             }
             (None, Some((account, region, newest_event))) => {
                 let arrival = Arrival {

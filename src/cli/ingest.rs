@@ -29,7 +29,10 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     }
     for file in &args.cloudtrail_public_keys {
         let keys = read_public_keys(file)?;
-        ingest_options.cloudtrail_public_keys.get_or_insert_with(Default::default).extend(keys);
+        ingest_options
+            .cloudtrail_public_keys
+            .get_or_insert_with(Default::default)
+            .extend(keys);
     }
     let summary = ingest(&location, inputs, &ingest_options, &bar).await?;
     bar.0.finish_and_clear();
@@ -245,15 +248,34 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
     if d.digests_read > 0 || judged > 0 || !d.failures.is_empty() || !d.digests_unreadable.is_empty() {
         let mismatched = d.failures.iter().filter(|f| f.kind == FailureKind::Mismatch).count();
         line(&mut out, "CloudTrail digests", d.digests_read as u64, "read");
-        line(&mut out, "sources validated", d.validated as u64, "(listed by a digest with their SHA-256)");
+        line(
+            &mut out,
+            "sources validated",
+            d.validated as u64,
+            "(listed by a digest with their SHA-256)",
+        );
         line(
             &mut out,
             "contradict a digest",
             mismatched as u64,
-            if mismatched > 0 { "(changed after delivery: named below)" } else { "" },
+            if mismatched > 0 {
+                "(changed after delivery: named below)"
+            } else {
+                ""
+            },
         );
-        line(&mut out, "not listed", d.not_listed as u64, "(a digest of their hour omits them)");
-        line(&mut out, "no digest", d.uncovered as u64, "(no digest of their account, region and hour)");
+        line(
+            &mut out,
+            "not listed",
+            d.not_listed as u64,
+            "(a digest of their hour omits them)",
+        );
+        line(
+            &mut out,
+            "no digest",
+            d.uncovered as u64,
+            "(no digest of their account, region and hour)",
+        );
         let breaks = d.failures.iter().filter(|f| f.kind == FailureKind::ChainBreak).count();
         if breaks > 0 || d.previous_missing > 0 {
             out.push_str(&format!(

@@ -176,7 +176,9 @@ fn region_of_digest(object: &str) -> Option<String> {
 
 /// A time of a digest (`2024-06-10T11:00:00Z`) in microseconds since the epoch.
 pub fn time(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_micros())
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_micros())
 }
 
 /// AWS's public keys for digests, as `aws cloudtrail list-public-keys` prints them.
@@ -230,7 +232,9 @@ impl std::fmt::Display for SignatureProblem {
                 "no public key given has fingerprint {fp} (valid at the digest's end); list-public-keys answers per region: give each region's keys"
             ),
             SignatureProblem::Malformed(why) => f.write_str(why),
-            SignatureProblem::Invalid => f.write_str("the signature does not verify with the public key of its fingerprint"),
+            SignatureProblem::Invalid => {
+                f.write_str("the signature does not verify with the public key of its fingerprint")
+            }
         }
     }
 }
@@ -239,7 +243,8 @@ impl PublicKeys {
     /// Reads the JSON of `aws cloudtrail list-public-keys` (`{"PublicKeyList": [...]}`).
     pub fn from_json(bytes: &[u8]) -> Result<PublicKeys, String> {
         use base64::Engine;
-        let raw: RawKeys = serde_json::from_slice(bytes).map_err(|e| format!("not the output of list-public-keys: {e}"))?;
+        let raw: RawKeys =
+            serde_json::from_slice(bytes).map_err(|e| format!("not the output of list-public-keys: {e}"))?;
         let mut keys = Vec::new();
         for key in raw.public_key_list {
             let der = base64::engine::general_purpose::STANDARD
@@ -356,7 +361,10 @@ mod tests {
         let found = delivery_name(name).unwrap();
         assert_eq!(found.account, "111122223333");
         assert_eq!(found.region, "us-east-1");
-        assert_eq!(crate::engine::window::format_time(found.delivered), "2024-05-02 09:15:00");
+        assert_eq!(
+            crate::engine::window::format_time(found.delivered),
+            "2024-05-02T09:15:00Z"
+        );
         assert_eq!(
             stem(name),
             stem("111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ.json")
@@ -394,12 +402,18 @@ mod tests {
             fingerprint: "abc",
             previous_signature: None,
         };
-        assert_eq!(keys.verify(&fields, "00", "zz", None), Err(SignatureProblem::Malformed("the signature is not hex".into())));
+        assert_eq!(
+            keys.verify(&fields, "00", "zz", None),
+            Err(SignatureProblem::Malformed("the signature is not hex".into()))
+        );
         assert_eq!(keys.verify(&fields, "00", "00ff", None), Err(SignatureProblem::Invalid));
         let later = SignedFields {
             end: "2026-06-10T11:00:00Z",
             ..fields
         };
-        assert!(matches!(keys.verify(&later, "00", "00ff", None), Err(SignatureProblem::NoKey(_))));
+        assert!(matches!(
+            keys.verify(&later, "00", "00ff", None),
+            Err(SignatureProblem::NoKey(_))
+        ));
     }
 }
