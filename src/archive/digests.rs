@@ -548,6 +548,8 @@ pub(crate) struct Validation<'a> {
     logs: HashMap<(String, String, String), Vec<LogKey>>,
     /// The latest state of each log file this run judged, by ledger key, with its name.
     judged: BTreeMap<String, (String, DigestState)>,
+    /// This run's digests whose previous digest is not in the archive (yet).
+    previous_missing: std::collections::BTreeSet<String>,
     pub report: DigestReport,
 }
 
@@ -570,6 +572,7 @@ impl<'a> Validation<'a> {
             digests: HashMap::new(),
             logs: HashMap::new(),
             judged: BTreeMap::new(),
+            previous_missing: Default::default(),
             report: DigestReport::default(),
         }
     }
@@ -778,18 +781,27 @@ impl<'a> Validation<'a> {
                     expected,
                     found,
                 }),
-                Link::PreviousMissing if d.key() == key => self.report.previous_missing += 1,
-                _ => {}
+                Link::PreviousMissing if d.key() == key => {
+                    self.previous_missing.insert(key.clone());
+                }
+                // A digest of this run whose previous digest has now arrived.
+                Link::First | Link::Linked => {
+                    self.previous_missing.remove(&d.key());
+                }
+                Link::PreviousMissing => {}
             }
         }
 
         // The log files it concerns: those of its hour, and those it names.
         let mut days: Vec<String> = vec![utc_day(start), utc_day(end)];
+        // Only names near its hour: a digest listing files of ten thousand days (a forged one)
+        // must not make ten thousand listings.
         days.extend(
             record
                 .logs
                 .iter()
                 .filter_map(|l| delivery_name(&l.stem))
+                .filter(|n| start - 24 * HOUR <= n.delivered && n.delivered <= end + 24 * HOUR)
                 .map(|n| utc_day(n.delivered)),
         );
         days.sort();
@@ -832,6 +844,7 @@ impl<'a> Validation<'a> {
 
     /// Counts the states of the log files this run judged, and names those that contradict.
     pub fn finish(mut self) -> DigestReport {
+        self.report.previous_missing = self.previous_missing.len();
         for (name, state) in self.judged.into_values() {
             match state {
                 DigestState::Validated { .. } => self.report.validated += 1,
@@ -851,5 +864,118 @@ impl<'a> Validation<'a> {
             }
         }
         self.report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(end: &str, previous: Option<(&str, &str)>, logs: &[(&str, &str)]) -> DigestRecord {
+        let end_time = digest::time(end).unwrap();
+        let start = chrono::DateTime::from_timestamp_micros(end_time - HOUR).unwrap();
+        DigestRecord {
+            source: "d.json".into(),
+            sha256: "s".into(),
+            content_sha256: format!("content-of-{end}"),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            start: start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            end: end.into(),
+            bucket: "b".into(),
+            object: format!("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/02/d_{end}.json.gz"),
+            fingerprint: "f".into(),
+            previous_object: previous.map(|(o, _)| o.to_string()),
+            previous_hash: previous.map(|(_, h)| h.to_string()),
+            previous_signature: previous.map(|_| "00".to_string()),
+            signature: None,
+            signature_algorithm: None,
+            signature_check: SignatureCheck::Unavailable,
+            logs: logs
+                .iter()
+                .map(|(stem, hash)| Listed {
+                    stem: stem.to_string(),
+                    hash: hash.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn log(time_id: &str, content: &str) -> LogKey {
+        LogKey::parse(&format!(
+            "archive/{LOGS}/111122223333/us-east-1/2024-05-02/{time_id}.{content}.json"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_log_key_gives_back_the_name_and_delivery_time_it_was_made_from() {
+        let key = log("20240502T0915Z_k3Jx0aQ", "abc");
+        assert_eq!(
+            key.stem.as_deref(),
+            Some("111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ")
+        );
+        assert_eq!(
+            key.delivered,
+            delivery_name(key.stem.as_deref().unwrap()).map(|d| d.delivered)
+        );
+        assert_eq!(key.content, "abc");
+        let renamed = log("unnamed", "abc");
+        assert_eq!((renamed.stem, renamed.delivered), (None, None));
+    }
+
+    #[test]
+    fn a_log_is_judged_by_name_first_then_by_hash_then_by_the_hour_its_digests_cover() {
+        let name = "111122223333_CloudTrail_us-east-1_20240502T0915Z_k3Jx0aQ";
+        let d = digest("2024-05-02T10:00:00Z", None, &[(name, "good")]);
+        let digests = [&d];
+        assert!(matches!(
+            judge(&log("20240502T0915Z_k3Jx0aQ", "good"), &digests),
+            DigestState::Validated { .. }
+        ));
+        assert_eq!(
+            judge(&log("20240502T0915Z_k3Jx0aQ", "bad"), &digests),
+            DigestState::Mismatch {
+                digest: d.object.clone(),
+                expected: "good".into(),
+                found: "bad".into()
+            }
+        );
+        // Renamed, its content still listed: validated; not listed, it cannot be placed in an hour.
+        assert!(matches!(
+            judge(&log("unnamed", "good"), &digests),
+            DigestState::Validated { .. }
+        ));
+        assert_eq!(judge(&log("unnamed", "other"), &digests), DigestState::Uncovered);
+        assert_eq!(
+            judge(&log("20240502T0930Z_other", "x"), &digests),
+            DigestState::NotListed
+        );
+        assert_eq!(
+            judge(&log("20240502T1130Z_later", "x"), &digests),
+            DigestState::Uncovered
+        );
+        assert_eq!(judge(&log("20240502T0930Z_other", "x"), &[]), DigestState::Uncovered);
+    }
+
+    #[test]
+    fn a_digest_links_to_the_previous_one_kept_breaks_on_another_hash_and_misses_one_not_kept() {
+        let first = digest("2024-05-02T10:00:00Z", None, &[]);
+        let good = digest(
+            "2024-05-02T11:00:00Z",
+            Some((&first.object, &first.content_sha256)),
+            &[],
+        );
+        let bad = digest("2024-05-02T11:00:00Z", Some((&first.object, "forged")), &[]);
+        assert_eq!(link(&first, &[&first]), Link::First);
+        assert_eq!(link(&good, &[&first, &good]), Link::Linked);
+        assert_eq!(
+            link(&bad, &[&first, &bad]),
+            Link::Broken {
+                expected: "forged".into(),
+                found: first.content_sha256.clone()
+            }
+        );
+        assert_eq!(link(&good, &[&good]), Link::PreviousMissing);
     }
 }
