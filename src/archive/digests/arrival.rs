@@ -37,11 +37,14 @@ impl DigestReport {
     }
 }
 
+/// Digests by `(account, region, day of their end)`.
+type DigestCache = HashMap<(String, String, String), Vec<DigestRecord>>;
+
 /// One ingest run's view of the digests: what it loaded, what it judged.
 pub(crate) struct Validation<'a> {
     location: &'a Location,
     keys: Option<PublicKeys>,
-    digests: HashMap<(String, String, String), Vec<DigestRecord>>,
+    digests: DigestCache,
     logs: HashMap<(String, String, String), Vec<LogKey>>,
     /// The latest state of each log file this run judged, by ledger key, with its name.
     judged: BTreeMap<String, (String, DigestState)>,
@@ -106,23 +109,12 @@ impl<'a> Validation<'a> {
         Ok(())
     }
 
-    /// The digests of an account and region kept for these days (loaded once per run).
-    async fn digests_for(
-        &mut self,
-        account: &str,
-        region: &str,
-        days: &[String],
-    ) -> Result<Vec<DigestRecord>, ArchiveError> {
-        let mut found = Vec::new();
+    /// Loads the digests of an account and region kept for these days (once per run).
+    async fn load_days(&mut self, account: &str, region: &str, days: &[String]) -> Result<(), ArchiveError> {
         for day in days {
             self.load_digests(account, region, day).await?;
-            found.extend(
-                self.digests[&(account.to_string(), region.to_string(), day.clone())]
-                    .iter()
-                    .cloned(),
-            );
         }
-        Ok(found)
+        Ok(())
     }
 
     /// Judges a CloudTrail log file on arrival and indexes it, so that a digest arriving later
@@ -145,8 +137,8 @@ impl<'a> Validation<'a> {
         ));
         // As a listing gives it (the store's full path), so that it compares with those listed.
         let key = LogKey::parse(path.as_ref()).expect("a key made here parses");
-        let digests = self.digests_for(&account, &region, &key.days()).await?;
-        let state = judge(&key, &digests.iter().collect::<Vec<_>>());
+        self.load_days(&account, &region, &key.days()).await?;
+        let state = judge(&key, &cached(&self.digests, &account, &region, &key.days()));
         let body = serde_json::to_vec(&LogBody {
             source: log.name.to_string(),
             sha256: log.sha256.to_string(),
@@ -245,12 +237,12 @@ impl<'a> Validation<'a> {
         let (start, end) = record.window().unwrap_or((0, 0));
         let end_day = utc_day(end);
         self.load_digests(&account, &region, &end_day).await?;
-        let cached = self
+        let kept = self
             .digests
             .get_mut(&(account.clone(), region.clone(), end_day))
             .expect("just loaded");
-        cached.retain(|d| d.key() != key);
-        cached.push(record.clone());
+        kept.retain(|d| d.key() != key);
+        kept.push(record.clone());
 
         // Its link to the previous digest, and the next digest's link to it.
         let around = {
@@ -263,8 +255,8 @@ impl<'a> Validation<'a> {
             days.dedup();
             days
         };
-        let neighbours = self.digests_for(&account, &region, &around).await?;
-        let neighbours: Vec<&DigestRecord> = neighbours.iter().collect();
+        self.load_days(&account, &region, &around).await?;
+        let neighbours = cached(&self.digests, &account, &region, &around);
         let own_stem = stem(&record.object);
         for d in neighbours
             .iter()
@@ -317,8 +309,8 @@ impl<'a> Validation<'a> {
             }
         }
         for log in concerned {
-            let digests = self.digests_for(&account, &region, &log.days()).await?;
-            let state = judge(&log, &digests.iter().collect::<Vec<_>>());
+            self.load_days(&account, &region, &log.days()).await?;
+            let state = judge(&log, &cached(&self.digests, &account, &region, &log.days()));
             let Some(body) = read_log_body(self.location, &log).await? else {
                 continue;
             };
@@ -362,4 +354,13 @@ impl<'a> Validation<'a> {
         }
         self.report
     }
+}
+
+/// The digests of an account and region for these days, once loaded (a function of the cache
+/// alone, so that the run's other fields stay free to change meanwhile).
+fn cached<'m>(digests: &'m DigestCache, account: &str, region: &str, days: &[String]) -> Vec<&'m DigestRecord> {
+    days.iter()
+        .filter_map(|day| digests.get(&(account.to_string(), region.to_string(), day.clone())))
+        .flatten()
+        .collect()
 }

@@ -22,7 +22,7 @@
 
 mod arrival;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
@@ -239,32 +239,70 @@ fn days_around(t: Option<i64>, day: &str) -> Vec<String> {
 
 /// What digests say of a log file, given the digests of its account and region.
 fn judge(log: &LogKey, digests: &[&DigestRecord]) -> DigestState {
-    let mut validated = None;
-    for d in digests {
-        for listed in &d.logs {
-            let same_name = log.stem.as_deref() == Some(listed.stem.as_str());
-            if same_name && listed.hash != log.content {
-                return DigestState::Mismatch {
-                    digest: d.object.clone(),
-                    expected: listed.hash.clone(),
-                    found: log.content.clone(),
-                };
-            }
-            if listed.hash == log.content {
-                validated.get_or_insert_with(|| d.object.clone());
+    Listing::new(digests).judge(log)
+}
+
+/// The entries of some digests, by name and by hash, and the hours they cover: a summary
+/// judges every log file of a trail against a year of digests (8,760 of them) with lookups,
+/// not scans.
+struct Listing<'a> {
+    by_stem: HashMap<&'a str, Vec<(&'a DigestRecord, &'a str)>>,
+    /// The first digest listing each hash.
+    by_hash: HashMap<&'a str, &'a DigestRecord>,
+    /// `(start, end)` of each digest, by start.
+    windows: Vec<(i64, i64)>,
+    longest: i64,
+}
+
+impl<'a> Listing<'a> {
+    fn new(digests: &[&'a DigestRecord]) -> Self {
+        let mut listing = Listing {
+            by_stem: HashMap::new(),
+            by_hash: HashMap::new(),
+            windows: digests.iter().filter_map(|d| d.window()).collect(),
+            longest: 0,
+        };
+        for d in digests {
+            for listed in &d.logs {
+                listing.by_stem.entry(&listed.stem).or_default().push((d, &listed.hash));
+                listing.by_hash.entry(&listed.hash).or_insert(d);
             }
         }
+        listing.windows.sort_unstable();
+        listing.longest = listing.windows.iter().map(|(s, e)| e - s).max().unwrap_or(0);
+        listing
     }
-    if let Some(digest) = validated {
-        return DigestState::Validated { digest };
+
+    fn judge(&self, log: &LogKey) -> DigestState {
+        let named = log.stem.as_deref().and_then(|s| self.by_stem.get(s)).map(Vec::as_slice);
+        if let Some((d, expected)) = named.unwrap_or_default().iter().find(|(_, h)| *h != log.content) {
+            return DigestState::Mismatch {
+                digest: d.object.clone(),
+                expected: expected.to_string(),
+                found: log.content.clone(),
+            };
+        }
+        if let Some(d) = self.by_hash.get(log.content.as_str()) {
+            return DigestState::Validated {
+                digest: d.object.clone(),
+            };
+        }
+        if log.delivered.is_some_and(|t| self.covers(t)) {
+            DigestState::NotListed
+        } else {
+            DigestState::Uncovered
+        }
     }
-    let covered = log
-        .delivered
-        .is_some_and(|t| digests.iter().filter_map(|d| d.window()).any(|(s, e)| s <= t && t <= e));
-    if covered {
-        DigestState::NotListed
-    } else {
-        DigestState::Uncovered
+
+    /// Whether a digest's hour holds `t`: only windows starting at most the longest window
+    /// before `t` can.
+    fn covers(&self, t: i64) -> bool {
+        let after = self.windows.partition_point(|(s, _)| *s <= t);
+        self.windows[..after]
+            .iter()
+            .rev()
+            .take_while(|(s, _)| *s >= t - self.longest)
+            .any(|(_, e)| t <= *e)
     }
 }
 
@@ -431,8 +469,9 @@ pub async fn summary_checking(location: &Location, keys: Option<&PublicKeys>) ->
                 SignatureCheck::Unchecked => counts.signatures_unchecked += 1,
             }
         }
+        let listing = Listing::new(digests);
         for log in logs.get(trail).map(Vec::as_slice).unwrap_or_default() {
-            match judge(log, digests) {
+            match listing.judge(log) {
                 DigestState::Validated { .. } => counts.validated += 1,
                 DigestState::Mismatch {
                     digest,
