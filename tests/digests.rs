@@ -451,3 +451,30 @@ fn public_keys_that_are_not_list_public_keys_output_are_one_sentence_naming_the_
     );
     assert_eq!(message.trim().lines().count(), 1, "{message}");
 }
+
+#[test]
+fn names_from_a_hostile_digest_reach_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join(CHANGED);
+    std::fs::copy(set(&format!("logs/{CHANGED}")), &log).unwrap();
+    let stem = CHANGED.trim_end_matches(".json");
+    let digest = serde_json::json!({
+        "awsAccountId": "444455556666",
+        "digestStartTime": "2024-06-10T10:00:00Z",
+        "digestEndTime": "2024-06-10T11:00:00Z",
+        "digestS3Bucket": "audit-trail-logs",
+        "digestS3Object": "AWSLogs/444455556666/CloudTrail-Digest/eu-west-1/2024/06/10/\u{1b}]0;owned\u{7}\u{1b}[2Jdigest.json.gz",
+        "previousDigestSignature": null,
+        "logFiles": [{"s3Bucket": "audit-trail-logs", "s3Object": format!("AWSLogs/x/{stem}.json.gz"),
+                      "hashValue": sha256_hex(b"not the file"), "hashAlgorithm": "SHA-256"}]
+    });
+    let digest_file = dir
+        .path()
+        .join("444455556666_CloudTrail-Digest_eu-west-1_audit_eu-west-1_20240610T110000Z.json");
+    std::fs::write(&digest_file, digest.to_string()).unwrap();
+    let out = ingest(&dir.path().join("archive"), &[log, digest_file]);
+    let errors = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{errors}");
+    assert!(errors.contains(CHANGED), "{errors}");
+    assert!(!errors.contains('\u{1b}') && !errors.contains('\u{7}'), "{errors:?}");
+}
