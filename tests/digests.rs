@@ -246,7 +246,7 @@ fn a_digest_arriving_after_its_logs_validates_them_and_logs_after_their_digest_o
     let out = ingest(&archive, &[set("logs")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("no digest                    4"),
+        stdout(&out).contains("not validated                4  CloudTrail file(s): no digest"),
         "{}",
         stdout(&out)
     );

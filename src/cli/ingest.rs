@@ -245,7 +245,16 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
     }
     let d = &s.digests;
     let judged = d.validated + d.not_listed + d.uncovered;
-    if d.digests_read > 0 || judged > 0 || !d.failures.is_empty() || !d.digests_unreadable.is_empty() {
+    let nothing_to_judge_with = d.digests_read == 0 && d.validated == 0 && d.not_listed == 0 && d.failures.is_empty();
+    if nothing_to_judge_with && d.uncovered > 0 && d.digests_unreadable.is_empty() {
+        // Most archives start without digests: one line says so, not five lines of zeros.
+        line(
+            &mut out,
+            "not validated",
+            d.uncovered as u64,
+            "CloudTrail file(s): no digest of their account, region and hour (ingest the CloudTrail-Digest/ folder too)",
+        );
+    } else if d.digests_read > 0 || judged > 0 || !d.failures.is_empty() || !d.digests_unreadable.is_empty() {
         let mismatched = d.failures.iter().filter(|f| f.kind == FailureKind::Mismatch).count();
         line(&mut out, "CloudTrail digests", d.digests_read as u64, "read");
         line(
