@@ -6,14 +6,16 @@
 //!     what a digest file said (its list, its link to the previous digest, its signature)
 //! _ingest/cloudtrail/<account>/<region>/<delivery day>/<time_id of its name|unnamed>.<content sha256>.json
 //!     one small object per CloudTrail log file ingested (its name and ledger key inside): its
-//!     key is all a digest needs to judge it, so a summary reads none of them
+//!     key is all a digest needs to judge it, so a summary reads one only to name a failing file
 //! ```
 //! Keys stay short (under 200 bytes with a short archive prefix): some S3-compatible stores keep
 //! a key's metadata in a file named after the whole key.
 //! Keys are made from content only, so a re-run writes the same objects again (a digest or log
 //! ingested twice is a no-op: the ledger skips it before it gets here). Both are written before
 //! the batch that records their source commits: a run killed in between leaves them for the next
-//! run, which ingests the same source again and writes the same keys.
+//! run, which ingests the same source again and writes the same keys (until then a summary
+//! counts that file). The same content ingested once gzipped and once not (two ledger records)
+//! shares one index key, which names the later.
 //!
 //! A log file's state is judged on arrival with the digests already in the archive, and judged
 //! again when a digest that concerns it arrives; it is kept in its ledger record
