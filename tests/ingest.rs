@@ -51,7 +51,9 @@ fn every_shape_of_every_cloud_is_read_and_every_record_is_accounted_for() {
     assert_eq!(count(&archive, "WHERE cloud = 'gcp'"), 6);
     // Azure: diagnostic lines 3, records wrapper 1, REST 1, SDK 1.
     assert_eq!(count(&archive, "WHERE cloud = 'azure'"), 6);
-    assert!(summary.contains("CloudTrail digest file, not an event"), "{summary}");
+    // The digest is read as a digest (not an event), and vouches for the delivery file it lists.
+    assert!(summary.contains("CloudTrail digests           1  read"), "{summary}");
+    assert!(summary.contains("sources validated            1"), "{summary}");
     assert!(summary.contains("not an audit log entry"), "{summary}");
     assert!(
         summary.contains("records rejected") && summary.contains("'0000-00-00T00:00:00.000Z' is not a valid time"),

@@ -44,7 +44,7 @@ fn raw_logs_in_a_bucket_are_ingested_into_a_bucket_archive_and_queried_from_it()
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let summary = stdout(&out);
     assert!(summary.contains("events written              19"), "{summary}");
-    assert!(summary.contains("CloudTrail digest file"), "{summary}");
+    assert!(summary.contains("CloudTrail digests           1  read"), "{summary}");
 
     // The archive's objects are on the server, under the prefix.
     let archive = server.root.path().join("audit/prod");

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::chain::{Append, Chain, Entry, LinkKind, Signer};
 use super::changes::{self, Change, ChangeKind, RETAIN};
+use super::digests::{Arrival, Validation};
 use super::inputs::{Input, Inputs};
 use super::layout::{PartitionKey, part_name, path_safe, utc_day};
 use super::ledger::{Ledger, SourceRecord};
@@ -25,8 +26,10 @@ use super::seal::{self, SealedRecord};
 use super::summary::IngestSummary;
 use super::{ArchiveError, Location, file_index, format, writer};
 use crate::secrets::{FingerprintKey, mask_text};
-use crate::sources::document::DocumentError;
-use crate::sources::{CloudChoice, Event, FileRecords, Mapped, read_file_within};
+use crate::sources::aws::DIGEST_SKIPPED;
+use crate::sources::aws::digest::{self as ct_digest, Digest as CloudTrailDigest, PublicKeys};
+use crate::sources::document::{DocumentError, decompress};
+use crate::sources::{Cloud, CloudChoice, Event, FileRecords, Mapped, read_decompressed};
 
 /// How an ingest runs.
 #[derive(Clone, Debug)]
@@ -43,6 +46,9 @@ pub struct IngestOptions {
     pub max_decompressed: u64,
     /// The key the integrity chain's links are signed with, if the platform team keeps one.
     pub signing_key: Option<Arc<Signer>>,
+    /// AWS's public keys for CloudTrail digests (`aws cloudtrail list-public-keys`): with them,
+    /// the signature of each digest read from an object store is checked.
+    pub cloudtrail_public_keys: Option<PublicKeys>,
 }
 
 impl Default for IngestOptions {
@@ -54,6 +60,7 @@ impl Default for IngestOptions {
             parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
             signing_key: None,
+            cloudtrail_public_keys: None,
         }
     }
 }
@@ -105,6 +112,7 @@ pub async fn ingest(
         days: BTreeSet::new(),
         held: None,
         key: None,
+        validation: Validation::new(location, options.cloudtrail_public_keys.clone()),
     };
     // Whatever happens, the lock goes: a run that failed leaves at most a pending batch, which
     // the next run (of any host) undoes.
@@ -115,9 +123,17 @@ pub async fn ingest(
     Ok(run.summary)
 }
 
-/// A file's bytes, their SHA-256, its records or why the file cannot be read, and whether a
-/// forced --cloud read as nothing what are events of another cloud.
-type Parsed = Result<(Bytes, String, Result<SealedFile, String>, bool), ArchiveError>;
+/// A file's bytes, their SHA-256, its records or why the file cannot be read, whether a
+/// forced --cloud read as nothing what are events of another cloud, and what digests need of it.
+type Parsed = Result<(Bytes, String, Result<SealedFile, String>, bool, Contents), ArchiveError>;
+
+/// What CloudTrail digests need of a file: the SHA-256 of its uncompressed content, and, for a
+/// digest file, what it says (or why it cannot be read as one).
+#[derive(Default)]
+struct Contents {
+    sha256: Option<String>,
+    digest: Option<Result<CloudTrailDigest, String>>,
+}
 
 /// A file's records with their secrets sealed: each event as `events/` may hold it, and the
 /// verbatim text of those whose secrets were replaced, by their position in the file.
@@ -143,7 +159,16 @@ fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, reading: &Reading) ->
         Err(e) => return (input, Err(e)),
     };
     let sha = hex(&Sha256::digest(&bytes));
-    let records = read_file_within(&bytes, &input.name, choice, reading.max_decompressed)
+    // Decompressed once: its hash is what a CloudTrail digest lists, and it is what is read.
+    let plain = decompress(&bytes, reading.max_decompressed);
+    let mut contents = Contents {
+        sha256: plain.as_ref().ok().map(|p| hex(&Sha256::digest(p))),
+        digest: None,
+    };
+    let records = plain
+        .as_ref()
+        .map_err(|e| e.clone())
+        .and_then(|plain| read_decompressed(plain, &input.name, choice))
         .map_err(|e: DocumentError| e.to_string())
         .and_then(|records| {
             // A file none of whose records has a known shape is not a log we understand.
@@ -160,14 +185,21 @@ fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, reading: &Reading) ->
     // Under a forced --cloud, a file read as nothing whose records are, by their own fields, events
     // of another cloud: most likely the wrong choice, and said so.
     let other_cloud = match (&records, choice) {
-        (Ok(read), CloudChoice::Only(forced)) if read.events().next().is_none() && !read.records.is_empty() => {
-            read_file_within(&bytes, &input.name, CloudChoice::Auto, reading.max_decompressed)
-                .is_ok_and(|auto| auto.events().next().is_some_and(|e| e.cloud != forced))
-        }
+        (Ok(read), CloudChoice::Only(forced)) if read.events().next().is_none() && !read.records.is_empty() => plain
+            .as_ref()
+            .ok()
+            .and_then(|plain| read_decompressed(plain, &input.name, CloudChoice::Auto).ok())
+            .is_some_and(|auto| auto.events().next().is_some_and(|e| e.cloud != forced)),
         _ => false,
     };
+    if let (Ok(read), Ok(plain)) = (&records, &plain)
+        && let [(_, Mapped::Skipped(why), _)] = read.records.as_slice()
+        && why == DIGEST_SKIPPED
+    {
+        contents.digest = Some(ct_digest::parse(plain));
+    }
     let records = records.map(|r| seal_file(r, reading));
-    (input, Ok((bytes, sha, records, other_cloud)))
+    (input, Ok((bytes, sha, records, other_cloud, contents)))
 }
 
 /// Each event of a file checked for its time and sealed: an event dated impossibly early or
@@ -217,6 +249,21 @@ fn seal_file(mut file: FileRecords, reading: &Reading) -> SealedFile {
         };
     }
     SealedFile { records: file, sealed }
+}
+
+/// A CloudTrail log file's account, region and newest event time, when the file is one: it has
+/// CloudTrail's delivery name, or the `{"Records": [...]}` layout of a delivery file, and holds
+/// CloudTrail events (the event-history export and Logstash lines are not what digests list).
+fn cloudtrail_log(input: &Input, records: &SealedFile) -> Option<(String, String, i64)> {
+    let mut events = records.records.events().filter(|e| e.cloud == Cloud::Aws);
+    let first = events.next()?;
+    let delivery = records.records.layout == crate::sources::document::Layout::Wrapped("Records")
+        || ct_digest::delivery_name(&input.name).is_some();
+    let newest = events.map(|e| e.event_time).fold(first.event_time, i64::max);
+    delivery.then(|| {
+        let region = first.region.clone().unwrap_or_else(|| "unknown".into());
+        (first.tenant.clone(), region, newest)
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -274,9 +321,11 @@ struct Run<'a> {
     key: Option<Arc<FingerprintKey>>,
     /// The integrity chain, each batch's link appended before it commits.
     chain: Chain,
+    /// What CloudTrail digests say of this run's files.
+    validation: Validation<'a>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     /// Everything a run does while it holds the lock: recovery, then the inputs, batch by batch.
     async fn all(
         &mut self,
@@ -314,22 +363,25 @@ impl Run<'_> {
                 let reading = reading.clone();
                 async move {
                     // A file larger than the limit is not read at all: its size is known.
-                    let bytes = if input.size > reading.max_decompressed {
-                        Err(ArchiveError::TooLarge(
-                            crate::sources::document::DocumentError::TooLarge(reading.max_decompressed).to_string(),
-                        ))
+                    let (bytes, signature) = if input.size > reading.max_decompressed {
+                        let too_large = DocumentError::TooLarge(reading.max_decompressed).to_string();
+                        (Err(ArchiveError::TooLarge(too_large)), None)
                     } else {
-                        input.read().await
+                        match input.read_signed().await {
+                            Ok((bytes, signature)) => (Ok(bytes), signature),
+                            Err(e) => (Err(e), None),
+                        }
                     };
                     let work = tokio::task::spawn_blocking(move || parse(input, bytes, &reading));
-                    work.await.expect("parsing a source file does not panic")
+                    let (input, parsed) = work.await.expect("parsing a source file does not panic");
+                    (input, parsed, signature)
                 }
             })
             .buffered(options.parallelism.max(1));
         let mut seen_content: HashMap<String, String> = HashMap::new();
-        while let Some((input, read)) = parsed.next().await {
+        while let Some((input, read, signature)) = parsed.next().await {
             progress.file_done(&input.name, input.size);
-            let (bytes, sha, records, other_cloud) = match read {
+            let (bytes, sha, records, other_cloud, contents) = match read {
                 Err(e) => {
                     self.summary.files_quarantined.push((input.name.clone(), e.to_string()));
                     continue;
@@ -362,13 +414,20 @@ impl Run<'_> {
                         self.summary.files_quarantined.push((input.name.clone(), reason));
                     }
                 },
-                Ok(records) => self.take(&input, sha, records),
+                Ok(records) => {
+                    let log = cloudtrail_log(&input, &records);
+                    let is_digest = matches!(contents.digest, Some(Ok(_)));
+                    self.take(&input, sha.clone(), records, is_digest);
+                    self.validate(&input, &sha, contents, log, signature).await?;
+                }
             }
             if self.batch.raw_bytes >= options.batch_bytes || self.batch.events.len() >= options.batch_events {
                 self.flush(progress).await?;
             }
         }
         self.flush(progress).await?;
+        let validation = std::mem::replace(&mut self.validation, Validation::new(self.location, None));
+        self.summary.digests = validation.finish();
         // Days that gathered many index objects (one per batch) get one again.
         let days: Vec<String> = std::mem::take(&mut self.days).into_iter().collect();
         // The events are committed: a failure to tidy the index (queries are right without it) is
@@ -386,7 +445,63 @@ impl Run<'_> {
         Ok(self.held.as_ref().expect("just listed"))
     }
 
-    fn take(&mut self, input: &Input, sha: String, file: SealedFile) {
+    /// What CloudTrail digests say of a file just taken (a log file or a digest), kept with its
+    /// ledger record in the batch.
+    async fn validate(
+        &mut self,
+        input: &Input,
+        sha: &str,
+        contents: Contents,
+        log: Option<(String, String, i64)>,
+        signature: Option<(String, Option<String>)>,
+    ) -> Result<(), ArchiveError> {
+        let Some(content_sha) = contents.sha256 else {
+            return Ok(());
+        };
+        let Some(at) = self.batch.sources.iter().rposition(|s| s.sha256 == sha) else {
+            return Ok(());
+        };
+        self.batch.sources[at].content_sha256 = Some(content_sha.clone());
+        match (contents.digest, log) {
+            (Some(Ok(digest)), _) => {
+                let key = self
+                    .validation
+                    .digest_arrived(
+                        &input.name,
+                        sha,
+                        &content_sha,
+                        digest,
+                        signature,
+                        &self.ledger,
+                        &mut self.batch.sources,
+                    )
+                    .await?;
+                self.batch.sources[at].digest = Some(key);
+            }
+            (Some(Err(why)), _) => {
+                let why = mask_text(&why).into_owned();
+                self.validation
+                    .report
+                    .digests_unreadable
+                    .push((input.name.clone(), why));
+            }
+            (None, Some((account, region, newest_event))) => {
+                let arrival = Arrival {
+                    name: &input.name,
+                    sha256: sha,
+                    content_sha256: &content_sha,
+                    account,
+                    region,
+                    newest_event,
+                };
+                self.batch.sources[at].cloudtrail = Some(self.validation.log_arrived(arrival).await?);
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, input: &Input, sha: String, file: SealedFile, is_digest: bool) {
         let SealedFile {
             records: file,
             mut sealed,
@@ -402,6 +517,9 @@ impl Run<'_> {
             skipped: 0,
             rejected: 0,
             duplicates: 0,
+            content_sha256: None,
+            cloudtrail: None,
+            digest: None,
             ..Default::default()
         };
         let taken_from = self.batch.events.len();
@@ -454,7 +572,9 @@ impl Run<'_> {
         }
         record.saw(&self.batch.events[taken_from..]);
         let only_skipped = record.skipped > 0 && record.events == 0 && record.rejected == 0 && record.duplicates == 0;
-        if only_skipped && skip_reasons.len() == 1 {
+        if is_digest {
+            // Read as a digest: counted with the digests, not as a file skipped.
+        } else if only_skipped && skip_reasons.len() == 1 {
             let reason = skip_reasons.keys().next().cloned().unwrap_or_default();
             self.summary.files_skipped.push((input.name.clone(), reason));
         } else {
@@ -472,7 +592,7 @@ impl Run<'_> {
         // that are not audit logs), is done with. A file whose records were all rejected, or that
         // a forced --cloud read as nothing, stays unrecorded: read again with the right choice,
         // it is not "already ingested".
-        let done = record.events > 0 || record.duplicates > 0 || (!self.forced && record.rejected == 0);
+        let done = is_digest || record.events > 0 || record.duplicates > 0 || (!self.forced && record.rejected == 0);
         if done {
             self.batch.sources.push(record);
         } else {

@@ -49,6 +49,23 @@ impl Input {
         }
     }
 
+    /// The file's bytes and, for an object in a store, the signature CloudTrail puts in a
+    /// digest's user metadata (`signature`, `signature-algorithm`); a local file has none.
+    pub async fn read_signed(&self) -> Result<(Bytes, Option<(String, Option<String>)>), ArchiveError> {
+        let Origin::Remote { store, path, display } = &self.origin else {
+            return Ok((self.read().await?, None));
+        };
+        let got = store.get(path).await.map_err(|e| ArchiveError::store(display, e))?;
+        let meta = |key: &str| {
+            got.attributes
+                .get(&object_store::Attribute::Metadata(key.to_string().into()))
+                .map(|v| v.to_string())
+        };
+        let signature = meta("signature").map(|s| (s, meta("signature-algorithm")));
+        let bytes = got.bytes().await.map_err(|e| ArchiveError::store(display, e))?;
+        Ok((bytes, signature))
+    }
+
     /// The last segment of the name.
     pub fn file_name(&self) -> &str {
         self.name.rsplit('/').next().unwrap_or(&self.name)

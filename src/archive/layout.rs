@@ -6,6 +6,8 @@
 //! _ingest/changes/<ulid>.<kind>.<state>.json    file-set changes: what readers may see (see changes.rs)
 //! _ingest/lock                                   one writer (ingest or compaction) at a time
 //! _ingest/format.json                            the archive's format version (see format.rs)
+//! _ingest/digests/<account>/<region>/<day>/…     what each CloudTrail digest said (see digests.rs)
+//! _ingest/cloudtrail/<account>/<region>/<day>/…  one key per CloudTrail log file, for its digests
 //! _index/date=2026-01-31/<change id>.parquet    the day's file index (see file_index/)
 //! _sealed/key, _sealed/records/…                 verbatim records that held secrets (see seal.rs)
 //! _sealed/quarantine/<date>/<source name> + .reason   inputs that could not be read, byte for byte

@@ -39,6 +39,18 @@ pub struct SourceRecord {
     /// The `cloud/tenant` partitions its events went to (the tenant as its folder names it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<String>,
+    /// Hex SHA-256 of the file's *uncompressed* content (what a CloudTrail digest lists);
+    /// absent from records written before digests were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<String>,
+    /// For a CloudTrail log file: its account and region and what the archive's digests say of
+    /// it, kept up to date as digests arrive (absent: ingested before digests were read, so
+    /// "not validated").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<super::digests::CloudTrailLog>,
+    /// For a CloudTrail digest file: the key of what the archive keeps of it (`_ingest/digests/…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl SourceRecord {

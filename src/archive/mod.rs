@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod changes;
 pub mod compact;
+pub mod digests;
 mod error;
 pub mod file_index;
 pub mod format;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::digests::DigestReport;
 use super::ledger::Recovery;
 
 #[derive(Clone, Debug, Default)]
@@ -34,6 +35,8 @@ pub struct IngestSummary {
     pub index_not_merged: Option<String>,
     /// Half-written batches of an earlier, interrupted run that were undone first.
     pub recovered: Recovery,
+    /// What CloudTrail digests said of this run's files, and of the files its digests concern.
+    pub digests: DigestReport,
 }
 
 impl IngestSummary {
@@ -47,6 +50,12 @@ impl IngestSummary {
 
     /// True when some input could not be taken in (or, under a forced `--cloud`, was read as
     /// nothing): the command exits with code 3.
+    /// True when a source contradicts its CloudTrail digest, a digest its predecessor, or a
+    /// signature fails: the command exits with code 4 (which wins over 3).
+    pub fn has_integrity_failure(&self) -> bool {
+        self.digests.failed()
+    }
+
     pub fn has_rejections(&self) -> bool {
         !self.files_quarantined.is_empty() || self.rejected_total() > 0 || !self.files_not_of_forced_cloud.is_empty()
     }

@@ -55,7 +55,9 @@ q quits. With no archive configured it opens the demo archive (built on first us
 
 Each source file is read once: ingesting it again does nothing. Files that cannot be read are \
 copied to _sealed/quarantine/ with the reason, records that cannot be placed in time go to a \
-.rejected.jsonl file there, and the command exits with code 3; the rest is ingested.")]
+.rejected.jsonl file there, and the command exits with code 3; the rest is ingested. CloudTrail \
+digest files are read too: each log file is checked against the digest that lists it, and one \
+that contradicts its digest (changed after delivery) is ingested, named, and the exit code is 4.")]
     Ingest(IngestArgs),
 
     /// Merge each partition's small files into well-sized ones and drop duplicate events, atomically.
@@ -240,6 +242,12 @@ pub struct IngestArgs {
     #[arg(long, default_value = "auto", value_parser = parse_cloud, value_name = "auto|aws|gcp|azure")]
     pub cloud: CloudChoice,
 
+    /// AWS's public keys for CloudTrail digests, as `aws cloudtrail list-public-keys --region R`
+    /// prints them (JSON); repeat for each region. With them, the signature of every digest read
+    /// from an object store is checked; without, digests still vouch for log files by hash.
+    #[arg(long, value_name = "FILE")]
+    pub cloudtrail_public_keys: Vec<std::path::PathBuf>,
+
     /// Files, folders or object-store URLs (s3://bucket/prefix) to read. `.gz` is read as is.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
@@ -267,6 +275,10 @@ pub struct VerifyArgs {
     /// repeat it for the keys of earlier years after a rotation.
     #[arg(long, value_name = "FILE")]
     pub public_key: Vec<PathBuf>,
+    /// AWS's public keys for CloudTrail digests (what `aws cloudtrail list-public-keys` prints):
+    /// every digest signature kept from an ingest over S3 is checked again with them.
+    #[arg(long, value_name = "FILE")]
+    pub cloudtrail_public_keys: Vec<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

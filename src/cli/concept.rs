@@ -108,6 +108,7 @@ pub async fn run(cx: &Context, args: ConceptArgs) -> Result<ExitCode, Failure> {
     };
     let state = coverage::measure(&session, &options).await?;
     let verified = crate::archive::verified::last(&location).await?;
+    let digests = crate::archive::digests::summary(&location).await?;
     let journal = crate::engine::journal::ArchiveJournal::open(&location).await?;
     let mut present = BTreeMap::new();
     for (prefix, ..) in PREFIXES {
@@ -283,6 +284,46 @@ pub async fn run(cx: &Context, args: ConceptArgs) -> Result<ExitCode, Failure> {
                 }
             );
         }
+    }
+
+    let _ = writeln!(
+        md,
+        "How it is checked: every writer appends a link to the integrity chain (`_chain/`) before it \
+         commits, listing the objects it added and removed under `events/`, `_index/` and \
+         `_sealed/records/` with their SHA-256 and the hash of the previous link; `trailscope verify` \
+         replays the chain against the store and names anything missing, altered or added outside it \
+         (exit code 4). The chain does not cover the access journal, the quarantine, the ingest ledger, \
+         the lock or the policies: the store's permissions and object lock guard those.\n"
+    );
+    if digests.trails.is_empty() {
+        let _ = writeln!(
+            md,
+            "CloudTrail digests: none in the archive, so AWS's own evidence for its log files is not checked.\n"
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "CloudTrail digests (AWS's signed lists of the log files it delivered, read at ingest):\n\n\
+             | account | region | digests | log files validated | contradicted | not listed | no digest | signatures valid / failed / unavailable |\n\
+             | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+        );
+        for ((account, region), t) in &digests.trails {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} / {} / {} |",
+                cell(account),
+                cell(region),
+                t.digests,
+                t.validated,
+                t.mismatched,
+                t.not_listed,
+                t.uncovered,
+                t.signatures_valid,
+                t.signatures_failed,
+                t.signatures_unavailable
+            );
+        }
+        let _ = writeln!(md);
     }
 
     // Access.

@@ -248,6 +248,7 @@ fn print(report: &Coverage, stale_from: &str, options: &CoverageOptions) {
         "gaps",
         "delay median/max",
         "last ingest",
+        "CloudTrail digests",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for t in &report.tenants {
@@ -269,6 +270,10 @@ fn print(report: &Coverage, stale_from: &str, options: &CoverageOptions) {
                 format!("{}/{}", human(d.median_delay), human(d.max_delay))
             }),
             t.delivery.as_ref().map_or("-".into(), |d| to_second(&d.last_ingest)),
+            t.delivery
+                .as_ref()
+                .and_then(|d| d.digests.as_ref())
+                .map_or("-".into(), digest_cell),
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
@@ -292,4 +297,21 @@ fn print(report: &Coverage, stale_from: &str, options: &CoverageOptions) {
         let (kind, text) = sentence(finding);
         crate::say!("  {kind:8} {text}");
     }
+}
+
+/// A tenant's CloudTrail files by what their digests say, shortest first.
+fn digest_cell(c: &crate::engine::coverage::DigestCounts) -> String {
+    let files = c.validated + c.contradicted + c.not_listed + c.no_digest + c.not_validated;
+    let mut cell = format!("{}/{files} validated", c.validated);
+    for (n, what) in [
+        (c.contradicted, "CONTRADICTED"),
+        (c.not_listed, "not listed"),
+        (c.no_digest, "no digest"),
+        (c.not_validated, "before digests"),
+    ] {
+        if n > 0 {
+            cell.push_str(&format!(", {n} {what}"));
+        }
+    }
+    cell
 }

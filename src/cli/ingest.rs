@@ -5,9 +5,11 @@ use indicatif::ProgressBar;
 
 use super::args::IngestArgs;
 use super::{Context, Failure, exit};
+use crate::archive::digests::{DigestFailure, FailureKind};
 use crate::archive::inputs::resolve;
 use crate::archive::{IngestOptions, IngestProgress, IngestSummary, Location, ingest};
 use crate::sources::CloudChoice;
+use crate::sources::aws::digest::PublicKeys;
 
 pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let location = Location::create(cx.archive_to_write()?, &cx.store)?;
@@ -25,6 +27,13 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
                 "the config file's max_decompressed '{limit}' is not a size like 4GiB or 512MiB"
             ))
         })?;
+    }
+    for file in &args.cloudtrail_public_keys {
+        let keys = read_public_keys(file)?;
+        ingest_options
+            .cloudtrail_public_keys
+            .get_or_insert_with(Default::default)
+            .extend(keys);
     }
     let summary = ingest(&location, inputs, &ingest_options, &bar).await?;
     bar.0.finish_and_clear();
@@ -47,11 +56,46 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
             }
         );
     }
-    Ok(ExitCode::from(if summary.has_rejections() {
+    for failure in &summary.digests.failures {
+        crate::note!("{}", describe_failure(failure));
+    }
+    Ok(ExitCode::from(if summary.has_integrity_failure() {
+        exit::INTEGRITY
+    } else if summary.has_rejections() {
         exit::REJECTED
     } else {
         exit::OK
     }))
+}
+
+/// The public keys of `--cloudtrail-public-keys FILE`.
+pub(super) fn read_public_keys(file: &std::path::Path) -> Result<PublicKeys, Failure> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| Failure::usage(format!("cannot read the public keys in {}: {e}", file.display())))?;
+    PublicKeys::from_json(&bytes).map_err(|why| {
+        Failure::usage(format!(
+            "{} is not AWS's public keys ({why}): write it with `aws cloudtrail list-public-keys --region REGION`",
+            file.display()
+        ))
+    })
+}
+
+/// One sentence for what a digest contradicts.
+pub(super) fn describe_failure(f: &DigestFailure) -> String {
+    match f.kind {
+        FailureKind::Mismatch => format!(
+            "{} contradicts its CloudTrail digest {}: the digest lists SHA-256 {}, the file has {} (it was changed after delivery; it is ingested all the same)",
+            f.source, f.digest, f.expected, f.found
+        ),
+        FailureKind::ChainBreak => format!(
+            "the CloudTrail digest {} does not chain to the previous digest {}: it names SHA-256 {}, the archive's copy has {}",
+            f.digest, f.source, f.expected, f.found
+        ),
+        FailureKind::Signature => format!(
+            "the signature of the CloudTrail digest {} ({}) fails: {}",
+            f.digest, f.source, f.found
+        ),
+    }
 }
 
 /// A progress bar by bytes read, drawn only on a terminal.
@@ -199,6 +243,66 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
             "",
             s.records_rejected.len() - 10
         ));
+    }
+    let d = &s.digests;
+    let judged = d.validated + d.not_listed + d.uncovered;
+    let nothing_to_judge_with = d.digests_read == 0 && d.validated == 0 && d.not_listed == 0 && d.failures.is_empty();
+    if nothing_to_judge_with && d.uncovered > 0 && d.digests_unreadable.is_empty() {
+        // Most archives start without digests: one line says so, not five lines of zeros.
+        line(
+            &mut out,
+            "not validated",
+            d.uncovered as u64,
+            "CloudTrail file(s): no digest of their account, region and hour (ingest the CloudTrail-Digest/ folder too)",
+        );
+    } else if d.digests_read > 0 || judged > 0 || !d.failures.is_empty() || !d.digests_unreadable.is_empty() {
+        let mismatched = d.failures.iter().filter(|f| f.kind == FailureKind::Mismatch).count();
+        line(&mut out, "CloudTrail digests", d.digests_read as u64, "read");
+        line(
+            &mut out,
+            "sources validated",
+            d.validated as u64,
+            "(listed by a digest with their SHA-256)",
+        );
+        line(
+            &mut out,
+            "contradict a digest",
+            mismatched as u64,
+            if mismatched > 0 {
+                "(changed after delivery: named below)"
+            } else {
+                ""
+            },
+        );
+        line(
+            &mut out,
+            "not listed",
+            d.not_listed as u64,
+            "(a digest of their hour omits them)",
+        );
+        line(
+            &mut out,
+            "no digest",
+            d.uncovered as u64,
+            "(no digest of their account, region and hour)",
+        );
+        let breaks = d.failures.iter().filter(|f| f.kind == FailureKind::ChainBreak).count();
+        if breaks > 0 || d.previous_missing > 0 {
+            out.push_str(&format!(
+                "  {:>30}  digest chain: {breaks} broken link(s), {} previous digest(s) not in the archive\n",
+                "", d.previous_missing
+            ));
+        }
+        let failed = d.failures.iter().filter(|f| f.kind == FailureKind::Signature).count();
+        if d.digests_read > 0 {
+            out.push_str(&format!(
+                "  {:>30}  signatures: {} valid, {failed} failed, {} unavailable (read from a folder), {} not checked (no --cloudtrail-public-keys)\n",
+                "", d.signatures_valid, d.signatures_unavailable, d.signatures_unchecked
+            ));
+        }
+        for (name, why) in &d.digests_unreadable {
+            out.push_str(&format!("      {name}: not read as a digest: {why}\n"));
+        }
     }
     out
 }

@@ -14,6 +14,7 @@ use super::{Context, Failure, exit};
 use crate::archive::Location;
 use crate::archive::chain::verify::{Report, VerifyOptions, VerifyProgress, verify};
 use crate::archive::chain::{PublicKey, Signer};
+use crate::archive::digests::DigestSummary;
 use crate::archive::verified::{self, Verified};
 
 /// What the chain does not cover, said with every result.
@@ -40,6 +41,12 @@ pub async fn run(cx: &Context, args: VerifyArgs) -> Result<ExitCode, Failure> {
         .iter()
         .map(|p| PublicKey::from_file(p).map_err(Failure::usage))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut cloudtrail_keys: Option<crate::sources::aws::digest::PublicKeys> = None;
+    for file in &args.cloudtrail_public_keys {
+        cloudtrail_keys
+            .get_or_insert_with(Default::default)
+            .extend(super::ingest::read_public_keys(file)?);
+    }
     let location = Location::open(&cx.archive_to_read().await?, &cx.store)?;
     if !super::compact::is_archive(&location).await? {
         return Err(Failure::usage(format!(
@@ -59,6 +66,10 @@ pub async fn run(cx: &Context, args: VerifyArgs) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let report = verify(&location, &options, &bar).await?;
     bar.0.finish_and_clear();
+    // CloudTrail's own evidence: every log file against the digests AWS signed for it.
+    let digests = crate::archive::digests::summary_checking(&location, cloudtrail_keys.as_ref()).await?;
+    let digest_failures: Vec<String> = digests.failures().map(super::ingest::describe_failure).collect();
+    let passed = report.passed() && digest_failures.is_empty();
     let seconds = started.elapsed().as_secs_f64();
 
     let run = Verified {
@@ -67,34 +78,40 @@ pub async fn run(cx: &Context, args: VerifyArgs) -> Result<ExitCode, Failure> {
         quick: args.quick,
         from: days.as_ref().map(|d| d.0.clone()),
         to: days.as_ref().map(|d| d.1.clone()),
-        passed: report.passed(),
-        problems: report.problems.len(),
+        passed,
+        problems: report.problems.len() + digest_failures.len(),
         links: report.head.as_ref().map_or(0, |(seq, _)| seq + 1),
         objects: report.objects,
         bytes: report.bytes,
         signatures_checked: report.signatures_checked.map(|n| n == report.links && n > 0),
-        digests_validated: 0,
-        digests_failed: 0,
+        digests_validated: digests.trails.values().map(|t| t.validated).sum(),
+        digests_failed: digest_failures.len() as u64,
     };
     if args.json {
-        let json = serde_json::json!({ "archive": location.display, "seconds": seconds, "report": report });
+        let json = serde_json::json!({
+            "archive": location.display,
+            "seconds": seconds,
+            "report": report,
+            "cloudtrail_digests": digests_json(&digests, &digest_failures),
+        });
         super::out::data(&serde_json::to_string_pretty(&json).expect("a report serialises"));
     } else {
         crate::say!("{}", render(&location.display, &options, &report, seconds).trim_end());
+        crate::say!("{}", render_digests(&digests, &digest_failures).trim_end());
     }
     // Kept for `concept` and the next verify (which finds a chain cut back); a reader without
     // write access is told, and the result stands.
     if let Err(e) = verified::record(&location, &run).await {
         crate::note!("trailscope: this verification was not recorded in the archive's _verify/ ({e})");
     }
-    if report.passed() {
+    if passed {
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Failure {
             message: format!(
                 "the archive at {} failed verification: {} problem(s), listed above",
                 location.display,
-                report.problems.len()
+                report.problems.len() + digest_failures.len()
             ),
             code: exit::INTEGRITY,
         })
@@ -177,6 +194,55 @@ pub fn render(archive: &str, options: &VerifyOptions, r: &Report, seconds: f64) 
     out.push_str(NOT_COVERED);
     out.push('\n');
     out
+}
+
+/// What CloudTrail's digests say, after the chain's report.
+fn render_digests(d: &DigestSummary, failures: &[String]) -> String {
+    if d.trails.is_empty() {
+        return "CloudTrail digests: none in the archive (ingest the CloudTrail-Digest/ folders with the logs to have AWS's own evidence checked).\n".into();
+    }
+    let mut out = String::new();
+    for f in failures {
+        out.push_str(&format!("{f}\n"));
+    }
+    out.push_str("CloudTrail digests, per account and region (log files: validated / contradicted / not listed by their hour's digest / no digest; signatures):\n");
+    for ((account, region), t) in &d.trails {
+        out.push_str(&format!(
+            "  {account} {region}: {} / {} / {} / {} of {} digest(s){}; signatures {} valid, {} failed, {} unavailable (files not read from S3), {} not checked\n",
+            thousands(t.validated),
+            thousands(t.mismatched),
+            thousands(t.not_listed),
+            thousands(t.uncovered),
+            thousands(t.digests),
+            if t.chain_breaks > 0 {
+                format!(", {} chain break(s)", t.chain_breaks)
+            } else {
+                String::new()
+            },
+            t.signatures_valid,
+            t.signatures_failed,
+            t.signatures_unavailable,
+            t.signatures_unchecked,
+        ));
+    }
+    out
+}
+
+fn digests_json(d: &DigestSummary, failures: &[String]) -> serde_json::Value {
+    let trails: Vec<serde_json::Value> = d
+        .trails
+        .iter()
+        .map(|((account, region), t)| {
+            serde_json::json!({
+                "account": account, "region": region, "validated": t.validated, "contradicted": t.mismatched,
+                "not_listed": t.not_listed, "no_digest": t.uncovered, "digests": t.digests,
+                "chain_breaks": t.chain_breaks, "previous_missing": t.previous_missing,
+                "signatures_valid": t.signatures_valid, "signatures_failed": t.signatures_failed,
+                "signatures_unavailable": t.signatures_unavailable, "signatures_unchecked": t.signatures_unchecked,
+            })
+        })
+        .collect();
+    serde_json::json!({ "trails": trails, "failures": failures })
 }
 
 /// The signing key of `--signing-key` / `TRAILSCOPE_SIGNING_KEY`, read.

@@ -10,7 +10,7 @@ use std::io::Read;
 use serde_json::value::RawValue;
 
 /// Why a file's bytes could not be turned into records.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
 pub enum DocumentError {
     #[error("gzip data is damaged or truncated: {0}")]
     Gzip(String),

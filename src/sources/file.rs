@@ -36,9 +36,14 @@ pub fn read_file_within(
     max_decompressed: u64,
 ) -> Result<FileRecords, DocumentError> {
     let plain = document::decompress(bytes, max_decompressed)?;
-    let doc = match document::text(&plain) {
+    read_decompressed(&plain, source_object, choice)
+}
+
+/// [`read_file`] of bytes already decompressed (gzip is not undone again).
+pub fn read_decompressed(plain: &[u8], source_object: &str, choice: CloudChoice) -> Result<FileRecords, DocumentError> {
+    let doc = match document::text(plain) {
         Ok(text) => document::split(text)?,
-        Err(DocumentError::NotText(_)) => document::split_bytes(&plain)?,
+        Err(DocumentError::NotText(_)) => document::split_bytes(plain)?,
         Err(e) => return Err(e),
     };
     let mut undecodable = Vec::new();

@@ -16,6 +16,6 @@ mod record;
 
 pub use cloud::{Cloud, CloudChoice};
 pub use event::{Event, Outcome};
-pub use file::{FileRecords, read_file, read_file_within};
+pub use file::{FileRecords, read_decompressed, read_file, read_file_within};
 pub use json::{TimeError, parse_time};
 pub use record::{Mapped, Origin, detect, map_record};

@@ -125,6 +125,24 @@ pub struct Delivery {
     pub max_delay: i64,
     /// RFC 3339.
     pub last_ingest: String,
+    /// For CloudTrail delivery files: what their digests say (none for other clouds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digests: Option<DigestCounts>,
+}
+
+/// A tenant's CloudTrail delivery files by what AWS's digests say of them (see `archive::digests`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DigestCounts {
+    /// Listed by a digest with the hash of their content.
+    pub validated: u64,
+    /// Listed with another hash: changed after delivery (an integrity failure; `verify` names it).
+    pub contradicted: u64,
+    /// Their hour's digest is in the archive and does not list them.
+    pub not_listed: u64,
+    /// No digest of their account, region and hour in the archive.
+    pub no_digest: u64,
+    /// Ingested before trailscope recorded the hash a digest lists: cannot be checked.
+    pub not_validated: u64,
 }
 
 /// Something an auditor must act on.
@@ -405,6 +423,7 @@ fn parse_time(text: &str) -> Option<i64> {
 /// Per `cloud/tenant`, the delays of the sources whose newest event falls in the window.
 fn deliveries(ledger: &[SourceRecord], window: (Option<i64>, Option<i64>)) -> BTreeMap<String, Delivery> {
     let mut delays: BTreeMap<&str, (Vec<i64>, i64)> = BTreeMap::new();
+    let mut digests: BTreeMap<&str, DigestCounts> = BTreeMap::new();
     for record in ledger {
         let (Some(last), Some(ingested)) = (
             record.last_event.as_deref().and_then(parse_time),
@@ -416,6 +435,21 @@ fn deliveries(ledger: &[SourceRecord], window: (Option<i64>, Option<i64>)) -> BT
             continue;
         }
         for tenant in &record.tenants {
+            if tenant.starts_with("aws/") {
+                use crate::archive::digests::DigestState;
+                let counts = digests.entry(tenant.as_str()).or_default();
+                match (&record.cloudtrail, &record.content_sha256) {
+                    (Some(log), _) => match log.state {
+                        DigestState::Validated { .. } => counts.validated += 1,
+                        DigestState::Mismatch { .. } => counts.contradicted += 1,
+                        DigestState::NotListed => counts.not_listed += 1,
+                        DigestState::Uncovered => counts.no_digest += 1,
+                    },
+                    (None, None) => counts.not_validated += 1,
+                    // Read since digests are, but not a CloudTrail delivery file (an export).
+                    (None, Some(_)) => {}
+                }
+            }
             let entry = delays.entry(tenant.as_str()).or_insert((Vec::new(), i64::MIN));
             // A clock ahead of the ingest host's makes a negative delay: it counts as none.
             entry.0.push((ingested - last).max(0) / 1_000_000);
@@ -431,6 +465,7 @@ fn deliveries(ledger: &[SourceRecord], window: (Option<i64>, Option<i64>)) -> BT
                 median_delay: d[d.len() / 2],
                 max_delay: d[d.len() - 1],
                 last_ingest: format_time(last_ingest),
+                digests: digests.get(tenant).filter(|c| **c != DigestCounts::default()).cloned(),
             };
             (tenant.to_string(), delivery)
         })

@@ -23,6 +23,7 @@
 //! | request_id | `requestID` |
 //! | raw | the record's text; for the event-history export (`CloudTrailEvent` as a string) the embedded record's text |
 
+pub mod digest;
 pub mod identity;
 pub mod resource;
 
@@ -37,9 +38,12 @@ pub fn is_digest(value: &Value) -> bool {
         || (value.get("awsAccountId").is_some() && value.get("digestS3Bucket").is_some())
 }
 
+/// Why a digest's one record is not an event (ingest reads the digest itself: see [`digest`]).
+pub const DIGEST_SKIPPED: &str = "CloudTrail digest file, not an event";
+
 pub fn map(raw: &str, value: &Value, origin: Origin<'_>) -> Mapped {
     if is_digest(value) {
-        return Mapped::Skipped("CloudTrail digest file, not an event".into());
+        return Mapped::Skipped(DIGEST_SKIPPED.into());
     }
     // The event-history export (console download, LookupEvents) carries the CloudTrail record
     // as a JSON string; that string is the record's original text.
