@@ -573,11 +573,65 @@ mod tests {
                 sources: 3,
                 median_delay: 900,
                 max_delay: 3600,
-                last_ingest: "2026-10-03T10:15:00Z".into()
+                last_ingest: "2026-10-03T10:15:00Z".into(),
+                // Ingested before the hash a digest lists was recorded.
+                digests: Some(DigestCounts {
+                    not_validated: 3,
+                    ..Default::default()
+                }),
             }
         );
         let coverage = assess("here".into(), vec![], &ledger, &options(&[]));
         assert_eq!((coverage.sources, coverage.sources_unmeasured), (4, 1));
+    }
+
+    #[test]
+    fn an_aws_tenants_files_are_counted_by_what_their_digests_say() {
+        use crate::archive::digests::{CloudTrailLog, DigestState};
+        let record = |state: Option<DigestState>, hashed: bool, tenant: &str| SourceRecord {
+            last_event: Some("2026-10-01T10:00:00Z".into()),
+            ingested_at: "2026-10-01T10:05:00Z".into(),
+            tenants: vec![tenant.into()],
+            content_sha256: hashed.then(|| "ab".repeat(32)),
+            cloudtrail: state.map(|state| CloudTrailLog {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                delivered: None,
+                state,
+            }),
+            ..Default::default()
+        };
+        let ledger = vec![
+            record(Some(DigestState::Validated { digest: "d".into() }), true, "aws/111122223333"),
+            record(Some(DigestState::Validated { digest: "d".into() }), true, "aws/111122223333"),
+            record(
+                Some(DigestState::Mismatch {
+                    digest: "d".into(),
+                    expected: "x".into(),
+                    found: "y".into(),
+                }),
+                true,
+                "aws/111122223333",
+            ),
+            record(Some(DigestState::NotListed), true, "aws/111122223333"),
+            record(Some(DigestState::Uncovered), true, "aws/111122223333"),
+            // An export read since digests are: not a delivery file, not counted.
+            record(None, true, "aws/111122223333"),
+            // Other clouds have no digests.
+            record(None, true, "gcp/p"),
+        ];
+        let d = deliveries(&ledger, (None, None));
+        assert_eq!(
+            d["aws/111122223333"].digests,
+            Some(DigestCounts {
+                validated: 2,
+                contradicted: 1,
+                not_listed: 1,
+                no_digest: 1,
+                not_validated: 0,
+            })
+        );
+        assert_eq!(d["gcp/p"].digests, None);
     }
 
     #[test]
