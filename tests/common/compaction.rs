@@ -31,8 +31,10 @@ pub async fn build_archive(archive: &Path, scratch: &Path) {
     ] {
         let mut bytes = std::fs::read(super::fixture(original)).unwrap();
         bytes.push(b'\n');
-        let name = Path::new(original).file_name().unwrap();
-        std::fs::write(copies.join(name), bytes).unwrap();
+        // Under another name: a re-sent copy, not CloudTrail's delivery file, which its digest
+        // would find changed.
+        let name = Path::new(original).file_name().unwrap().to_string_lossy();
+        std::fs::write(copies.join(format!("resent-{name}")), bytes).unwrap();
     }
     let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
     // One batch per source file: a partition gets a file from each source that has its events.
