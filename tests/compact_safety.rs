@@ -85,14 +85,14 @@ async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_par
             mixed += 1;
         }
         index_is_sound(&archive).await;
-        // The chain accounts for every object, whatever was cut short; only an index merge cut
-        // between writing its object and linking it leaves one the chain does not know (the next
-        // merge of its day takes it in and deletes it).
+        // The chain accounts for every object, whatever was cut short, but for the index: a
+        // compaction cut between its index object and its link leaves one the chain does not
+        // know (hidden from nobody: the next run undoes it), a merge cut between its link and its
+        // object one it misses (the next run rolls the link back).
         let problems = chain_problems(&archive).await;
         assert!(
-            problems
-                .iter()
-                .all(|p| p.object.starts_with("_index/") && p.what.contains("no link of the chain adds it")),
+            problems.iter().all(|p| p.object.starts_with("_index/")
+                && (p.what.contains("no link of the chain adds it") || p.what.starts_with("missing"))),
             "verify after a kill at write {budget}: {problems:?}"
         );
 

@@ -140,6 +140,47 @@ async fn a_clean_archive_verifies_and_each_tampering_is_named_with_exit_4() {
     let said = problems(&planted, &[]);
     assert!(said.contains(&format!("hides {hidden} from readers")), "{said}");
 
+    // A committed record copied under the aborted state's name: the same bytes, but every
+    // reader now hides the batch's files.
+    let renamed = copy("renamed");
+    let committed = std::fs::read_dir(renamed.join("_ingest/changes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".ingest.committed.json"))
+        .expect("an ingest's change record");
+    let aborted = committed.to_string_lossy().replace(".committed.json", ".aborted.json");
+    std::fs::copy(&committed, &aborted).unwrap();
+    let said = problems(&renamed, &["--quick"]);
+    let name = relative(&renamed, Path::new(&aborted));
+    assert!(
+        said.contains(&format!("{name}: marked aborted, though the chain holds it as made")),
+        "{said}"
+    );
+
+    // An index object planted with a change record of its own, aborted: readers read every index
+    // object, whatever change it came with.
+    let index_planted = copy("index-planted");
+    let source = parquet_files(&index_planted.join("_index"))[0].clone();
+    let planted = source.with_file_name("01ZZZZZZZZZZZZZZZZZZZZZZZZ.parquet");
+    std::fs::copy(&source, &planted).unwrap();
+    let name = relative(&index_planted, &planted);
+    let change = serde_json::json!({"id": "01ZZZZZZZZZZZZZZZZZZZZZZZZ", "kind": "ingest", "adds": [name]});
+    let key = index_planted.join("_ingest/changes/01ZZZZZZZZZZZZZZZZZZZZZZZZ.ingest.aborted.json");
+    std::fs::write(&key, serde_json::to_vec(&change).unwrap()).unwrap();
+    let said = problems(&index_planted, &["--quick"]);
+    assert!(said.contains(&format!("{name}: unaccounted for")), "{said}");
+    // And compaction does not build on it: the planted object is left where verify names it.
+    let (summary, _) = run(&index_planted, &at_once(), usize::MAX).await;
+    summary.unwrap();
+    assert!(planted.exists());
+
+    // A link planted far ahead: one finding, at once.
+    let far = copy("far");
+    std::fs::copy(far.join("_chain/000000000001.json"), far.join("_chain/999999999999.json")).unwrap();
+    let said = problems(&far, &["--quick"]);
+    assert!(said.contains("_chain/000000000"), "{said}");
+    assert!(said.lines().count() < 20, "{said}");
+
     // A link altered, and a link deleted.
     let relinked = copy("relinked");
     let link = relinked.join("_chain/000000000002.json");
@@ -150,6 +191,30 @@ async fn a_clean_archive_verifies_and_each_tampering_is_named_with_exit_4() {
     std::fs::remove_file(&link).unwrap();
     let said = problems(&relinked, &["--quick"]);
     assert!(said.contains("_chain/000000000002.json: missing"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_does_not_take_in_a_file_altered_outside_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    build_archive(&archive, dir.path()).await;
+    // A file of a partition that compaction will merge (it has several), changed by a bit.
+    let victim = parquet_files(&archive.join("events"))
+        .into_iter()
+        .find(|p| std::fs::read_dir(p.parent().unwrap()).unwrap().count() > 1)
+        .unwrap();
+    let mut bytes = std::fs::read(&victim).unwrap();
+    bytes[100] ^= 0x01;
+    std::fs::write(&victim, &bytes).unwrap();
+    let (summary, _) = run(&archive, &at_once(), usize::MAX).await;
+    let error = summary.unwrap_err();
+    assert!(
+        error.contains(&relative(&archive, &victim)) && error.contains("not as the integrity chain recorded it"),
+        "{error}"
+    );
+    assert!(victim.exists(), "the altered file stays for verify to name");
+    let out = run_verify(&archive, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

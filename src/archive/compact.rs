@@ -125,7 +125,7 @@ pub async fn compact(
     let mut lock = IngestLock::acquire(location).await?;
     // Whatever happens, the lock goes: a failed compaction leaves at most a pending change,
     // which the next run undoes or finishes.
-    let outcome = match Chain::open(location, options.signing_key.clone()).await {
+    let outcome = match Chain::open(location, options.signing_key.clone(), !options.dry_run).await {
         Ok(mut chain) => compact_locked(location, options, progress, &mut lock, &mut chain).await,
         Err(e) => Err(e),
     };
@@ -161,6 +161,12 @@ async fn compact_locked(
         chain.start();
     } else if !options.dry_run && !chain.active() {
         summary.genesis = Some(chain.genesis(location).await?);
+        // An archive sealed already is now wholly in the chain: recorded at once, so that an
+        // older trailscope elsewhere no longer writes to it (without links).
+        if version >= 2 {
+            format::write(location, format::CURRENT).await?;
+        }
+        lock.renew().await?;
     }
     // A migration from before sealing reads every partition; the key seals what it finds.
     let migrating = version < 2;
@@ -332,6 +338,19 @@ async fn rewrite(
             .bytes()
             .await
             .map_err(store_err)?;
+        // Never rewrite a file that is not as the chain recorded it: the new file's link would
+        // vouch for whatever was changed.
+        if !options.dry_run {
+            let root = format!("{}/", location.root);
+            let path = file.location.as_ref();
+            let relative = path.strip_prefix(&root).unwrap_or(path);
+            if !chain.vouches(location, relative, &bytes).await? {
+                return Err(ArchiveError::Chain {
+                    path: relative.to_string(),
+                    message: "it is not as the integrity chain recorded it, so compaction does not build on it: run `trailscope verify`".into(),
+                });
+            }
+        }
         contents.push((file.location.to_string(), bytes));
     }
     let bytes_before: u64 = files.iter().map(|f| f.size).sum();

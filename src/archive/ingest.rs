@@ -92,7 +92,7 @@ pub async fn ingest(
     progress: &dyn IngestProgress,
 ) -> Result<IngestSummary, ArchiveError> {
     let lock = IngestLock::acquire(location).await?;
-    let chain = match Chain::open(location, options.signing_key.clone()).await {
+    let chain = match Chain::open(location, options.signing_key.clone(), true).await {
         Ok(chain) => chain,
         Err(e) => {
             lock.release().await?;

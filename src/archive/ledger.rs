@@ -147,6 +147,7 @@ impl<'a> Ledger<'a> {
     /// A change undone whose link the chain already holds is rolled back in the chain first.
     pub async fn recover(&self, retain: Duration, chain: &mut Chain) -> Result<Recovery, ArchiveError> {
         let mut recovery = Recovery::default();
+        chain.repair_tail(self.location).await?;
         let now = chrono::Utc::now();
         let old = |key: &changes::ChangeKey| (now - key.written).to_std().unwrap_or_default() >= retain;
         for (_, keys) in changes::list_keys(self.location).await? {
@@ -155,7 +156,9 @@ impl<'a> Ledger<'a> {
                 Some(ChangeState::Pending) => {
                     let key = pending.expect("a pending change has its key");
                     let change = changes::read(self.location, &key.path).await?;
-                    let mut done = change.kind == ChangeKind::Ingest;
+                    // A batch in the chain is linked before its ledger records: without its link it
+                    // never got that far (a batch of rejected records alone has no records).
+                    let mut done = change.kind == ChangeKind::Ingest && (!chain.active() || chain.last_is_for(&change.id).is_some());
                     for sha in &change.sources {
                         done &= self.get(sha).await?.is_some_and(|r| r.batch == change.id);
                     }

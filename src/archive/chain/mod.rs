@@ -28,7 +28,7 @@
 mod sign;
 pub mod verify;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -112,7 +112,7 @@ pub fn link_key(seq: u64) -> String {
 
 fn seq_of(key: &str) -> Option<u64> {
     let name = key.rsplit('/').next()?.strip_suffix(".json")?;
-    (name.len() == 12).then(|| name.parse().ok())?
+    (name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit())).then(|| name.parse().ok())?
 }
 
 /// A link as stored: the link, its signature line if any, and the SHA-256 of the whole object.
@@ -186,6 +186,72 @@ pub async fn read_links(
         .await
 }
 
+/// The chain replayed: the objects the store should hold, and what each change's link says.
+#[derive(Default)]
+pub struct Replayed {
+    /// Objects that should be there, with the link that added them.
+    pub expected: HashMap<String, (Entry, u64)>,
+    /// Objects removed, with what they were and the link that removed them.
+    pub removed: HashMap<String, (Entry, u64)>,
+    /// The SHA-256 of change records, by change id, with the link that vouches for it.
+    pub records: HashMap<String, (String, u64)>,
+    /// Each change's own link: its number, kind, and whether a rollback undid it.
+    pub changes: HashMap<String, (u64, LinkKind, bool)>,
+    /// The last link that is an ingest batch's or a compaction's.
+    pub last_change_link: Option<u64>,
+}
+
+/// Replays links, in order: what each adds and removes, a rollback undoing its link.
+pub fn replay<'a>(links: impl IntoIterator<Item = &'a Link>) -> Replayed {
+    let mut r = Replayed::default();
+    let mut by_seq: HashMap<u64, &Link> = HashMap::new();
+    for link in links {
+        by_seq.insert(link.seq, link);
+        for (id, sha) in &link.records {
+            r.records.insert(id.clone(), (sha.clone(), link.seq));
+        }
+        if link.kind == LinkKind::Rollback {
+            let Some(undone) = link.undoes.and_then(|n| by_seq.get(&n).copied()) else {
+                continue;
+            };
+            if let Some(change) = &undone.change
+                && let Some(entry) = r.changes.get_mut(change)
+            {
+                entry.2 = true;
+            }
+            for entry in &undone.added {
+                if r.expected.get(&entry.path).is_some_and(|(_, seq)| *seq == undone.seq) {
+                    r.expected.remove(&entry.path);
+                }
+            }
+            for path in &undone.removed {
+                if let Some((entry, _)) = r.removed.remove(path).filter(|(_, seq)| *seq == undone.seq) {
+                    r.expected.insert(path.clone(), (entry, link.seq));
+                }
+            }
+            continue;
+        }
+        if let Some(change) = &link.change {
+            r.changes.insert(change.clone(), (link.seq, link.kind, false));
+        }
+        if matches!(link.kind, LinkKind::Ingest | LinkKind::Compact) {
+            r.last_change_link = Some(link.seq);
+        }
+        // Added, then removed: genesis lists what it found and removes at once what readers no
+        // longer see (files a compaction replaced, awaiting deletion).
+        for entry in &link.added {
+            r.removed.remove(&entry.path);
+            r.expected.insert(entry.path.clone(), (entry.clone(), link.seq));
+        }
+        for path in &link.removed {
+            if let Some((entry, _)) = r.expected.remove(path) {
+                r.removed.insert(path.clone(), (entry, link.seq));
+            }
+        }
+    }
+    r
+}
+
 /// A writer's hold on the chain (under the ingest lock): where its tail is, and the key to sign
 /// with. An archive of an older format has no chain until `compact` brings it in: until then
 /// nothing is appended.
@@ -193,6 +259,8 @@ pub struct Chain {
     tail: Option<Tail>,
     active: bool,
     signer: Option<Arc<Signer>>,
+    /// What the chain holds, once a writer needed it (kept current as links are appended).
+    expected: Option<HashMap<String, Entry>>,
 }
 
 #[derive(Clone, Debug)]
@@ -201,6 +269,8 @@ struct Tail {
     sha256: String,
     kind: LinkKind,
     change: Option<String>,
+    /// What an index merge's link added (to see whether it got as far as writing it).
+    added: Vec<String>,
 }
 
 /// What a link appended holds, besides what the chain fills in.
@@ -216,13 +286,15 @@ pub struct Append {
 impl Chain {
     /// Finds the chain's last link. A chain whose last link is signed needs the signing key: an
     /// unsigned link after it would fail every later `verify --public-key`.
-    pub async fn open(location: &Location, signer: Option<Arc<Signer>>) -> Result<Chain, ArchiveError> {
+    /// A writer that will write nothing (a dry run) passes `writes: false` and needs no key.
+    pub async fn open(location: &Location, signer: Option<Arc<Signer>>, writes: bool) -> Result<Chain, ArchiveError> {
         let (links, _) = list(location).await?;
         let Some((_, meta)) = links.into_iter().next_back() else {
             return Ok(Chain {
                 tail: None,
                 active: false,
                 signer,
+                expected: None,
             });
         };
         let bytes = location
@@ -237,7 +309,7 @@ impl Chain {
             path: meta.location.to_string(),
             message,
         })?;
-        if stored.signature.is_some() && signer.is_none() {
+        if stored.signature.is_some() && signer.is_none() && writes {
             return Err(ArchiveError::Chain {
                 path: meta.location.to_string(),
                 message: "the archive's integrity chain is signed, so what is written to it must be too: give the signing key (--signing-key FILE or TRAILSCOPE_SIGNING_KEY)".into(),
@@ -249,10 +321,66 @@ impl Chain {
                 sha256: stored.sha256,
                 kind: stored.link.kind,
                 change: stored.link.change,
+                added: stored.link.added.into_iter().map(|e| e.path).collect(),
             }),
             active: true,
             signer,
+            expected: None,
         })
+    }
+
+    /// What the chain says the store holds (read and replayed once per run): a writer builds
+    /// only on objects that are as the chain recorded them, so that nothing altered outside it
+    /// is taken in and vouched for by a new link.
+    pub async fn expected(&mut self, location: &Location) -> Result<&HashMap<String, Entry>, ArchiveError> {
+        if self.expected.is_none() {
+            let (keys, _) = list(location).await?;
+            let mut links = Vec::with_capacity(keys.len());
+            for (meta, stored) in read_links(location, keys.into_values().collect()).await {
+                let stored = stored.map_err(|message| ArchiveError::Chain {
+                    path: meta.location.to_string(),
+                    message,
+                })?;
+                links.push(stored.link);
+            }
+            let replayed = replay(&links);
+            self.expected = Some(replayed.expected.into_iter().map(|(p, (e, _))| (p, e)).collect());
+        }
+        Ok(self.expected.as_ref().expect("just replayed"))
+    }
+
+    /// Whether an object read for rewriting is as the chain recorded it (always, for an archive
+    /// not in the chain yet).
+    pub async fn vouches(&mut self, location: &Location, path: &str, bytes: &[u8]) -> Result<bool, ArchiveError> {
+        if !self.active {
+            return Ok(true);
+        }
+        let found = Entry::of(path, bytes);
+        Ok(self.expected(location).await?.get(path) == Some(&found))
+    }
+
+    /// Rolls back the last link if it is an index merge that was cut short before it wrote its
+    /// object (its link comes first). Only the last link: the writer that appended it was the last
+    /// to hold the lock, and nothing since can have deleted the object in good faith.
+    pub async fn repair_tail(&mut self, location: &Location) -> Result<bool, ArchiveError> {
+        let Some(tail) = self.tail.clone().filter(|t| t.kind == LinkKind::Index) else {
+            return Ok(false);
+        };
+        for path in &tail.added {
+            match location.store.head(&location.path(path)).await {
+                Ok(_) => {}
+                Err(object_store::Error::NotFound { .. }) => {
+                    let rollback = Append {
+                        undoes: Some(tail.seq),
+                        ..Append::default()
+                    };
+                    self.append(location, LinkKind::Rollback, rollback).await?;
+                    return Ok(true);
+                }
+                Err(e) => return Err(ArchiveError::store(&location.display, e)),
+            }
+        }
+        Ok(false)
     }
 
     /// Whether links are written (the archive is in the chain).
@@ -323,11 +451,24 @@ impl Chain {
             }
             Err(e) => return Err(ArchiveError::store(&location.display, e)),
         }
+        if let Some(expected) = &mut self.expected {
+            if link.kind == LinkKind::Rollback {
+                self.expected = None;
+            } else {
+                for entry in &link.added {
+                    expected.insert(entry.path.clone(), entry.clone());
+                }
+                for path in &link.removed {
+                    expected.remove(path);
+                }
+            }
+        }
         self.tail = Some(Tail {
             seq,
             sha256,
             kind: link.kind,
             change: link.change,
+            added: link.added.into_iter().map(|e| e.path).collect(),
         });
         Ok(())
     }
@@ -363,10 +504,32 @@ impl Chain {
             objects: entries.len() as u64,
             bytes: entries.iter().map(|e| e.size).sum(),
         };
+        // What readers do not see (files a compaction replaced, awaiting deletion) is listed and
+        // removed at once: its deletion later is then no surprise.
+        let prefixes: Vec<String> = location
+            .folders(super::layout::EVENTS)
+            .await?
+            .into_iter()
+            .map(|day| format!("{}/{day}", super::layout::EVENTS))
+            .collect();
+        let visible: std::collections::HashSet<String> = super::changes::visible_files(location, &prefixes)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let path = m.location.to_string();
+                path.strip_prefix(&root).unwrap_or(&path).to_string()
+            })
+            .collect();
+        let removed = entries
+            .iter()
+            .filter(|e| e.path.starts_with("events/") && e.path.ends_with(".parquet") && !visible.contains(&e.path))
+            .map(|e| e.path.clone())
+            .collect();
         self.active = true;
         let what = Append {
             records,
             added: entries,
+            removed,
             ..Append::default()
         };
         self.append(location, LinkKind::Genesis, what).await?;

@@ -78,8 +78,12 @@ fn day_of(path: &str) -> Option<&str> {
     path.split('/').find_map(|s| s.strip_prefix("date="))
 }
 
+/// The first 16 characters of a hash (of whatever a hostile link holds there).
 fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(16)]
+    match sha.char_indices().nth(16) {
+        Some((at, _)) => &sha[..at],
+        None => sha,
+    }
 }
 
 /// Where an object sits in the replayed chain.
@@ -89,12 +93,74 @@ struct Placed {
     seq: u64,
 }
 
+/// What was listed at one moment: the links, the change records and the covered objects.
+struct Listing {
+    links: BTreeMap<u64, ObjectMeta>,
+    strays: Vec<String>,
+    changes: BTreeMap<String, Vec<changes::ChangeKey>>,
+    objects: Vec<ObjectMeta>,
+}
+
+/// Lists links, change records and objects so that no writer moved in between: the links and
+/// change records are listed again after the objects, and all is listed again if they changed
+/// (a writer adds objects before its link, and its link before its commit).
+async fn listing(location: &Location) -> Result<Listing, ArchiveError> {
+    const ATTEMPTS: u32 = 10;
+    for attempt in 0..ATTEMPTS {
+        let (links, strays) = list(location).await?;
+        let changes_before = changes::list_keys(location).await?;
+        let mut objects: Vec<ObjectMeta> = Vec::new();
+        for prefix in COVERED {
+            objects.extend(location.list(prefix.trim_end_matches('/')).await?);
+        }
+        let changes_after = changes::list_keys(location).await?;
+        let (links_after, _) = list(location).await?;
+        let keys = |c: &BTreeMap<String, Vec<changes::ChangeKey>>| -> Vec<String> {
+            c.values().flatten().map(|k| k.path.to_string()).collect()
+        };
+        if links.keys().eq(links_after.keys()) && keys(&changes_before) == keys(&changes_after) {
+            return Ok(Listing {
+                links,
+                strays,
+                changes: changes_after,
+                objects,
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt + 1))).await;
+    }
+    Err(ArchiveError::Store {
+        url: location.display.clone(),
+        message: format!("a writer kept changing it while it was listed ({ATTEMPTS} attempts); verify again when it is done"),
+    })
+}
+
 /// Verifies the archive at `location`.
 pub async fn verify(
     location: &Location,
     options: &VerifyOptions,
     progress: &dyn VerifyProgress,
 ) -> Result<Report, ArchiveError> {
+    // An object a writer deleted while it was being read (a merge, replaced files going): start
+    // again from a new listing.
+    for _ in 0..3 {
+        match verify_once(location, options, progress).await? {
+            Some(report) => return Ok(report),
+            None => continue,
+        }
+    }
+    Err(ArchiveError::Store {
+        url: location.display.clone(),
+        message: "objects kept disappearing while they were read (a writer is at work); verify again when it is done".into(),
+    })
+}
+
+/// One verification; `None` when an object vanished while it was read and the chain has moved
+/// since (a writer's doing, not a finding).
+async fn verify_once(
+    location: &Location,
+    options: &VerifyOptions,
+    progress: &dyn VerifyProgress,
+) -> Result<Option<Report>, ArchiveError> {
     let mut report = Report::default();
     let mut problems: Vec<Problem> = Vec::new();
     macro_rules! problem {
@@ -111,26 +177,45 @@ pub async fn verify(
     };
 
     // 1. The chain itself: every link present, each chained to the one before, signed if asked.
-    let (keys, strays) = list(location).await?;
+    let Listing {
+        links: keys,
+        strays,
+        changes: change_keys,
+        objects: store_objects,
+    } = listing(location).await?;
     for stray in strays {
         problem!(&stray, "not a link of the chain: nothing else belongs under _chain/".into());
     }
-    let mut store_objects: Vec<ObjectMeta> = Vec::new();
-    for prefix in COVERED {
-        store_objects.extend(location.list(prefix.trim_end_matches('/')).await?);
+    let walked_before = crate::archive::verified::last(location).await?;
+    let count = keys.keys().next_back().map_or(0, |last| last + 1);
+    // A chain cut back (its last links deleted with the objects they added) holds together; the
+    // last verification's count of links tells.
+    if let Some(previous) = &walked_before
+        && previous.links > count
+    {
+        problem!(
+            &super::link_key(count),
+            format!(
+                "missing: the verification of {} walked {} links, the chain now has {}: its end was cut off",
+                previous.at, previous.links, count
+            ),
+        );
     }
     if keys.is_empty() {
         if !store_objects.is_empty() {
             report.unchained = true;
-            problem!(
-                super::CHAIN,
-                "the archive has no integrity chain (it was written before format 3): run `trailscope compact` once to bring it in, then verify".into(),
-            );
+            let why = match crate::archive::format::read(location).await? {
+                Some(v) if v >= crate::archive::format::CHAINED => format!(
+                    "missing: the archive is in format {v}, whose writers keep an integrity chain, and _chain/ holds no link: it was deleted"
+                ),
+                _ => "the archive has no integrity chain (it was written before format 3): run `trailscope compact` once to bring it in, then verify".into(),
+            };
+            problem!(super::CHAIN, why);
         }
         report.problems = problems;
-        return Ok(report);
+        return Ok(Some(report));
     }
-    let last = *keys.keys().next_back().expect("not empty");
+    let last = count - 1;
     let read = read_links(location, keys.into_values().collect()).await;
     let mut links: BTreeMap<u64, Stored> = BTreeMap::new();
     for (meta, stored) in read {
@@ -143,21 +228,34 @@ pub async fn verify(
             Err(why) => problem!(&name, format!("altered: {why}")),
         }
     }
+    // Links missing: named once per run of missing numbers (a planted link numbered in the
+    // billions is one finding, not a billion).
+    let mut expected_seq = 0u64;
+    let named: HashSet<String> = problems.iter().map(|p| p.object.clone()).collect();
+    for seq in links.keys().copied().chain(std::iter::once(last + 1)) {
+        if seq > expected_seq && !named.contains(&super::link_key(expected_seq)) {
+            let what = if seq - expected_seq == 1 {
+                "missing: the chain has links after it, so it was deleted".to_string()
+            } else {
+                format!(
+                    "missing, with the {} links after it up to link {}: the chain has links after them",
+                    seq - expected_seq - 1,
+                    seq - 1
+                )
+            };
+            problem!(&super::link_key(expected_seq), what);
+        }
+        expected_seq = seq + 1;
+    }
     let mut signed = 0u64;
-    for seq in 0..=last {
-        let name = super::link_key(seq);
-        let Some(stored) = links.get(&seq) else {
-            if !problems.iter().any(|p| p.object == name) {
-                problem!(&name, "missing: the chain has links after it, so it was deleted".into());
-            }
-            continue;
-        };
+    for (seq, stored) in &links {
+        let name = super::link_key(*seq);
         let expected_previous = match seq {
             0 => None,
             _ => links.get(&(seq - 1)).map(|p| Some(p.sha256.clone())),
         };
         match (&stored.link.previous, expected_previous) {
-            (None, None) if seq == 0 => {}
+            (None, None) if *seq == 0 => {}
             (found, Some(expected)) if *found != expected => problem!(
                 &name,
                 format!(
@@ -167,7 +265,7 @@ pub async fn verify(
                     expected.as_deref().map(short).unwrap_or("?")
                 ),
             ),
-            (Some(_), None) if seq == 0 => problem!(&name, "altered: the first link names a link before it".into()),
+            (Some(_), None) if *seq == 0 => problem!(&name, "altered: the first link names a link before it".into()),
             _ => {}
         }
         if !options.public_keys.is_empty() {
@@ -183,72 +281,20 @@ pub async fn verify(
     }
     report.links = links.len() as u64;
     report.head = links.get(&last).map(|s| (last, s.sha256.clone()));
-    // A chain cut back (its last links deleted with the objects they added) holds together; the
-    // last verification's count of links tells.
-    if let Some(previous) = crate::archive::verified::last(location).await?
-        && previous.links > last + 1
-    {
-        problem!(
-            &super::link_key(last + 1),
-            format!(
-                "missing: the verification of {} walked {} links, the chain now has {}: its end was cut off",
-                previous.at,
-                previous.links,
-                last + 1
-            ),
-        );
-    }
 
     // 2. The chain replayed: the objects the store should hold.
-    let mut expected: HashMap<String, Placed> = HashMap::new();
-    let mut removed: HashMap<String, Placed> = HashMap::new();
-    let mut records: HashMap<String, (String, u64)> = HashMap::new();
+    let replayed = super::replay(links.values().map(|s| &s.link));
+    let place = |(entry, seq): &(Entry, u64)| Placed {
+        entry: entry.clone(),
+        seq: *seq,
+    };
+    let expected: HashMap<String, Placed> = replayed.expected.iter().map(|(p, e)| (p.clone(), place(e))).collect();
+    let removed: HashMap<String, Placed> = replayed.removed.iter().map(|(p, e)| (p.clone(), place(e))).collect();
+    let records = &replayed.records;
     let mut change_of: HashMap<u64, String> = HashMap::new();
-    for (seq, stored) in &links {
-        let link = &stored.link;
-        if let Some(change) = &link.change {
-            change_of.insert(*seq, format!("{} {change}", kind_name(link.kind)));
-        }
-        for (id, sha) in &link.records {
-            records.insert(id.clone(), (sha.clone(), *seq));
-        }
-        if link.kind == LinkKind::Rollback {
-            let Some(undone) = link.undoes.and_then(|n| links.get(&n)) else {
-                continue;
-            };
-            for entry in &undone.link.added {
-                if expected.get(&entry.path).is_some_and(|p| p.seq == undone.link.seq) {
-                    expected.remove(&entry.path);
-                }
-            }
-            for path in &undone.link.removed {
-                if let Some(back) = removed.remove(path).filter(|p| p.seq == undone.link.seq) {
-                    // Back as it was before the undone link.
-                    let before = links
-                        .range(..undone.link.seq)
-                        .rev()
-                        .find(|(_, s)| s.link.added.iter().any(|e| e.path == *path))
-                        .map_or(back.seq, |(n, _)| *n);
-                    expected.insert(path.clone(), Placed { entry: back.entry, seq: before });
-                }
-            }
-            continue;
-        }
-        for path in &link.removed {
-            if let Some(mut was) = expected.remove(path) {
-                was.seq = *seq;
-                removed.insert(path.clone(), was);
-            }
-        }
-        for entry in &link.added {
-            removed.remove(&entry.path);
-            expected.insert(
-                entry.path.clone(),
-                Placed {
-                    entry: entry.clone(),
-                    seq: *seq,
-                },
-            );
+    for stored in links.values() {
+        if let Some(change) = &stored.link.change {
+            change_of.insert(stored.link.seq, format!("{} {change}", kind_name(stored.link.kind)));
         }
     }
     let by = |seq: u64| match change_of.get(&seq) {
@@ -256,11 +302,13 @@ pub async fn verify(
         None => format!("link {seq}"),
     };
 
-    // 3. Change records: as their links recorded them; none hides what the chain holds.
+    // 3. Change records: as their links recorded them, in the state their links say; none hides
+    // what the chain holds, and none makes readers take what it does not.
     let mut awaiting: HashSet<String> = HashSet::new();
     let mut uncommitted: HashSet<String> = HashSet::new();
-    for (id, found) in changes::list_keys(location).await? {
+    for (id, found) in change_keys {
         let state = changes::state_of(&found).expect("a listed change has a key");
+        let own = replayed.changes.get(&id);
         for key in &found {
             let name = relative_path(location, &key.path);
             let bytes = match location.store.get(&key.path).await {
@@ -288,33 +336,58 @@ pub async fn verify(
                 ),
                 None => {}
             }
+            // The state is the key's name, which the content's hash does not cover.
+            if let Some((seq, kind, rolled_back)) = own {
+                let kind_matches = matches!(
+                    (kind, key.kind),
+                    (LinkKind::Ingest, ChangeKind::Ingest) | (LinkKind::Compact, ChangeKind::Compact)
+                );
+                let wrong = if !kind_matches {
+                    Some("its kind is not the one its link records".to_string())
+                } else if *rolled_back && key.state == ChangeState::Committed {
+                    Some("committed, though the chain rolled it back".to_string())
+                } else if !rolled_back && key.state == ChangeState::Aborted {
+                    Some("marked aborted, though the chain holds it as made: that hides its files from readers".to_string())
+                } else if !rolled_back
+                    && state == ChangeState::Pending
+                    && replayed.last_change_link.is_some_and(|last| last > *seq)
+                {
+                    Some("still pending after later changes: that hides its files from readers".to_string())
+                } else {
+                    None
+                };
+                if let Some(wrong) = wrong {
+                    problem!(&name, format!("{wrong} ({})", by(*seq)));
+                }
+            }
             let Ok(change) = serde_json::from_slice::<changes::Change>(&bytes) else {
                 if linked.is_none() {
                     problem!(&name, "damaged: not a change record".into());
                 }
                 continue;
             };
+            let vouched = linked.is_some_and(|(r, _)| *r == sha);
             match state {
-                ChangeState::Committed if key.kind == ChangeKind::Compact && linked.is_some_and(|(r, _)| *r == sha) => {
-                    awaiting.extend(change.replaces)
-                }
+                ChangeState::Committed if key.kind == ChangeKind::Compact && vouched => awaiting.extend(change.replaces),
                 // Linked but not committed yet (or cut short before it was): readers still see
                 // the files it replaces, which the next run either commits away or keeps.
-                ChangeState::Pending if linked.is_some_and(|(r, _)| *r == sha) => awaiting.extend(change.replaces),
-                ChangeState::Pending | ChangeState::Aborted => {
+                ChangeState::Pending if vouched && own.is_some() => awaiting.extend(change.replaces),
+                ChangeState::Pending | ChangeState::Aborted if own.is_none() => {
                     for path in &change.adds {
-                        let own = linked.is_some_and(|(_, seq)| expected.get(path).is_some_and(|p| p.seq == *seq));
                         match expected.get(path) {
-                            Some(placed) if !own => problem!(
+                            Some(placed) => problem!(
                                 &name,
                                 format!(
                                     "hides {path} from readers, which {} added: a change record naming what is not its own",
                                     by(placed.seq)
                                 ),
                             ),
-                            _ => {
+                            // Readers hide only events/ by change records: an index object or a
+                            // sealed record is read whatever change it came with.
+                            None if path.starts_with("events/") => {
                                 uncommitted.insert(path.clone());
                             }
+                            None => {}
                         }
                     }
                 }
@@ -400,8 +473,16 @@ pub async fn verify(
             })
             .buffer_unordered(4);
         let mut altered = Vec::new();
+        let mut vanished = Vec::new();
         while let Some((placed, found)) = hashed.next().await {
-            let (size, sha) = found?;
+            let (size, sha) = match found {
+                Ok(found) => found,
+                Err(ArchiveError::Store { message, .. }) if message.ends_with("was not found") => {
+                    vanished.push(placed);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             progress.hashed(size);
             report.bytes_hashed += size;
             if sha != placed.entry.sha256 {
@@ -416,11 +497,24 @@ pub async fn verify(
                 });
             }
         }
+        if !vanished.is_empty() {
+            // A writer at work deletes what it replaced: if the chain moved, look again.
+            let (now, _) = list(location).await?;
+            if now.keys().next_back().map_or(0, |l| l + 1) != count {
+                return Ok(None);
+            }
+            for placed in vanished {
+                altered.push(Problem {
+                    object: placed.entry.path.clone(),
+                    what: format!("missing: deleted while it was being verified ({} added it)", by(placed.seq)),
+                });
+            }
+        }
         problems.extend(altered);
     }
     problems.sort();
     report.problems = problems;
-    Ok(report)
+    Ok(Some(report))
 }
 
 fn kind_name(kind: LinkKind) -> &'static str {

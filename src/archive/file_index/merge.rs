@@ -9,7 +9,7 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::{FileSummary, INDEXED, Summarizer, day_of, objects, read_objects, write};
+use super::{FileSummary, INDEXED, Summarizer, day_of, objects, read_objects};
 use crate::archive::chain::{Append, Chain, LinkKind};
 use crate::archive::changes;
 use crate::archive::layout::EVENTS;
@@ -96,9 +96,19 @@ pub async fn merge_days(
     let none = BTreeSet::new();
     for day in days {
         let visible = visible.get(day).unwrap_or(&none);
-        let existing = objects(location, day).await?;
+        let mut existing = objects(location, day).await?;
         if !read_missing && existing.len() < min_objects {
             continue;
+        }
+        // Only objects the chain holds as written are merged (and deleted): one planted or
+        // altered stays where `verify` names it, and its entries are not carried on.
+        if chain.active() {
+            let expected = chain.expected(location).await?;
+            existing.retain(|m| {
+                let path = m.location.as_ref();
+                let relative = path.strip_prefix(&root).unwrap_or(path);
+                expected.get(relative).is_some_and(|e| e.size == m.size)
+            });
         }
         // Each object on its own, oldest first (a later entry for a file wins): one that cannot be
         // read (damaged, or a store error) is not replaced, unless every visible file is summarized
@@ -139,11 +149,17 @@ pub async fn merge_days(
         if exact || replaced.len() < min_objects && summarized == 0 || replaced.is_empty() && summaries.is_empty() {
             continue;
         }
-        let added = match summaries.is_empty() {
+        let objects = match summaries.is_empty() {
             true => Vec::new(),
-            false => write(location, &ulid::Ulid::new().to_string(), summaries).await?,
+            false => super::encode_by_day(&ulid::Ulid::new().to_string(), summaries).await?,
         };
-        // The merged object is in the chain, and the replaced ones out of it, before they go.
+        let added = objects
+            .iter()
+            .map(|(key, bytes)| crate::archive::chain::Entry::of(key, bytes))
+            .collect();
+        // The merged object is in the chain, and the replaced ones out of it, before it is
+        // written and they go (a merge cut short between its link and its object is rolled back
+        // by the next writer's recovery: see `Chain::repair_tail`).
         let removed = replaced
             .iter()
             .map(|m| {
@@ -157,6 +173,13 @@ pub async fn merge_days(
             ..Append::default()
         };
         chain.append(location, LinkKind::Index, link).await?;
+        for (key, bytes) in objects {
+            location
+                .store
+                .put(&location.path(&key), object_store::PutPayload::from(bytes))
+                .await
+                .map_err(|e| ArchiveError::store(&location.display, e))?;
+        }
         for old in &replaced {
             changes::delete(location, &old.location).await?;
         }

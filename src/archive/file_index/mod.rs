@@ -433,6 +433,25 @@ async fn read_object(store: Arc<dyn ObjectStore>, meta: ObjectMeta, columns: Arc
     entries(&batches, &columns)
 }
 
+/// The index objects of a change's files, one per day they are in, encoded: their keys and bytes.
+pub async fn encode_by_day(change_id: &str, summaries: Vec<FileSummary>) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
+    let mut by_day: HashMap<String, Vec<FileSummary>> = HashMap::new();
+    for s in summaries {
+        if let Some(day) = s.day() {
+            by_day.entry(day.to_string()).or_default().push(s);
+        }
+    }
+    let mut out = Vec::new();
+    for (day, summaries) in by_day {
+        let bytes = tokio::task::spawn_blocking(move || encode(&summaries))
+            .await
+            .expect("encoding the file index does not panic")?;
+        out.push((key(&day, change_id), bytes));
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Writes the index object of a change's files, one per day they are in.
 pub async fn write(
     location: &Location,
