@@ -432,15 +432,20 @@ impl Chain {
             ..Default::default()
         };
         let path = location.path(&key);
-        let payload = PutPayload::from(bytes);
+        let payload = PutPayload::from(bytes.clone());
         match location.store.put_opts(&path, payload.clone(), create).await {
             Ok(_) => {}
-            // Writers hold the ingest lock, so this is another writer that broke it: stop.
+            // Writers hold the ingest lock, so the link there is either this one (a retried put
+            // whose first attempt went through) or another writer's that broke the lock: stop.
             Err(object_store::Error::AlreadyExists { .. }) => {
-                return Err(ArchiveError::Chain {
-                    path: key,
-                    message: "another writer appended this link at the same time (the ingest lock was not held)".into(),
-                });
+                let err = |e| ArchiveError::store(&location.display, e);
+                let found = location.store.get(&path).await.map_err(err)?.bytes().await.map_err(err)?;
+                if found != bytes {
+                    return Err(ArchiveError::Chain {
+                        path: key,
+                        message: "another writer appended this link at the same time (the ingest lock was not held)".into(),
+                    });
+                }
             }
             Err(object_store::Error::NotImplemented { .. }) => {
                 location
