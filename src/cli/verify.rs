@@ -205,25 +205,27 @@ fn render_digests(d: &DigestSummary, failures: &[String]) -> String {
     for f in failures {
         out.push_str(&format!("{f}\n"));
     }
-    out.push_str("CloudTrail digests, per account and region (log files: validated / contradicted / not listed by their hour's digest / no digest; signatures):\n");
+    out.push_str("CloudTrail digests (AWS's signed lists of the log files it delivered), per account and region:\n");
     for ((account, region), t) in &d.trails {
-        out.push_str(&format!(
-            "  {account} {region}: {} / {} / {} / {} of {} digest(s){}; signatures {} valid, {} failed, {} unavailable (files not read from S3), {} not checked\n",
+        let mut line = format!(
+            "  {account} {region}: {} digest(s); log files {} validated, {} contradicted, {} not listed by their hour's digest, {} without a digest",
+            thousands(t.digests),
             thousands(t.validated),
             thousands(t.mismatched),
             thousands(t.not_listed),
             thousands(t.uncovered),
-            thousands(t.digests),
-            if t.chain_breaks > 0 {
-                format!(", {} chain break(s)", t.chain_breaks)
-            } else {
-                String::new()
-            },
-            t.signatures_valid,
-            t.signatures_failed,
-            t.signatures_unavailable,
-            t.signatures_unchecked,
-        ));
+        );
+        if t.chain_breaks > 0 {
+            line.push_str(&format!("; {} chain break(s)", t.chain_breaks));
+        }
+        if t.digests > 0 {
+            line.push_str(&format!(
+                "; signatures {} valid, {} failed, {} unavailable (read from a folder), {} not checked",
+                t.signatures_valid, t.signatures_failed, t.signatures_unavailable, t.signatures_unchecked
+            ));
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }
