@@ -391,7 +391,9 @@ fn assess(archive: String, days: Vec<Day>, ledger: &[SourceRecord], options: &Co
             .expect("an event's time")
             .date_naive()
     });
-    let measured = ledger.iter().filter(|r| r.last_event.is_some()).count() as u64;
+    // Sources that gave events but have no event times: written by an older trailscope (a digest
+    // or a file of skipped records has none to measure).
+    let unmeasured = ledger.iter().filter(|r| r.last_event.is_none() && r.events > 0).count() as u64;
     Coverage {
         archive,
         from: options.from.or(first_day),
@@ -406,7 +408,7 @@ fn assess(archive: String, days: Vec<Day>, ledger: &[SourceRecord], options: &Co
             .max()
             .map(format_time),
         sources: ledger.len() as u64,
-        sources_unmeasured: ledger.len() as u64 - measured,
+        sources_unmeasured: unmeasured,
     }
 }
 
@@ -563,6 +565,12 @@ mod tests {
             // Written by an older trailscope: no event times, not measured.
             SourceRecord {
                 ingested_at: "2026-10-04T00:00:00Z".into(),
+                events: 5,
+                ..Default::default()
+            },
+            // A digest, or a file of skipped records: nothing to measure, and not missed.
+            SourceRecord {
+                ingested_at: "2026-10-04T00:00:00Z".into(),
                 ..Default::default()
             },
         ];
@@ -582,7 +590,7 @@ mod tests {
             }
         );
         let coverage = assess("here".into(), vec![], &ledger, &options(&[]));
-        assert_eq!((coverage.sources, coverage.sources_unmeasured), (4, 1));
+        assert_eq!((coverage.sources, coverage.sources_unmeasured), (5, 1));
     }
 
     #[test]
