@@ -372,6 +372,9 @@ pub async fn build(
             input.name = format!("demo://seed-{}{rest}", options.seed);
         }
     }
+    // In the order a bucket lists them (byte order: `CloudTrail-Digest/` before `CloudTrail/`), so
+    // each log file finds its digest already kept, as it would ingesting from S3.
+    inputs.files.sort_by(|a, b| a.name.cmp(&b.name));
     let summary = ingest(location, inputs, &IngestOptions::default(), progress).await?;
     crate::engine::coverage::write_policy(location, &coverage_policy()).await?;
     Ok(DemoSummary {
