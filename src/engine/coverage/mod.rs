@@ -190,6 +190,7 @@ pub struct Coverage {
     pub last_ingest: Option<String>,
     pub sources: u64,
     /// Ledger records without event times (written by an older trailscope): not in the delays.
+    /// CloudTrail digest files, which hold no events, are not among them.
     pub sources_unmeasured: u64,
 }
 
@@ -391,7 +392,11 @@ fn assess(archive: String, days: Vec<Day>, ledger: &[SourceRecord], options: &Co
             .expect("an event's time")
             .date_naive()
     });
-    let measured = ledger.iter().filter(|r| r.last_event.is_some()).count() as u64;
+    // A CloudTrail digest file holds no event: it has no delay to measure, and is not unmeasured.
+    let measured = ledger
+        .iter()
+        .filter(|r| r.last_event.is_some() || r.digest.is_some())
+        .count() as u64;
     Coverage {
         archive,
         from: options.from.or(first_day),
@@ -565,6 +570,13 @@ mod tests {
                 ingested_at: "2026-10-04T00:00:00Z".into(),
                 ..Default::default()
             },
+            // A CloudTrail digest file: no events, nothing to measure, not unmeasured either.
+            SourceRecord {
+                ingested_at: "2026-10-04T00:00:00Z".into(),
+                skipped: 1,
+                digest: Some("_ingest/digests/111122223333/us-east-1/2026-10-03/d.json".into()),
+                ..Default::default()
+            },
         ];
         let d = deliveries(&ledger, (None, None));
         assert_eq!(
@@ -582,7 +594,7 @@ mod tests {
             }
         );
         let coverage = assess("here".into(), vec![], &ledger, &options(&[]));
-        assert_eq!((coverage.sources, coverage.sources_unmeasured), (4, 1));
+        assert_eq!((coverage.sources, coverage.sources_unmeasured), (5, 1));
     }
 
     #[test]
