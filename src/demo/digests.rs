@@ -143,3 +143,78 @@ fn unlisted(account: &str, region: &str, delivered: i64) -> bool {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::sources::aws::digest::parse;
+
+    fn delivery(account: &str, day: &str) -> Delivery {
+        let delivered = crate::sources::parse_time(&format!("{day}T00:00:00Z")).unwrap();
+        let name = format!(
+            "{account}_CloudTrail_us-east-1_{}T0000Z_demo.json.gz",
+            day.replace('-', "")
+        );
+        Delivery {
+            account: account.into(),
+            region: "us-east-1".into(),
+            object: format!(
+                "AWSLogs/{account}/CloudTrail/us-east-1/{}/{name}",
+                day.replace('-', "/")
+            ),
+            delivered,
+            hash: format!("hash-of-{account}-{day}"),
+            oldest: delivered + 60_000_000,
+            newest: delivered + 2 * HOUR,
+        }
+    }
+
+    fn read(staging: &Path, object: &str) -> Vec<u8> {
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(staging.join(object)).unwrap())
+            .read_to_end(&mut text)
+            .unwrap();
+        text
+    }
+
+    #[test]
+    fn each_hour_with_deliveries_has_a_digest_chained_to_the_one_before_and_the_planted_file_is_left_out() {
+        let staging = tempfile::tempdir().unwrap();
+        let mut digests = Digests::default();
+        let account = super::super::UNLISTED_TENANT;
+        digests
+            .write(staging.path(), vec![delivery(account, "2026-10-27")])
+            .unwrap();
+        digests
+            .write(staging.path(), vec![delivery(account, super::super::UNLISTED_DAY)])
+            .unwrap();
+        assert_eq!(digests.written, 2);
+        let first_object = format!(
+            "AWSLogs/{account}/CloudTrail-Digest/us-east-1/2026/10/27/{account}_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20261027T010000Z.json.gz"
+        );
+        let first_text = read(staging.path(), &first_object);
+        let first = parse(&first_text).unwrap();
+        assert_eq!(
+            (first.start.as_str(), first.end.as_str()),
+            ("2026-10-27T00:00:00Z", "2026-10-27T01:00:00Z")
+        );
+        assert_eq!(
+            (first.object.as_str(), first.bucket.as_str()),
+            (first_object.as_str(), BUCKET)
+        );
+        assert_eq!(first.logs.len(), 1);
+        assert_eq!(first.logs[0].object, delivery(account, "2026-10-27").object);
+        assert_eq!(first.logs[0].hash, format!("hash-of-{account}-2026-10-27"));
+        assert_eq!(first.previous_hash, None);
+        let second = parse(&read(
+            staging.path(),
+            &first_object.replace("10/27", "10/28").replace("20261027", "20261028"),
+        ))
+        .unwrap();
+        assert!(second.logs.is_empty(), "the planted file is not listed: {second:?}");
+        assert_eq!(second.previous_object.as_deref(), Some(first_object.as_str()));
+        assert_eq!(second.previous_hash, Some(hex(&Sha256::digest(&first_text))));
+    }
+}
