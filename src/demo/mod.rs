@@ -40,9 +40,9 @@ pub const GAP_TENANT: &str = "acme-ml";
 pub const GAP_DAY: &str = "2026-10-27";
 /// …and the account the owners expect (`_policy/coverage.json`) that never delivered.
 pub const NEVER_DELIVERED: &str = "444455556666";
-/// The CloudTrail digests' finding: the delivery file of this account, region and day that its
-/// hour's digest does not list, as a file put into the bucket by someone other than CloudTrail
-/// would not be (every other delivery file is listed with its hash).
+/// The CloudTrail digests' finding: the delivery file of this account, region and day is missing
+/// from its hour's digest, as a file that someone other than CloudTrail put into the bucket would
+/// be (every other delivery file is listed with its hash).
 pub const UNLISTED_TENANT: &str = "118273645503";
 pub const UNLISTED_REGION: &str = "us-east-1";
 pub const UNLISTED_DAY: &str = "2026-10-28";
