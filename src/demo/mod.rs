@@ -1,7 +1,7 @@
 //! The demo archive: a multi-cloud organisation's audit logs, generated in each cloud's native
-//! format (CloudTrail delivery files, a GCP sink's JSON lines, Azure's PT1H.json) and ingested
-//! through the ordinary ingest path, with an incident planted in ordinary background traffic.
-//! The same seed and size give the same events.
+//! format (CloudTrail delivery files and their digests, a GCP sink's JSON lines, Azure's
+//! PT1H.json) and ingested through the ordinary ingest path, with an incident planted in ordinary
+//! background traffic. The same seed and size give the same events.
 
 mod cast;
 mod digests;
