@@ -329,3 +329,133 @@ fn a_filtered_aggregate_beside_an_unfiltered_one_is_answered_right() {
         assert_eq!(beside[1][0], alone[1][0], "{beside:?}");
     }
 }
+
+#[test]
+fn the_demos_cloudtrail_files_are_validated_by_its_digests_but_one_planted_file() {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    use trailscope::demo::{UNLISTED_DAY, UNLISTED_REGION, UNLISTED_TENANT};
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, raw) = (dir.path().join("archive"), dir.path().join("raw"));
+    let out = trailscope(
+        &[
+            "demo",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--events",
+            "5000",
+            "--days",
+            "7",
+            "--seed",
+            "1",
+            "--keep-raw",
+            raw.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a = archive.to_str().unwrap();
+
+    // The digests are CloudTrail's own files, where CloudTrail puts them: the planted file's hour
+    // has its digest, which lists nothing, and chains to the day before's by its content's hash.
+    let (day, region, account) = (UNLISTED_DAY.replace('-', ""), UNLISTED_REGION, UNLISTED_TENANT);
+    let folder = |kind: &str| {
+        raw.join(format!(
+            "AWSLogs/{account}/{kind}/{region}/{}",
+            UNLISTED_DAY.replace('-', "/")
+        ))
+    };
+    let log = folder("CloudTrail").join(format!("{account}_CloudTrail_{region}_{day}T0000Z_demo.json.gz"));
+    let digest_name = format!("{account}_CloudTrail-Digest_{region}_org-trail_{region}_{day}T010000Z.json.gz");
+    assert!(log.is_file(), "{}", log.display());
+    let plain = |path: &std::path::Path| {
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_end(&mut text)
+            .unwrap();
+        text
+    };
+    let digest: serde_json::Value =
+        serde_json::from_slice(&plain(&folder("CloudTrail-Digest").join(&digest_name))).unwrap();
+    assert_eq!(digest["digestStartTime"], format!("{UNLISTED_DAY}T00:00:00Z"));
+    assert_eq!(digest["logFiles"], serde_json::json!([]), "{digest}");
+    let previous = digest["previousDigestS3Object"].as_str().unwrap();
+    assert_eq!(
+        digest["previousDigestHashValue"].as_str().unwrap(),
+        hex(&sha2::Sha256::digest(plain(&raw.join(previous))))
+    );
+    // The next day's digest lists that day's file with the SHA-256 of its uncompressed content.
+    let listed: serde_json::Value = serde_json::from_slice(&plain(
+        &raw.join(
+            std::fs::read_dir(folder("CloudTrail-Digest").parent().unwrap().join("29"))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path(),
+        ),
+    ))
+    .unwrap();
+    let entry = &listed["logFiles"][0];
+    let next_log = entry["s3Object"].as_str().unwrap();
+    assert!(next_log.ends_with(&format!("{account}_CloudTrail_{region}_20261029T0000Z_demo.json.gz")));
+    assert_eq!(
+        entry["hashValue"].as_str().unwrap(),
+        hex(&sha2::Sha256::digest(plain(&raw.join(next_log))))
+    );
+
+    // coverage: every AWS tenant's delivery files validated, the planted one not listed.
+    let coverage = trailscope(&["coverage", "--archive", a, "--format", "json"], &[]);
+    assert_eq!(
+        coverage.status.code(),
+        Some(5),
+        "the collection's findings: {}",
+        stderr(&coverage)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&coverage)).unwrap();
+    let mut tenants = 0;
+    for t in report["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["cloud"] == "aws")
+    {
+        let d = &t["delivery"]["digests"];
+        let planted = t["tenant"] == account;
+        assert!(d["validated"].as_u64().unwrap() > 0, "{t}");
+        assert_eq!(d["not_listed"], if planted { 1 } else { 0 }, "{t}");
+        for none in ["contradicted", "no_digest", "not_validated"] {
+            assert_eq!(d[none], 0, "{none}: {t}");
+        }
+        tenants += 1;
+    }
+    assert_eq!(tenants, 24, "every AWS account but the one that never delivered");
+
+    // verify: nothing contradicts a digest; it says what they said.
+    let verify = trailscope(&["verify", "--archive", a], &[]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    let text = stdout(&verify);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(" digest(s); signatures ")).collect();
+    // Each account's regions (a quiet one may have had no call in the week).
+    assert!(lines.len() > 24 * 3, "{text}");
+    let mut planted_seen = false;
+    for line in lines {
+        let planted = line.trim_start().starts_with(&format!("{account} {region}:"));
+        planted_seen |= planted;
+        let counts = if planted {
+            " / 0 / 1 / 0 of "
+        } else {
+            " / 0 / 0 / 0 of "
+        };
+        assert!(line.contains(counts), "{line}");
+        assert!(
+            line.contains("0 valid, 0 failed,") && line.contains(" unavailable (files not read from S3)"),
+            "{line}"
+        );
+    }
+    assert!(planted_seen, "{text}");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -52,8 +52,9 @@ async fn generate(
     bar.0.finish_and_clear();
     let events = summary.ingest.events_total();
     crate::note!(
-        "demo archive: {events} events in {} files, generated in {:.1} s, ingested in {:.1} s ({:.0} events/s), at {}",
+        "demo archive: {events} events in {} files ({} of them CloudTrail digests), generated in {:.1} s, ingested in {:.1} s ({:.0} events/s), at {}",
         summary.files,
+        summary.digests,
         summary.generate_seconds,
         summary.ingest_seconds,
         events as f64 / summary.ingest_seconds.max(0.001),
@@ -106,9 +107,10 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
 
 /// The default demo archive's format: raised when the archive gains something an older demo
 /// lacks (2: the file index and `assumed_principal`; 3: outcome `started`; 4: sealed secrets and
-/// archive format 2; 5: a stopped tenant, a gap and a missing one for `coverage`), so that an older one
-/// is built again rather than shown without it.
-const DEMO_FORMAT: &str = "5";
+/// archive format 2; 5: a stopped tenant, a gap and a missing one for `coverage`; 6: CloudTrail
+/// digests, and a delivery file they do not list), so that an older one is built again rather
+/// than shown without it.
+const DEMO_FORMAT: &str = "6";
 
 /// The object in which a demo archive records that the demo built it, and in which format.
 const MARKER: &str = ".trailscope-demo-format";

@@ -1,9 +1,10 @@
 //! The demo archive: a multi-cloud organisation's audit logs, generated in each cloud's native
-//! format (CloudTrail delivery files, a GCP sink's JSON lines, Azure's PT1H.json) and ingested
-//! through the ordinary ingest path, with an incident planted in ordinary background traffic.
-//! The same seed and size give the same events.
+//! format (CloudTrail delivery files and their digests, a GCP sink's JSON lines, Azure's
+//! PT1H.json) and ingested through the ordinary ingest path, with an incident planted in ordinary
+//! background traffic. The same seed and size give the same events.
 
 mod cast;
+mod digests;
 mod incident;
 mod noise;
 mod records;
@@ -39,6 +40,12 @@ pub const GAP_TENANT: &str = "acme-ml";
 pub const GAP_DAY: &str = "2026-10-27";
 /// …and the account the owners expect (`_policy/coverage.json`) that never delivered.
 pub const NEVER_DELIVERED: &str = "444455556666";
+/// The CloudTrail digests' finding: the delivery file of this account, region and day is missing
+/// from its hour's digest, as a file that someone other than CloudTrail put into the bucket would
+/// be (every other delivery file is listed with its hash).
+pub const UNLISTED_TENANT: &str = "118273645503";
+pub const UNLISTED_REGION: &str = "us-east-1";
+pub const UNLISTED_DAY: &str = "2026-10-28";
 
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -73,7 +80,9 @@ impl DemoProgress for crate::archive::Quiet {}
 #[derive(Debug)]
 pub struct DemoSummary {
     pub generated: u64,
+    /// Log files written, and of them the CloudTrail digests.
     pub files: usize,
+    pub digests: usize,
     pub generate_seconds: f64,
     pub ingest_seconds: f64,
     pub ingest: IngestSummary,
@@ -88,9 +97,14 @@ const RHYTHM: [u32; 24] = [
     2, 2, 1, 1, 1, 2, 3, 6, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 5, 4, 3, 3, 2,
 ];
 
-/// Writes the demo's raw logs under `staging` (native formats, gzip as the clouds deliver them)
-/// and returns the number of events written.
-pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgress) -> std::io::Result<(u64, usize)> {
+/// Writes the demo's raw logs under `staging` (native formats, gzip as the clouds deliver them,
+/// and CloudTrail's digests of its delivery files) and returns the number of events written, of
+/// files written, and of those the digests.
+pub fn generate(
+    staging: &Path,
+    options: &DemoOptions,
+    progress: &dyn DemoProgress,
+) -> std::io::Result<(u64, usize, usize)> {
     let end = crate::sources::parse_time(END).expect("a valid constant");
     let start = end - options.days as i64 * 24 * HOUR;
     let incident_at = crate::sources::parse_time(INCIDENT).expect("a valid constant");
@@ -112,6 +126,7 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
     let mut written = 0u64;
     let mut files = 0usize;
     let mut carry = 0.0f64;
+    let mut trail = digests::Digests::default();
     for block in 0..(hours.len() as i64 + BLOCK_HOURS - 1) / BLOCK_HOURS {
         let block_start = start + block * BLOCK_HOURS * HOUR;
         // Records are kept as text: a day of a large demo must fit in memory.
@@ -153,19 +168,36 @@ pub fn generate(staging: &Path, options: &DemoOptions, progress: &dyn DemoProgre
             let path = file_for(cloud, &tenant, block_start, &record);
             buckets.entry(path).or_default().push((time, record.to_string()));
         }
+        let mut delivered = Vec::new();
         for (path, mut records) in buckets {
             records.sort_by_key(|(t, _)| *t);
             written += records.len() as u64;
-            write_file(
+            let (oldest, newest) = (records[0].0, records[records.len() - 1].0);
+            let hash = write_file(
                 &staging.join(&path),
                 &path,
                 records.into_iter().map(|(_, r)| r).collect(),
             )?;
             files += 1;
+            if let Some(hash) = hash {
+                let object = path.to_string_lossy().replace('\\', "/");
+                let name = crate::sources::aws::digest::delivery_name(&object).expect("the demo names its files");
+                delivered.push(digests::Delivery {
+                    account: name.account,
+                    region: name.region,
+                    delivered: name.delivered,
+                    object,
+                    hash,
+                    oldest,
+                    newest,
+                });
+            }
         }
+        // CloudTrail writes each hour's digest after the hour's deliveries.
+        trail.write(staging, delivered)?;
         progress.generated(written, options.events);
     }
-    Ok((written, files))
+    Ok((written, files + trail.written, trail.written))
 }
 
 /// Whether the demo's collection lost this event (see [`STOPPED_TENANT`], [`GAP_TENANT`]).
@@ -248,21 +280,29 @@ fn file_for(cloud: Cloud, tenant: &str, block_start: i64, record: &Value) -> Pat
     }
 }
 
-fn write_file(path: &Path, relative: &Path, records: Vec<String>) -> std::io::Result<()> {
+/// Writes one delivery file; for a CloudTrail file, returns the hex SHA-256 of its uncompressed
+/// content (what its digest lists).
+fn write_file(path: &Path, relative: &Path, records: Vec<String>) -> std::io::Result<Option<String>> {
     std::fs::create_dir_all(path.parent().expect("a file has a folder"))?;
     let file = std::io::BufWriter::new(std::fs::File::create(path)?);
     if relative.starts_with("AWSLogs") {
         // CloudTrail delivers one gzipped {"Records": [...]} document per file.
         let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
-        gz.write_all(b"{\"Records\":[")?;
+        let mut hash = <sha2::Sha256 as sha2::Digest>::new();
+        let mut put = |bytes: &[u8]| {
+            sha2::Digest::update(&mut hash, bytes);
+            gz.write_all(bytes)
+        };
+        put(b"{\"Records\":[")?;
         for (i, r) in records.iter().enumerate() {
             if i > 0 {
-                gz.write_all(b",")?;
+                put(b",")?;
             }
-            gz.write_all(r.as_bytes())?;
+            put(r.as_bytes())?;
         }
-        gz.write_all(b"]}")?;
+        put(b"]}")?;
         gz.finish()?.flush()?;
+        return Ok(Some(digests::hex(&sha2::Digest::finalize(hash))));
     } else {
         // The GCP sink and Azure's diagnostic export write JSON lines.
         let mut file = file;
@@ -272,7 +312,7 @@ fn write_file(path: &Path, relative: &Path, records: Vec<String>) -> std::io::Re
         }
         file.flush()?;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Generates the demo's raw logs in a staging folder and ingests them into `location`.
@@ -306,7 +346,7 @@ pub async fn build(
         ),
     };
     let started = std::time::Instant::now();
-    let (generated, files) = {
+    let (generated, files, digests) = {
         let dir = staging.path().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| ArchiveError::ReadSource {
             path: dir.clone(),
@@ -332,11 +372,15 @@ pub async fn build(
             input.name = format!("demo://seed-{}{rest}", options.seed);
         }
     }
+    // In the order a bucket lists them (byte order: `CloudTrail-Digest/` before `CloudTrail/`), so
+    // each log file finds its digest already kept, as it would ingesting from S3.
+    inputs.files.sort_by(|a, b| a.name.cmp(&b.name));
     let summary = ingest(location, inputs, &IngestOptions::default(), progress).await?;
     crate::engine::coverage::write_policy(location, &coverage_policy()).await?;
     Ok(DemoSummary {
         generated,
         files,
+        digests,
         generate_seconds,
         ingest_seconds: started.elapsed().as_secs_f64(),
         ingest: summary,

@@ -190,6 +190,7 @@ pub struct Coverage {
     pub last_ingest: Option<String>,
     pub sources: u64,
     /// Ledger records without event times (written by an older trailscope): not in the delays.
+    /// CloudTrail digest files, which hold no events, are not among them.
     pub sources_unmeasured: u64,
 }
 
@@ -573,6 +574,13 @@ mod tests {
                 ingested_at: "2026-10-04T00:00:00Z".into(),
                 ..Default::default()
             },
+            // A CloudTrail digest file: no events, nothing to measure, not unmeasured either.
+            SourceRecord {
+                ingested_at: "2026-10-04T00:00:00Z".into(),
+                skipped: 1,
+                digest: Some("_ingest/digests/111122223333/us-east-1/2026-10-03/d.json".into()),
+                ..Default::default()
+            },
         ];
         let d = deliveries(&ledger, (None, None));
         assert_eq!(
@@ -590,7 +598,7 @@ mod tests {
             }
         );
         let coverage = assess("here".into(), vec![], &ledger, &options(&[]));
-        assert_eq!((coverage.sources, coverage.sources_unmeasured), (5, 1));
+        assert_eq!((coverage.sources, coverage.sources_unmeasured), (6, 1));
     }
 
     #[test]
