@@ -442,3 +442,31 @@ fn coverage_and_concept_explain_themselves_with_examples() {
     let top = stdout(&trailscope(&["--help"], &[]));
     assert!(top.contains("coverage") && top.contains("concept"), "{top}");
 }
+
+#[test]
+fn on_a_narrow_terminal_the_table_leaves_out_columns_and_says_which() {
+    let archive = demo_archive();
+    let wide = trailscope(&["coverage", "--archive", archive], &[("COLUMNS", "400")]);
+    let narrow = trailscope(&["coverage", "--archive", archive], &[("COLUMNS", "80")]);
+    assert_eq!(narrow.status.code(), Some(5), "{}", stderr(&narrow));
+    let table = |out: &std::process::Output| -> Vec<String> {
+        stdout(out)
+            .lines()
+            .skip_while(|l| !l.starts_with("cloud "))
+            .take_while(|l| !l.is_empty() && !l.starts_with("(left out"))
+            .map(str::to_string)
+            .collect()
+    };
+    let (wide_rows, narrow_rows) = (table(&wide), table(&narrow));
+    assert!(wide_rows[0].contains("per day min/mean/max") && !stdout(&wide).contains("left out"));
+    assert_eq!(wide_rows.len(), narrow_rows.len(), "every tenant, still");
+    for row in &narrow_rows {
+        assert!(row.chars().count() <= 80, "{row}");
+    }
+    assert!(!narrow_rows[0].contains("per day min/mean/max"), "{}", narrow_rows[0]);
+    assert!(
+        stdout(&narrow).contains("(left out to fit the terminal: per day min/mean/max"),
+        "{}",
+        stdout(&narrow)
+    );
+}

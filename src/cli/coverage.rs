@@ -279,13 +279,41 @@ fn print(report: &Coverage, stale_from: &str, options: &CoverageOptions) {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
+    // On a narrow terminal, columns go, least needed first, rather than every row wrapping;
+    // which ones is said below the table (`--format json` has them all).
+    let mut shown: Vec<usize> = (0..header.len()).collect();
+    let fits = |shown: &[usize]| shown.iter().map(|c| widths[*c] + 2).sum::<usize>() <= super::print::width().saturating_add(2);
+    let mut left_out = Vec::new();
+    for name in [
+        "per day min/mean/max",
+        "first event",
+        "last ingest",
+        "delay median/max",
+        "days",
+        "events",
+        "CloudTrail digests",
+        "gaps",
+    ] {
+        if fits(&shown) {
+            break;
+        }
+        if let Some(at) = header.iter().position(|h| *h == name) {
+            shown.retain(|c| *c != at);
+            left_out.push(name);
+        }
+    }
     for row in &rows {
-        let cells: Vec<String> = row
+        let cells: Vec<String> = shown
             .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .map(|c| format!("{}{}", row[*c], " ".repeat(widths[*c] - row[*c].chars().count())))
             .collect();
         crate::say!("{}", cells.join("  ").trim_end());
+    }
+    if !left_out.is_empty() {
+        crate::say!(
+            "(left out to fit the terminal: {}; a wider one, or --format json, has them)",
+            left_out.join(", ")
+        );
     }
     crate::say!("");
     if report.findings.is_empty() {
