@@ -335,6 +335,7 @@ fn concept_describes_the_archive_its_tenants_its_reports_and_whether_it_was_veri
                     signatures_checked: None,
                     digests_validated: 0,
                     digests_failed: 0,
+                    sealed_unchecked: 0,
                 };
                 trailscope::archive::verified::record(&location, &run).await.unwrap();
             })

@@ -364,3 +364,27 @@ fn verify_over_s3_names_an_object_deleted_from_the_bucket() {
     let name = relative(&server.root.path().join("audit/prod"), &victim);
     assert_eq!(report["report"]["problems"][0]["object"], name.as_str(), "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_refused_the_sealed_tier_verifies_the_rest_and_is_told_what_was_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = busy_archive(dir.path()).await;
+    let sealed = parquet_files(&archive.join("_sealed/records"));
+    assert!(!sealed.is_empty(), "the fixtures hold secrets, so sealed records");
+    let mut location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let refusing = std::sync::Arc::new(common::store::Watched::new(location.store.clone()));
+    *refusing.denied.lock().unwrap() = Some(location.path("_sealed").to_string());
+    location.store = refusing;
+    let report = verify(&location, &VerifyOptions::default(), &Quiet).await.unwrap();
+    assert!(report.passed(), "{:?}", report.problems);
+    assert_eq!(report.sealed_unchecked, sealed.len() as u64, "{report:?}");
+    // What it cannot read it does not vouch for: a sealed record altered is found by whoever may
+    // read the tier.
+    let mut bytes = std::fs::read(&sealed[0]).unwrap();
+    bytes[100] ^= 0x01;
+    std::fs::write(&sealed[0], &bytes).unwrap();
+    assert!(verify(&location, &VerifyOptions::default(), &Quiet).await.unwrap().passed());
+    let out = run_verify(&archive, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&relative(&archive, &sealed[0])), "{}", stdout(&out));
+}

@@ -35,6 +35,9 @@ pub struct Verified {
     pub digests_validated: u64,
     #[serde(default)]
     pub digests_failed: u64,
+    /// Sealed records the chain lists that this reader was refused, so not checked.
+    #[serde(default)]
+    pub sealed_unchecked: u64,
 }
 
 /// Records a run; the ULID key sorts by time.

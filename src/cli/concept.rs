@@ -286,6 +286,13 @@ pub async fn run(cx: &Context, args: ConceptArgs) -> Result<ExitCode, Failure> {
         }
     }
 
+    if let Some(v) = verified.as_ref().filter(|v| v.sealed_unchecked > 0) {
+        let _ = writeln!(
+            md,
+            "That run was refused the sealed tier: {} sealed record object(s) were not checked.\n",
+            v.sealed_unchecked
+        );
+    }
     let _ = writeln!(
         md,
         "How it is checked: every writer appends a link to the integrity chain (`_chain/`) before it \

@@ -86,6 +86,7 @@ pub async fn run(cx: &Context, args: VerifyArgs) -> Result<ExitCode, Failure> {
         signatures_checked: report.signatures_checked.map(|n| n == report.links && n > 0),
         digests_validated: digests.trails.values().map(|t| t.validated).sum(),
         digests_failed: digest_failures.len() as u64,
+        sealed_unchecked: report.sealed_unchecked,
     };
     if args.json {
         let json = serde_json::json!({
@@ -170,6 +171,12 @@ pub fn render(archive: &str, options: &VerifyOptions, r: &Report, seconds: f64) 
         out.push_str(&format!(
             "{} index object(s) an interrupted index merge replaced are still in place, as they were written; the next merge of their day deletes them.\n",
             thousands(r.index_leftovers)
+        ));
+    }
+    if r.sealed_unchecked > 0 {
+        out.push_str(&format!(
+            "Not checked: {} sealed record object(s) the chain lists under _sealed/records/: the store refused this reader the sealed tier (as its owners may intend); verify with access to it for a complete check.\n",
+            thousands(r.sealed_unchecked)
         ));
     }
     if r.uncommitted > 0 {

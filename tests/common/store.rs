@@ -27,6 +27,8 @@ pub struct Watched {
     pub listed: Arc<Mutex<Vec<String>>>,
     /// While set, every `head` fails with an error other than "not found".
     pub failing_heads: Arc<AtomicBool>,
+    /// Reads and listings under this store path are refused, as a bucket policy refuses them.
+    pub denied: Arc<Mutex<Option<String>>>,
 }
 
 impl Watched {
@@ -42,11 +44,21 @@ impl Watched {
             read: Arc::default(),
             listed: Arc::default(),
             failing_heads: Arc::default(),
+            denied: Arc::default(),
         }
     }
 
     fn write(&self) -> object_store::Result<()> {
         spend(&self.writes, self.budget)
+    }
+
+    fn refuses(&self, path: Option<&Path>) -> Option<object_store::Error> {
+        let denied = self.denied.lock().unwrap().clone()?;
+        let path = path?;
+        path.as_ref().starts_with(&denied).then(|| object_store::Error::PermissionDenied {
+            path: path.to_string(),
+            source: "AccessDenied".into(),
+        })
     }
 }
 
@@ -93,6 +105,9 @@ impl ObjectStore for Watched {
                 source: "the connection was reset".into(),
             });
         }
+        if let Some(e) = self.refuses(Some(location)) {
+            return Err(e);
+        }
         self.read.lock().unwrap().push(location.to_string());
         self.inner.get_opts(location, options).await
     }
@@ -110,6 +125,9 @@ impl ObjectStore for Watched {
         self.inner.delete_stream(gated.boxed())
     }
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        if let Some(e) = self.refuses(prefix) {
+            return futures::stream::once(async move { Err(e) }).boxed();
+        }
         self.listed
             .lock()
             .unwrap()

@@ -56,6 +56,9 @@ pub struct Report {
     pub signatures_checked: Option<u64>,
     /// The archive was never brought into a chain (an older format).
     pub unchained: bool,
+    /// Sealed records the chain lists that could not be checked: the store refused this reader
+    /// the sealed tier (as its owners may intend for auditors).
+    pub sealed_unchecked: u64,
     pub problems: Vec<Problem>,
 }
 
@@ -99,6 +102,13 @@ struct Listing {
     strays: Vec<String>,
     changes: BTreeMap<String, Vec<changes::ChangeKey>>,
     objects: Vec<ObjectMeta>,
+    /// The store refused to list the sealed tier.
+    sealed_denied: bool,
+}
+
+/// Whether an error is the store refusing this reader (a bucket policy), not a failure.
+fn denied(e: &ArchiveError) -> bool {
+    matches!(e, ArchiveError::Store { message, .. } if message.starts_with("access was denied"))
 }
 
 /// Lists links, change records and objects so that no writer moved in between: the links and
@@ -110,8 +120,13 @@ async fn listing(location: &Location) -> Result<Listing, ArchiveError> {
         let (links, strays) = list(location).await?;
         let changes_before = changes::list_keys(location).await?;
         let mut objects: Vec<ObjectMeta> = Vec::new();
+        let mut sealed_denied = false;
         for prefix in COVERED {
-            objects.extend(location.list(prefix.trim_end_matches('/')).await?);
+            match location.list(prefix.trim_end_matches('/')).await {
+                Ok(found) => objects.extend(found),
+                Err(e) if prefix.starts_with("_sealed/") && denied(&e) => sealed_denied = true,
+                Err(e) => return Err(e),
+            }
         }
         let changes_after = changes::list_keys(location).await?;
         let (links_after, _) = list(location).await?;
@@ -124,6 +139,7 @@ async fn listing(location: &Location) -> Result<Listing, ArchiveError> {
                 strays,
                 changes: changes_after,
                 objects,
+                sealed_denied,
             });
         }
         tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt + 1))).await;
@@ -182,6 +198,7 @@ async fn verify_once(
         strays,
         changes: change_keys,
         objects: store_objects,
+        sealed_denied,
     } = listing(location).await?;
     for stray in strays {
         problem!(&stray, "not a link of the chain: nothing else belongs under _chain/".into());
@@ -409,6 +426,10 @@ async fn verify_once(
     wanted.sort();
     for path in wanted {
         let placed = &expected[path];
+        if sealed_denied && path.starts_with("_sealed/") {
+            report.sealed_unchecked += 1;
+            continue;
+        }
         match present.remove(path) {
             None => problem!(
                 path,
@@ -479,6 +500,13 @@ async fn verify_once(
                 Ok(found) => found,
                 Err(ArchiveError::Store { message, .. }) if message.ends_with("was not found") => {
                     vanished.push(placed);
+                    continue;
+                }
+                // Listed, but not to be read by this reader.
+                Err(e) if placed.entry.path.starts_with("_sealed/") && denied(&e) => {
+                    report.sealed_unchecked += 1;
+                    report.objects -= 1;
+                    report.bytes -= placed.entry.size;
                     continue;
                 }
                 Err(e) => return Err(e),
