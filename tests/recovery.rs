@@ -161,3 +161,18 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_into_a_bucket_that_is_not_there_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut location = Location::create(dir.path().to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let missing = Arc::new(Watched::new(location.store.clone()));
+    missing.no_bucket.store(true, Ordering::SeqCst);
+    location.store = missing;
+    let inputs = resolve(&sources(), &StoreOptions::default()).await.unwrap();
+    let message = ingest(&location, inputs, &options(), &Quiet).await.unwrap_err().to_string();
+    assert!(
+        message.contains("does not exist") && message.contains(&location.display) && !message.contains("lock"),
+        "{message}"
+    );
+}

@@ -73,6 +73,13 @@ impl<'a> IngestLock<'a> {
         {
             Ok(_) => return Ok(lock),
             Err(object_store::Error::AlreadyExists { .. }) => {}
+            // A put finds nothing only when there is nowhere to put: the bucket is not there.
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(ArchiveError::Store {
+                    url: location.display.clone(),
+                    message: "the bucket or container does not exist (check its name, and the region or endpoint): ingest writes into an existing one".into(),
+                });
+            }
             Err(e) => return Err(err(e)),
         }
         let held = location

@@ -29,6 +29,8 @@ pub struct Watched {
     pub failing_heads: Arc<AtomicBool>,
     /// Reads and listings under this store path are refused, as a bucket policy refuses them.
     pub denied: Arc<Mutex<Option<String>>>,
+    /// While set, every put answers "not found", as S3 does for a bucket that is not there.
+    pub no_bucket: Arc<AtomicBool>,
 }
 
 impl Watched {
@@ -45,6 +47,7 @@ impl Watched {
             listed: Arc::default(),
             failing_heads: Arc::default(),
             denied: Arc::default(),
+            no_bucket: Arc::default(),
         }
     }
 
@@ -88,6 +91,12 @@ impl ObjectStore for Watched {
         opts: PutOptions,
     ) -> object_store::Result<PutResult> {
         self.write()?;
+        if self.no_bucket.load(Ordering::SeqCst) {
+            return Err(object_store::Error::NotFound {
+                path: location.to_string(),
+                source: "NoSuchBucket".into(),
+            });
+        }
         self.inner.put_opts(location, payload, opts).await
     }
     async fn put_multipart_opts(
