@@ -165,9 +165,10 @@ async fn an_archive_of_format_1_reads_masked_and_compaction_migrates_it_to_what_
     );
     assert_eq!(index_is_sound(&older).await.1, 0);
     // And everything the migration rewrote is accounted for by the chain.
-    let verified = trailscope::archive::chain::verify::verify(&older_location, &Default::default(), &trailscope::archive::Quiet)
-        .await
-        .unwrap();
+    let verified =
+        trailscope::archive::chain::verify::verify(&older_location, &Default::default(), &trailscope::archive::Quiet)
+            .await
+            .unwrap();
     assert!(verified.passed(), "{:?}", verified.problems);
     assert!(verified.objects > summary.files_after as u64, "{verified:?}");
 }

@@ -115,7 +115,10 @@ async fn a_reader_at_any_step_and_a_rerun_after_a_kill_at_any_write_see_each_par
             "after a kill at write {budget}: every file is in the index"
         );
         let problems = chain_problems(&archive).await;
-        assert!(problems.is_empty(), "verify after a kill at write {budget} and a rerun: {problems:?}");
+        assert!(
+            problems.is_empty(),
+            "verify after a kill at write {budget} and a rerun: {problems:?}"
+        );
         std::fs::remove_dir_all(&archive).unwrap();
     }
     assert!(
@@ -188,12 +191,19 @@ async fn a_half_written_ingest_batch_is_invisible() {
             let (again, _) = ingest_with(rerun.clone(), usize::MAX).await;
             again.unwrap_or_else(|e| panic!("the run after a kill at write {budget} failed: {e}"));
             let problems = chain_problems(&rerun).await;
-            assert!(problems.is_empty(), "verify after a kill at write {budget} and a rerun: {problems:?}");
+            assert!(
+                problems.is_empty(),
+                "verify after a kill at write {budget} and a rerun: {problems:?}"
+            );
             rolled_back |= walkdir::WalkDir::new(rerun.join("_chain"))
                 .into_iter()
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_file())
-                .any(|e| std::fs::read_to_string(e.path()).unwrap().contains(r#""kind":"rollback""#));
+                .any(|e| {
+                    std::fs::read_to_string(e.path())
+                        .unwrap()
+                        .contains(r#""kind":"rollback""#)
+                });
             std::fs::remove_dir_all(&rerun).unwrap();
         }
         if !archive.join("events").is_dir() {

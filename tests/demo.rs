@@ -314,11 +314,17 @@ fn a_filtered_aggregate_beside_an_unfiltered_one_is_answered_right() {
     let archive = dir.path().join("archive");
     assert!(demo(&archive, "5000", "1").status.success());
     let rows = |archive: &std::path::Path, sql: &str| {
-        let out = trailscope(&["query", "--archive", archive.to_str().unwrap(), "--format", "csv", sql], &[]);
+        let out = trailscope(
+            &["query", "--archive", archive.to_str().unwrap(), "--format", "csv", sql],
+            &[],
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         csv_rows(&out)
     };
-    let alone = rows(&archive, "SELECT max(event_time) FILTER (WHERE cloud = 'gcp') AS g FROM events");
+    let alone = rows(
+        &archive,
+        "SELECT max(event_time) FILTER (WHERE cloud = 'gcp') AS g FROM events",
+    );
     assert!(!alone[1][0].is_empty(), "{alone:?}");
     // Which file is read first decides whether it showed: asked a few times, it did nearly always.
     for _ in 0..3 {

@@ -170,7 +170,10 @@ async fn an_ingest_into_a_bucket_that_is_not_there_says_so() {
     missing.no_bucket.store(true, Ordering::SeqCst);
     location.store = missing;
     let inputs = resolve(&sources(), &StoreOptions::default()).await.unwrap();
-    let message = ingest(&location, inputs, &options(), &Quiet).await.unwrap_err().to_string();
+    let message = ingest(&location, inputs, &options(), &Quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         message.contains("does not exist") && message.contains(&location.display) && !message.contains("lock"),
         "{message}"

@@ -621,14 +621,16 @@ async fn coverage_counts_each_tenants_days_and_puts_the_longest_silent_first() {
     let column = |name: &'static str| column("coverage", &[], name);
     assert_eq!(
         column("tenant").await,
-        strings(&["444455556666", "111122223333", "8f3c1a2b-4d5e-4f60-9a7b-1c2d3e4f5a6b", "acme-prod"])
+        strings(&[
+            "444455556666",
+            "111122223333",
+            "8f3c1a2b-4d5e-4f60-9a7b-1c2d3e4f5a6b",
+            "acme-prod"
+        ])
     );
     // The AWS account delivered on 4 of the 22 days from its first event to its last.
     assert_eq!(column("days_with_events").await, strings(&["1", "4", "2", "2"]));
     assert_eq!(column("days_in_span").await, strings(&["1", "22", "17", "20"]));
     assert_eq!(column("events").await, strings(&["30", "52", "12", "28"]));
-    assert_eq!(
-        column("first_event").await[1..2],
-        strings(&["2024-05-20T09:00:00Z"])
-    );
+    assert_eq!(column("first_event").await[1..2], strings(&["2024-05-20T09:00:00Z"]));
 }

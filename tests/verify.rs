@@ -39,7 +39,10 @@ async fn busy_archive(dir: &Path) -> std::path::PathBuf {
     build_archive(&archive, dir).await;
     let (summary, _) = run(&archive, &Default::default(), usize::MAX).await;
     let summary = summary.unwrap();
-    assert!(summary.partitions_rewritten > 0 && summary.replaced_files_kept > 0, "{summary:?}");
+    assert!(
+        summary.partitions_rewritten > 0 && summary.replaced_files_kept > 0,
+        "{summary:?}"
+    );
     archive
 }
 
@@ -54,7 +57,10 @@ async fn a_clean_archive_verifies_and_each_tampering_is_named_with_exit_4() {
     assert!(said.contains("still in place, hidden from readers"), "{said}");
     assert!(said.contains("Not covered by the chain: the access journal"), "{said}");
     let links = std::fs::read_dir(template.join("_chain")).unwrap().count();
-    assert!(links > 5, "ingest batches, index merges and compactions each linked ({links})");
+    assert!(
+        links > 5,
+        "ingest batches, index merges and compactions each linked ({links})"
+    );
 
     // Each tampering on its own copy of the archive.
     let copy = |name: &str| {
@@ -78,7 +84,8 @@ async fn a_clean_archive_verifies_and_each_tampering_is_named_with_exit_4() {
     let said = problems(&altered, &[]);
     let name = relative(&altered, &victim);
     assert!(
-        said.lines().any(|l| l.starts_with(&format!("{name}: altered: its SHA-256 is"))),
+        said.lines()
+            .any(|l| l.starts_with(&format!("{name}: altered: its SHA-256 is"))),
         "{said}"
     );
     assert_eq!(said.lines().filter(|l| l.contains(": altered")).count(), 1, "{said}");
@@ -176,7 +183,11 @@ async fn a_clean_archive_verifies_and_each_tampering_is_named_with_exit_4() {
 
     // A link planted far ahead: one finding, at once.
     let far = copy("far");
-    std::fs::copy(far.join("_chain/000000000001.json"), far.join("_chain/999999999999.json")).unwrap();
+    std::fs::copy(
+        far.join("_chain/000000000001.json"),
+        far.join("_chain/999999999999.json"),
+    )
+    .unwrap();
     let said = problems(&far, &["--quick"]);
     assert!(said.contains("_chain/000000000"), "{said}");
     assert!(said.lines().count() < 20, "{said}");
@@ -184,7 +195,9 @@ async fn a_clean_archive_verifies_and_each_tampering_is_named_with_exit_4() {
     // A link altered, and a link deleted.
     let relinked = copy("relinked");
     let link = relinked.join("_chain/000000000002.json");
-    let text = std::fs::read_to_string(&link).unwrap().replace("\"seq\":2", "\"seq\":2 ");
+    let text = std::fs::read_to_string(&link)
+        .unwrap()
+        .replace("\"seq\":2", "\"seq\":2 ");
     std::fs::write(&link, text).unwrap();
     let said = problems(&relinked, &["--quick"]);
     assert!(said.contains("_chain/000000000003.json: broken link"), "{said}");
@@ -281,7 +294,11 @@ async fn a_signed_chain_verifies_with_its_key_only_and_writers_must_sign() {
     let out = trailscope(&["ingest", "--archive", path, gcp.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stderr(&out).contains("signing key"), "{}", stderr(&out));
-    assert!(run_verify(&archive, &["--public-key", public.to_str().unwrap()]).status.success());
+    assert!(
+        run_verify(&archive, &["--public-key", public.to_str().unwrap()])
+            .status
+            .success()
+    );
 
     // An unsigned link made by hand (as whoever can write the bucket could) fails the check.
     let first = std::fs::read_to_string(archive.join("_chain/000000000000.json")).unwrap();
@@ -289,7 +306,11 @@ async fn a_signed_chain_verifies_with_its_key_only_and_writers_must_sign() {
     std::fs::write(archive.join("_chain/000000000000.json"), unsigned).unwrap();
     let out = run_verify(&archive, &["--public-key", public.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
-    assert!(stdout(&out).contains("000000000000.json: not signed"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("000000000000.json: not signed"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -311,7 +332,11 @@ async fn an_archive_of_format_2_reads_as_before_and_compaction_brings_it_into_th
     assert_eq!(before, original, "every event reads as it did");
     let out = run_verify(&archive, &[]);
     assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
-    assert!(stdout(&out).contains("run `trailscope compact` once"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("run `trailscope compact` once"),
+        "{}",
+        stdout(&out)
+    );
 
     // An ingest into it writes no links (the chain starts whole, at the migration)…
     let extra = common::fixture("gcp/compute-instances-insert.json");
@@ -383,8 +408,17 @@ async fn an_auditor_refused_the_sealed_tier_verifies_the_rest_and_is_told_what_w
     let mut bytes = std::fs::read(&sealed[0]).unwrap();
     bytes[100] ^= 0x01;
     std::fs::write(&sealed[0], &bytes).unwrap();
-    assert!(verify(&location, &VerifyOptions::default(), &Quiet).await.unwrap().passed());
+    assert!(
+        verify(&location, &VerifyOptions::default(), &Quiet)
+            .await
+            .unwrap()
+            .passed()
+    );
     let out = run_verify(&archive, &[]);
     assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
-    assert!(stdout(&out).contains(&relative(&archive, &sealed[0])), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&relative(&archive, &sealed[0])),
+        "{}",
+        stdout(&out)
+    );
 }

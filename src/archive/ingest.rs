@@ -432,7 +432,8 @@ impl<'a> Run<'a> {
         let days: Vec<String> = std::mem::take(&mut self.days).into_iter().collect();
         // The events are committed: a failure to tidy the index (queries are right without it) is
         // reported, not made the run's failure, and the lock is released all the same.
-        if let Err(e) = file_index::merge_days(self.location, &mut self.chain, &days, false, file_index::MERGE_AT).await {
+        if let Err(e) = file_index::merge_days(self.location, &mut self.chain, &days, false, file_index::MERGE_AT).await
+        {
             self.summary.index_not_merged = Some(e.to_string());
         }
         Ok(())

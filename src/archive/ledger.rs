@@ -158,7 +158,8 @@ impl<'a> Ledger<'a> {
                     let change = changes::read(self.location, &key.path).await?;
                     // A batch in the chain is linked before its ledger records: without its link it
                     // never got that far (a batch of rejected records alone has no records).
-                    let mut done = change.kind == ChangeKind::Ingest && (!chain.active() || chain.last_is_for(&change.id).is_some());
+                    let mut done = change.kind == ChangeKind::Ingest
+                        && (!chain.active() || chain.last_is_for(&change.id).is_some());
                     for sha in &change.sources {
                         done &= self.get(sha).await?.is_some_and(|r| r.batch == change.id);
                     }

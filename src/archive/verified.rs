@@ -57,7 +57,9 @@ pub async fn last(location: &Location) -> Result<Option<Verified>, ArchiveError>
     let mut listed = location.list(VERIFIED).await?;
     listed.sort_by(|a, b| b.location.as_ref().cmp(a.location.as_ref()));
     for meta in listed.iter().filter(|m| m.location.as_ref().ends_with(".json")) {
-        let Ok(got) = location.store.get(&meta.location).await else { continue };
+        let Ok(got) = location.store.get(&meta.location).await else {
+            continue;
+        };
         let Ok(bytes) = got.bytes().await else { continue };
         if let Ok(run) = serde_json::from_slice(&bytes) {
             return Ok(Some(run));

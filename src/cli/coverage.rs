@@ -282,7 +282,9 @@ fn print(report: &Coverage, stale_from: &str, options: &CoverageOptions) {
     // On a narrow terminal, columns go, least needed first, rather than every row wrapping;
     // which ones is said below the table (`--format json` has them all).
     let mut shown: Vec<usize> = (0..header.len()).collect();
-    let fits = |shown: &[usize]| shown.iter().map(|c| widths[*c] + 2).sum::<usize>() <= super::print::width().saturating_add(2);
+    let fits = |shown: &[usize]| {
+        shown.iter().map(|c| widths[*c] + 2).sum::<usize>() <= super::print::width().saturating_add(2)
+    };
     let mut left_out = Vec::new();
     for name in [
         "per day min/mean/max",

@@ -58,10 +58,12 @@ impl Watched {
     fn refuses(&self, path: Option<&Path>) -> Option<object_store::Error> {
         let denied = self.denied.lock().unwrap().clone()?;
         let path = path?;
-        path.as_ref().starts_with(&denied).then(|| object_store::Error::PermissionDenied {
-            path: path.to_string(),
-            source: "AccessDenied".into(),
-        })
+        path.as_ref()
+            .starts_with(&denied)
+            .then(|| object_store::Error::PermissionDenied {
+                path: path.to_string(),
+                source: "AccessDenied".into(),
+            })
     }
 }
 

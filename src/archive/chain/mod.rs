@@ -439,11 +439,19 @@ impl Chain {
             // whose first attempt went through) or another writer's that broke the lock: stop.
             Err(object_store::Error::AlreadyExists { .. }) => {
                 let err = |e| ArchiveError::store(&location.display, e);
-                let found = location.store.get(&path).await.map_err(err)?.bytes().await.map_err(err)?;
+                let found = location
+                    .store
+                    .get(&path)
+                    .await
+                    .map_err(err)?
+                    .bytes()
+                    .await
+                    .map_err(err)?;
                 if found != bytes {
                     return Err(ArchiveError::Chain {
                         path: key,
-                        message: "another writer appended this link at the same time (the ingest lock was not held)".into(),
+                        message: "another writer appended this link at the same time (the ingest lock was not held)"
+                            .into(),
                     });
                 }
             }

@@ -103,9 +103,12 @@ impl PublicKey {
         }
         let t = text.trim();
         let raw = if t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()) {
-            (0..32).map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).expect("hex")).collect()
+            (0..32)
+                .map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).expect("hex"))
+                .collect()
         } else {
-            B64.decode(t).map_err(|_| "neither a PEM block nor a key in hex or base64")?
+            B64.decode(t)
+                .map_err(|_| "neither a PEM block nor a key in hex or base64")?
         };
         if raw.len() != 32 {
             return Err(format!("an Ed25519 public key has 32 bytes, this has {}", raw.len()));
@@ -114,7 +117,8 @@ impl PublicKey {
     }
 
     pub fn from_file(path: &std::path::Path) -> Result<PublicKey, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the public key {}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read the public key {}: {e}", path.display()))?;
         PublicKey::parse(&text).map_err(|e| format!("the public key {}: {e}", path.display()))
     }
 

@@ -146,7 +146,9 @@ async fn listing(location: &Location) -> Result<Listing, ArchiveError> {
     }
     Err(ArchiveError::Store {
         url: location.display.clone(),
-        message: format!("a writer kept changing it while it was listed ({ATTEMPTS} attempts); verify again when it is done"),
+        message: format!(
+            "a writer kept changing it while it was listed ({ATTEMPTS} attempts); verify again when it is done"
+        ),
     })
 }
 
@@ -166,7 +168,8 @@ pub async fn verify(
     }
     Err(ArchiveError::Store {
         url: location.display.clone(),
-        message: "objects kept disappearing while they were read (a writer is at work); verify again when it is done".into(),
+        message: "objects kept disappearing while they were read (a writer is at work); verify again when it is done"
+            .into(),
     })
 }
 
@@ -201,7 +204,10 @@ async fn verify_once(
         sealed_denied,
     } = listing(location).await?;
     for stray in strays {
-        problem!(&stray, "not a link of the chain: nothing else belongs under _chain/".into());
+        problem!(
+            &stray,
+            "not a link of the chain: nothing else belongs under _chain/".into()
+        );
     }
     let walked_before = crate::archive::verified::last(location).await?;
     let count = keys.keys().next_back().map_or(0, |last| last + 1);
@@ -329,7 +335,10 @@ async fn verify_once(
         for key in &found {
             let name = relative_path(location, &key.path);
             let bytes = match location.store.get(&key.path).await {
-                Ok(got) => got.bytes().await.map_err(|e| ArchiveError::store(&location.display, e))?,
+                Ok(got) => got
+                    .bytes()
+                    .await
+                    .map_err(|e| ArchiveError::store(&location.display, e))?,
                 // Retired since it was listed.
                 Err(object_store::Error::NotFound { .. }) => continue,
                 Err(e) => return Err(ArchiveError::store(&location.display, e)),
@@ -364,7 +373,10 @@ async fn verify_once(
                 } else if *rolled_back && key.state == ChangeState::Committed {
                     Some("committed, though the chain rolled it back".to_string())
                 } else if !rolled_back && key.state == ChangeState::Aborted {
-                    Some("marked aborted, though the chain holds it as made: that hides its files from readers".to_string())
+                    Some(
+                        "marked aborted, though the chain holds it as made: that hides its files from readers"
+                            .to_string(),
+                    )
                 } else if !rolled_back
                     && state == ChangeState::Pending
                     && replayed.last_change_link.is_some_and(|last| last > *seq)
@@ -385,7 +397,9 @@ async fn verify_once(
             };
             let vouched = linked.is_some_and(|(r, _)| *r == sha);
             match state {
-                ChangeState::Committed if key.kind == ChangeKind::Compact && vouched => awaiting.extend(change.replaces),
+                ChangeState::Committed if key.kind == ChangeKind::Compact && vouched => {
+                    awaiting.extend(change.replaces)
+                }
                 // Linked but not committed yet (or cut short before it was): readers still see
                 // the files it replaces, which the next run either commits away or keeps.
                 ChangeState::Pending if vouched && own.is_some() => awaiting.extend(change.replaces),
@@ -465,7 +479,10 @@ async fn verify_once(
             to_hash.push((meta, gone.clone()));
         } else if uncommitted.contains(&path) {
             report.uncommitted += 1;
-        } else if let Some(gone) = removed.get(&path).filter(|g| path.starts_with("_index/") && g.entry.size == meta.size) {
+        } else if let Some(gone) = removed
+            .get(&path)
+            .filter(|g| path.starts_with("_index/") && g.entry.size == meta.size)
+        {
             report.index_leftovers += 1;
             to_hash.push((meta, gone.clone()));
         } else if let Some(gone) = removed.get(&path) {
@@ -534,7 +551,10 @@ async fn verify_once(
             for placed in vanished {
                 altered.push(Problem {
                     object: placed.entry.path.clone(),
-                    what: format!("missing: deleted while it was being verified ({} added it)", by(placed.seq)),
+                    what: format!(
+                        "missing: deleted while it was being verified ({} added it)",
+                        by(placed.seq)
+                    ),
                 });
             }
         }

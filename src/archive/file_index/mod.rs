@@ -434,7 +434,10 @@ async fn read_object(store: Arc<dyn ObjectStore>, meta: ObjectMeta, columns: Arc
 }
 
 /// The index objects of a change's files, one per day they are in, encoded: their keys and bytes.
-pub async fn encode_by_day(change_id: &str, summaries: Vec<FileSummary>) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
+pub async fn encode_by_day(
+    change_id: &str,
+    summaries: Vec<FileSummary>,
+) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
     let mut by_day: HashMap<String, Vec<FileSummary>> = HashMap::new();
     for s in summaries {
         if let Some(day) = s.day() {

@@ -618,8 +618,16 @@ mod tests {
             ..Default::default()
         };
         let ledger = vec![
-            record(Some(DigestState::Validated { digest: "d".into() }), true, "aws/111122223333"),
-            record(Some(DigestState::Validated { digest: "d".into() }), true, "aws/111122223333"),
+            record(
+                Some(DigestState::Validated { digest: "d".into() }),
+                true,
+                "aws/111122223333",
+            ),
+            record(
+                Some(DigestState::Validated { digest: "d".into() }),
+                true,
+                "aws/111122223333",
+            ),
             record(
                 Some(DigestState::Mismatch {
                     digest: "d".into(),
