@@ -9,19 +9,7 @@ use super::{Context, Failure};
 use crate::archive::{CompactOptions, CompactProgress, CompactSummary, Location, compact};
 
 pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
-    let days = match (&args.date, &args.from, &args.to) {
-        (Some(day), _, _) => Some((day_arg("--date", day)?, day_arg("--date", day)?)),
-        (None, None, None) => None,
-        (None, from, to) => {
-            let from = from.as_deref().map(|d| day_arg("--from", d)).transpose()?;
-            let to = to.as_deref().map(|d| day_arg("--to", d)).transpose()?;
-            let (from, to) = (from.unwrap_or_default(), to.unwrap_or_else(|| "9999-12-31".into()));
-            if from > to {
-                return Err(Failure::usage(format!("--from {from} is after --to {to}")));
-            }
-            Some((from, to))
-        }
-    };
+    let days = days_asked(args.date.as_deref(), args.from.as_deref(), args.to.as_deref())?;
     let location = Location::open(cx.archive_to_write()?, &cx.store)?;
     if !is_archive(&location).await? {
         return Err(Failure::usage(format!(
@@ -79,7 +67,28 @@ pub(super) async fn is_archive(location: &Location) -> Result<bool, Failure> {
 }
 
 /// A day as `YYYY-MM-DD`, checked.
-pub(super) fn day_arg(flag: &str, day: &str) -> Result<String, Failure> {
+/// The days of `--date` or `--from`/`--to` (both included), checked; `None`: every day.
+pub(super) fn days_asked(
+    date: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Option<(String, String)>, Failure> {
+    Ok(match (date, from, to) {
+        (Some(day), _, _) => Some((day_arg("--date", day)?, day_arg("--date", day)?)),
+        (None, None, None) => None,
+        (None, from, to) => {
+            let from = from.map(|d| day_arg("--from", d)).transpose()?;
+            let to = to.map(|d| day_arg("--to", d)).transpose()?;
+            let (from, to) = (from.unwrap_or_default(), to.unwrap_or_else(|| "9999-12-31".into()));
+            if from > to {
+                return Err(Failure::usage(format!("--from {from} is after --to {to}")));
+            }
+            Some((from, to))
+        }
+    })
+}
+
+fn day_arg(flag: &str, day: &str) -> Result<String, Failure> {
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
         .map_err(|_| Failure::usage(format!("{flag} takes a day as YYYY-MM-DD, not '{day}'")))

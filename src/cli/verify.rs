@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 
 use super::args::{SigningKeyArgs, VerifyArgs};
-use super::compact::{day_arg, megabytes};
+use super::compact::{days_asked, megabytes};
 use super::ingest::thousands;
 use super::{Context, Failure, exit};
 use crate::archive::Location;
@@ -23,19 +23,7 @@ pub const NOT_COVERED: &str = "Not covered by the chain: the access journal (_jo
 (_sealed/key) and the records of earlier runs (_verify/).";
 
 pub async fn run(cx: &Context, args: VerifyArgs) -> Result<ExitCode, Failure> {
-    let days = match (&args.date, &args.from, &args.to) {
-        (Some(day), _, _) => Some((day_arg("--date", day)?, day_arg("--date", day)?)),
-        (None, None, None) => None,
-        (None, from, to) => {
-            let from = from.as_deref().map(|d| day_arg("--from", d)).transpose()?;
-            let to = to.as_deref().map(|d| day_arg("--to", d)).transpose()?;
-            let (from, to) = (from.unwrap_or_default(), to.unwrap_or_else(|| "9999-12-31".into()));
-            if from > to {
-                return Err(Failure::usage(format!("--from {from} is after --to {to}")));
-            }
-            Some((from, to))
-        }
-    };
+    let days = days_asked(args.date.as_deref(), args.from.as_deref(), args.to.as_deref())?;
     let public_keys = args
         .public_key
         .iter()
