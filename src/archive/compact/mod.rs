@@ -24,17 +24,20 @@ use arrow::datatypes::TimestampMicrosecondType;
 use object_store::{ObjectMeta, ObjectStoreExt, PutPayload};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+mod migrate;
+
+use migrate::{Rejected, Upgrade, by_name, migrate, move_old_quarantine, predates_schema};
+
 use super::chain::{Append, Chain, Entry, GenesisSummary, LinkKind, Signer};
 use super::changes::{self, Change, ChangeKind, RETAIN, visible_files};
-use super::layout::{EVENTS, OLD_QUARANTINE, QUARANTINE, part_name};
+use super::layout::{EVENTS, part_name};
 use super::ledger::{Ledger, Recovery};
 use super::lock::IngestLock;
 use super::quarantine::{RejectedRecord, rejected_path};
 use super::schema::file_schema;
 use super::seal::{self, SealedRecord};
 use super::{ArchiveError, Location, file_index, format, writer};
-use crate::secrets::FingerprintKey;
-use crate::sources::{Cloud, CloudChoice, Event, Mapped, Origin, map_record};
+use crate::sources::Cloud;
 
 /// The largest file compaction writes (a partition larger than this becomes several files).
 pub const TARGET_FILE_BYTES: u64 = 256 << 20;
@@ -251,37 +254,6 @@ async fn compact_locked(
     Ok(summary)
 }
 
-/// Moves what the quarantine of format 1 holds (`_quarantine/`, files kept byte for byte, secrets
-/// and all) into the sealed tier: copied, then the original deleted. A move cut short is
-/// finished by the next run.
-async fn move_old_quarantine(location: &Location) -> Result<usize, ArchiveError> {
-    let root = format!("{}/", location.root);
-    let mut moved = 0;
-    for object in location.list(OLD_QUARANTINE).await? {
-        let path = object.location.to_string();
-        let relative = path.strip_prefix(&root).unwrap_or(&path);
-        let Some(rest) = relative.strip_prefix(&format!("{OLD_QUARANTINE}/")) else {
-            continue;
-        };
-        let to = location.path(&format!("{QUARANTINE}/{rest}"));
-        location
-            .store
-            .copy(&object.location, &to)
-            .await
-            .map_err(|e| seal::sealed_error(location, e))?;
-        changes::delete(location, &object.location).await?;
-        moved += 1;
-    }
-    Ok(moved)
-}
-
-/// What a migration needs to bring a file of an older format up to date: the key to seal its
-/// records with (none in a dry run), and the latest event time ingest takes.
-struct Upgrade {
-    key: Option<FingerprintKey>,
-    not_after: i64,
-}
-
 /// The committed files of each partition of the days asked for, by partition folder.
 async fn partitions(
     location: &Location,
@@ -494,113 +466,13 @@ async fn rewrite(
     })
 }
 
-/// Whether a file lacks a column of this version's schema (it was written by an older one).
-async fn predates_schema(location: &Location, file: &ObjectMeta) -> Result<bool, ArchiveError> {
-    use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
-    let bad = |source| ArchiveError::Encode {
-        partition: file.location.to_string(),
-        source,
-    };
-    let get = |range: std::ops::Range<u64>| location.store.get_range(&file.location, range);
-    let store_err = |e| ArchiveError::store(&location.display, e);
-    let tail = get(file.size.saturating_sub(8)..file.size).await.map_err(store_err)?;
-    let tail: &[u8; 8] = tail.as_ref().try_into().map_err(|_| {
-        bad(parquet::errors::ParquetError::General(
-            "the file is shorter than a Parquet footer".into(),
-        ))
-    })?;
-    let length = FooterTail::try_new(tail).map_err(bad)?.metadata_length() as u64;
-    let start = file.size.saturating_sub(8 + length);
-    let footer = get(start..file.size - 8).await.map_err(store_err)?;
-    let metadata = ParquetMetaDataReader::decode_metadata(&footer).map_err(bad)?;
-    let columns: HashSet<&str> = metadata
-        .file_metadata()
-        .schema_descr()
-        .columns()
-        .iter()
-        .map(|c| c.name())
-        .collect();
-    Ok(file_schema()
-        .fields()
-        .iter()
-        .any(|f| !columns.contains(f.name().as_str())))
-}
-
-/// A batch of a file written by this format, in this version's schema: columns taken by name
-/// (field metadata may differ).
-fn by_name(batch: &RecordBatch, schema: &arrow::datatypes::SchemaRef) -> Result<RecordBatch, ArchiveError> {
-    let columns = schema
-        .fields()
-        .iter()
-        .map(|field| match batch.column_by_name(field.name()) {
-            Some(column) => column.clone(),
-            None => arrow::array::new_null_array(field.data_type(), batch.num_rows()),
-        })
-        .collect();
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
-}
-
-/// A rejected row: its source, position, why, and its record's text.
-type Rejected = (String, u32, String, String);
-
-/// A batch of a file written before secrets were sealed: every row mapped again from its raw
-/// record (so every column is what this version's ingest makes of it) and sealed; rows ingest
-/// would now refuse are set apart with why.
-fn migrate(
-    batch: &RecordBatch,
-    cloud: Cloud,
-    upgrade: &Upgrade,
-    sealed: &mut Vec<SealedRecord>,
-    rejected: &mut Vec<Rejected>,
-) -> Result<RecordBatch, ArchiveError> {
-    let text = |name: &str| {
-        batch
-            .column_by_name(name)
-            .and_then(|c| c.as_string_opt::<i32>().cloned())
-    };
-    let (Some(raw), Some(source)) = (text("raw"), text("source_object")) else {
-        return by_name(batch, &file_schema());
-    };
-    let index = batch
-        .column_by_name("source_index")
-        .and_then(|c| c.as_primitive_opt::<arrow::datatypes::UInt32Type>().cloned());
-    let mut events: Vec<Event> = Vec::with_capacity(batch.num_rows());
-    for i in 0..batch.num_rows() {
-        let (record, source_object) = (raw.value(i), source.value(i));
-        let source_index = index.as_ref().map_or(0, |c| c.value(i));
-        let origin = Origin {
-            source_object,
-            source_index,
-        };
-        let mut refuse =
-            |why: String| rejected.push((source_object.to_string(), source_index, why, record.to_string()));
-        let event = match map_record(record, CloudChoice::Only(cloud), origin) {
-            Mapped::Event(e) => *e,
-            Mapped::Rejected(why) | Mapped::Skipped(why) => {
-                refuse(why);
-                continue;
-            }
-        };
-        if event.event_time < super::ingest::EARLIEST_EVENT || event.event_time > upgrade.not_after {
-            refuse(format!(
-                "event time {} is before 1990 or more than a day after this migration: a broken clock or a forged record",
-                crate::engine::window::format_time(event.event_time)
-            ));
-            continue;
-        }
-        let Some(key) = &upgrade.key else {
-            events.push(event);
-            continue;
-        };
-        match seal::seal(event, key) {
-            Ok((masked, record)) => {
-                sealed.extend(record);
-                events.push(masked);
-            }
-            Err((why, _)) => refuse(why),
-        }
-    }
-    Ok(RecordBatch::try_new(file_schema(), writer::columns(&events))?)
+/// What merging a partition gives: its rows, the copies dropped, and what migrating older files
+/// sealed and set apart.
+struct Merged {
+    rows: RecordBatch,
+    duplicates: u64,
+    sealed: Vec<SealedRecord>,
+    rejected: Vec<Rejected>,
 }
 
 /// All rows of the files, sorted by time, each event once; and how many copies were dropped.
@@ -612,15 +484,6 @@ fn migrate(
 /// were written (their names are ULIDs): the earliest copy, and among copies of the same time, the
 /// one ingested first — so an event keeps the provenance of its first delivery, whatever a
 /// re-sent file is called, and the same choice is made whatever order the files were listed in.
-/// What merging a partition gives: its rows, the copies dropped, and what migrating older files
-/// sealed and set apart.
-struct Merged {
-    rows: RecordBatch,
-    duplicates: u64,
-    sealed: Vec<SealedRecord>,
-    rejected: Vec<Rejected>,
-}
-
 fn merge(
     mut contents: Vec<(String, bytes::Bytes)>,
     partition: &str,
