@@ -95,6 +95,15 @@ fn raw_logs_in_a_bucket_are_ingested_into_a_bucket_archive_and_queried_from_it()
         "{}",
         stderr(&indexed)
     );
+    // `-v` names the requests made, counted on the wire.
+    for out in [&indexed, &scanned] {
+        let err = stderr(out);
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("requests: "))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(line.contains("(LIST ") && line.contains(", GET "), "{line}");
+    }
 
     // One object of the bucket named alone, already in the archive: nothing to do.
     let again = run(

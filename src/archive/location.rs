@@ -153,6 +153,7 @@ impl Location {
         let store: Arc<dyn ObjectStore> = match url.scheme() {
             "s3" | "s3a" => {
                 let mut b = AmazonS3Builder::from_env()
+                    .with_http_connector(super::requests::Counted)
                     .with_bucket_name(bucket)
                     .with_retry(retry)
                     .with_client_options(client);
@@ -173,6 +174,7 @@ impl Location {
             }
             "gs" => {
                 let mut b = GoogleCloudStorageBuilder::from_env()
+                    .with_http_connector(super::requests::Counted)
                     .with_bucket_name(bucket)
                     .with_retry(retry)
                     .with_client_options(client);
@@ -183,6 +185,7 @@ impl Location {
             }
             _ => {
                 let mut b = MicrosoftAzureBuilder::from_env()
+                    .with_http_connector(super::requests::Counted)
                     .with_container_name(bucket)
                     .with_retry(retry)
                     .with_client_options(client);

@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod location;
 pub mod lock;
 pub mod quarantine;
+pub mod requests;
 pub mod schema;
 pub mod seal;
 mod summary;

@@ -331,7 +331,8 @@ pub struct OutputArgs {
     pub reveal: bool,
 
     /// After the result, say on standard error how many files and row groups were read and how
-    /// many were skipped (by row-group statistics, bloom filters and the page index).
+    /// many were skipped (by row-group statistics, bloom filters and the page index), and the
+    /// requests made to an object store, by kind.
     #[arg(long, short)]
     pub verbose: bool,
 }

@@ -61,6 +61,10 @@ pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failur
             Some(pruning) => crate::note!("pruning: {pruning}"),
             None => crate::note!("pruning: no Parquet file was read"),
         }
+        let requests = crate::archive::requests::snapshot();
+        if requests.total() > 0 {
+            crate::note!("requests: {requests}");
+        }
     }
     Ok(rows)
 }
