@@ -189,3 +189,65 @@ fn wrong_credentials_and_an_unreachable_endpoint_say_what_to_check() {
     );
     assert!(stderr(&out).contains("cannot be reached"), "{}", stderr(&out));
 }
+
+/// The archive's files are small (a tenant's day): in a store, each costs a round trip, so each is
+/// read whole in one request, whatever the query asks of it and however often, and the answers
+/// are those of the same archive in a folder.
+#[test]
+fn an_archive_in_a_bucket_is_read_in_one_request_per_file_with_the_answers_of_a_folder() {
+    let server = S3Server::start(&["audit"]);
+    let local = tempfile::tempdir().unwrap();
+    common::ingest_incident(local.path());
+    copy_tree(local.path(), &server.root.path().join("audit/incident"));
+    let files = walkdir::WalkDir::new(local.path().join("events"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+        .count();
+    assert!(files > 5, "{files}");
+
+    // Two scans of every file (a self-join of the table), of different columns.
+    let sql = "SELECT a.principal, count(*) AS events, count(DISTINCT b.source_ip) AS ips \
+               FROM events a JOIN events b ON a.event_id = b.event_id \
+               GROUP BY a.principal ORDER BY a.principal";
+    let remote = run(
+        &server,
+        &[
+            "query",
+            "--archive",
+            "s3://audit/incident",
+            "--format",
+            "csv",
+            "-v",
+            sql,
+        ],
+    );
+    assert!(remote.status.success(), "{}", stderr(&remote));
+    let local_out = trailscope(
+        &[
+            "query",
+            "--archive",
+            local.path().to_str().unwrap(),
+            "--format",
+            "csv",
+            sql,
+        ],
+        &[],
+    );
+    assert!(csv_rows(&remote).len() > 2);
+    assert_eq!(csv_rows(&remote), csv_rows(&local_out));
+
+    let err = stderr(&remote);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("requests: "))
+        .unwrap_or_else(|| panic!("{err}"));
+    let gets: usize = line
+        .split("GET ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    // Besides the event files: the archive's format, its key-less metadata, change records.
+    assert!(gets >= files && gets <= files + 8, "{files} files, {line}");
+}

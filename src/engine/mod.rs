@@ -11,6 +11,7 @@ pub mod pretty;
 mod pruning;
 pub mod readonly;
 pub mod redact;
+mod remote_files;
 pub mod reports;
 mod sealed;
 mod session;

@@ -15,7 +15,8 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::listing::helpers::{expr_applicable_for_cols, filter_partitioned_file};
 use datafusion::datasource::object_store::ObjectStoreUrl;
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
@@ -27,6 +28,7 @@ use datafusion::physical_plan::metrics::{MetricBuilder, MetricValue};
 
 use super::file_pruning::Wanted;
 use super::pruning::FileNames;
+use super::remote_files::{RemoteReaders, SmallFiles};
 use crate::archive::Location;
 use crate::archive::changes::visible_files;
 use crate::archive::file_index;
@@ -39,6 +41,10 @@ pub const DAYS_LISTED: &str = "days_listed";
 pub const DAYS: &str = "days_in_archive";
 pub const FILES_RULED_OUT: &str = "files_ruled_out_by_index";
 pub const FILES_UNINDEXED: &str = "files_not_in_index";
+
+/// Files of an archive in object storage read at once, at least: at 20 ms a request, 16 at once
+/// read a month of 1,100 small files in under 1.5 s of waiting.
+const REMOTE_FILES_AT_ONCE: usize = 16;
 
 /// The files a scan reads, and what choosing them took.
 struct Chosen {
@@ -64,6 +70,8 @@ pub struct EventsTable {
     /// Held while a listing runs: the scans of one query are planned at once, and the second
     /// waits for the first's listing rather than making its own.
     snapshot: tokio::sync::Mutex<Option<Snapshot>>,
+    /// For an archive in object storage: its small files, read whole once (see `remote_files`).
+    small_files: Option<Arc<SmallFiles>>,
 }
 
 type Snapshot = (
@@ -82,10 +90,11 @@ impl EventsTable {
         let mut fields: Vec<FieldRef> = file.fields().iter().cloned().collect();
         fields.extend(partitions.iter().cloned());
         EventsTable {
-            location,
             schema: Arc::new(Schema::new(fields)),
             partitions,
             snapshot: Default::default(),
+            small_files: location.local_dir.is_none().then(Default::default),
+            location,
         }
     }
 
@@ -299,9 +308,15 @@ impl TableProvider for EventsTable {
         // footer for them): measured on 3,330 small files, a needle query took 1.5 s with them and
         // 0.9 s without. Row-group statistics still prune, from the footer the scan reads anyway.
         // Every file ruled out: still a scan (of nothing), so that what was skipped is reported.
+        // In object storage a file costs a round trip before its first byte: many are read at
+        // once, in as many groups (each group's files are read one after another).
+        let groups_wanted = match self.small_files {
+            Some(_) => state.config().target_partitions().max(REMOTE_FILES_AT_ONCE),
+            None => state.config().target_partitions().max(1),
+        };
         let groups = match files.is_empty() {
             true => vec![FileGroup::new(Vec::new())],
-            false => FileGroup::new(files).split_files(state.config().target_partitions().max(1)),
+            false => FileGroup::new(files).split_files(groups_wanted),
         };
         let mut options = state.table_options().parquet.clone();
         // A needle's few files are filtered while they are decoded: the rows' other columns (the
@@ -336,7 +351,27 @@ impl TableProvider for EventsTable {
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .build();
-        format.create_physical_plan(state, config).await
+        let Some(small_files) = &self.small_files else {
+            return format.create_physical_plan(state, config).await;
+        };
+        // As `ParquetFormat::create_physical_plan` makes it, with readers that take small files
+        // whole.
+        let mut source = config
+            .file_source()
+            .downcast_ref::<ParquetSource>()
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal("the events table scans Parquet".into()))?
+            .with_parquet_file_reader_factory(Arc::new(RemoteReaders::new(
+                self.location.store.clone(),
+                small_files.clone(),
+            )));
+        if let Some(hint) = format.metadata_size_hint() {
+            source = source.with_metadata_size_hint(hint);
+        }
+        let config = FileScanConfigBuilder::from(config)
+            .with_source(Arc::new(source))
+            .build();
+        Ok(DataSourceExec::from_data_source(config))
     }
 }
 
