@@ -76,6 +76,12 @@ impl Session {
         // pruned away by the bound the unfiltered max pushes into the scan. Off until it is fixed
         // (tested in tests/demo.rs).
         config.options_mut().optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+        // In object storage the events table reads many files at once in as many groups (see
+        // `table`); left to itself the optimizer would merge them back into one group per core,
+        // each reading its files one round trip after another.
+        if location.local_dir.is_none() {
+            config.options_mut().optimizer.repartition_file_scans = false;
+        }
         // A bounded memory pool: a query over a large window spills sorts and aggregations to
         // disk, or fails with a clear error, rather than taking the machine's memory.
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
