@@ -25,6 +25,11 @@ struct Workbench {
 impl Workbench {
     /// Opens `trailscope --archive ARCHIVE` in a 100×30 terminal, its state in `state`.
     fn open(archive: &Path, state: &Path) -> Workbench {
+        Self::open_with(archive.to_str().unwrap(), state, &[])
+    }
+
+    /// The same, with an archive URL and the environment a user would set to reach it.
+    fn open_with(archive: &str, state: &Path, env: &[(&str, String)]) -> Workbench {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 30,
@@ -34,7 +39,10 @@ impl Workbench {
             })
             .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_trailscope"));
-        cmd.args(["--archive", archive.to_str().unwrap()]);
+        cmd.args(["--archive", archive]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("TRAILSCOPE_STATE_DIR", state);
         cmd.env("TRAILSCOPE_CONFIG", state.join("no-config.toml"));
@@ -418,4 +426,36 @@ fn a_workbench_ended_from_outside_records_how_each_of_its_queries_ended() {
         journal.iter().any(|e| e["outcome"] == "interrupted: SIGHUP"),
         "{journal:#?}"
     );
+}
+
+/// Over a bucket, each result's status line says how many requests the store was asked while
+/// it ran: the cost a responder pays in object storage.
+#[test]
+fn over_a_bucket_the_status_line_counts_the_store_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = archive(dir.path());
+    let server = common::S3Server::start(&["audit"]);
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&local)
+        .arg(server.root.path().join("audit/incident"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let bench = Workbench::open_with("s3://audit/incident", dir.path(), &server.env());
+    bench.wait("the timeline, read from the bucket", timeline_ready);
+    let screen = bench.wait_for("store requests");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("store requests"))
+        .unwrap()
+        .to_string();
+    let count: u64 = line
+        .split(" store requests")
+        .next()
+        .and_then(|before| before.rsplit(' ').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(count > 0, "{line}");
+    bench.quit();
 }

@@ -328,6 +328,17 @@ async fn feed(
     read: Arc<AtomicU64>,
 ) {
     let started = Instant::now();
+    let requests_before = crate::archive::requests::snapshot();
+    // Requests are counted for the process: with other panes' queries running, the count is of
+    // all the store requests made while this one ran.
+    let with_requests = |pruning: Option<String>| {
+        let made = crate::archive::requests::snapshot().since(&requests_before).total();
+        match (pruning, made) {
+            (p, 0) => p,
+            (Some(p), n) => Some(format!("{p} · {} store requests", super::draw::thousands(n as usize))),
+            (None, n) => Some(format!("{} store requests", super::draw::thousands(n as usize))),
+        }
+    };
     let fail = |message: String| {
         busy.store(false, Ordering::Relaxed);
         let _ = tell.send(Message::Failed { feed: id, message });
@@ -368,7 +379,7 @@ async fn feed(
             elapsed: started.elapsed(),
             query: query.take(),
             pruning: if complete {
-                reader.stream.pruning().map(|p| p.to_string())
+                with_requests(reader.stream.pruning().map(|p| p.to_string()))
             } else {
                 reader.stream.pruning_so_far().map(|p| format!("so far {p}"))
             },
@@ -393,7 +404,7 @@ async fn feed(
                     complete: true,
                     elapsed: started.elapsed(),
                     query: None,
-                    pruning: reader.stream.pruning().map(|p| p.to_string()),
+                    pruning: with_requests(reader.stream.pruning().map(|p| p.to_string())),
                 });
                 return;
             }
