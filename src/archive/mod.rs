@@ -22,6 +22,7 @@ pub mod lock;
 pub mod quarantine;
 pub mod schema;
 pub mod seal;
+pub mod seen;
 mod summary;
 pub mod verified;
 pub mod writer;
