@@ -63,10 +63,21 @@ pub struct Mark {
     pub read_sha256: String,
 }
 
-/// Size, ETag and version in 16 hex digits.
-pub fn stamp(size: u64, e_tag: Option<&str>, version: Option<&str>) -> String {
+/// An object's size, ETag and version as listed, in 16 hex digits. The ETag is taken without
+/// its quotes and weak mark (stores quote it in one answer and not in another); a listing
+/// without ETags (some S3-compatible servers) gives the last-modified time instead, which
+/// changes whenever the object is written.
+pub fn stamp(meta: &ObjectMeta) -> String {
+    let token = match meta.e_tag.as_deref() {
+        Some(e_tag) => e_tag.strip_prefix("W/").unwrap_or(e_tag).trim_matches('"').to_string(),
+        None => format!("modified {}", meta.last_modified.to_rfc3339()),
+    };
     let mut h = Sha256::new();
-    h.update(format!("{size}\n{}\n{}", e_tag.unwrap_or(""), version.unwrap_or("")));
+    h.update(format!(
+        "{}\n{token}\n{}",
+        meta.size,
+        meta.version.as_deref().unwrap_or("")
+    ));
     hex(&h.finalize())[..16].to_string()
 }
 
@@ -91,7 +102,11 @@ impl Mirror {
     /// A source folder's or key's parts as mirrored: the hash of its date folder (the folders
     /// before its first year, or for a key without dates its folder) and the parts after it.
     fn mirrored(&self, parts: &[String], is_key: bool) -> Path {
-        let folders = if is_key { parts.len().saturating_sub(1) } else { parts.len() };
+        let folders = if is_key {
+            parts.len().saturating_sub(1)
+        } else {
+            parts.len()
+        };
         let split = parts[..folders]
             .iter()
             .position(|p| crate::archive::inputs::dates::year_style(p).is_some())
@@ -117,9 +132,9 @@ impl Mirror {
         self.mirrored(&parts, true).to_string()
     }
 
-    /// The marker of a source object of this size, ETag and version.
-    pub fn marker(&self, source: &Path, size: u64, e_tag: Option<&str>, version: Option<&str>) -> Path {
-        Path::from(format!("{}.{size}-{}", self.base(source), stamp(size, e_tag, version)))
+    /// The marker of a source object as listed.
+    pub fn marker(&self, meta: &ObjectMeta) -> Path {
+        Path::from(format!("{}.{}-{}", self.base(&meta.location), meta.size, stamp(meta)))
     }
 
     /// The base (see [`Mirror::base`]), size and stamp of a marker.
@@ -159,12 +174,10 @@ impl Markers {
 
     /// Whether the object was read as it is now.
     pub fn unchanged(&self, mirror: &Mirror, meta: &ObjectMeta) -> bool {
-        let stamp = stamp(meta.size, meta.e_tag.as_deref(), meta.version.as_deref());
-        meta.e_tag.is_some()
-            && self
-                .0
-                .get(&mirror.base(&meta.location))
-                .is_some_and(|found| found.iter().any(|(size, s, _)| *size == meta.size && *s == stamp))
+        let stamp = stamp(meta);
+        self.0
+            .get(&mirror.base(&meta.location))
+            .is_some_and(|found| found.iter().any(|(size, s, _)| *size == meta.size && *s == stamp))
     }
 
     /// The object's markers of earlier sizes or ETags, the largest size (the latest, for an append
@@ -221,7 +234,10 @@ impl Collected {
         let path = Self::path(archive, source);
         match archive.store.get(&path).await {
             Ok(got) => {
-                let bytes = got.bytes().await.map_err(|e| ArchiveError::store(&archive.display, e))?;
+                let bytes = got
+                    .bytes()
+                    .await
+                    .map_err(|e| ArchiveError::store(&archive.display, e))?;
                 // A damaged record only widens the listing: everything is listed once more.
                 Ok(serde_json::from_slice(&bytes).unwrap_or_else(|_| Collected::empty(source)))
             }
@@ -246,7 +262,8 @@ impl Collected {
     /// Notes a day found in a folder; a later day only.
     pub fn saw(&mut self, folder: &str, day: NaiveDate) {
         if self.day(folder).is_none_or(|d| d < day) {
-            self.folders.insert(folder.to_string(), day.format("%Y-%m-%d").to_string());
+            self.folders
+                .insert(folder.to_string(), day.format("%Y-%m-%d").to_string());
         }
     }
 
@@ -309,26 +326,25 @@ mod tests {
         let mirror = Mirror::new(&archive, &url::Url::parse("s3://raw-logs").unwrap());
         let folder = Path::from("AWSLogs/1111/CloudTrail/us-east-1");
         let key = Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/05/a-b.json.gz");
-        let marker = mirror.marker(&key, 42, Some("\"abc\""), None);
-        assert!(marker.as_ref().contains("/2026/01/05/a-b.json.gz.42-"));
-        let mut markers = Markers::default();
-        markers.add(&mirror, [ObjectMeta {
-            location: marker.clone(),
-            last_modified: chrono::Utc::now(),
-            size: 10,
-            e_tag: None,
-            version: None,
-        }]);
-        let meta = |size, e_tag: &str| ObjectMeta {
+        let at = chrono::Utc::now();
+        let meta = |key: &Path, size, e_tag: &str| ObjectMeta {
             location: key.clone(),
-            last_modified: chrono::Utc::now(),
+            last_modified: at,
             size,
             e_tag: Some(e_tag.to_string()),
             version: None,
         };
-        assert!(markers.unchanged(&mirror, &meta(42, "\"abc\"")));
-        assert!(!markers.unchanged(&mirror, &meta(43, "\"abc\"")));
-        assert!(!markers.unchanged(&mirror, &meta(42, "\"abd\"")));
+        let marker = mirror.marker(&meta(&key, 42, "\"abc\""));
+        assert!(marker.as_ref().contains("/2026/01/05/a-b.json.gz.42-"), "{marker}");
+        let mut markers = Markers::default();
+        markers.add(&mirror, [meta(&marker, 10, "x")]);
+        assert!(markers.unchanged(&mirror, &meta(&key, 42, "\"abc\"")));
+        assert!(
+            markers.unchanged(&mirror, &meta(&key, 42, "abc")),
+            "quotes or not, the same ETag"
+        );
+        assert!(!markers.unchanged(&mirror, &meta(&key, 43, "\"abc\"")));
+        assert!(!markers.unchanged(&mirror, &meta(&key, 42, "\"abd\"")));
         assert_eq!(markers.earlier(&mirror, &key).len(), 1);
         // A date folder's markers are under its mirror, after the same day's offset.
         let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
@@ -336,6 +352,6 @@ mod tests {
         assert!(marker.as_ref().starts_with(mirror.of(&folder).as_ref()));
         assert!(marker.as_ref() > mirror.of(&offset).as_ref());
         let day_before = Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/04/a-b.json.gz");
-        assert!(mirror.marker(&day_before, 1, Some("x"), None).as_ref() < mirror.of(&offset).as_ref());
+        assert!(mirror.marker(&meta(&day_before, 1, "x")).as_ref() < mirror.of(&offset).as_ref());
     }
 }

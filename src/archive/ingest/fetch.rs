@@ -118,9 +118,7 @@ pub(super) async fn fetch(
 pub(super) fn complete_end(bytes: &[u8]) -> usize {
     let after = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     let tail = &bytes[after..];
-    if tail.iter().all(u8::is_ascii_whitespace)
-        || serde_json::from_slice::<serde::de::IgnoredAny>(tail).is_ok()
-    {
+    if tail.iter().all(u8::is_ascii_whitespace) || serde_json::from_slice::<serde::de::IgnoredAny>(tail).is_ok() {
         bytes.len()
     } else {
         after
@@ -170,10 +168,11 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
             break;
         };
         match record.appended {
-            Some(a) if a.from as usize == from
-                && (a.to as usize) > from
-                && (a.to as usize) <= bytes.len()
-                && sha(&bytes[..a.to as usize]) == a.read_sha256 =>
+            Some(a)
+                if a.from as usize == from
+                    && (a.to as usize) > from
+                    && (a.to as usize) <= bytes.len()
+                    && sha(&bytes[..a.to as usize]) == a.read_sha256 =>
             {
                 from = a.to as usize
             }

@@ -331,7 +331,8 @@ impl<'a> Run<'a> {
                         source.appended = got.blob.as_ref().and_then(|b| b.appended());
                         self.batch.marks.extend(mark);
                     }
-                    self.validate(&input, &sha, contents, log, got.signature.clone()).await?;
+                    self.validate(&input, &sha, contents, log, got.signature.clone())
+                        .await?;
                 }
             }
             if self.batch.raw_bytes >= options.batch_bytes || self.batch.events.len() >= options.batch_events {
@@ -671,25 +672,24 @@ impl Marking {
     }
 }
 
-/// The marker of a source as fetched (its size, ETag and version), its content under `sha` in
-/// the ledger; none for a local file or an object without an ETag.
+/// The marker of a source as listed (its size, ETag and version), its content under `sha` in
+/// the ledger; none for a local file. An object that changed between its listing and its GET is
+/// read again by the next run (its listing no longer matches), which finds its content in the
+/// ledger: the safe way round.
 fn marking(got: &fetch::Got, sha: &str) -> Option<Marking> {
     let place = got.input.place.as_ref()?;
-    let meta = got.meta.as_ref()?;
-    let e_tag = meta.e_tag.as_deref()?;
+    let listed = &place.listed;
     let (read_to, read_sha256) = match &got.blob {
         Some(blob) => (blob.end, blob.read_sha256.clone()),
-        None => (meta.size, sha.to_string()),
+        None => (got.meta.as_ref().map_or(listed.size, |m| m.size), sha.to_string()),
     };
     Some(Marking {
-        path: place
-            .mirror
-            .marker(&meta.location, meta.size, Some(e_tag), meta.version.as_deref()),
+        path: place.mirror.marker(listed),
         mark: crate::archive::seen::Mark {
             source: got.input.name.clone(),
-            size: meta.size,
-            e_tag: Some(e_tag.to_string()),
-            version: meta.version.clone(),
+            size: listed.size,
+            e_tag: listed.e_tag.clone(),
+            version: listed.version.clone(),
             sha256: got.blob.as_ref().map_or(sha.to_string(), |b| b.key.clone()),
             read_to,
             read_sha256,

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use chrono::NaiveDate;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use object_store::{ObjectMeta, ObjectStoreExt};
 use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStoreExt};
 
 use super::dates;
 use super::{Input, Inputs, Origin, Place, StoreOptions, list_readable, pass_over, resolve_local, shown_name};
@@ -64,7 +64,8 @@ pub async fn collect(
     for source in sources {
         if source.contains("://") && !source.starts_with("file://") {
             let location = Location::open(source, options)?;
-            collect_location(&location, archive, since, progress, &mut inputs).await?;
+            let prefix = source.ends_with('/');
+            collect_location(&location, archive, since, prefix, progress, &mut inputs).await?;
         } else {
             resolve_local(source, &mut inputs)?;
         }
@@ -193,7 +194,11 @@ impl Walk<'_> {
             }
         };
         done.found_any = true;
-        let last = done.objects.iter().filter_map(|m| dates::day_of(&folder, &m.location)).max();
+        let last = done
+            .objects
+            .iter()
+            .filter_map(|m| dates::day_of(&folder, &m.location))
+            .max();
         let from = offset.as_ref().and_then(|at| dates::day_of(&folder, at));
         done.dated = Some((folder, from, last));
         Ok(done)
@@ -206,6 +211,7 @@ pub async fn collect_location(
     location: &Location,
     archive: &Location,
     since: Since,
+    prefix: bool,
     progress: &dyn CollectProgress,
     inputs: &mut Inputs,
 ) -> Result<(), ArchiveError> {
@@ -213,11 +219,16 @@ pub async fn collect_location(
     let mirror = Mirror::new(archive, &location.store_url);
     let mut found: BTreeMap<Path, ObjectMeta> = BTreeMap::new();
     let mut markers = Markers::default();
-    // A URL naming one object reads that object.
+    // A URL naming one object reads that object (one ending in `/` is a prefix: no HEAD).
     if !location.root.as_ref().is_empty()
+        && !prefix
         && let Ok(meta) = location.store.head(&location.root).await
     {
-        let parent = Path::from_iter(meta.location.parts().take(meta.location.parts().count().saturating_sub(1)));
+        let parent = Path::from_iter(
+            meta.location
+                .parts()
+                .take(meta.location.parts().count().saturating_sub(1)),
+        );
         markers = seen::list(archive, &mirror, &parent, None, false).await?;
         found.insert(meta.location.clone(), meta);
         take(location, &base, &mirror, found, &markers, progress, inputs, true);
@@ -318,6 +329,7 @@ fn take(
             place: Some(Place {
                 mirror: mirror.clone(),
                 earlier: markers.earlier(mirror, &path),
+                listed: meta,
             }),
             origin: Origin::Remote {
                 store: location.store.clone(),

@@ -67,6 +67,9 @@ mod tests {
         let key = Path::from("insights-activity-logs/resourceId=/SUBSCRIPTIONS/S/y=2026/m=01/d=05/h=09/m=00/PT1H.json");
         assert_eq!(day_of(&azure, &key), Some(day));
         assert!(offset(&azure, Style::Keyed, day).as_ref() < key.as_ref());
-        assert_eq!(day_of(&folder, &Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/05/x")), Some(day));
+        assert_eq!(
+            day_of(&folder, &Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/05/x")),
+            Some(day)
+        );
     }
 }

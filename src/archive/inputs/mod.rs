@@ -35,6 +35,8 @@ pub(crate) struct Place {
     pub(crate) mirror: crate::archive::seen::Mirror,
     /// Markers of earlier sizes or ETags of the same key, the largest size last.
     pub(crate) earlier: Vec<(u64, Path)>,
+    /// The object as listed: its marker says the archive read it as it was then.
+    pub(crate) listed: ObjectMeta,
 }
 
 /// An object's bytes as fetched, with what the store said of them.
@@ -99,7 +101,6 @@ impl Input {
             meta: Some(meta),
         })
     }
-
 
     /// The last segment of the name.
     pub fn file_name(&self) -> &str {
