@@ -204,6 +204,8 @@ impl S3Server {
                 let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
                 loop {
                     let (socket, _) = listener.accept().await.unwrap();
+                    // Else a response written in two parts waits 40 ms for the client's delayed ACK.
+                    let _ = socket.set_nodelay(true);
                     let (service, recorded) = (service.clone(), recorded.clone());
                     let counted = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                         recorded.lock().unwrap().push(classify(req.method(), req.uri()));
