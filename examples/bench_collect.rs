@@ -48,7 +48,10 @@ async fn main() {
     for (label, since) in [
         ("before (list, GET and hash every object, one ledger GET each)", None),
         ("after, --since all (list every object, markers)", Some(Since::All)),
-        ("after, default (date folders from the last day collected - 2)", Some(Since::Remembered)),
+        (
+            "after, default (date folders from the last day collected - 2)",
+            Some(Since::Remembered),
+        ),
     ] {
         let archive_url = format!("s3://audit/{}", if since.is_none() { "before" } else { "after" });
         let archive = Location::create(&archive_url, &options).unwrap();

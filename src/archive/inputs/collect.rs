@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use chrono::NaiveDate;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use object_store::ObjectMeta;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStoreExt};
 
 use super::dates;
 use super::{Input, Inputs, Origin, Place, StoreOptions, list_readable, pass_over, resolve_local, shown_name};
@@ -219,20 +219,21 @@ pub async fn collect_location(
     let mirror = Mirror::new(archive, &location.store_url);
     let mut found: BTreeMap<Path, ObjectMeta> = BTreeMap::new();
     let mut markers = Markers::default();
-    // A URL naming one object reads that object (one ending in `/` is a prefix: no HEAD).
-    if !location.root.as_ref().is_empty()
-        && !prefix
-        && let Ok(meta) = location.store.head(&location.root).await
-    {
-        let parent = Path::from_iter(
-            meta.location
-                .parts()
-                .take(meta.location.parts().count().saturating_sub(1)),
-        );
-        markers = seen::list(archive, &mirror, &parent, None, false).await?;
-        found.insert(meta.location.clone(), meta);
-        take(location, &base, &mirror, found, &markers, progress, inputs, true);
-        return Ok(());
+    // A URL naming one object reads that object (one ending in `/` is a prefix). It is found by
+    // listing its folder, as a walk finds it, so that its size and ETag read alike either way.
+    if !location.root.as_ref().is_empty() && !prefix {
+        let parts: Vec<_> = location.root.parts().collect();
+        let parent = Path::from_iter(parts[..parts.len() - 1].iter().cloned());
+        let level = location.store.list_with_delimiter(Some(&parent)).await;
+        if let Some(meta) = level
+            .ok()
+            .and_then(|l| l.objects.into_iter().find(|m| m.location == location.root))
+        {
+            markers = seen::list(archive, &mirror, &parent, None, false).await?;
+            found.insert(meta.location.clone(), meta);
+            take(location, &base, &mirror, found, &markers, progress, inputs, true);
+            return Ok(());
+        }
     }
     let mut memory = Collected::read(archive, &location.display).await?;
     let walk = Walk {
