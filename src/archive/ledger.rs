@@ -51,6 +51,18 @@ pub struct SourceRecord {
     /// For a CloudTrail digest file: the key of what the archive keeps of it (`_ingest/digests/…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// For a part of an append blob (Azure's `PT1H.json`) read after an earlier part: which bytes.
+    /// Its key is then not the SHA-256 of those bytes but names the part (see `ingest::fetch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appended: Option<Appended>,
+}
+
+/// The bytes `[from, to)` of an append blob, and the SHA-256 of `[0, to)`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Appended {
+    pub from: u64,
+    pub to: u64,
+    pub read_sha256: String,
 }
 
 impl SourceRecord {

@@ -23,6 +23,7 @@ pub mod quarantine;
 pub mod requests;
 pub mod schema;
 pub mod seal;
+pub mod seen;
 mod summary;
 pub mod verified;
 pub mod writer;

@@ -11,6 +11,19 @@ pub struct IngestSummary {
     pub files_read: usize,
     /// Files not read at all, with why (a CloudTrail digest, a README in a log folder).
     pub files_skipped: Vec<(String, String)>,
+    /// Objects found by listing object-store sources, and their bytes.
+    pub objects_listed: usize,
+    pub bytes_listed: u64,
+    /// Objects passed over without a read: the archive read them as they are (same location,
+    /// size, ETag and version).
+    pub objects_unchanged: usize,
+    pub bytes_unchanged: u64,
+    /// The earliest day date layouts were listed from, in how many date folders, and why.
+    pub listed_from: Option<(String, usize, String)>,
+    /// Append blobs (Azure `PT1H.json`) that grew, read from where the last run stopped.
+    pub blobs_continued: usize,
+    /// Append blobs whose part read before had changed: read whole, as new sources.
+    pub blobs_rewritten: Vec<String>,
     /// Files whose content the archive already holds.
     pub files_already_ingested: Vec<String>,
     /// Files a forced `--cloud` read as nothing of that cloud's (left unrecorded, so that they can

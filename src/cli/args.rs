@@ -57,7 +57,12 @@ Each source file is read once: ingesting it again does nothing. Files that canno
 copied to _sealed/quarantine/ with the reason, records that cannot be placed in time go to a \
 .rejected.jsonl file there, and the command exits with code 3; the rest is ingested. CloudTrail \
 digest files are read too: each log file is checked against the digest that lists it, and one \
-that contradicts its digest (changed after delivery) is ingested, named, and the exit code is 4.")]
+that contradicts its digest (changed after delivery) is ingested, named, and the exit code is 4.
+
+From an object store, ingest collects incrementally: an object read before with the same size, \
+ETag and version is passed over without a GET (the archive keeps a marker per object under \
+_ingest/seen/), date folders are listed only from --since, and an Azure PT1H.json that grew is \
+read from where the last run stopped. Run it on a schedule (see the README).")]
     Ingest(IngestArgs),
 
     /// Merge each partition's small files into well-sized ones and drop duplicate events, atomically.
@@ -255,6 +260,36 @@ pub struct IngestArgs {
     /// Sign the integrity chain's links with this Ed25519 key (PKCS#8 PEM).
     #[arg(long, env = "TRAILSCOPE_SIGNING_KEY", value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+
+    /// In an object store, list date layouts (`…/CloudTrail/<region>/YYYY/MM/DD/`, a GCS sink's
+    /// `YYYY/MM/DD/`, Azure's `y=YYYY/m=MM/d=DD/`) from this day on: YYYY-MM-DD (UTC), or 7d for
+    /// seven days before today. `all` lists everything. Default: from the last day an earlier
+    /// ingest found in each date folder, minus 2 days for late deliveries (a folder never
+    /// collected is listed whole). Local folders are always walked whole.
+    #[arg(long, value_name = "DAY|Nd|all", value_parser = parse_since)]
+    pub since: Option<crate::archive::inputs::Since>,
+}
+
+fn parse_since(s: &str) -> Result<crate::archive::inputs::Since, String> {
+    use crate::archive::inputs::Since;
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(Since::All);
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(Since::Day(day));
+    }
+    if let Some(span) = crate::engine::window::parse_duration(s)
+        && span >= 0
+    {
+        let at = chrono::Utc::now().timestamp_micros() - span;
+        if let Some(t) = chrono::DateTime::from_timestamp_micros(at) {
+            return Ok(Since::Day(t.date_naive()));
+        }
+    }
+    Err(format!(
+        "'{s}' is not a day: write 2024-05-01 (UTC), a span back from today like 3d or 2w, or all"
+    ))
 }
 
 #[derive(Debug, Args)]

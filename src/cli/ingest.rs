@@ -6,16 +6,18 @@ use indicatif::ProgressBar;
 use super::args::IngestArgs;
 use super::{Context, Failure, exit};
 use crate::archive::digests::{DigestFailure, FailureKind};
-use crate::archive::inputs::resolve;
+use crate::archive::inputs::{CollectProgress, Since, collect};
 use crate::archive::{IngestOptions, IngestProgress, IngestSummary, Location, ingest};
 use crate::sources::CloudChoice;
 use crate::sources::aws::digest::PublicKeys;
 
 pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let location = Location::create(cx.archive_to_write()?, &cx.store)?;
-    let inputs = resolve(&args.sources, &cx.store).await?;
+    let bar = Bar::new();
+    let since = args.since.unwrap_or(Since::Remembered);
+    let inputs = collect(&args.sources, &cx.store, &location, since, &bar).await?;
     let total: u64 = inputs.files.iter().map(|f| f.size).sum();
-    let bar = Bar::new(total);
+    bar.fetching(inputs.files.len(), total, inputs.listing.unchanged);
     let mut ingest_options = IngestOptions {
         cloud: args.cloud,
         signing_key: super::verify::signing_key(args.signing_key.as_deref())?,
@@ -36,7 +38,7 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
             .extend(keys);
     }
     let summary = ingest(&location, inputs, &ingest_options, &bar).await?;
-    bar.0.finish_and_clear();
+    bar.bar.finish_and_clear();
     crate::say!("{}", render(&location.display, &summary).trim_end());
     if let Some(why) = &summary.index_not_merged {
         crate::note!(
@@ -98,27 +100,74 @@ pub(super) fn describe_failure(f: &DigestFailure) -> String {
     }
 }
 
-/// A progress bar by bytes read, drawn only on a terminal.
-struct Bar(ProgressBar);
+/// A progress bar, drawn only on a terminal: objects and bytes listed and passed over as
+/// unchanged while listing, then objects and bytes fetched.
+struct Bar {
+    bar: ProgressBar,
+    /// Objects to fetch, passed over as unchanged, fetched so far.
+    counts: [std::sync::atomic::AtomicUsize; 3],
+}
 
 impl Bar {
-    fn new(total: u64) -> Self {
-        Bar(super::progress_bar(
-            total,
-            "{spinner} ingesting {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_msg}",
-        ))
+    fn new() -> Self {
+        let bar = super::progress_bar(0, "{spinner} listing: {wide_msg}");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Bar {
+            bar,
+            counts: Default::default(),
+        }
+    }
+
+    fn fetching(&self, objects: usize, bytes: u64, unchanged: usize) {
+        use std::sync::atomic::Ordering;
+        if !self.bar.is_hidden() {
+            self.bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {prefix} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_msg}",
+                )
+                .expect("a valid template"),
+            );
+        }
+        self.bar.set_length(bytes);
+        self.counts[0].store(objects, Ordering::Relaxed);
+        self.counts[1].store(unchanged, Ordering::Relaxed);
+        self.show_counts();
+    }
+
+    fn show_counts(&self) {
+        use std::sync::atomic::Ordering;
+        let [to_fetch, unchanged, fetched] = &self.counts;
+        self.bar.set_prefix(format!(
+            "fetched {}/{} objects ({} unchanged, not fetched),",
+            thousands(fetched.load(Ordering::Relaxed) as u64),
+            thousands(to_fetch.load(Ordering::Relaxed) as u64),
+            thousands(unchanged.load(Ordering::Relaxed) as u64)
+        ));
+    }
+}
+
+impl CollectProgress for Bar {
+    fn listed(&self, objects: usize, bytes: u64, unchanged: usize) {
+        self.bar.set_message(format!(
+            "{} objects ({}), {} unchanged",
+            thousands(objects as u64),
+            indicatif::HumanBytes(bytes),
+            thousands(unchanged as u64)
+        ));
     }
 }
 
 impl IngestProgress for Bar {
     fn file_done(&self, name: &str, bytes: u64) {
-        self.0.inc(bytes);
+        self.bar.inc(bytes);
+        self.counts[2].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.show_counts();
         // A file's name is anyone's to choose: shown escaped, like every text on a terminal.
         let name = name.rsplit('/').next().unwrap_or(name);
-        self.0.set_message(crate::terminal_text::escape(name).into_owned());
+        self.bar.set_message(crate::terminal_text::escape(name).into_owned());
     }
     fn writing(&self, events: usize) {
-        self.0.set_message(format!("writing {events} events"));
+        self.bar.set_message(format!("writing {events} events"));
     }
 }
 
@@ -146,7 +195,48 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
             s.recovered.batches_rolled_back, s.recovered.files_removed
         ));
     }
+    if s.objects_listed > 0 {
+        line(
+            &mut out,
+            "objects listed",
+            s.objects_listed as u64,
+            &format!("({}) in object stores", indicatif::HumanBytes(s.bytes_listed)),
+        );
+        line(
+            &mut out,
+            "unchanged",
+            s.objects_unchanged as u64,
+            &format!(
+                "({}) passed over: read before, same size and ETag",
+                indicatif::HumanBytes(s.bytes_unchanged)
+            ),
+        );
+    }
+    if let Some((from, folders, how)) = &s.listed_from {
+        out.push_str(&format!(
+            "  date layouts listed from {from} ({folders} date folder(s); {how})\n"
+        ));
+    }
     line(&mut out, "files read", s.files_read as u64, "");
+    if s.blobs_continued > 0 {
+        line(
+            &mut out,
+            "blobs continued",
+            s.blobs_continued as u64,
+            "(append blobs that grew, read from where the last run stopped)",
+        );
+    }
+    if !s.blobs_rewritten.is_empty() {
+        line(
+            &mut out,
+            "blobs rewritten",
+            s.blobs_rewritten.len() as u64,
+            "(the part read before had changed: read whole, as new sources)",
+        );
+        for name in &s.blobs_rewritten {
+            out.push_str(&format!("      {name}\n"));
+        }
+    }
     line(
         &mut out,
         "already ingested",

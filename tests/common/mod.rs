@@ -89,10 +89,90 @@ pub fn csv_rows(out: &Output) -> Vec<Vec<String>> {
 }
 
 /// An S3-protocol server (s3s over a folder) on loopback, for the life of the test process.
-/// Buckets are the folder's sub-folders; objects are files.
+/// Buckets are the folder's sub-folders; objects are files. It records every request it answers.
 pub struct S3Server {
     pub addr: SocketAddr,
     pub root: tempfile::TempDir,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<S3Request>>>,
+}
+
+/// What kind of request the server answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum S3Kind {
+    List,
+    Get,
+    Head,
+    Put,
+    Delete,
+    Post,
+}
+
+/// One request: its kind, and `bucket/key` (for a listing, `bucket/prefix`).
+#[derive(Clone, Debug)]
+pub struct S3Request {
+    pub kind: S3Kind,
+    pub key: String,
+    /// A listing's start-after key (`bucket/key`).
+    pub start_after: Option<String>,
+    /// A listing by folder level (with a delimiter).
+    pub delimited: bool,
+}
+
+fn percent_decoded(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn classify(method: &hyper::Method, uri: &hyper::Uri) -> S3Request {
+    let path = percent_decoded(uri.path().trim_start_matches('/'));
+    let query: Vec<(String, String)> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decoded(k), percent_decoded(v))
+        })
+        .collect();
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let (bucket, key) = path.split_once('/').unwrap_or((path.as_str(), ""));
+    let listing = *method == hyper::Method::GET && key.is_empty();
+    let kind = match *method {
+        hyper::Method::HEAD => S3Kind::Head,
+        hyper::Method::GET if listing => S3Kind::List,
+        hyper::Method::GET => S3Kind::Get,
+        hyper::Method::PUT => S3Kind::Put,
+        hyper::Method::DELETE => S3Kind::Delete,
+        _ => S3Kind::Post,
+    };
+    let key = if listing {
+        format!("{bucket}/{}", param("prefix").unwrap_or_default())
+    } else {
+        format!("{bucket}/{key}")
+    };
+    S3Request {
+        kind,
+        key,
+        start_after: param("start-after").map(|s| format!("{bucket}/{s}")),
+        delimited: param("delimiter").is_some(),
+    }
 }
 
 pub const S3_KEY: &str = "trailscope-test";
@@ -106,6 +186,8 @@ impl S3Server {
         }
         let dir = root.path().to_path_buf();
         let (tx, rx) = std::sync::mpsc::channel();
+        let requests: std::sync::Arc<std::sync::Mutex<Vec<S3Request>>> = Default::default();
+        let recorded = requests.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -122,8 +204,15 @@ impl S3Server {
                 let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
                 loop {
                     let (socket, _) = listener.accept().await.unwrap();
+                    // Else a response written in two parts waits 40 ms for the client's delayed ACK.
+                    let _ = socket.set_nodelay(true);
+                    let (service, recorded) = (service.clone(), recorded.clone());
+                    let counted = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        recorded.lock().unwrap().push(classify(req.method(), req.uri()));
+                        hyper::service::Service::call(&service, req)
+                    });
                     let conn = http
-                        .serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone())
+                        .serve_connection(hyper_util::rt::TokioIo::new(socket), counted)
                         .into_owned();
                     tokio::spawn(async move {
                         let _ = conn.await;
@@ -132,7 +221,41 @@ impl S3Server {
             });
         });
         let addr = rx.recv().unwrap();
-        S3Server { addr, root }
+        S3Server { addr, root, requests }
+    }
+
+    /// Every request answered since the start or the last [`S3Server::reset`].
+    pub fn requests(&self) -> Vec<S3Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn reset(&self) {
+        self.requests.lock().unwrap().clear();
+    }
+
+    /// Requests of this kind whose `bucket/key` (a listing's `bucket/prefix`) starts with `prefix`.
+    pub fn count(&self, kind: S3Kind, prefix: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.kind == kind && r.key.starts_with(prefix))
+            .count()
+    }
+
+    /// Requests by kind, as `LIST 12, GET 0, …`.
+    pub fn tally(&self) -> String {
+        let all = self.requests();
+        [
+            (S3Kind::List, "LIST"),
+            (S3Kind::Get, "GET"),
+            (S3Kind::Head, "HEAD"),
+            (S3Kind::Put, "PUT"),
+            (S3Kind::Delete, "DELETE"),
+            (S3Kind::Post, "POST"),
+        ]
+        .iter()
+        .map(|(k, name)| format!("{name} {}", all.iter().filter(|r| r.kind == *k).count()))
+        .collect::<Vec<_>>()
+        .join(", ")
     }
 
     /// The environment a user would set to reach this server.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
 
+mod fetch;
 mod parse;
 
 use parse::{Contents, Reading, SealedFile, cloudtrail_log, parse};
@@ -29,7 +30,6 @@ use super::summary::IngestSummary;
 use super::{ArchiveError, Location, file_index, format, writer};
 use crate::secrets::{FingerprintKey, mask_text};
 use crate::sources::aws::digest::PublicKeys;
-use crate::sources::document::DocumentError;
 use crate::sources::{CloudChoice, Event, Mapped};
 
 /// How an ingest runs.
@@ -40,8 +40,12 @@ pub struct IngestOptions {
     pub batch_bytes: usize,
     /// …or it holds this many events.
     pub batch_events: usize,
-    /// Files read and parsed at once.
+    /// Files parsed at once.
     pub parallelism: usize,
+    /// Sources fetched at once (GETs in flight).
+    pub fetches: usize,
+    /// The most bytes of fetched sources held at once, waiting to be parsed.
+    pub fetch_bytes: usize,
     /// The most a source file may hold once decompressed (a gzip of a few megabytes can expand
     /// to gigabytes): a larger one is quarantined with the reason.
     pub max_decompressed: u64,
@@ -59,6 +63,8 @@ impl Default for IngestOptions {
             batch_bytes: 256 << 20,
             batch_events: 1_000_000,
             parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fetches: 16,
+            fetch_bytes: 256 << 20,
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
             signing_key: None,
             cloudtrail_public_keys: None,
@@ -114,6 +120,7 @@ pub async fn ingest(
         held: None,
         key: None,
         validation: Validation::new(location, options.cloudtrail_public_keys.clone()),
+        marks_later: Vec::new(),
     };
     // Whatever happens, the lock goes: a run that failed leaves at most a pending batch, which
     // the next run (of any host) undoes.
@@ -135,6 +142,8 @@ struct Batch {
     unrecorded: bool,
     /// The verbatim text of the batch's events whose secrets were replaced.
     sealed: Vec<SealedRecord>,
+    /// Markers of the batch's sources by location, written once their ledger records are.
+    marks: Vec<Marking>,
 }
 
 /// Events already taken in this run, by a 128-bit hash of `(cloud, tenant, event_id, time)`:
@@ -177,6 +186,8 @@ struct Run<'a> {
     chain: Chain,
     /// What CloudTrail digests say of this run's files.
     validation: Validation<'a>,
+    /// Markers of sources whose content came with another source of this run.
+    marks_later: Vec<Marking>,
 }
 
 impl<'a> Run<'a> {
@@ -189,6 +200,12 @@ impl<'a> Run<'a> {
     ) -> Result<(), ArchiveError> {
         self.summary.recovered = self.ledger.recover(RETAIN, &mut self.chain).await?;
         self.summary.files_skipped = inputs.passed_over;
+        let listing = inputs.listing;
+        self.summary.objects_listed = listing.objects;
+        self.summary.bytes_listed = listing.bytes;
+        self.summary.objects_unchanged = listing.unchanged;
+        self.summary.bytes_unchanged = listing.unchanged_bytes;
+        self.summary.listed_from = listing.listed_from.clone();
 
         // A new archive is written in this version's format from its first event on; an older
         // archive keeps its version (new files are sealed all the same) until `compact`
@@ -212,29 +229,54 @@ impl<'a> Run<'a> {
             not_after: chrono::Utc::now().timestamp_micros() + LATEST_AHEAD,
             max_decompressed: options.max_decompressed,
         };
-        let mut parsed = futures::stream::iter(inputs.files)
-            .map(|input| {
+        // Many GETs in flight, a few parsers: a store's latency, not the cores, bounds a fetch.
+        // Each source takes its share of the byte budget in listing order before its GET, so the
+        // first in line always holds its share and the pipeline cannot stall.
+        let total_kib = (options.fetch_bytes / 1024).clamp(1, u32::MAX as usize >> 4) as u32;
+        let budget = Arc::new(tokio::sync::Semaphore::new(total_kib as usize));
+        let location = self.location;
+        let max_bytes = reading.max_decompressed;
+        let parsed = futures::stream::iter(inputs.files)
+            .then(|input| {
+                let budget = budget.clone();
+                async move {
+                    let permit = fetch::permit(&budget, total_kib, input.size).await;
+                    (input, permit)
+                }
+            })
+            .map(|(input, permit)| fetch::fetch(location, input, max_bytes, permit))
+            .buffered(options.fetches.max(1))
+            .map(|got| {
                 let reading = reading.clone();
                 async move {
-                    // A file larger than the limit is not read at all: its size is known.
-                    let (bytes, signature) = if input.size > reading.max_decompressed {
-                        let too_large = DocumentError::TooLarge(reading.max_decompressed).to_string();
-                        (Err(ArchiveError::TooLarge(too_large)), None)
-                    } else {
-                        match input.read_signed().await {
-                            Ok((bytes, signature)) => (Ok(bytes), signature),
-                            Err(e) => (Err(e), None),
-                        }
-                    };
-                    let work = tokio::task::spawn_blocking(move || parse(input, bytes, &reading));
-                    let (input, parsed) = work.await.expect("parsing a source file does not panic");
-                    (input, parsed, signature)
+                    let mut got = got?;
+                    if got.blob.as_ref().is_some_and(|b| b.nothing_new()) {
+                        return Ok((got, None));
+                    }
+                    let bytes = std::mem::replace(&mut got.bytes, Err(ArchiveError::TooLarge(String::new())));
+                    let key = got.blob.as_ref().map(|b| b.key.clone());
+                    let input = got.input.clone();
+                    let work = tokio::task::spawn_blocking(move || parse(input, bytes, key, &reading));
+                    let (_, parsed) = work.await.expect("parsing a source file does not panic");
+                    Ok::<_, ArchiveError>((got, Some(parsed)))
                 }
             })
             .buffered(options.parallelism.max(1));
+        let mut parsed = std::pin::pin!(parsed);
         let mut seen_content: HashMap<String, String> = HashMap::new();
-        while let Some((input, read, signature)) = parsed.next().await {
+        while let Some(item) = parsed.next().await {
+            let (got, read) = item?;
+            let input = got.input.clone();
             progress.file_done(&input.name, input.size);
+            let Some(read) = read else {
+                // An append blob that gained no complete record: what it says is already in.
+                self.summary.objects_unchanged += 1;
+                self.summary.bytes_unchanged += got.meta.as_ref().map_or(0, |m| m.size);
+                if let Some(mark) = marking(&got, "") {
+                    mark.write(self.location).await?;
+                }
+                continue;
+            };
             let (bytes, sha, records, other_cloud, contents) = match read {
                 Err(e) => {
                     self.summary.files_quarantined.push((input.name.clone(), e.to_string()));
@@ -242,15 +284,28 @@ impl<'a> Run<'a> {
                 }
                 Ok(read) => read,
             };
+            let mark = marking(&got, &sha);
+            if let Some(blob) = &got.blob {
+                if blob.rewritten {
+                    self.summary.blobs_rewritten.push(input.name.clone());
+                } else if blob.from > 0 {
+                    self.summary.blobs_continued += 1;
+                }
+            }
             if let Some(first) = seen_content.get(&sha) {
                 self.summary
                     .files_already_ingested
                     .push(format!("{} (same content as {first})", input.name));
+                self.marks_later.extend(mark);
                 continue;
             }
             seen_content.insert(sha.clone(), input.name.clone());
             if self.ledger.get(&sha).await?.is_some() {
                 self.summary.files_already_ingested.push(input.name.clone());
+                // Its content is in the ledger: the marker can say so now.
+                if let Some(mark) = mark {
+                    mark.write(self.location).await?;
+                }
                 continue;
             }
             if other_cloud {
@@ -272,7 +327,12 @@ impl<'a> Run<'a> {
                     let log = cloudtrail_log(&input, &records);
                     let is_digest = matches!(contents.digest, Some(Ok(_)));
                     self.take(&input, sha.clone(), records, is_digest);
-                    self.validate(&input, &sha, contents, log, signature).await?;
+                    if let Some(source) = self.batch.sources.last_mut().filter(|s| s.sha256 == sha) {
+                        source.appended = got.blob.as_ref().and_then(|b| b.appended());
+                        self.batch.marks.extend(mark);
+                    }
+                    self.validate(&input, &sha, contents, log, got.signature.clone())
+                        .await?;
                 }
             }
             if self.batch.raw_bytes >= options.batch_bytes || self.batch.events.len() >= options.batch_events {
@@ -280,6 +340,14 @@ impl<'a> Run<'a> {
             }
         }
         self.flush(progress).await?;
+        // Sources whose content an earlier source of this run carried: in the ledger now.
+        for mark in std::mem::take(&mut self.marks_later) {
+            mark.write(self.location).await?;
+        }
+        // Everything listed is in: the next run lists date folders from these days on.
+        for collected in &listing.collected {
+            collected.write(self.location).await?;
+        }
         let validation = std::mem::replace(&mut self.validation, Validation::new(self.location, None));
         self.summary.digests = validation.finish();
         // Days that gathered many index objects (one per batch) get one again.
@@ -581,7 +649,51 @@ impl<'a> Run<'a> {
             source.batch = id.clone();
             self.ledger.record(&source).await?;
         }
+        // After every ledger record of the batch: recovery commits such a batch, so a marker
+        // never stands for content that was rolled back.
+        for mark in batch.marks {
+            mark.write(self.location).await?;
+        }
         self.ledger.commit(&pending).await?;
         self.lock.renew().await
     }
+}
+
+/// A marker to write for a source read from a store the archive tracks by location.
+struct Marking {
+    path: object_store::path::Path,
+    mark: crate::archive::seen::Mark,
+    earlier: Vec<(u64, object_store::path::Path)>,
+}
+
+impl Marking {
+    async fn write(&self, location: &Location) -> Result<(), ArchiveError> {
+        crate::archive::seen::write(location, &self.path, &self.mark, &self.earlier).await
+    }
+}
+
+/// The marker of a source as listed (its size, ETag and version), its content under `sha` in
+/// the ledger; none for a local file. An object that changed between its listing and its GET is
+/// read again by the next run (its listing no longer matches), which finds its content in the
+/// ledger: the safe way round.
+fn marking(got: &fetch::Got, sha: &str) -> Option<Marking> {
+    let place = got.input.place.as_ref()?;
+    let listed = &place.listed;
+    let (read_to, read_sha256) = match &got.blob {
+        Some(blob) => (blob.end, blob.read_sha256.clone()),
+        None => (got.meta.as_ref().map_or(listed.size, |m| m.size), sha.to_string()),
+    };
+    Some(Marking {
+        path: place.mirror.marker(listed),
+        mark: crate::archive::seen::Mark {
+            source: got.input.name.clone(),
+            size: listed.size,
+            e_tag: listed.e_tag.clone(),
+            version: listed.version.clone(),
+            sha256: got.blob.as_ref().map_or(sha.to_string(), |b| b.key.clone()),
+            read_to,
+            read_sha256,
+        },
+        earlier: place.earlier.clone(),
+    })
 }

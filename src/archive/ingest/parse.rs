@@ -46,13 +46,19 @@ pub(super) struct Reading {
     pub(super) max_decompressed: u64,
 }
 
-pub(super) fn parse(input: Input, bytes: Result<Bytes, ArchiveError>, reading: &Reading) -> (Input, Parsed) {
+/// `key`: the content ledger key when it is not the bytes' SHA-256 (a part of an append blob).
+pub(super) fn parse(
+    input: Input,
+    bytes: Result<Bytes, ArchiveError>,
+    key: Option<String>,
+    reading: &Reading,
+) -> (Input, Parsed) {
     let choice = reading.choice;
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => return (input, Err(e)),
     };
-    let sha = hex(&Sha256::digest(&bytes));
+    let sha = key.unwrap_or_else(|| hex(&Sha256::digest(&bytes)));
     // Decompressed once: its hash is what a CloudTrail digest lists, and it is what is read.
     let plain = decompress(&bytes, reading.max_decompressed);
     let mut contents = Contents {

@@ -1,5 +1,10 @@
 //! The source files an ingest reads: local files and folders (walked recursively) and
-//! object-store prefixes.
+//! object-store prefixes (listed incrementally against the archive: see [`collect`]).
+
+mod collect;
+pub(crate) mod dates;
+
+pub use collect::{CollectProgress, Since, collect};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +24,29 @@ pub struct Input {
     pub name: String,
     pub size: u64,
     origin: Origin,
+    /// For an object the archive tracks by location: its earlier markers and where to write its
+    /// next one (see `seen`).
+    pub(crate) place: Option<Place>,
+}
+
+/// How the archive knows a remote object by where it is.
+#[derive(Clone, Debug)]
+pub(crate) struct Place {
+    pub(crate) mirror: crate::archive::seen::Mirror,
+    /// Markers of earlier sizes or ETags of the same key, the largest size last.
+    pub(crate) earlier: Vec<(u64, Path)>,
+    /// The object as listed: its marker says the archive read it as it was then.
+    pub(crate) listed: ObjectMeta,
+}
+
+/// An object's bytes as fetched, with what the store said of them.
+pub struct Fetched {
+    pub bytes: Bytes,
+    /// The signature CloudTrail puts in a digest's user metadata (`signature`,
+    /// `signature-algorithm`); a local file has none.
+    pub signature: Option<(String, Option<String>)>,
+    /// The object's size, ETag and version as fetched (a local file: none).
+    pub meta: Option<ObjectMeta>,
 }
 
 #[derive(Clone, Debug)]
@@ -49,21 +77,29 @@ impl Input {
         }
     }
 
-    /// The file's bytes and, for an object in a store, the signature CloudTrail puts in a
-    /// digest's user metadata (`signature`, `signature-algorithm`); a local file has none.
-    pub async fn read_signed(&self) -> Result<(Bytes, Option<(String, Option<String>)>), ArchiveError> {
+    /// The file's bytes with what the store says of them.
+    pub async fn fetch(&self) -> Result<Fetched, ArchiveError> {
         let Origin::Remote { store, path, display } = &self.origin else {
-            return Ok((self.read().await?, None));
+            return Ok(Fetched {
+                bytes: self.read().await?,
+                signature: None,
+                meta: None,
+            });
         };
         let got = store.get(path).await.map_err(|e| ArchiveError::store(display, e))?;
-        let meta = |key: &str| {
+        let attribute = |key: &str| {
             got.attributes
                 .get(&object_store::Attribute::Metadata(key.to_string().into()))
                 .map(|v| v.to_string())
         };
-        let signature = meta("signature").map(|s| (s, meta("signature-algorithm")));
+        let signature = attribute("signature").map(|s| (s, attribute("signature-algorithm")));
+        let meta = got.meta.clone();
         let bytes = got.bytes().await.map_err(|e| ArchiveError::store(display, e))?;
-        Ok((bytes, signature))
+        Ok(Fetched {
+            bytes,
+            signature,
+            meta: Some(meta),
+        })
     }
 
     /// The last segment of the name.
@@ -74,7 +110,7 @@ impl Input {
 
 /// A source's name as it is recorded (in every event's `source_object`, the ledger, the
 /// summary): a file downloaded from a presigned URL may carry its query string, token and all.
-fn shown_name(name: &str) -> String {
+pub(crate) fn shown_name(name: &str) -> String {
     crate::secrets::mask_text(name).into_owned()
 }
 
@@ -107,10 +143,26 @@ fn read_local(path: &std::path::Path, walked: bool) -> Result<Bytes, ArchiveErro
 pub struct Inputs {
     pub files: Vec<Input>,
     pub passed_over: Vec<(String, String)>,
+    /// What listing the object-store sources found (see [`collect`]).
+    pub listing: Listing,
+}
+
+/// What listing object-store sources against the archive found.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    pub objects: usize,
+    pub bytes: u64,
+    /// Objects passed over: the archive read them as they are now (same size, ETag, version).
+    pub unchanged: usize,
+    pub unchanged_bytes: u64,
+    /// The earliest day date folders were listed from, and in how many folders, and why.
+    pub listed_from: Option<(String, usize, String)>,
+    /// The last day listed per date folder, to remember once the run succeeds.
+    pub collected: Vec<crate::archive::seen::Collected>,
 }
 
 /// Why a file found in a folder is not read, if it is not.
-fn pass_over(name: &str) -> Option<&'static str> {
+pub(crate) fn pass_over(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     let base = lower.strip_suffix(".gz").unwrap_or(&lower);
     if name.starts_with('.') {
@@ -131,7 +183,7 @@ fn pass_over(name: &str) -> Option<&'static str> {
 /// (an empty segment, `..`: anyone who may write the delivery bucket can plant one) fails the
 /// whole page of a listing, so a failing listing is narrowed folder by folder: only the objects
 /// directly in the folder that holds such a key are lost, and that folder is named.
-async fn list_readable(
+pub(crate) async fn list_readable(
     location: &Location,
     prefix: &Path,
     base: &str,
@@ -189,7 +241,7 @@ pub async fn resolve(sources: &[String], options: &StoreOptions) -> Result<Input
     Ok(inputs)
 }
 
-fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> {
+pub(crate) fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> {
     let path = PathBuf::from(source.strip_prefix("file://").unwrap_or(source));
     let meta = std::fs::metadata(&path).map_err(|_| ArchiveError::MissingSource(source.to_string()))?;
     let read_err = |p: &std::path::Path, source: std::io::Error| ArchiveError::ReadSource {
@@ -211,6 +263,7 @@ fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> 
                 path: abs,
                 walked: false,
             },
+            place: None,
         });
         return Ok(());
     }
@@ -245,6 +298,7 @@ fn resolve_local(source: &str, inputs: &mut Inputs) -> Result<(), ArchiveError> 
                         path: abs,
                         walked: true,
                     },
+                    place: None,
                 });
             }
         }
@@ -269,6 +323,7 @@ pub async fn resolve_location(location: &Location, inputs: &mut Inputs) -> Resul
             path,
             display: location.display.clone(),
         },
+        place: None,
     };
     // A URL naming one object reads that object.
     if !location.root.as_ref().is_empty()

@@ -1,0 +1,75 @@
+//! Dates in delivery keys: `…/2026/01/05/…` (CloudTrail, GCS log sinks) and
+//! `…/y=2026/m=01/d=05/…` (Azure diagnostic settings). A folder level that is a year starts one.
+
+use chrono::NaiveDate;
+use object_store::path::Path;
+
+/// How a layout writes its date folders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// `2026/01/05`
+    Plain,
+    /// `y=2026/m=01/d=05`
+    Keyed,
+}
+
+/// The style of a folder name that is a year, if it is one.
+pub fn year_style(name: &str) -> Option<Style> {
+    let (style, digits) = match name.strip_prefix("y=") {
+        Some(rest) => (Style::Keyed, rest),
+        None => (Style::Plain, name),
+    };
+    let year: u32 = (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()?;
+    (1990..=2200).contains(&year).then_some(style)
+}
+
+/// The key a listing of `folder` starts after to begin at `day`: every key of that day and later
+/// sorts after it, every key of an earlier day before it (the fields are zero-padded).
+pub fn offset(folder: &Path, style: Style, day: NaiveDate) -> Path {
+    let parts = match style {
+        Style::Plain => [day.format("%Y"), day.format("%m"), day.format("%d")].map(|p| p.to_string()),
+        Style::Keyed => [day.format("y=%Y"), day.format("m=%m"), day.format("d=%d")].map(|p| p.to_string()),
+    };
+    parts.into_iter().fold(folder.clone(), |path, part| path.join(part))
+}
+
+/// The day a key under the date folder `folder` is filed under.
+pub fn day_of(folder: &Path, key: &Path) -> Option<NaiveDate> {
+    let mut rest = key.prefix_match(folder)?;
+    let mut field = |prefix: &str| -> Option<u32> {
+        let part = rest.next()?;
+        let part = part.as_ref();
+        part.strip_prefix(prefix).unwrap_or(part).parse().ok()
+    };
+    let (y, m, d) = (field("y=")?, field("m=")?, field("d=")?);
+    NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_start_dates_and_offsets_sort_before_their_day() {
+        assert_eq!(year_style("2026"), Some(Style::Plain));
+        assert_eq!(year_style("y=2026"), Some(Style::Keyed));
+        assert_eq!(year_style("111122223333"), None);
+        assert_eq!(year_style("0001"), None);
+        let folder = Path::from("AWSLogs/1111/CloudTrail/us-east-1");
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let at = offset(&folder, Style::Plain, day);
+        assert_eq!(at.as_ref(), "AWSLogs/1111/CloudTrail/us-east-1/2026/01/05");
+        assert!(at.as_ref() < "AWSLogs/1111/CloudTrail/us-east-1/2026/01/05/x.json.gz");
+        assert!(at.as_ref() > "AWSLogs/1111/CloudTrail/us-east-1/2026/01/04/x.json.gz");
+        let azure = Path::from("insights-activity-logs/resourceId=/SUBSCRIPTIONS/S");
+        let key = Path::from("insights-activity-logs/resourceId=/SUBSCRIPTIONS/S/y=2026/m=01/d=05/h=09/m=00/PT1H.json");
+        assert_eq!(day_of(&azure, &key), Some(day));
+        assert!(offset(&azure, Style::Keyed, day).as_ref() < key.as_ref());
+        assert_eq!(
+            day_of(&folder, &Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/05/x")),
+            Some(day)
+        );
+    }
+}
