@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod changes;
 pub mod compact;
+mod credentials;
 pub mod digests;
 mod error;
 pub mod file_index;
@@ -22,6 +23,7 @@ pub mod lock;
 pub mod quarantine;
 pub mod schema;
 pub mod seal;
+mod stores;
 mod summary;
 pub mod verified;
 pub mod writer;
