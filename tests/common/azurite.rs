@@ -36,8 +36,7 @@ impl Azurite {
                 "--skipApiVersionCheck",
                 "--disableTelemetry",
             ])
-            .arg("--location")
-            .arg(workspace.path())
+            .current_dir(workspace.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -68,7 +68,7 @@ impl FakeGcs {
     pub fn bucket(&self, name: &str) -> GoogleCloudStorage {
         GoogleCloudStorageBuilder::new()
             .with_bucket_name(name)
-            .with_base_url(format!("http://{}", self.addr))
+            .with_base_url(&format!("http://{}", self.addr))
             .with_client_options(ClientOptions::new().with_allow_http(true))
             .with_credentials(Arc::new(StaticCredentialProvider::new(GcpCredential {
                 bearer: String::new(),
