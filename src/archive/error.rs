@@ -58,6 +58,14 @@ impl ArchiveError {
 /// when no better sentence is known.
 fn explain(err: &object_store::Error) -> String {
     use object_store::Error as E;
+    // A store that found no credentials says which sources it tried: that is the sentence.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(c) = cause {
+        if let Some(missing) = c.downcast_ref::<super::credentials::CredentialsError>() {
+            return missing.to_string();
+        }
+        cause = c.source();
+    }
     let text = err.to_string();
     let has = |needle: &str| text.contains(needle);
     match err {
@@ -66,10 +74,10 @@ fn explain(err: &object_store::Error) -> String {
             "the bucket or container does not exist (check its name, and the region or endpoint)".into()
         }
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
-            "access was denied: check the credentials in the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY, …)".into()
+            "access was denied: the credentials found (AWS_ACCESS_KEY_ID or the profile AWS_PROFILE, GOOGLE_APPLICATION_CREDENTIALS or gcloud's login, the Azure key or login) lack a permission this needs".into()
         }
         _ if has("AccessDenied") || has("InvalidAccessKeyId") || has("SignatureDoesNotMatch") || has("403 Forbidden") => {
-            "access was denied: check the credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …)".into()
+            "access was denied: check the AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile AWS_PROFILE names)".into()
         }
         _ if has("credential") || has("Credential") => {
             "no usable credentials were found: set the cloud's credential variables (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY, …)".into()

@@ -1,22 +1,20 @@
 //! An archive URL (a path, `file://`, `s3://`, `gs://`, `az://`) opened as an object store.
 //!
-//! Credentials and endpoints come from each cloud's usual environment variables (the
-//! object_store builders' `from_env`), never from the command line. Tests and embedders may add
-//! settings with [`StoreOptions`].
+//! Credentials and endpoints come from each cloud's usual environment variables and the files its
+//! own tools keep (AWS profiles, gcloud's and the Azure CLI's logins; see [`super::stores`]), never
+//! from the command line. Tests and embedders may add settings with [`StoreOptions`].
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use object_store::aws::AmazonS3Builder;
-use object_store::azure::MicrosoftAzureBuilder;
-use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ClientOptions, ObjectMeta, ObjectStore, RetryConfig};
 use url::Url;
 
 use super::ArchiveError;
+use super::stores::{self, Credentials, Setup};
 
 /// Extra settings for the object store, as `(key, value)` pairs in object_store's own names
 /// (`aws_endpoint`, `aws_allow_http`, …). They override the environment.
@@ -42,15 +40,6 @@ pub struct Location {
     direct: Option<Arc<dyn ObjectStore>>,
     /// Who the store's credentials say the caller is, where the store can tell.
     credentials: Credentials,
-}
-
-/// Where the identity behind a store's credentials can be read.
-#[derive(Clone, Debug)]
-enum Credentials {
-    Local,
-    S3(Arc<object_store::aws::AmazonS3>),
-    Gcs,
-    Azure { account: Option<String> },
 }
 
 impl Location {
@@ -133,14 +122,6 @@ impl Location {
                 url: shown.to_string(),
                 reason: "it names no bucket or container".into(),
             })?;
-        let fail = |e: object_store::Error| ArchiveError::BadLocation {
-            url: shown.to_string(),
-            reason: e.to_string(),
-        };
-        let unknown = |k: &str| ArchiveError::BadLocation {
-            url: shown.to_string(),
-            reason: format!("unknown store setting '{k}'"),
-        };
         let retry = RetryConfig {
             max_retries: 3,
             retry_timeout: Duration::from_secs(30),
@@ -149,55 +130,21 @@ impl Location {
         let client = ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
             .with_timeout(Duration::from_secs(300));
-        let mut credentials = Credentials::Gcs;
-        let store: Arc<dyn ObjectStore> = match url.scheme() {
-            "s3" | "s3a" => {
-                let mut b = AmazonS3Builder::from_env()
-                    .with_http_connector(super::requests::Counted)
-                    .with_bucket_name(bucket)
-                    .with_retry(retry)
-                    .with_client_options(client);
-                for (k, v) in &options.settings {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
-                // An endpoint written with http:// is a deliberate choice (a local S3-compatible
-                // server): allow it rather than fail on a setting the user cannot guess.
-                let endpoint = b
-                    .get_config_value(&object_store::aws::AmazonS3ConfigKey::Endpoint)
-                    .unwrap_or_default();
-                if endpoint.starts_with("http://") {
-                    b = b.with_allow_http(true);
-                }
-                let s3 = Arc::new(b.build().map_err(fail)?);
-                credentials = Credentials::S3(s3.clone());
-                s3
-            }
-            "gs" => {
-                let mut b = GoogleCloudStorageBuilder::from_env()
-                    .with_http_connector(super::requests::Counted)
-                    .with_bucket_name(bucket)
-                    .with_retry(retry)
-                    .with_client_options(client);
-                for (k, v) in &options.settings {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
-                Arc::new(b.build().map_err(fail)?)
-            }
-            _ => {
-                let mut b = MicrosoftAzureBuilder::from_env()
-                    .with_http_connector(super::requests::Counted)
-                    .with_container_name(bucket)
-                    .with_retry(retry)
-                    .with_client_options(client);
-                for (k, v) in &options.settings {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
-                credentials = Credentials::Azure {
-                    account: b.get_config_value(&object_store::azure::AzureConfigKey::AccountName),
-                };
-                Arc::new(b.build().map_err(fail)?)
-            }
+        let setup = Setup {
+            bucket,
+            options,
+            retry,
+            client,
         };
+        let built = match url.scheme() {
+            "s3" | "s3a" => stores::s3(setup),
+            "gs" => stores::gcs(setup),
+            _ => stores::azure(setup),
+        };
+        let (store, credentials) = built.map_err(|reason| ArchiveError::BadLocation {
+            url: shown.to_string(),
+            reason,
+        })?;
         let store_url = Url::parse(&format!("{}://{bucket}", url.scheme())).map_err(|e| ArchiveError::BadLocation {
             url: shown.to_string(),
             reason: e.to_string(),
@@ -220,22 +167,7 @@ impl Location {
     /// key id, the GCP service account, the Azure client or account; on a local folder, the
     /// operating system's user. Never a secret.
     pub async fn identity(&self) -> String {
-        match &self.credentials {
-            Credentials::Local => format!("local user {}", crate::identity::local_user()),
-            Credentials::S3(s3) => match s3.credentials().get_credential().await {
-                Ok(c) => format!("AWS access key {}", c.key_id),
-                Err(_) => "AWS (no credentials could be resolved)".into(),
-            },
-            Credentials::Gcs => gcp_identity(),
-            Credentials::Azure { account } => {
-                let client = std::env::var("AZURE_CLIENT_ID").ok().filter(|c| !c.is_empty());
-                match (client, account) {
-                    (Some(c), _) => format!("Azure client {c}"),
-                    (None, Some(a)) => format!("Azure storage account {a} (shared key or SAS)"),
-                    (None, None) => "Azure (no client id)".into(),
-                }
-            }
-        }
+        self.credentials.identity().await
     }
 
     /// Whether any object lies under `relative` (to the archive root): one listing, its first item.
@@ -332,30 +264,6 @@ pub fn without_credentials(url: &str) -> String {
             parsed.to_string().trim_end_matches('/').to_string()
         }
         _ => shown.to_string(),
-    }
-}
-
-/// The service account of the GCP credentials in the environment, read from the key file's
-/// `client_email` (the token itself says nothing of who it is).
-fn gcp_identity() -> String {
-    let file = [
-        "GOOGLE_APPLICATION_CREDENTIALS",
-        "GOOGLE_SERVICE_ACCOUNT",
-        "GOOGLE_SERVICE_ACCOUNT_PATH",
-    ]
-    .iter()
-    .find_map(|v| std::env::var(v).ok());
-    let read = file
-        .and_then(|f| std::fs::read_to_string(f).ok())
-        .or_else(|| std::env::var("GOOGLE_SERVICE_ACCOUNT_KEY").ok())
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
-    match read {
-        Some(key) => match (key["client_email"].as_str(), key["client_id"].as_str()) {
-            (Some(email), _) => format!("GCP service account {email}"),
-            (None, Some(id)) => format!("GCP client {id}"),
-            _ => "GCP (a credentials file without an account)".into(),
-        },
-        None => "GCP (application default credentials)".into(),
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod changes;
 pub mod compact;
+mod credentials;
 pub mod digests;
 mod error;
 pub mod file_index;
@@ -24,6 +25,7 @@ pub mod requests;
 pub mod schema;
 pub mod seal;
 pub mod seen;
+mod stores;
 mod summary;
 pub mod verified;
 pub mod writer;

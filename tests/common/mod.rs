@@ -1,7 +1,10 @@
 //! Shared by the integration tests: fixture paths, the binary, an S3-protocol server.
 #![allow(dead_code)]
 
+pub mod azurite;
 pub mod compaction;
+pub mod gcs;
+pub mod http;
 pub mod store;
 
 use std::net::SocketAddr;
