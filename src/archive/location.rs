@@ -218,6 +218,31 @@ impl Location {
         }
     }
 
+    /// The objects directly in the folder `relative` (to the archive root), not in its
+    /// sub-folders: one listing by delimiter, so that a folder beside millions of objects in its
+    /// sub-folders (the ledger beside `_ingest/seen/`) costs what it holds.
+    pub async fn list_here(&self, relative: &str) -> Result<Vec<ObjectMeta>, ArchiveError> {
+        let Some(folder) = self.direct_dir(relative) else {
+            return self
+                .store
+                .list_with_delimiter(Some(&self.path(relative)))
+                .await
+                .map(|listed| listed.objects)
+                .map_err(|e| ArchiveError::store(&self.display, e));
+        };
+        let base = self.path(relative);
+        let found = tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            walk(&folder, &base, &mut found, false).map(|()| found)
+        })
+        .await
+        .expect("listing a folder does not panic");
+        found.map_err(|e| ArchiveError::Store {
+            url: self.display.clone(),
+            message: e.to_string(),
+        })
+    }
+
     /// Every object under the folder `relative` (to the archive root), recursively, in no
     /// particular order; none if there is no such folder.
     ///
@@ -237,7 +262,7 @@ impl Location {
         let base = self.path(relative);
         let found = tokio::task::spawn_blocking(move || {
             let mut found = Vec::new();
-            walk(&folder, &base, &mut found).map(|()| found)
+            walk(&folder, &base, &mut found, true).map(|()| found)
         })
         .await
         .expect("listing a folder does not panic");
@@ -291,7 +316,7 @@ fn subfolders(dir: &FsPath) -> std::io::Result<Vec<String>> {
 /// The files under `dir` (whose store path is `path`), as object_store names them. Upload
 /// staging files (`name#n`) and names that are not valid paths are left out, as object_store's
 /// own listing does; a file or folder removed while it is read is simply not there.
-fn walk(dir: &FsPath, path: &Path, found: &mut Vec<ObjectMeta>) -> std::io::Result<()> {
+fn walk(dir: &FsPath, path: &Path, found: &mut Vec<ObjectMeta>, deep: bool) -> std::io::Result<()> {
     let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -317,7 +342,9 @@ fn walk(dir: &FsPath, path: &Path, found: &mut Vec<ObjectMeta>) -> std::io::Resu
             Err(e) => return Err(e),
         };
         if meta.is_dir() {
-            walk(&entry.path(), &child, found)?;
+            if deep {
+                walk(&entry.path(), &child, found, deep)?;
+            }
         } else if meta.is_file() {
             found.push(ObjectMeta {
                 location: child,
@@ -410,6 +437,17 @@ mod tests {
             assert_eq!(loc.folders(prefix).await.unwrap(), through_store, "{prefix}");
         }
         assert_eq!(loc.folders("events").await.unwrap().len(), 4);
+        for prefix in [
+            "events",
+            "events/date=2024-01-03",
+            "events/date=2024-01-01/cloud=aws/tenant=1",
+            "nothing",
+        ] {
+            let here = sorted(loc.list_here(prefix).await.unwrap());
+            let through_store = loc.store.list_with_delimiter(Some(&loc.path(prefix))).await.unwrap();
+            assert_eq!(here, sorted(through_store.objects), "{prefix}");
+        }
+        assert_eq!(loc.list_here("events/date=2024-01-03").await.unwrap().len(), 1);
     }
 
     #[test]

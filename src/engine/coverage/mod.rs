@@ -287,7 +287,8 @@ fn arrow_err(e: datafusion::arrow::error::ArrowError) -> EngineError {
 /// Every ingest ledger record (`_ingest/<sha256>.json`), read a few at a time. A record that
 /// cannot be read is passed over: coverage is about events, and the ledger only adds delays.
 pub async fn read_ledger(location: &Location) -> Result<Vec<SourceRecord>, ArchiveError> {
-    let listed = location.list(INGEST).await?;
+    // Only the records: `_ingest/seen/` beside them holds a marker per source object read.
+    let listed = location.list_here(INGEST).await?;
     let prefix = location.path(INGEST).to_string();
     let records: Vec<_> = listed
         .into_iter()
