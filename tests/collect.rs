@@ -328,3 +328,62 @@ async fn a_run_killed_anywhere_loses_nothing_and_doubles_nothing_on_rerun() {
     }
     assert!(budget > 6, "the run was killed at several points ({budget})");
 }
+
+/// The dated listing requests of the trail folder since the last reset.
+fn dated_lists(server: &S3Server, folder: &str) -> Vec<Option<String>> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.kind == S3Kind::List && r.key.starts_with(&format!("{folder}/")) && !r.delimited)
+        .map(|r| r.start_after)
+        .collect()
+}
+
+#[test]
+fn a_key_filed_in_the_future_does_not_move_the_next_listing_past_real_deliveries() {
+    let server = S3Server::start(&["raw", "audit"]);
+    trail(&server, 10, 3);
+    put(
+        &server,
+        &format!("{TRAIL}/2199/12/31/planted.json"),
+        &cloudtrail("2024/05/10", "planted", 1),
+    );
+    let first = ingest_cli(&server, "s3://audit/f", &[]);
+    assert!(first.contains("events written              31"), "{first}");
+
+    let late = format!("{TRAIL}/2024/05/09/111122223333_CloudTrail_us-east-1_20240509T2355Z_late.json");
+    put(&server, &late, &cloudtrail("2024/05/09", "late-9", 1));
+    server.reset();
+    let again = ingest_cli(&server, "s3://audit/f", &[]);
+    assert_eq!(server.count(S3Kind::Get, &late), 1, "{again}");
+    assert!(again.contains("events written               1"), "{again}");
+    assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
+}
+
+#[test]
+fn a_key_whose_year_is_not_a_year_neither_panics_nor_hides_deliveries() {
+    let server = S3Server::start(&["raw", "audit"]);
+    let other = "raw/AWSLogs/444455556666/CloudTrail/eu-west-1";
+    // The folder's only dated-looking keys are not days.
+    put(
+        &server,
+        &format!("{other}/2024/05/notes.json"),
+        &cloudtrail("2024/05/01", "notes", 1),
+    );
+    put(
+        &server,
+        &format!("{other}/4294705153/01/01/a.json"),
+        &cloudtrail("2024/05/01", "huge", 1),
+    );
+    trail(&server, 3, 1);
+    let first = ingest_cli(&server, "s3://audit/g", &[]);
+    assert!(first.contains("events written               5"), "{first}");
+    let day = format!("{other}/2024/05/02/c.json");
+    put(&server, &day, &cloudtrail("2024/05/02", "real", 1));
+    server.reset();
+    let again = ingest_cli(&server, "s3://audit/g", &[]);
+    assert!(again.contains("events written               1"), "{again}");
+    assert_eq!(server.count(S3Kind::Get, &day), 1);
+    let third = ingest_cli(&server, "s3://audit/g", &[]);
+    assert!(third.contains("events written               0"), "{third}");
+}

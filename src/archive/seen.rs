@@ -253,10 +253,14 @@ impl Collected {
         }
     }
 
+    /// The day remembered for a folder; none for a day after tomorrow (UTC), which only a
+    /// planted key could have put there (the folder is then listed whole once more).
     pub fn day(&self, folder: &str) -> Option<NaiveDate> {
+        let latest = chrono::Utc::now().date_naive().checked_add_days(chrono::Days::new(1))?;
         self.folders
             .get(folder)
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .filter(|d| *d <= latest)
     }
 
     /// Notes a day found in a folder; a later day only.

@@ -146,10 +146,12 @@ impl Walk<'_> {
         if let Some(style) = style {
             let from = match self.since {
                 Since::Day(day) => Some(day),
+                // Never after today minus the margin, whatever an earlier run remembered: a
+                // day in the future would hide every real delivery from then on.
                 Since::Remembered => self
                     .memory
                     .day(folder.as_ref())
-                    .map(|d| d - chrono::Days::new(MARGIN_DAYS)),
+                    .and_then(|d| d.min(today()).checked_sub_days(chrono::Days::new(MARGIN_DAYS))),
                 Since::All => None,
             };
             let offset = from.map(|day| dates::offset(&folder, style, day));
@@ -194,15 +196,23 @@ impl Walk<'_> {
             }
         };
         done.found_any = true;
+        // A key filed under a day after tomorrow (UTC) is planted or mistaken, not a delivery:
+        // remembered, it would move the next run's listing past every real one.
+        let latest = today().checked_add_days(chrono::Days::new(1));
         let last = done
             .objects
             .iter()
             .filter_map(|m| dates::day_of(&folder, &m.location))
+            .filter(|day| latest.is_none_or(|l| *day <= l))
             .max();
         let from = offset.as_ref().and_then(|at| dates::day_of(&folder, at));
         done.dated = Some((folder, from, last));
         Ok(done)
     }
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 /// The objects under an opened location (a prefix of a bucket), or the one object it names,
