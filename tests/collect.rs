@@ -387,3 +387,41 @@ fn a_key_whose_year_is_not_a_year_neither_panics_nor_hides_deliveries() {
     let third = ingest_cli(&server, "s3://audit/g", &[]);
     assert!(third.contains("events written               0"), "{third}");
 }
+
+async fn collect_with(server: &S3Server, archive: &Path, options: IngestOptions) -> String {
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let sources = ["s3://raw/AWSLogs/".to_string()];
+    let inputs = collect(&sources, &server.store_options(), &location, Since::Remembered, &Quiet)
+        .await
+        .unwrap();
+    let summary = ingest(&location, inputs, &options, &Quiet).await.unwrap();
+    format!("{summary:?}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_listed_but_not_read_is_listed_again_by_the_next_run() {
+    let server = S3Server::start(&["raw"]);
+    trail(&server, 10, 2);
+    // Too large for the first run's limit, filed a week before the last day.
+    let big = format!("{TRAIL}/2024/05/03/111122223333_CloudTrail_us-east-1_20240503T2300Z_big.json");
+    put(&server, &big, &cloudtrail("2024/05/03", "big", 40));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    let small = IngestOptions {
+        max_decompressed: 4096,
+        ..IngestOptions::default()
+    };
+    let first = collect_with(&server, &archive, small).await;
+    assert!(first.contains("big.json"), "{first}");
+    assert_eq!(server.count(S3Kind::Get, &big), 0);
+
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, &big), 1, "{:?}", server.requests());
+    let rows = ids(&archive);
+    assert_eq!(rows.len(), 1 + 20 + 40, "{rows:?}");
+    // Read now: the remembered day moves on again.
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
+}

@@ -271,6 +271,15 @@ impl Collected {
         }
     }
 
+    /// Keeps a folder's remembered day no later than `day`: something filed under it was not
+    /// read, and the next run lists from it (minus the margin) again.
+    pub fn hold(&mut self, folder: &str, day: NaiveDate) {
+        if self.day(folder).is_some_and(|d| d > day) {
+            self.folders
+                .insert(folder.to_string(), day.format("%Y-%m-%d").to_string());
+        }
+    }
+
     pub async fn write(&self, archive: &Location) -> Result<(), ArchiveError> {
         let bytes = serde_json::to_vec_pretty(self).expect("a collected record serialises");
         archive

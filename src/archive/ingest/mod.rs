@@ -200,7 +200,7 @@ impl<'a> Run<'a> {
     ) -> Result<(), ArchiveError> {
         self.summary.recovered = self.ledger.recover(RETAIN, &mut self.chain).await?;
         self.summary.files_skipped = inputs.passed_over;
-        let listing = inputs.listing;
+        let mut listing = inputs.listing;
         self.summary.objects_listed = listing.objects;
         self.summary.bytes_listed = listing.bytes;
         self.summary.objects_unchanged = listing.unchanged;
@@ -279,6 +279,12 @@ impl<'a> Run<'a> {
             };
             let (bytes, sha, records, other_cloud, contents) = match read {
                 Err(e) => {
+                    // Not read (a failed GET, too large): listed again by the next run.
+                    if let Some((source, folder, day)) = input.place.as_ref().and_then(|p| p.dated.as_ref()) {
+                        for collected in listing.collected.iter_mut().filter(|c| &c.source == source) {
+                            collected.hold(folder, *day);
+                        }
+                    }
                     self.summary.files_quarantined.push((input.name.clone(), e.to_string()));
                     continue;
                 }

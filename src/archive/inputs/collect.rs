@@ -87,6 +87,8 @@ struct Done {
     jobs: Vec<Job>,
     /// A date folder, the day it was listed from and the last day found in it.
     dated: Option<(Path, Option<NaiveDate>, Option<NaiveDate>)>,
+    /// The earliest day of a sub-folder of a date folder that could not be listed.
+    held: Option<NaiveDate>,
     passed_over: Vec<(String, String)>,
     found_any: bool,
 }
@@ -188,6 +190,19 @@ impl Walk<'_> {
             None => {
                 let mut inputs = Inputs::default();
                 let found = list_readable(self.source, &folder, &self.base, &mut inputs).await?;
+                // What could not be listed is listed again by the next run: the folder's
+                // remembered day stays before it (a folder with no day in its name, the folder's
+                // first day).
+                let base = format!("{}/", self.base);
+                done.held = inputs
+                    .passed_over
+                    .iter()
+                    .map(|(name, _)| {
+                        let key = Path::from(name.strip_prefix(&base).unwrap_or(name).trim_end_matches('/'));
+                        dates::earliest_day_of(&folder, &key).map(|(day, _)| day)
+                    })
+                    .min()
+                    .map(|day| day.unwrap_or(NaiveDate::MIN));
                 done.passed_over = inputs.passed_over;
                 found
                     .into_iter()
@@ -241,7 +256,17 @@ pub async fn collect_location(
         {
             markers = seen::list(archive, &mirror, &parent, None, false).await?;
             found.insert(meta.location.clone(), meta);
-            take(location, &base, &mirror, found, &markers, progress, inputs, true);
+            take(
+                location,
+                &base,
+                &mirror,
+                found,
+                &markers,
+                progress,
+                inputs,
+                true,
+                &|_| None,
+            );
             return Ok(());
         }
     }
@@ -258,6 +283,8 @@ pub async fn collect_location(
     let mut running = FuturesUnordered::new();
     let mut found_any = false;
     let mut days: HashMap<String, NaiveDate> = HashMap::new();
+    let mut held: Vec<(String, NaiveDate)> = Vec::new();
+    let mut dated: Vec<Path> = Vec::new();
     let (mut listed_from, mut dated_folders): (Option<NaiveDate>, usize) = (None, 0);
     loop {
         while running.len() < LISTS_IN_FLIGHT
@@ -276,6 +303,10 @@ pub async fn collect_location(
         }
         if let Some((folder, from, last)) = done.dated {
             dated_folders += 1;
+            if let Some(day) = done.held {
+                held.push((folder.to_string(), day));
+            }
+            dated.push(folder.clone());
             if let Some(from) = from {
                 listed_from = Some(listed_from.map_or(from, |d: NaiveDate| d.min(from)));
             }
@@ -302,11 +333,25 @@ pub async fn collect_location(
         for (folder, day) in days {
             memory.saw(&folder, day);
         }
+        for (folder, day) in held {
+            memory.hold(&folder, day);
+        }
         inputs.listing.collected.push(memory);
     }
-    take(location, &base, &mirror, found, &markers, progress, inputs, false);
+    let dated = |path: &Path| {
+        dated.iter().find_map(|folder| {
+            let day = dates::day_of(folder, path)?;
+            Some((location.display.clone(), folder.to_string(), day))
+        })
+    };
+    take(
+        location, &base, &mirror, found, &markers, progress, inputs, false, &dated,
+    );
     Ok(())
 }
+
+/// Where an object is in a date layout (see [`Place::dated`]).
+type DatedOf<'a> = dyn Fn(&Path) -> Option<(String, String, NaiveDate)> + 'a;
 
 /// The objects listed, each passed over (by its name, or as unchanged) or to be read.
 #[allow(clippy::too_many_arguments)]
@@ -319,6 +364,7 @@ fn take(
     progress: &dyn CollectProgress,
     inputs: &mut Inputs,
     named: bool,
+    dated: &DatedOf<'_>,
 ) {
     for (path, meta) in found {
         inputs.listing.objects += 1;
@@ -340,6 +386,7 @@ fn take(
             place: Some(Place {
                 mirror: mirror.clone(),
                 earlier: markers.earlier(mirror, &path),
+                dated: dated(&path),
                 listed: meta,
             }),
             origin: Origin::Remote {

@@ -37,6 +37,9 @@ pub(crate) struct Place {
     pub(crate) earlier: Vec<(u64, Path)>,
     /// The object as listed: its marker says the archive read it as it was then.
     pub(crate) listed: ObjectMeta,
+    /// The source, date folder and day the object is filed under, if it is in a date layout:
+    /// an object not read holds that folder's remembered day back to its day.
+    pub(crate) dated: Option<(String, String, chrono::NaiveDate)>,
 }
 
 /// An object's bytes as fetched, with what the store said of them.
