@@ -425,3 +425,58 @@ async fn an_object_listed_but_not_read_is_listed_again_by_the_next_run() {
     collect_with(&server, &archive, IngestOptions::default()).await;
     assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
 }
+
+#[test]
+fn an_append_blob_ingested_whole_before_is_not_ingested_again_when_collected() {
+    let server = S3Server::start(&["raw", "audit"]);
+    let key = format!("{AZURE}/{BLOB}");
+    let lines: Vec<String> = (0..5).map(|i| azure_record(10 + i, &format!("u{i}"))).collect();
+    let cut = lines[3].len() / 2;
+    let mut blob = lines[..3].concat() + &lines[3][..cut];
+    put(&server, &key, &blob);
+    // What an archive holds of it from before blobs were read in parts: the file read whole,
+    // known by the SHA-256 of all its bytes.
+    let local = tempfile::tempdir().unwrap();
+    let file = local.path().join("PT1H.json");
+    std::fs::write(&file, &blob).unwrap();
+    let out = run(
+        &server,
+        &["ingest", "--archive", "s3://audit/u", file.to_str().unwrap()],
+    );
+    assert!(
+        stdout(&out).contains("events written               3"),
+        "{}",
+        stdout(&out)
+    );
+
+    let collect = || {
+        let out = run(
+            &server,
+            &[
+                "ingest",
+                "--archive",
+                "s3://audit/u",
+                "s3://raw/insights-activity-logs/",
+            ],
+        );
+        assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+        stdout(&out)
+    };
+    let first = collect();
+    assert!(first.contains("events written               0"), "{first}");
+    server.reset();
+    let again = collect();
+    assert!(again.contains("unchanged                    1"), "{again}");
+    assert_eq!(server.count(S3Kind::Get, "raw/"), 0, "a marker was written");
+    blob.push_str(&lines[3][cut..]);
+    blob.push_str(&lines[4]);
+    put(&server, &key, &blob);
+    let grown = collect();
+    assert!(grown.contains("events written               2"), "{grown}");
+    let ids = query(
+        &server,
+        "s3://audit/u",
+        "SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events",
+    );
+    assert_eq!(ids[1], ["5", "5"], "no event lost, none doubled");
+}

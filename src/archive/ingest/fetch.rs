@@ -163,6 +163,19 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         }
     }
     let ledger = Ledger::new(location);
+    // Read by no run that left a marker: an archive written before blobs were read in parts (or
+    // under another source name) holds the blob by the SHA-256 of what it read, whole or up to
+    // its last complete line. That part is in already.
+    if !rewritten && from == 0 {
+        let mut ends = vec![bytes.len(), end];
+        ends.dedup();
+        for to in ends.into_iter().filter(|to| *to > 0) {
+            if ledger.get(&sha(&bytes[..to])).await?.is_some() {
+                from = to;
+                break;
+            }
+        }
+    }
     while !rewritten && from < end {
         let Some(record) = ledger.get(&part_key(&input.name, bytes, from)).await? else {
             break;
@@ -180,7 +193,9 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         }
     }
     let from = if rewritten { 0 } else { from.min(end) };
-    let key = if rewritten {
+    // A first part is known by its content, as any source is: an archive read by another name
+    // or by a later version still finds it.
+    let key = if rewritten || from == 0 {
         sha(&bytes[..end])
     } else {
         part_key(&input.name, bytes, from)
