@@ -480,3 +480,22 @@ fn an_append_blob_ingested_whole_before_is_not_ingested_again_when_collected() {
     );
     assert_eq!(ids[1], ["5", "5"], "no event lost, none doubled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_of_percent_signs_gets_a_marker_that_matches_it() {
+    let server = S3Server::start(&["raw"]);
+    trail(&server, 1, 1);
+    let odd = format!("{TRAIL}/2024/05/01/a%20b.json");
+    let long = format!("{TRAIL}/2024/05/01/{}.json", "%".repeat(60));
+    put(&server, &odd, &cloudtrail("2024/05/01", "odd", 1));
+    put(&server, &long, &cloudtrail("2024/05/01", "long", 1));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    let first = collect_with(&server, &archive, IngestOptions::default()).await;
+    assert!(first.contains("markers_not_written: []"), "{first}");
+    assert_eq!(ids(&archive).len(), 1 + 3);
+
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, "raw/"), 0, "{:?}", server.requests());
+}

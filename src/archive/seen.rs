@@ -101,7 +101,10 @@ impl Mirror {
 
     /// A source folder's or key's parts as mirrored: the hash of its date folder (the folders
     /// before its first year, or for a key without dates its folder) and the parts after it.
-    fn mirrored(&self, parts: &[String], is_key: bool) -> Path {
+    /// The parts are a listed key's, already encoded: they are kept as they are (encoding them
+    /// again would turn `%` into `%25` at each level, and a key would never match its marker).
+    /// A part too long for a file name, or a key too long for a store, is named by its hash.
+    fn mirrored(&self, parts: &[&str], is_key: bool) -> String {
         let folders = if is_key {
             parts.len().saturating_sub(1)
         } else {
@@ -112,9 +115,21 @@ impl Mirror {
             .position(|p| crate::archive::inputs::dates::year_style(p).is_some())
             .unwrap_or(folders);
         let id = hex(&Sha256::digest(format!("{}/{}", self.store, parts[..split].join("/"))));
-        let mut path = self.root.clone().join(&id[..16]);
-        for part in &parts[split..] {
-            path = path.join(part.as_str());
+        let mut path = format!("{}/{}", self.root, &id[..16]);
+        if self.root.as_ref().is_empty() {
+            path = id[..16].to_string();
+        }
+        let rest: Vec<String> = parts[split..].iter().map(|p| short(p, MAX_PART)).collect();
+        let whole = rest.iter().map(String::len).sum::<usize>() + rest.len() + path.len();
+        // The date parts (year, month, day) stay readable so that markers sort by day.
+        let keep = if whole > MAX_KEY { rest.len().min(3) } else { rest.len() };
+        for part in &rest[..keep] {
+            path.push('/');
+            path.push_str(part);
+        }
+        if keep < rest.len() {
+            path.push('/');
+            path.push_str(&short(&rest[keep..].join("/"), 0));
         }
         path
     }
@@ -122,19 +137,21 @@ impl Mirror {
     /// The mirror of a source folder: its markers are listed with the same prefix (and
     /// start-after offset) as its objects.
     pub fn of(&self, folder: &Path) -> Path {
-        let parts: Vec<String> = folder.parts().map(|p| p.as_ref().to_string()).collect();
-        self.mirrored(&parts, false)
+        let parts: Vec<_> = folder.parts().collect();
+        let parts: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
+        encoded(self.mirrored(&parts, false))
     }
 
     /// What every marker of a source key starts with.
     fn base(&self, key: &Path) -> String {
-        let parts: Vec<String> = key.parts().map(|p| p.as_ref().to_string()).collect();
-        self.mirrored(&parts, true).to_string()
+        let parts: Vec<_> = key.parts().collect();
+        let parts: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
+        self.mirrored(&parts, true)
     }
 
     /// The marker of a source object as listed.
     pub fn marker(&self, meta: &ObjectMeta) -> Path {
-        Path::from(format!("{}.{}-{}", self.base(&meta.location), meta.size, stamp(meta)))
+        encoded(format!("{}.{}-{}", self.base(&meta.location), meta.size, stamp(meta)))
     }
 
     /// The base (see [`Mirror::base`]), size and stamp of a marker.
@@ -143,6 +160,27 @@ impl Mirror {
         let (size, stamp) = fields.split_once('-')?;
         Some((base.to_string(), size.parse().ok()?, stamp.to_string()))
     }
+}
+
+/// The longest part of a marker's key kept as it is: with the size and stamp after a file name,
+/// under the 255 bytes a file system takes.
+const MAX_PART: usize = 200;
+/// The longest marker key kept readable (S3 and GCS take 1,024 bytes, Azure more).
+const MAX_KEY: usize = 900;
+
+/// `part`, or if it is longer than `max` bytes (or `max` is 0) `h-` and 32 hex digits of its
+/// SHA-256.
+fn short(part: &str, max: usize) -> String {
+    if max > 0 && part.len() <= max {
+        part.to_string()
+    } else {
+        format!("h-{}", &hex(&Sha256::digest(part.as_bytes()))[..32])
+    }
+}
+
+/// A key made of parts already encoded, as a path (never encoded again).
+fn encoded(key: String) -> Path {
+    Path::parse(&key).unwrap_or_else(|_| Path::from(key.as_str()))
 }
 
 /// The markers found by one listing, by the source key they stand for.
