@@ -499,3 +499,28 @@ async fn a_key_of_percent_signs_gets_a_marker_that_matches_it() {
     collect_with(&server, &archive, IngestOptions::default()).await;
     assert_eq!(server.count(S3Kind::Get, "raw/"), 0, "{:?}", server.requests());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_of_the_same_name_at_another_endpoint_is_another_source() {
+    // Two stores whose buckets and keys are named alike (as every Azure account's
+    // `insights-activity-logs` is), collected into one archive.
+    let one = S3Server::start(&["raw"]);
+    let other = S3Server::start(&["raw"]);
+    trail(&one, 10, 1);
+    for d in 1..=3u32 {
+        let day = format!("2024/05/{d:02}");
+        let key = format!("{TRAIL}/{day}/111122223333_CloudTrail_us-east-1_202405{d:02}T1000Z_f0.json");
+        put(&other, &key, &cloudtrail(&day, &format!("other-{d}"), 1));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    collect_with(&one, &archive, IngestOptions::default()).await;
+    collect_with(&other, &archive, IngestOptions::default()).await;
+    assert_eq!(other.count(S3Kind::Get, "raw/"), 3, "{:?}", other.requests());
+    assert_eq!(ids(&archive).len(), 1 + 10 + 3);
+    // Each store remembers its own days.
+    one.reset();
+    collect_with(&one, &archive, IngestOptions::default()).await;
+    assert_eq!(dated_lists(&one, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
+    assert_eq!(one.count(S3Kind::Get, "raw/"), 0);
+}

@@ -86,17 +86,27 @@ pub fn stamp(meta: &ObjectMeta) -> String {
 pub struct Mirror {
     /// `<archive root>/_ingest/seen`.
     root: Path,
-    /// The source store's URL (`s3://bucket`).
+    /// The source store's URL (`s3://bucket`), and its namespace if it has one.
     store: String,
+    /// See [`Location::namespace`].
+    namespace: String,
 }
 
 impl Mirror {
-    /// The mirror of the store at `store_url` (`s3://bucket`), in `archive`.
-    pub fn new(archive: &Location, store_url: &url::Url) -> Self {
+    /// The mirror of the source store `source` (its store URL, `s3://bucket`, and its
+    /// namespace: two Azure accounts' `insights-activity-logs` are two stores), in `archive`.
+    pub fn new(archive: &Location, source: &Location) -> Self {
         Mirror {
             root: archive.path(SEEN),
-            store: store_url.as_str().trim_end_matches('/').to_string(),
+            store: named(source.store_url.as_str().trim_end_matches('/'), source.namespace()),
+            namespace: source.namespace().to_string(),
         }
+    }
+
+    /// A source's name as the archive's own records of it know it (part keys, remembered
+    /// days): with its store's namespace.
+    pub fn name(&self, shown: &str) -> String {
+        named(shown, &self.namespace)
     }
 
     /// A source folder's or key's parts as mirrored: the hash of its date folder (the folders
@@ -175,6 +185,15 @@ fn short(part: &str, max: usize) -> String {
         part.to_string()
     } else {
         format!("h-{}", &hex(&Sha256::digest(part.as_bytes()))[..32])
+    }
+}
+
+/// `name`, and the namespace after it if there is one.
+pub fn named(name: &str, namespace: &str) -> String {
+    if namespace.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({namespace})")
     }
 }
 
@@ -374,7 +393,9 @@ mod tests {
     fn a_marker_names_its_source_key_size_and_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let archive = Location::create(dir.path().to_str().unwrap(), &Default::default()).unwrap();
-        let mirror = Mirror::new(&archive, &url::Url::parse("s3://raw-logs").unwrap());
+        let mut source = archive.clone();
+        source.store_url = url::Url::parse("s3://raw-logs").unwrap();
+        let mirror = Mirror::new(&archive, &source);
         let folder = Path::from("AWSLogs/1111/CloudTrail/us-east-1");
         let key = Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/05/a-b.json.gz");
         let at = chrono::Utc::now();

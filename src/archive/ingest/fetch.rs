@@ -163,6 +163,10 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         }
     }
     let ledger = Ledger::new(location);
+    let name = input
+        .place
+        .as_ref()
+        .map_or(input.name.clone(), |p| p.mirror.name(&input.name));
     // Read by no run that left a marker: an archive written before blobs were read in parts (or
     // under another source name) holds the blob by the SHA-256 of what it read, whole or up to
     // its last complete line. That part is in already.
@@ -177,7 +181,7 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         }
     }
     while !rewritten && from < end {
-        let Some(record) = ledger.get(&part_key(&input.name, bytes, from)).await? else {
+        let Some(record) = ledger.get(&part_key(&name, bytes, from)).await? else {
             break;
         };
         match record.appended {
@@ -198,7 +202,7 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
     let key = if rewritten || from == 0 {
         sha(&bytes[..end])
     } else {
-        part_key(&input.name, bytes, from)
+        part_key(&name, bytes, from)
     };
     Ok(Blob {
         from: from as u64,

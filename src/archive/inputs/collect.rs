@@ -241,7 +241,7 @@ pub async fn collect_location(
     inputs: &mut Inputs,
 ) -> Result<(), ArchiveError> {
     let base = location.store_url.as_str().trim_end_matches('/').to_string();
-    let mirror = Mirror::new(archive, &location.store_url);
+    let mirror = Mirror::new(archive, location);
     let mut found: BTreeMap<Path, ObjectMeta> = BTreeMap::new();
     let mut markers = Markers::default();
     // A URL naming one object reads that object (one ending in `/` is a prefix). It is found by
@@ -270,7 +270,8 @@ pub async fn collect_location(
             return Ok(());
         }
     }
-    let mut memory = Collected::read(archive, &location.display).await?;
+    let source = mirror.name(&location.display);
+    let mut memory = Collected::read(archive, &source).await?;
     let walk = Walk {
         source: location,
         archive,
@@ -341,7 +342,7 @@ pub async fn collect_location(
     let dated = |path: &Path| {
         dated.iter().find_map(|folder| {
             let day = dates::day_of(folder, path)?;
-            Some((location.display.clone(), folder.to_string(), day))
+            Some((source.clone(), folder.to_string(), day))
         })
     };
     take(
