@@ -524,3 +524,20 @@ async fn a_bucket_of_the_same_name_at_another_endpoint_is_another_source() {
     assert_eq!(dated_lists(&one, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
     assert_eq!(one.count(S3Kind::Get, "raw/"), 0);
 }
+
+#[test]
+fn a_folder_named_like_a_year_without_months_is_not_a_date_layout() {
+    let server = S3Server::start(&["raw", "audit"]);
+    trail(&server, 2, 1);
+    // Resource groups, one of them named like a year: neither holds months.
+    let named = "raw/AWSLogs/groups/2023/activity.json";
+    let prod = "raw/AWSLogs/groups/prod/activity.json";
+    put(&server, named, &cloudtrail("2024/05/01", "rg-2023", 1));
+    put(&server, prod, &cloudtrail("2024/05/01", "rg-prod", 1));
+    let since = ingest_cli(&server, "s3://audit/y", &["--since", "2024-05-01"]);
+    assert_eq!(server.count(S3Kind::Get, named), 1, "{since}");
+    assert_eq!(server.count(S3Kind::Get, prod), 1, "{since}");
+    assert!(since.contains("events written               4"), "{since}");
+    // The trail's region folder is still listed from its day.
+    assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/01"))]);
+}

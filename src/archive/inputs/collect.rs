@@ -135,10 +135,29 @@ impl Walk<'_> {
             done.markers = seen::list(self.archive, &self.mirror, &folder, None, false).await?;
         }
         done.objects = level.objects;
-        let style = level
+        let years: Vec<(&Path, dates::Style)> = level
             .common_prefixes
             .iter()
-            .find_map(|p| p.filename().and_then(dates::year_style));
+            .filter_map(|p| Some((p, p.filename().and_then(dates::year_style)?)))
+            .collect();
+        let mut style = years.first().map(|(_, style)| *style);
+        // A folder named like a year (an Azure resource group `2024`) is not a date layout
+        // unless its year holds months: checked once, before the folder gives a day to remember.
+        if let Some((latest, year_style)) = years.last()
+            && self.memory.day(folder.as_ref()).is_none()
+        {
+            let months = match self.source.store.list_with_delimiter(Some(latest)).await {
+                Ok(level) => level.common_prefixes,
+                Err(object_store::Error::InvalidPath { .. }) => Vec::new(),
+                Err(e) => return Err(self.err(e)),
+            };
+            if !months
+                .iter()
+                .any(|m| m.filename().is_some_and(|m| dates::is_month(m, *year_style)))
+            {
+                style = None;
+            }
+        }
         for child in level.common_prefixes {
             match (style, child.filename().and_then(dates::year_style)) {
                 (Some(_), Some(_)) => {}

@@ -25,6 +25,17 @@ pub fn year_style(name: &str) -> Option<Style> {
     (1990..=2200).contains(&year).then_some(style)
 }
 
+/// Whether a folder name is a month of a year written in `style` (`05`, `m=05`).
+pub fn is_month(name: &str, style: Style) -> bool {
+    let digits = match style {
+        Style::Plain => Some(name),
+        Style::Keyed => name.strip_prefix("m="),
+    };
+    digits.is_some_and(|d| {
+        d.len() == 2 && d.bytes().all(|b| b.is_ascii_digit()) && d.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+    })
+}
+
 /// The key a listing of `folder` starts after to begin at `day`: every key of that day and later
 /// sorts after it, every key of an earlier day before it (the fields are zero-padded).
 pub fn offset(folder: &Path, style: Style, day: NaiveDate) -> Path {
