@@ -541,3 +541,31 @@ fn a_folder_named_like_a_year_without_months_is_not_a_date_layout() {
     // The trail's region folder is still listed from its day.
     assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/01"))]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_replaced_between_listing_and_get_gets_no_marker_of_the_listed_one() {
+    let server = S3Server::start(&["raw"]);
+    let keys = trail(&server, 1, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let sources = ["s3://raw/AWSLogs/".to_string()];
+    let inputs = collect(&sources, &server.store_options(), &location, Since::Remembered, &Quiet)
+        .await
+        .unwrap();
+    // Swapped after the listing: what the listing saw is not what a GET would read.
+    let original = std::fs::read_to_string(server.root.path().join(&keys[0])).unwrap();
+    put(&server, &keys[0], &cloudtrail("2024/05/01", "forged-id", 1));
+    let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(summary.files_quarantined.len(), 1, "{summary:?}");
+    // Swapped back: the original is read by the next run, not passed over as read.
+    put(&server, &keys[0], &original);
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, &keys[0]), 1, "{:?}", server.requests());
+    let rows = ids(&archive);
+    assert!(rows.iter().any(|r| r[0] == "ev-1-0-0"), "{rows:?}");
+    assert!(!rows.iter().any(|r| r[0].starts_with("forged")), "{rows:?}");
+}
