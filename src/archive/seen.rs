@@ -426,4 +426,34 @@ mod tests {
         let day_before = Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/04/a-b.json.gz");
         assert!(mirror.marker(&meta(&day_before, 1, "x")).as_ref() < mirror.of(&offset).as_ref());
     }
+
+    #[test]
+    fn a_name_too_long_for_a_file_or_a_key_is_hashed_and_still_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Location::create(dir.path().to_str().unwrap(), &Default::default()).unwrap();
+        let mut source = archive.clone();
+        source.store_url = url::Url::parse("s3://raw-logs").unwrap();
+        let mirror = Mirror::new(&archive, &source);
+        let meta = |key: &str| ObjectMeta {
+            location: Path::parse(key).unwrap(),
+            last_modified: chrono::Utc::now(),
+            size: 7,
+            e_tag: Some("e".into()),
+            version: None,
+        };
+        let long_name = format!("t/2026/01/05/{}.json", "a".repeat(300));
+        let deep = format!("t/2026/01/05/{}/x.json", vec!["b".repeat(190); 6].join("/"));
+        let percent = "t/2026/01/05/%25%41.json".to_string();
+        for key in [long_name, deep, percent] {
+            let object = meta(&key);
+            let marker = mirror.marker(&object);
+            let tail = marker.as_ref().strip_prefix(archive.root.as_ref()).unwrap();
+            assert!(tail.len() < 700, "{marker}");
+            assert!(marker.parts().all(|p| p.as_ref().len() <= 255), "{marker}");
+            assert!(marker.as_ref().contains("/2026/01/05/"), "{marker}");
+            let mut markers = Markers::default();
+            markers.add(&mirror, [meta(marker.as_ref())]);
+            assert!(markers.unchanged(&mirror, &object), "{key}");
+        }
+    }
 }
