@@ -167,6 +167,7 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         .place
         .as_ref()
         .map_or(input.name.clone(), |p| p.mirror.name(&input.name));
+    let marked = from > 0;
     // Read by no run that left a marker: an archive written before blobs were read in parts (or
     // under another source name) holds the blob by the SHA-256 of what it read, whole or up to
     // its last complete line. That part is in already.
@@ -181,7 +182,13 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         }
     }
     while !rewritten && from < end {
-        let Some(record) = ledger.get(&part_key(&name, bytes, from)).await? else {
+        let mut record = ledger.get(&part_key(&name, bytes, from)).await?;
+        // Parts read before stores had namespaces are named by the source alone (and have
+        // markers under the old mirror only).
+        if record.is_none() && !marked && name != input.name {
+            record = ledger.get(&part_key(&input.name, bytes, from)).await?;
+        }
+        let Some(record) = record else {
             break;
         };
         match record.appended {
