@@ -569,3 +569,29 @@ async fn an_object_replaced_between_listing_and_get_gets_no_marker_of_the_listed
     assert!(rows.iter().any(|r| r[0] == "ev-1-0-0"), "{rows:?}");
     assert!(!rows.iter().any(|r| r[0].starts_with("forged")), "{rows:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_marker_that_cannot_be_written_is_a_warning_and_the_object_is_read_again() {
+    let server = S3Server::start(&["raw"]);
+    trail(&server, 1, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    // The mirror folder of the trail's date folder, made a file: no marker can go under it.
+    let seen = archive.join("_ingest/seen");
+    let mirrors: Vec<_> = std::fs::read_dir(&seen).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(mirrors.len(), 1, "{mirrors:?}");
+    std::fs::remove_dir_all(&mirrors[0]).unwrap();
+    std::fs::write(&mirrors[0], b"in the way").unwrap();
+    let key = format!("{TRAIL}/2024/05/01/111122223333_CloudTrail_us-east-1_20240501T1100Z_new.json");
+    put(&server, &key, &cloudtrail("2024/05/01", "new", 1));
+    let summary = collect_with(&server, &archive, IngestOptions::default()).await;
+    assert!(summary.contains("markers_not_written: [(\""), "{summary}");
+    assert_eq!(ids(&archive).len(), 1 + 2);
+    // Without its marker the object is read again, and found in the ledger.
+    server.reset();
+    let again = collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, &key), 1);
+    assert!(again.contains("files_already_ingested: [\""), "{again}");
+    assert_eq!(ids(&archive).len(), 1 + 2);
+}
