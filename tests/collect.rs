@@ -328,3 +328,270 @@ async fn a_run_killed_anywhere_loses_nothing_and_doubles_nothing_on_rerun() {
     }
     assert!(budget > 6, "the run was killed at several points ({budget})");
 }
+
+/// The dated listing requests of the trail folder since the last reset.
+fn dated_lists(server: &S3Server, folder: &str) -> Vec<Option<String>> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.kind == S3Kind::List && r.key.starts_with(&format!("{folder}/")) && !r.delimited)
+        .map(|r| r.start_after)
+        .collect()
+}
+
+#[test]
+fn a_key_filed_in_the_future_does_not_move_the_next_listing_past_real_deliveries() {
+    let server = S3Server::start(&["raw", "audit"]);
+    trail(&server, 10, 3);
+    put(
+        &server,
+        &format!("{TRAIL}/2199/12/31/planted.json"),
+        &cloudtrail("2024/05/10", "planted", 1),
+    );
+    let first = ingest_cli(&server, "s3://audit/f", &[]);
+    assert!(first.contains("events written              31"), "{first}");
+
+    let late = format!("{TRAIL}/2024/05/09/111122223333_CloudTrail_us-east-1_20240509T2355Z_late.json");
+    put(&server, &late, &cloudtrail("2024/05/09", "late-9", 1));
+    server.reset();
+    let again = ingest_cli(&server, "s3://audit/f", &[]);
+    assert_eq!(server.count(S3Kind::Get, &late), 1, "{again}");
+    assert!(again.contains("events written               1"), "{again}");
+    assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
+}
+
+#[test]
+fn a_key_whose_year_is_not_a_year_neither_panics_nor_hides_deliveries() {
+    let server = S3Server::start(&["raw", "audit"]);
+    let other = "raw/AWSLogs/444455556666/CloudTrail/eu-west-1";
+    // The folder's only dated-looking keys are not days.
+    put(
+        &server,
+        &format!("{other}/2024/05/notes.json"),
+        &cloudtrail("2024/05/01", "notes", 1),
+    );
+    put(
+        &server,
+        &format!("{other}/4294705153/01/01/a.json"),
+        &cloudtrail("2024/05/01", "huge", 1),
+    );
+    trail(&server, 3, 1);
+    let first = ingest_cli(&server, "s3://audit/g", &[]);
+    assert!(first.contains("events written               5"), "{first}");
+    let day = format!("{other}/2024/05/02/c.json");
+    put(&server, &day, &cloudtrail("2024/05/02", "real", 1));
+    server.reset();
+    let again = ingest_cli(&server, "s3://audit/g", &[]);
+    assert!(again.contains("events written               1"), "{again}");
+    assert_eq!(server.count(S3Kind::Get, &day), 1);
+    let third = ingest_cli(&server, "s3://audit/g", &[]);
+    assert!(third.contains("events written               0"), "{third}");
+}
+
+async fn collect_with(server: &S3Server, archive: &Path, options: IngestOptions) -> String {
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let sources = ["s3://raw/AWSLogs/".to_string()];
+    let inputs = collect(&sources, &server.store_options(), &location, Since::Remembered, &Quiet)
+        .await
+        .unwrap();
+    let summary = ingest(&location, inputs, &options, &Quiet).await.unwrap();
+    format!("{summary:?}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_listed_but_not_read_is_listed_again_by_the_next_run() {
+    let server = S3Server::start(&["raw"]);
+    trail(&server, 10, 2);
+    // Too large for the first run's limit, filed a week before the last day.
+    let big = format!("{TRAIL}/2024/05/03/111122223333_CloudTrail_us-east-1_20240503T2300Z_big.json");
+    put(&server, &big, &cloudtrail("2024/05/03", "big", 40));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    let small = IngestOptions {
+        max_decompressed: 4096,
+        ..IngestOptions::default()
+    };
+    let first = collect_with(&server, &archive, small).await;
+    assert!(first.contains("big.json"), "{first}");
+    assert_eq!(server.count(S3Kind::Get, &big), 0);
+
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, &big), 1, "{:?}", server.requests());
+    let rows = ids(&archive);
+    assert_eq!(rows.len(), 1 + 20 + 40, "{rows:?}");
+    // Read now: the remembered day moves on again.
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
+}
+
+#[test]
+fn an_append_blob_ingested_whole_before_is_not_ingested_again_when_collected() {
+    let server = S3Server::start(&["raw", "audit"]);
+    let key = format!("{AZURE}/{BLOB}");
+    let lines: Vec<String> = (0..5).map(|i| azure_record(10 + i, &format!("u{i}"))).collect();
+    let cut = lines[3].len() / 2;
+    let mut blob = lines[..3].concat() + &lines[3][..cut];
+    put(&server, &key, &blob);
+    // What an archive holds of it from before blobs were read in parts: the file read whole,
+    // known by the SHA-256 of all its bytes.
+    let local = tempfile::tempdir().unwrap();
+    let file = local.path().join("PT1H.json");
+    std::fs::write(&file, &blob).unwrap();
+    let out = run(
+        &server,
+        &["ingest", "--archive", "s3://audit/u", file.to_str().unwrap()],
+    );
+    assert!(
+        stdout(&out).contains("events written               3"),
+        "{}",
+        stdout(&out)
+    );
+
+    let collect = || {
+        let out = run(
+            &server,
+            &[
+                "ingest",
+                "--archive",
+                "s3://audit/u",
+                "s3://raw/insights-activity-logs/",
+            ],
+        );
+        assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+        stdout(&out)
+    };
+    let first = collect();
+    assert!(first.contains("events written               0"), "{first}");
+    server.reset();
+    let again = collect();
+    assert!(again.contains("unchanged                    1"), "{again}");
+    assert_eq!(server.count(S3Kind::Get, "raw/"), 0, "a marker was written");
+    blob.push_str(&lines[3][cut..]);
+    blob.push_str(&lines[4]);
+    put(&server, &key, &blob);
+    let grown = collect();
+    assert!(grown.contains("events written               2"), "{grown}");
+    let ids = query(
+        &server,
+        "s3://audit/u",
+        "SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM events",
+    );
+    assert_eq!(ids[1], ["5", "5"], "no event lost, none doubled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_of_percent_signs_gets_a_marker_that_matches_it() {
+    let server = S3Server::start(&["raw"]);
+    trail(&server, 1, 1);
+    let odd = format!("{TRAIL}/2024/05/01/a%20b.json");
+    let long = format!("{TRAIL}/2024/05/01/{}.json", "%".repeat(60));
+    put(&server, &odd, &cloudtrail("2024/05/01", "odd", 1));
+    put(&server, &long, &cloudtrail("2024/05/01", "long", 1));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    let first = collect_with(&server, &archive, IngestOptions::default()).await;
+    assert!(first.contains("markers_not_written: []"), "{first}");
+    assert_eq!(ids(&archive).len(), 1 + 3);
+
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, "raw/"), 0, "{:?}", server.requests());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_of_the_same_name_at_another_endpoint_is_another_source() {
+    // Two stores whose buckets and keys are named alike (as every Azure account's
+    // `insights-activity-logs` is), collected into one archive.
+    let one = S3Server::start(&["raw"]);
+    let other = S3Server::start(&["raw"]);
+    trail(&one, 10, 1);
+    for d in 1..=3u32 {
+        let day = format!("2024/05/{d:02}");
+        let key = format!("{TRAIL}/{day}/111122223333_CloudTrail_us-east-1_202405{d:02}T1000Z_f0.json");
+        put(&other, &key, &cloudtrail(&day, &format!("other-{d}"), 1));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    collect_with(&one, &archive, IngestOptions::default()).await;
+    collect_with(&other, &archive, IngestOptions::default()).await;
+    assert_eq!(other.count(S3Kind::Get, "raw/"), 3, "{:?}", other.requests());
+    assert_eq!(ids(&archive).len(), 1 + 10 + 3);
+    // Each store remembers its own days.
+    one.reset();
+    collect_with(&one, &archive, IngestOptions::default()).await;
+    assert_eq!(dated_lists(&one, TRAIL), [Some(format!("{TRAIL}/2024/05/08"))]);
+    assert_eq!(one.count(S3Kind::Get, "raw/"), 0);
+}
+
+#[test]
+fn a_folder_named_like_a_year_without_months_is_not_a_date_layout() {
+    let server = S3Server::start(&["raw", "audit"]);
+    trail(&server, 2, 1);
+    // Resource groups, one of them named like a year: neither holds months.
+    let named = "raw/AWSLogs/groups/2023/activity.json";
+    let prod = "raw/AWSLogs/groups/prod/activity.json";
+    put(&server, named, &cloudtrail("2024/05/01", "rg-2023", 1));
+    put(&server, prod, &cloudtrail("2024/05/01", "rg-prod", 1));
+    let since = ingest_cli(&server, "s3://audit/y", &["--since", "2024-05-01"]);
+    assert_eq!(server.count(S3Kind::Get, named), 1, "{since}");
+    assert_eq!(server.count(S3Kind::Get, prod), 1, "{since}");
+    assert!(since.contains("events written               4"), "{since}");
+    // The trail's region folder is still listed from its day.
+    assert_eq!(dated_lists(&server, TRAIL), [Some(format!("{TRAIL}/2024/05/01"))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_replaced_between_listing_and_get_gets_no_marker_of_the_listed_one() {
+    let server = S3Server::start(&["raw"]);
+    let keys = trail(&server, 1, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let sources = ["s3://raw/AWSLogs/".to_string()];
+    let inputs = collect(&sources, &server.store_options(), &location, Since::Remembered, &Quiet)
+        .await
+        .unwrap();
+    // Swapped after the listing: what the listing saw is not what a GET would read.
+    let original = std::fs::read_to_string(server.root.path().join(&keys[0])).unwrap();
+    put(&server, &keys[0], &cloudtrail("2024/05/01", "forged-id", 1));
+    let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(summary.files_quarantined.len(), 1, "{summary:?}");
+    // Swapped back: the original is read by the next run, not passed over as read.
+    put(&server, &keys[0], &original);
+    server.reset();
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, &keys[0]), 1, "{:?}", server.requests());
+    let rows = ids(&archive);
+    assert!(rows.iter().any(|r| r[0] == "ev-1-0-0"), "{rows:?}");
+    assert!(!rows.iter().any(|r| r[0].starts_with("forged")), "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_marker_that_cannot_be_written_is_a_warning_and_the_object_is_read_again() {
+    let server = S3Server::start(&["raw"]);
+    trail(&server, 1, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a");
+    collect_with(&server, &archive, IngestOptions::default()).await;
+    // The mirror folder of the trail's date folder, made a file: no marker can go under it.
+    let seen = archive.join("_ingest/seen");
+    let mirrors: Vec<_> = std::fs::read_dir(&seen).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(mirrors.len(), 1, "{mirrors:?}");
+    std::fs::remove_dir_all(&mirrors[0]).unwrap();
+    std::fs::write(&mirrors[0], b"in the way").unwrap();
+    let key = format!("{TRAIL}/2024/05/01/111122223333_CloudTrail_us-east-1_20240501T1100Z_new.json");
+    put(&server, &key, &cloudtrail("2024/05/01", "new", 1));
+    let summary = collect_with(&server, &archive, IngestOptions::default()).await;
+    assert!(summary.contains("markers_not_written: [(\""), "{summary}");
+    assert_eq!(ids(&archive).len(), 1 + 2);
+    // Without its marker the object is read again, and found in the ledger.
+    server.reset();
+    let again = collect_with(&server, &archive, IngestOptions::default()).await;
+    assert_eq!(server.count(S3Kind::Get, &key), 1);
+    assert!(again.contains("files_already_ingested: [\""), "{again}");
+    assert_eq!(ids(&archive).len(), 1 + 2);
+}

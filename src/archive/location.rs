@@ -40,6 +40,8 @@ pub struct Location {
     direct: Option<Arc<dyn ObjectStore>>,
     /// Who the store's credentials say the caller is, where the store can tell.
     credentials: Credentials,
+    /// See [`Location::namespace`].
+    namespace: String,
 }
 
 impl Location {
@@ -111,6 +113,7 @@ impl Location {
             local_dir: Some(dir),
             direct: Some(store),
             credentials: Credentials::Local,
+            namespace: String::new(),
         })
     }
 
@@ -160,6 +163,7 @@ impl Location {
             local_dir: None,
             direct: None,
             credentials,
+            namespace: stores::namespace(url.scheme(), options),
         })
     }
 
@@ -168,6 +172,12 @@ impl Location {
     /// operating system's user. Never a secret.
     pub async fn identity(&self) -> String {
         self.credentials.identity().await
+    }
+
+    /// What tells this store from another of the same URL (an Azure storage account, a custom
+    /// endpoint: `account=acme`), empty if nothing does.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     /// Whether any object lies under `relative` (to the archive root): one listing, its first item.

@@ -86,22 +86,35 @@ pub fn stamp(meta: &ObjectMeta) -> String {
 pub struct Mirror {
     /// `<archive root>/_ingest/seen`.
     root: Path,
-    /// The source store's URL (`s3://bucket`).
+    /// The source store's URL (`s3://bucket`), and its namespace if it has one.
     store: String,
+    /// See [`Location::namespace`].
+    namespace: String,
 }
 
 impl Mirror {
-    /// The mirror of the store at `store_url` (`s3://bucket`), in `archive`.
-    pub fn new(archive: &Location, store_url: &url::Url) -> Self {
+    /// The mirror of the source store `source` (its store URL, `s3://bucket`, and its
+    /// namespace: two Azure accounts' `insights-activity-logs` are two stores), in `archive`.
+    pub fn new(archive: &Location, source: &Location) -> Self {
         Mirror {
             root: archive.path(SEEN),
-            store: store_url.as_str().trim_end_matches('/').to_string(),
+            store: named(source.store_url.as_str().trim_end_matches('/'), source.namespace()),
+            namespace: source.namespace().to_string(),
         }
+    }
+
+    /// A source's name as the archive's own records of it know it (part keys, remembered
+    /// days): with its store's namespace.
+    pub fn name(&self, shown: &str) -> String {
+        named(shown, &self.namespace)
     }
 
     /// A source folder's or key's parts as mirrored: the hash of its date folder (the folders
     /// before its first year, or for a key without dates its folder) and the parts after it.
-    fn mirrored(&self, parts: &[String], is_key: bool) -> Path {
+    /// The parts are a listed key's, already encoded: they are kept as they are (encoding them
+    /// again would turn `%` into `%25` at each level, and a key would never match its marker).
+    /// A part too long for a file name, or a key too long for a store, is named by its hash.
+    fn mirrored(&self, parts: &[&str], is_key: bool) -> String {
         let folders = if is_key {
             parts.len().saturating_sub(1)
         } else {
@@ -112,9 +125,21 @@ impl Mirror {
             .position(|p| crate::archive::inputs::dates::year_style(p).is_some())
             .unwrap_or(folders);
         let id = hex(&Sha256::digest(format!("{}/{}", self.store, parts[..split].join("/"))));
-        let mut path = self.root.clone().join(&id[..16]);
-        for part in &parts[split..] {
-            path = path.join(part.as_str());
+        let mut path = format!("{}/{}", self.root, &id[..16]);
+        if self.root.as_ref().is_empty() {
+            path = id[..16].to_string();
+        }
+        let rest: Vec<String> = parts[split..].iter().map(|p| short(p, MAX_PART)).collect();
+        let whole = rest.iter().map(String::len).sum::<usize>() + rest.len() + path.len();
+        // The date parts (year, month, day) stay readable so that markers sort by day.
+        let keep = if whole > MAX_KEY { rest.len().min(3) } else { rest.len() };
+        for part in &rest[..keep] {
+            path.push('/');
+            path.push_str(part);
+        }
+        if keep < rest.len() {
+            path.push('/');
+            path.push_str(&short(&rest[keep..].join("/"), 0));
         }
         path
     }
@@ -122,19 +147,21 @@ impl Mirror {
     /// The mirror of a source folder: its markers are listed with the same prefix (and
     /// start-after offset) as its objects.
     pub fn of(&self, folder: &Path) -> Path {
-        let parts: Vec<String> = folder.parts().map(|p| p.as_ref().to_string()).collect();
-        self.mirrored(&parts, false)
+        let parts: Vec<_> = folder.parts().collect();
+        let parts: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
+        encoded(self.mirrored(&parts, false))
     }
 
     /// What every marker of a source key starts with.
     fn base(&self, key: &Path) -> String {
-        let parts: Vec<String> = key.parts().map(|p| p.as_ref().to_string()).collect();
-        self.mirrored(&parts, true).to_string()
+        let parts: Vec<_> = key.parts().collect();
+        let parts: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
+        self.mirrored(&parts, true)
     }
 
     /// The marker of a source object as listed.
     pub fn marker(&self, meta: &ObjectMeta) -> Path {
-        Path::from(format!("{}.{}-{}", self.base(&meta.location), meta.size, stamp(meta)))
+        encoded(format!("{}.{}-{}", self.base(&meta.location), meta.size, stamp(meta)))
     }
 
     /// The base (see [`Mirror::base`]), size and stamp of a marker.
@@ -143,6 +170,36 @@ impl Mirror {
         let (size, stamp) = fields.split_once('-')?;
         Some((base.to_string(), size.parse().ok()?, stamp.to_string()))
     }
+}
+
+/// The longest part of a marker's key kept as it is: with the size and stamp after a file name,
+/// under the 255 bytes a file system takes.
+const MAX_PART: usize = 200;
+/// The longest marker key kept readable (S3 and GCS take 1,024 bytes, Azure more).
+const MAX_KEY: usize = 900;
+
+/// `part`, or if it is longer than `max` bytes (or `max` is 0) `h-` and 32 hex digits of its
+/// SHA-256.
+fn short(part: &str, max: usize) -> String {
+    if max > 0 && part.len() <= max {
+        part.to_string()
+    } else {
+        format!("h-{}", &hex(&Sha256::digest(part.as_bytes()))[..32])
+    }
+}
+
+/// `name`, and the namespace after it if there is one.
+pub fn named(name: &str, namespace: &str) -> String {
+    if namespace.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({namespace})")
+    }
+}
+
+/// A key made of parts already encoded, as a path (never encoded again).
+fn encoded(key: String) -> Path {
+    Path::parse(&key).unwrap_or_else(|_| Path::from(key.as_str()))
 }
 
 /// The markers found by one listing, by the source key they stand for.
@@ -253,15 +310,28 @@ impl Collected {
         }
     }
 
+    /// The day remembered for a folder; none for a day after tomorrow (UTC), which only a
+    /// planted key could have put there (the folder is then listed whole once more).
     pub fn day(&self, folder: &str) -> Option<NaiveDate> {
+        let latest = chrono::Utc::now().date_naive().checked_add_days(chrono::Days::new(1))?;
         self.folders
             .get(folder)
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .filter(|d| *d <= latest)
     }
 
     /// Notes a day found in a folder; a later day only.
     pub fn saw(&mut self, folder: &str, day: NaiveDate) {
         if self.day(folder).is_none_or(|d| d < day) {
+            self.folders
+                .insert(folder.to_string(), day.format("%Y-%m-%d").to_string());
+        }
+    }
+
+    /// Keeps a folder's remembered day no later than `day`: something filed under it was not
+    /// read, and the next run lists from it (minus the margin) again.
+    pub fn hold(&mut self, folder: &str, day: NaiveDate) {
+        if self.day(folder).is_some_and(|d| d > day) {
             self.folders
                 .insert(folder.to_string(), day.format("%Y-%m-%d").to_string());
         }
@@ -323,7 +393,9 @@ mod tests {
     fn a_marker_names_its_source_key_size_and_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let archive = Location::create(dir.path().to_str().unwrap(), &Default::default()).unwrap();
-        let mirror = Mirror::new(&archive, &url::Url::parse("s3://raw-logs").unwrap());
+        let mut source = archive.clone();
+        source.store_url = url::Url::parse("s3://raw-logs").unwrap();
+        let mirror = Mirror::new(&archive, &source);
         let folder = Path::from("AWSLogs/1111/CloudTrail/us-east-1");
         let key = Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/05/a-b.json.gz");
         let at = chrono::Utc::now();
@@ -353,5 +425,35 @@ mod tests {
         assert!(marker.as_ref() > mirror.of(&offset).as_ref());
         let day_before = Path::from("AWSLogs/1111/CloudTrail/us-east-1/2026/01/04/a-b.json.gz");
         assert!(mirror.marker(&meta(&day_before, 1, "x")).as_ref() < mirror.of(&offset).as_ref());
+    }
+
+    #[test]
+    fn a_name_too_long_for_a_file_or_a_key_is_hashed_and_still_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Location::create(dir.path().to_str().unwrap(), &Default::default()).unwrap();
+        let mut source = archive.clone();
+        source.store_url = url::Url::parse("s3://raw-logs").unwrap();
+        let mirror = Mirror::new(&archive, &source);
+        let meta = |key: &str| ObjectMeta {
+            location: Path::parse(key).unwrap(),
+            last_modified: chrono::Utc::now(),
+            size: 7,
+            e_tag: Some("e".into()),
+            version: None,
+        };
+        let long_name = format!("t/2026/01/05/{}.json", "a".repeat(300));
+        let deep = format!("t/2026/01/05/{}/x.json", vec!["b".repeat(190); 6].join("/"));
+        let percent = "t/2026/01/05/%25%41.json".to_string();
+        for key in [long_name, deep, percent] {
+            let object = meta(&key);
+            let marker = mirror.marker(&object);
+            let tail = marker.as_ref().strip_prefix(archive.root.as_ref()).unwrap();
+            assert!(tail.len() < 700, "{marker}");
+            assert!(marker.parts().all(|p| p.as_ref().len() <= 255), "{marker}");
+            assert!(marker.as_ref().contains("/2026/01/05/"), "{marker}");
+            let mut markers = Markers::default();
+            markers.add(&mirror, [meta(marker.as_ref())]);
+            assert!(markers.unchanged(&mirror, &object), "{key}");
+        }
     }
 }

@@ -293,3 +293,69 @@ fn gcp_identity(file: Option<&str>) -> String {
         None => "GCP".into(),
     }
 }
+
+/// What, besides its bucket or container, tells one store from another of the same name: an
+/// Azure storage account (every account's activity log container is `insights-activity-logs`),
+/// or an S3 or GCS endpoint other than the cloud's own. Empty for AWS's and Google's own.
+pub(super) fn namespace(scheme: &str, options: &StoreOptions) -> String {
+    match scheme {
+        "s3" | "s3a" => {
+            let mut b = AmazonS3Builder::from_env();
+            for (k, v) in &options.settings {
+                if let Ok(key) = k.parse() {
+                    b = b.with_config(key, v);
+                }
+            }
+            b.get_config_value(&AmazonS3ConfigKey::Endpoint)
+                .filter(|e| !e.is_empty())
+                .map(|e| format!("endpoint={}", e.trim_end_matches('/')))
+                .unwrap_or_default()
+        }
+        "gs" => {
+            let mut b = GoogleCloudStorageBuilder::from_env();
+            for (k, v) in &options.settings {
+                if let Ok(key) = k.parse() {
+                    b = b.with_config(key, v);
+                }
+            }
+            b.get_config_value(&GoogleConfigKey::BaseUrl)
+                .filter(|e| !e.is_empty())
+                .or_else(|| env("STORAGE_EMULATOR_HOST"))
+                .map(|e| format!("endpoint={}", e.trim_end_matches('/')))
+                .unwrap_or_default()
+        }
+        _ => {
+            let mut b = MicrosoftAzureBuilder::from_env();
+            for (k, v) in &options.settings {
+                if let Ok(key) = k.parse() {
+                    b = b.with_config(key, v);
+                }
+            }
+            let account = b.get_config_value(&AzureConfigKey::AccountName).unwrap_or_default();
+            let endpoint = b
+                .get_config_value(&AzureConfigKey::Endpoint)
+                .filter(|e| !e.is_empty())
+                .map(|e| format!(" endpoint={}", e.trim_end_matches('/')))
+                .unwrap_or_default();
+            format!("account={account}{endpoint}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod namespace_tests {
+    use super::*;
+
+    #[test]
+    fn two_azure_accounts_are_two_namespaces() {
+        let account = |name: &str| StoreOptions {
+            settings: vec![("azure_storage_account_name".into(), name.into())],
+        };
+        assert_eq!(namespace("az", &account("acme")), "account=acme");
+        assert_ne!(namespace("az", &account("acme")), namespace("az", &account("other")));
+        let endpoint = StoreOptions {
+            settings: vec![("aws_endpoint".into(), "http://127.0.0.1:9000/".into())],
+        };
+        assert_eq!(namespace("s3", &endpoint), "endpoint=http://127.0.0.1:9000");
+    }
+}

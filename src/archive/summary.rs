@@ -46,6 +46,9 @@ pub struct IngestSummary {
     /// Why the days' file-index objects could not be merged into one (the next ingest or
     /// `compact` does it; queries read them as they are).
     pub index_not_merged: Option<String>,
+    /// Sources read whose collection marker could not be written, and why: the next run reads
+    /// them again (and finds their content in the ledger).
+    pub markers_not_written: Vec<(String, String)>,
     /// Half-written batches of an earlier, interrupted run that were undone first.
     pub recovered: Recovery,
     /// What CloudTrail digests said of this run's files, and of the files its digests concern.

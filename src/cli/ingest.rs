@@ -46,6 +46,18 @@ pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
              queries read them as they are, and the next ingest or `trailscope compact` merges them"
         );
     }
+    if let Some((first, why)) = summary.markers_not_written.first() {
+        let n = summary.markers_not_written.len();
+        crate::note!(
+            "the marker that {first}{} was read could not be written ({why}): the next run reads it again \
+             and finds its content already in the archive",
+            if n > 1 {
+                format!(" and {} other object(s)", n - 1)
+            } else {
+                String::new()
+            }
+        );
+    }
     if let (Some(first), CloudChoice::Only(cloud)) = (summary.files_not_of_forced_cloud.first(), args.cloud) {
         let n = summary.files_not_of_forced_cloud.len();
         crate::note!(
@@ -236,6 +248,14 @@ pub fn render(archive: &str, s: &IngestSummary) -> String {
         for name in &s.blobs_rewritten {
             out.push_str(&format!("      {name}\n"));
         }
+    }
+    if !s.markers_not_written.is_empty() {
+        line(
+            &mut out,
+            "markers not written",
+            s.markers_not_written.len() as u64,
+            "(read, but the next run lists them as new: read again, found in the ledger)",
+        );
     }
     line(
         &mut out,

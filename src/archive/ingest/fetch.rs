@@ -163,8 +163,32 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         }
     }
     let ledger = Ledger::new(location);
+    let name = input
+        .place
+        .as_ref()
+        .map_or(input.name.clone(), |p| p.mirror.name(&input.name));
+    let marked = from > 0;
+    // Read by no run that left a marker: an archive written before blobs were read in parts (or
+    // under another source name) holds the blob by the SHA-256 of what it read, whole or up to
+    // its last complete line. That part is in already.
+    if !rewritten && from == 0 {
+        let mut ends = vec![bytes.len(), end];
+        ends.dedup();
+        for to in ends.into_iter().filter(|to| *to > 0) {
+            if ledger.get(&sha(&bytes[..to])).await?.is_some() {
+                from = to;
+                break;
+            }
+        }
+    }
     while !rewritten && from < end {
-        let Some(record) = ledger.get(&part_key(&input.name, bytes, from)).await? else {
+        let mut record = ledger.get(&part_key(&name, bytes, from)).await?;
+        // Parts read before stores had namespaces are named by the source alone (and have
+        // markers under the old mirror only).
+        if record.is_none() && !marked && name != input.name {
+            record = ledger.get(&part_key(&input.name, bytes, from)).await?;
+        }
+        let Some(record) = record else {
             break;
         };
         match record.appended {
@@ -180,10 +204,12 @@ async fn resume(location: &Location, input: &Input, bytes: &Bytes) -> Result<Blo
         }
     }
     let from = if rewritten { 0 } else { from.min(end) };
-    let key = if rewritten {
+    // A first part is known by its content, as any source is: an archive read by another name
+    // or by a later version still finds it.
+    let key = if rewritten || from == 0 {
         sha(&bytes[..end])
     } else {
-        part_key(&input.name, bytes, from)
+        part_key(&name, bytes, from)
     };
     Ok(Blob {
         from: from as u64,

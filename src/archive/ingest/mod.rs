@@ -200,7 +200,7 @@ impl<'a> Run<'a> {
     ) -> Result<(), ArchiveError> {
         self.summary.recovered = self.ledger.recover(RETAIN, &mut self.chain).await?;
         self.summary.files_skipped = inputs.passed_over;
-        let listing = inputs.listing;
+        let mut listing = inputs.listing;
         self.summary.objects_listed = listing.objects;
         self.summary.bytes_listed = listing.bytes;
         self.summary.objects_unchanged = listing.unchanged;
@@ -273,12 +273,18 @@ impl<'a> Run<'a> {
                 self.summary.objects_unchanged += 1;
                 self.summary.bytes_unchanged += got.meta.as_ref().map_or(0, |m| m.size);
                 if let Some(mark) = marking(&got, "") {
-                    mark.write(self.location).await?;
+                    self.mark(&mark).await;
                 }
                 continue;
             };
             let (bytes, sha, records, other_cloud, contents) = match read {
                 Err(e) => {
+                    // Not read (a failed GET, too large): listed again by the next run.
+                    if let Some((source, folder, day)) = input.place.as_ref().and_then(|p| p.dated.as_ref()) {
+                        for collected in listing.collected.iter_mut().filter(|c| &c.source == source) {
+                            collected.hold(folder, *day);
+                        }
+                    }
                     self.summary.files_quarantined.push((input.name.clone(), e.to_string()));
                     continue;
                 }
@@ -304,7 +310,7 @@ impl<'a> Run<'a> {
                 self.summary.files_already_ingested.push(input.name.clone());
                 // Its content is in the ledger: the marker can say so now.
                 if let Some(mark) = mark {
-                    mark.write(self.location).await?;
+                    self.mark(&mark).await;
                 }
                 continue;
             }
@@ -342,7 +348,7 @@ impl<'a> Run<'a> {
         self.flush(progress).await?;
         // Sources whose content an earlier source of this run carried: in the ledger now.
         for mark in std::mem::take(&mut self.marks_later) {
-            mark.write(self.location).await?;
+            self.mark(&mark).await;
         }
         // Everything listed is in: the next run lists date folders from these days on.
         for collected in &listing.collected {
@@ -359,6 +365,16 @@ impl<'a> Run<'a> {
             self.summary.index_not_merged = Some(e.to_string());
         }
         Ok(())
+    }
+
+    /// Writes a marker. One that cannot be written (a store refusing its key, a failed PUT) is
+    /// a warning: without it the object is only read again by the next run, and found in the
+    /// content ledger then.
+    async fn mark(&mut self, mark: &Marking) {
+        if let Err(e) = mark.write(self.location).await {
+            let why = mask_text(&e.to_string()).into_owned();
+            self.summary.markers_not_written.push((mark.mark.source.clone(), why));
+        }
     }
 
     async fn held(&mut self) -> Result<&Held, ArchiveError> {
@@ -652,7 +668,7 @@ impl<'a> Run<'a> {
         // After every ledger record of the batch: recovery commits such a batch, so a marker
         // never stands for content that was rolled back.
         for mark in batch.marks {
-            mark.write(self.location).await?;
+            self.mark(&mark).await;
         }
         self.ledger.commit(&pending).await?;
         self.lock.renew().await

@@ -87,6 +87,8 @@ struct Done {
     jobs: Vec<Job>,
     /// A date folder, the day it was listed from and the last day found in it.
     dated: Option<(Path, Option<NaiveDate>, Option<NaiveDate>)>,
+    /// The earliest day of a sub-folder of a date folder that could not be listed.
+    held: Option<NaiveDate>,
     passed_over: Vec<(String, String)>,
     found_any: bool,
 }
@@ -133,10 +135,29 @@ impl Walk<'_> {
             done.markers = seen::list(self.archive, &self.mirror, &folder, None, false).await?;
         }
         done.objects = level.objects;
-        let style = level
+        let years: Vec<(&Path, dates::Style)> = level
             .common_prefixes
             .iter()
-            .find_map(|p| p.filename().and_then(dates::year_style));
+            .filter_map(|p| Some((p, p.filename().and_then(dates::year_style)?)))
+            .collect();
+        let mut style = years.first().map(|(_, style)| *style);
+        // A folder named like a year (an Azure resource group `2024`) is not a date layout
+        // unless its year holds months: checked once, before the folder gives a day to remember.
+        if let Some((latest, year_style)) = years.last()
+            && self.memory.day(folder.as_ref()).is_none()
+        {
+            let months = match self.source.store.list_with_delimiter(Some(latest)).await {
+                Ok(level) => level.common_prefixes,
+                Err(object_store::Error::InvalidPath { .. }) => Vec::new(),
+                Err(e) => return Err(self.err(e)),
+            };
+            if !months
+                .iter()
+                .any(|m| m.filename().is_some_and(|m| dates::is_month(m, *year_style)))
+            {
+                style = None;
+            }
+        }
         for child in level.common_prefixes {
             match (style, child.filename().and_then(dates::year_style)) {
                 (Some(_), Some(_)) => {}
@@ -146,10 +167,12 @@ impl Walk<'_> {
         if let Some(style) = style {
             let from = match self.since {
                 Since::Day(day) => Some(day),
+                // Never after today minus the margin, whatever an earlier run remembered: a
+                // day in the future would hide every real delivery from then on.
                 Since::Remembered => self
                     .memory
                     .day(folder.as_ref())
-                    .map(|d| d - chrono::Days::new(MARGIN_DAYS)),
+                    .and_then(|d| d.min(today()).checked_sub_days(chrono::Days::new(MARGIN_DAYS))),
                 Since::All => None,
             };
             let offset = from.map(|day| dates::offset(&folder, style, day));
@@ -186,6 +209,19 @@ impl Walk<'_> {
             None => {
                 let mut inputs = Inputs::default();
                 let found = list_readable(self.source, &folder, &self.base, &mut inputs).await?;
+                // What could not be listed is listed again by the next run: the folder's
+                // remembered day stays before it (a folder with no day in its name, the folder's
+                // first day).
+                let base = format!("{}/", self.base);
+                done.held = inputs
+                    .passed_over
+                    .iter()
+                    .map(|(name, _)| {
+                        let key = Path::from(name.strip_prefix(&base).unwrap_or(name).trim_end_matches('/'));
+                        dates::earliest_day_of(&folder, &key).map(|(day, _)| day)
+                    })
+                    .min()
+                    .map(|day| day.unwrap_or(NaiveDate::MIN));
                 done.passed_over = inputs.passed_over;
                 found
                     .into_iter()
@@ -194,15 +230,23 @@ impl Walk<'_> {
             }
         };
         done.found_any = true;
+        // A key filed under a day after tomorrow (UTC) is planted or mistaken, not a delivery:
+        // remembered, it would move the next run's listing past every real one.
+        let latest = today().checked_add_days(chrono::Days::new(1));
         let last = done
             .objects
             .iter()
             .filter_map(|m| dates::day_of(&folder, &m.location))
+            .filter(|day| latest.is_none_or(|l| *day <= l))
             .max();
         let from = offset.as_ref().and_then(|at| dates::day_of(&folder, at));
         done.dated = Some((folder, from, last));
         Ok(done)
     }
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 /// The objects under an opened location (a prefix of a bucket), or the one object it names,
@@ -216,7 +260,7 @@ pub async fn collect_location(
     inputs: &mut Inputs,
 ) -> Result<(), ArchiveError> {
     let base = location.store_url.as_str().trim_end_matches('/').to_string();
-    let mirror = Mirror::new(archive, &location.store_url);
+    let mirror = Mirror::new(archive, location);
     let mut found: BTreeMap<Path, ObjectMeta> = BTreeMap::new();
     let mut markers = Markers::default();
     // A URL naming one object reads that object (one ending in `/` is a prefix). It is found by
@@ -231,11 +275,22 @@ pub async fn collect_location(
         {
             markers = seen::list(archive, &mirror, &parent, None, false).await?;
             found.insert(meta.location.clone(), meta);
-            take(location, &base, &mirror, found, &markers, progress, inputs, true);
+            take(
+                location,
+                &base,
+                &mirror,
+                found,
+                &markers,
+                progress,
+                inputs,
+                true,
+                &|_| None,
+            );
             return Ok(());
         }
     }
-    let mut memory = Collected::read(archive, &location.display).await?;
+    let source = mirror.name(&location.display);
+    let mut memory = Collected::read(archive, &source).await?;
     let walk = Walk {
         source: location,
         archive,
@@ -248,6 +303,8 @@ pub async fn collect_location(
     let mut running = FuturesUnordered::new();
     let mut found_any = false;
     let mut days: HashMap<String, NaiveDate> = HashMap::new();
+    let mut held: Vec<(String, NaiveDate)> = Vec::new();
+    let mut dated: Vec<Path> = Vec::new();
     let (mut listed_from, mut dated_folders): (Option<NaiveDate>, usize) = (None, 0);
     loop {
         while running.len() < LISTS_IN_FLIGHT
@@ -266,6 +323,10 @@ pub async fn collect_location(
         }
         if let Some((folder, from, last)) = done.dated {
             dated_folders += 1;
+            if let Some(day) = done.held {
+                held.push((folder.to_string(), day));
+            }
+            dated.push(folder.clone());
             if let Some(from) = from {
                 listed_from = Some(listed_from.map_or(from, |d: NaiveDate| d.min(from)));
             }
@@ -292,11 +353,25 @@ pub async fn collect_location(
         for (folder, day) in days {
             memory.saw(&folder, day);
         }
+        for (folder, day) in held {
+            memory.hold(&folder, day);
+        }
         inputs.listing.collected.push(memory);
     }
-    take(location, &base, &mirror, found, &markers, progress, inputs, false);
+    let dated = |path: &Path| {
+        dated.iter().find_map(|folder| {
+            let day = dates::day_of(folder, path)?;
+            Some((source.clone(), folder.to_string(), day))
+        })
+    };
+    take(
+        location, &base, &mirror, found, &markers, progress, inputs, false, &dated,
+    );
     Ok(())
 }
+
+/// Where an object is in a date layout (see [`Place::dated`]).
+type DatedOf<'a> = dyn Fn(&Path) -> Option<(String, String, NaiveDate)> + 'a;
 
 /// The objects listed, each passed over (by its name, or as unchanged) or to be read.
 #[allow(clippy::too_many_arguments)]
@@ -309,6 +384,7 @@ fn take(
     progress: &dyn CollectProgress,
     inputs: &mut Inputs,
     named: bool,
+    dated: &DatedOf<'_>,
 ) {
     for (path, meta) in found {
         inputs.listing.objects += 1;
@@ -330,6 +406,7 @@ fn take(
             place: Some(Place {
                 mirror: mirror.clone(),
                 earlier: markers.earlier(mirror, &path),
+                dated: dated(&path),
                 listed: meta,
             }),
             origin: Origin::Remote {

@@ -37,6 +37,9 @@ pub(crate) struct Place {
     pub(crate) earlier: Vec<(u64, Path)>,
     /// The object as listed: its marker says the archive read it as it was then.
     pub(crate) listed: ObjectMeta,
+    /// The source, date folder and day the object is filed under, if it is in a date layout:
+    /// an object not read holds that folder's remembered day back to its day.
+    pub(crate) dated: Option<(String, String, chrono::NaiveDate)>,
 }
 
 /// An object's bytes as fetched, with what the store said of them.
@@ -86,7 +89,38 @@ impl Input {
                 meta: None,
             });
         };
-        let got = store.get(path).await.map_err(|e| ArchiveError::store(display, e))?;
+        // The object as listed, or nothing: one replaced between the listing and this GET
+        // must not get a marker of the listed ETag over other content (the next run reads it).
+        // An append blob grows between the two, and its parts are checked by their hashes.
+        let listed = self
+            .place
+            .as_ref()
+            .map(|p| &p.listed)
+            .filter(|_| self.file_name() != "PT1H.json");
+        let options = object_store::GetOptions {
+            if_match: listed.and_then(|l| l.e_tag.clone()),
+            ..Default::default()
+        };
+        let got = store
+            .get_opts(path, options)
+            .await
+            .map_err(|e| ArchiveError::store(display, e))?;
+        // Checked here too: not every S3-compatible server honours If-Match, and some list no
+        // ETags (then the size and the time of the last write, to the second, tell).
+        if let Some(listed) = listed {
+            let bare = |e: &str| e.strip_prefix("W/").unwrap_or(e).trim_matches('"').to_string();
+            let now = &got.meta;
+            let changed = match (&listed.e_tag, &now.e_tag) {
+                (Some(a), Some(b)) => bare(a) != bare(b),
+                _ => listed.size != now.size || listed.last_modified.timestamp() != now.last_modified.timestamp(),
+            };
+            if changed {
+                return Err(ArchiveError::Store {
+                    url: display.clone(),
+                    message: format!("{path} changed between its listing and its GET: read again by the next run"),
+                });
+            }
+        }
         let attribute = |key: &str| {
             got.attributes
                 .get(&object_store::Attribute::Metadata(key.to_string().into()))
