@@ -198,15 +198,25 @@ impl Page<'_> {
         let mut children: Vec<(String, std::fs::DirEntry, bool)> = Vec::new();
         for entry in read {
             let entry = entry?;
-            let Ok(name) = entry.file_name().into_string() else { continue };
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
             let is_dir = entry.file_type()?.is_dir();
-            let key = if is_dir { format!("{base}{name}/") } else { format!("{base}{name}") };
+            let key = if is_dir {
+                format!("{base}{name}/")
+            } else {
+                format!("{base}{name}")
+            };
             // Keys under a folder all start with its key: skip it unless one can match the prefix
             // and come after the page's start.
             let matches = key.starts_with(self.prefix) || (is_dir && self.prefix.starts_with(&key));
-            let passed = self
-                .after
-                .is_some_and(|a| if is_dir { key.as_str() < a && !a.starts_with(&key) } else { key.as_str() <= a });
+            let passed = self.after.is_some_and(|a| {
+                if is_dir {
+                    key.as_str() < a && !a.starts_with(&key)
+                } else {
+                    key.as_str() <= a
+                }
+            });
             if matches && !passed {
                 children.push((key, entry, is_dir));
             }
@@ -285,7 +295,10 @@ fn main() {
             }
         };
         // The harness waits for this line.
-        println!("serving {} on http://{addr} (key {KEY}, secret {SECRET})", root.display());
+        println!(
+            "serving {} on http://{addr} (key {KEY}, secret {SECRET})",
+            root.display()
+        );
         tokio::spawn(async {
             let Ok(mut usr1) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) else {
                 return;
@@ -299,7 +312,9 @@ fn main() {
         });
         let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
         loop {
-            let Ok((socket, _)) = listener.accept().await else { continue };
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
             let conn = http
                 .serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone())
                 .into_owned();
