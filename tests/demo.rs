@@ -465,3 +465,70 @@ fn the_demos_cloudtrail_files_are_validated_by_its_digests_but_one_planted_file(
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn tenants_grow_the_organisation_with_a_skew_and_keep_the_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("org");
+    let out = trailscope(
+        &[
+            "demo",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--tenants",
+            "120,30,20",
+            "--events",
+            "40000",
+            "--days",
+            "7",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let per_cloud = rows(
+        &archive,
+        "SELECT cloud, count(DISTINCT tenant) AS tenants FROM events GROUP BY cloud ORDER BY cloud",
+    );
+    let count = |cloud: &str| -> usize {
+        per_cloud
+            .iter()
+            .find(|r| r[0] == cloud)
+            .map(|r| r[1].parse().unwrap())
+            .unwrap_or(0)
+    };
+    // Nearly every tenant logged something in a week; the stopped and gap tenants too.
+    assert!((110..=120).contains(&count("aws")), "{per_cloud:?}");
+    assert!((27..=30).contains(&count("gcp")), "{per_cloud:?}");
+    assert!((18..=20).contains(&count("azure")), "{per_cloud:?}");
+    // The busiest tenant carries far more than the quietest that logged at all.
+    let skew = rows(
+        &archive,
+        "SELECT max(n) AS most, min(n) AS least FROM (SELECT tenant, count(*) AS n FROM events \
+         WHERE cloud = 'aws' GROUP BY tenant)",
+    );
+    let (most, least): (u64, u64) = (skew[1][0].parse().unwrap(), skew[1][1].parse().unwrap());
+    assert!(most > 20 * least, "most {most}, least {least}");
+    // The incident is still there: the attacker's address in the production account.
+    let incident = rows(
+        &archive,
+        &format!(
+            "SELECT count(*) AS n FROM events WHERE source_ip = '{}' AND tenant = '{}'",
+            trailscope::demo::ATTACKER_IP,
+            trailscope::demo::PROD_ACCOUNT
+        ),
+    );
+    assert_ne!(incident[1][0], "0");
+    // A count below the named tenants is refused in one sentence.
+    let bad = trailscope(
+        &[
+            "demo",
+            "--archive",
+            dir.path().join("bad").to_str().unwrap(),
+            "--tenants",
+            "3,1,1",
+        ],
+        &[],
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("at least 24,8,5"), "{}", stderr(&bad));
+}

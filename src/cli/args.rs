@@ -228,6 +228,7 @@ process list would keep it).")]
     #[command(after_help = "Examples:
   trailscope demo          # 200,000 events over 30 days, in your data folder
   trailscope demo --archive ./big --events 10000000 --seed 7
+  trailscope demo --archive ./org --tenants 600,200,100 --days 365 --events 10000000
 
 The raw logs are generated in each cloud's native format (CloudTrail delivery files, a GCP sink's \
 JSON lines, Azure's PT1H.json) and ingested through the ordinary ingest path. The same seed and \
@@ -570,6 +571,13 @@ pub struct DemoArgs {
     /// e.g. to time `trailscope ingest` on them again.
     #[arg(long, value_name = "DIR")]
     pub keep_raw: Option<PathBuf>,
+    /// An organisation-scale demo: this many AWS accounts, GCP projects and Azure subscriptions
+    /// (e.g. 600,200,100), the demo's named ones included, the others' ids following from the
+    /// seed. A few busy tenants carry most events and a long tail is quiet (weights fall as
+    /// 1/rank); some quiet ones are silent for days. The incident stays in. Without it, the
+    /// demo's own 24, 8 and 5.
+    #[arg(long, value_name = "AWS,GCP,AZURE")]
+    pub tenants: Option<crate::demo::Tenants>,
 }
 
 #[derive(Debug, Args)]

@@ -77,6 +77,7 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
         days: args.days,
         seed: args.seed,
         keep_raw: args.keep_raw,
+        tenants: args.tenants,
     };
     // Made-up events must never mix with real ones: the demo goes only into an empty folder or
     // an archive the demo built.

@@ -7,6 +7,7 @@ mod cast;
 mod digests;
 mod incident;
 mod noise;
+mod org;
 mod records;
 mod rng;
 
@@ -20,6 +21,7 @@ pub use cast::{
     ATTACKER_IP, CI_ACCOUNT, CI_KEY, CI_USER, FUNCTION, GCP_DEPLOYER, GCP_PROJECT, PROD_ACCOUNT, UNKNOWN_APP,
 };
 pub use incident::{BACKDOOR_USER, OUTSIDE_ACCOUNT, ROLE, SESSION};
+pub use org::{MAX_TENANTS, Tenants};
 use rng::Rng;
 
 use crate::archive::inputs::{Inputs, resolve};
@@ -55,6 +57,9 @@ pub struct DemoOptions {
     /// Write the raw logs into this folder and keep them (benchmarks ingest them again),
     /// instead of a staging folder removed after the run.
     pub keep_raw: Option<PathBuf>,
+    /// The organisation-scale demo: this many tenants of each cloud, the named ones included,
+    /// with a skew of activity. `None`: the named tenants only, as the README's walkthrough has.
+    pub tenants: Option<Tenants>,
 }
 
 impl Default for DemoOptions {
@@ -64,6 +69,7 @@ impl Default for DemoOptions {
             days: 30,
             seed: 7,
             keep_raw: None,
+            tenants: None,
         }
     }
 }
@@ -111,6 +117,7 @@ pub fn generate(
     let mut root = Rng::new(options.seed);
     let mut planted = incident::records(&mut root.fork(1), incident_at);
     let mut rng = root.fork(2);
+    let org = options.tenants.map(|t| org::Org::new(t, options.seed));
     // Weights of every hour: the rhythm of the day, quieter weekends.
     let hours: Vec<u32> = (0..options.days as i64 * 24)
         .map(|h| {
@@ -140,16 +147,21 @@ pub fn generate(
             while made < n {
                 let time = start + h * HOUR + rng.below(HOUR as u64) as i64;
                 let cloud = *rng.weighted(&[(Cloud::Aws, 70u32), (Cloud::Gcp, 20), (Cloud::Azure, 10)]);
+                let drawn = org.as_ref().map(|o| o.draw(cloud, &mut rng));
+                if drawn.is_some_and(|t| t.silent_on(((time - start) / (24 * HOUR)) as u32)) {
+                    made += 1;
+                    continue;
+                }
                 let (tenant, records) = match cloud {
                     Cloud::Aws => {
-                        let (t, r) = noise::aws(&mut rng, time);
+                        let (t, r) = noise::aws(&mut rng, time, drawn);
                         (t, vec![r])
                     }
                     Cloud::Gcp => {
-                        let (t, r) = noise::gcp(&mut rng, time);
+                        let (t, r) = noise::gcp(&mut rng, time, drawn);
                         (t, vec![r])
                     }
-                    Cloud::Azure => noise::azure(&mut rng, time),
+                    Cloud::Azure => noise::azure(&mut rng, time, drawn),
                 };
                 made += records.len() as u64;
                 // Dropped after they were drawn, so every other event stays what it was.
@@ -212,14 +224,28 @@ fn silenced(cloud: Cloud, tenant: &str, time: i64) -> bool {
 
 /// The owners' list of the tenants that must deliver: every tenant of the demo's organisation,
 /// and one account whose trail was never connected.
-pub fn coverage_policy() -> crate::engine::coverage::Policy {
-    let mut expected: Vec<String> = cast::AWS_ACCOUNTS
-        .iter()
-        .map(|(a, _)| format!("aws/{a}"))
-        .chain(std::iter::once(format!("aws/{NEVER_DELIVERED}")))
-        .chain(cast::GCP_PROJECTS.iter().map(|p| format!("gcp/{p}")))
-        .chain(cast::AZURE_SUBSCRIPTIONS.iter().map(|s| format!("azure/{s}")))
-        .collect();
+pub fn coverage_policy(options: &DemoOptions) -> crate::engine::coverage::Policy {
+    let mut expected: Vec<String> = match options.tenants {
+        None => cast::AWS_ACCOUNTS
+            .iter()
+            .map(|(a, _)| format!("aws/{a}"))
+            .chain(cast::GCP_PROJECTS.iter().map(|p| format!("gcp/{p}")))
+            .chain(cast::AZURE_SUBSCRIPTIONS.iter().map(|s| format!("azure/{s}")))
+            .collect(),
+        Some(tenants) => {
+            let org = org::Org::new(tenants, options.seed);
+            [(Cloud::Aws, "aws"), (Cloud::Gcp, "gcp"), (Cloud::Azure, "azure")]
+                .into_iter()
+                .flat_map(|(cloud, name)| {
+                    org.tenants(cloud)
+                        .iter()
+                        .map(move |t| format!("{name}/{}", t.id))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        }
+    };
+    expected.push(format!("aws/{NEVER_DELIVERED}"));
     expected.sort();
     crate::engine::coverage::Policy {
         expected,
@@ -376,7 +402,7 @@ pub async fn build(
     // each log file finds its digest already kept, as it would ingesting from S3.
     inputs.files.sort_by(|a, b| a.name.cmp(&b.name));
     let summary = ingest(location, inputs, &IngestOptions::default(), progress).await?;
-    crate::engine::coverage::write_policy(location, &coverage_policy()).await?;
+    crate::engine::coverage::write_policy(location, &coverage_policy(options)).await?;
     Ok(DemoSummary {
         generated,
         files,

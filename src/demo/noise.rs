@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::cast::*;
+use super::org::Tenant;
 use super::records::{
     AwsCall, AzureCall, GcpCall, assumed_role, aws_service, azure_record, cloudtrail, gcp_entry, iam_user,
 };
@@ -24,11 +25,14 @@ fn aws_denied(source: &str, name: &str, caller: &str) -> (&'static str, String) 
     }
 }
 
-/// One background AWS call.
-pub fn aws(rng: &mut Rng, time: i64) -> (String, Value) {
+/// One background AWS call, in `tenant`'s account when given (the organisation-scale demo;
+/// the same draws are made, so the default demo stays what it was).
+pub fn aws(rng: &mut Rng, time: i64, tenant: Option<&Tenant>) -> (String, Value) {
     let (account, _) = *rng.pick(&AWS_ACCOUNTS[..]);
     let account = if rng.chance(0.3) { PROD_ACCOUNT } else { account };
+    let account = tenant.map_or(account, |t| t.id.as_str());
     let region = *rng.weighted(&AWS_REGIONS);
+    let region = tenant.and_then(|t| t.region).unwrap_or(region);
     let kind = *rng.weighted(&[("service", 25u32), ("person", 40), ("ci", 15), ("role", 20)]);
     let (who, ip, agent, arn): (Value, String, String, String) = match kind {
         "service" => {
@@ -159,9 +163,10 @@ pub fn aws(rng: &mut Rng, time: i64) -> (String, Value) {
     (account.to_string(), record)
 }
 
-/// One background GCP call.
-pub fn gcp(rng: &mut Rng, time: i64) -> (String, Value) {
+/// One background GCP call, in `tenant`'s project when given.
+pub fn gcp(rng: &mut Rng, time: i64, tenant: Option<&Tenant>) -> (String, Value) {
     let project = *rng.pick(&GCP_PROJECTS);
+    let project = tenant.map_or(project, |t| t.id.as_str());
     let location = *rng.pick(&GCP_REGIONS);
     let (principal, ip) = if rng.chance(0.6) {
         let sa = *rng.pick(&GCP_SERVICE_ACCOUNTS);
@@ -286,9 +291,11 @@ pub fn gcp(rng: &mut Rng, time: i64) -> (String, Value) {
     (project.to_string(), entry)
 }
 
-/// One background Azure operation: its Start and its end, as the Activity Log records both.
-pub fn azure(rng: &mut Rng, time: i64) -> (String, Vec<Value>) {
+/// One background Azure operation: its Start and its end, as the Activity Log records both; in
+/// `tenant`'s subscription when given.
+pub fn azure(rng: &mut Rng, time: i64, tenant: Option<&Tenant>) -> (String, Vec<Value>) {
     let subscription = *rng.pick(&AZURE_SUBSCRIPTIONS);
+    let subscription = tenant.map_or(subscription, |t| t.id.as_str());
     let location = *rng.pick(&AZURE_LOCATIONS);
     let operations: &[((&str, &str), u32)] = &[
         (
