@@ -239,3 +239,33 @@ fn on_an_80_column_terminal_a_table_leaves_out_the_columns_that_do_not_fit_and_n
         "{whole}"
     );
 }
+
+/// `archive_end()` (the default end of every window) is the newest event's time, whether the
+/// file index answers it or, without one, the newest day's files do.
+#[test]
+fn archive_end_is_the_newest_event_with_or_without_the_file_index() {
+    let dir = tempfile::tempdir().unwrap();
+    common::ingest_incident(dir.path());
+    let sql = "SELECT CAST(archive_end() AS VARCHAR) AS by_end, \
+               CAST((SELECT max(event_time) FROM events) AS VARCHAR) AS by_scan";
+    let ask = || {
+        let out = trailscope(
+            &[
+                "query",
+                "--archive",
+                dir.path().to_str().unwrap(),
+                "--format",
+                "csv",
+                sql,
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        csv_rows(&out)[1].clone()
+    };
+    let indexed = ask();
+    assert_eq!(indexed[0], indexed[1]);
+    assert!(indexed[0].starts_with("2024-06-10"), "{indexed:?}");
+    std::fs::remove_dir_all(dir.path().join("_index")).unwrap();
+    assert_eq!(ask(), indexed);
+}

@@ -357,6 +357,16 @@ impl Session {
         // trailscope's own bookkeeping, one column no secret is in, and reads nothing sealed.
         let table: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(self.location.clone()));
         for day in days.into_iter().rev().take(31) {
+            // The file index knows each file's newest event: when it covers every file of the
+            // day, the end is read from it (one object) rather than from the day's files (one
+            // request each: 1,000 at 20 ms for an organisation's day in object storage).
+            if let Some(indexed) = self.indexed_end(&day).await {
+                end = indexed;
+                if end.is_some() {
+                    break;
+                }
+                continue;
+            }
             use datafusion::functions_aggregate::expr_fn::max;
             use datafusion::logical_expr::{col, lit};
             let batches: Vec<RecordBatch> = self
@@ -387,6 +397,24 @@ impl Session {
         }
         let _ = self.end.set(end);
         Ok(end)
+    }
+
+    /// The newest event of `day` by the file index, if it has an entry for every visible file of
+    /// the day (`Some(None)`: they hold no rows); `None` when it cannot tell.
+    async fn indexed_end(&self, day: &str) -> Option<Option<i64>> {
+        let folders = [format!("{EVENTS}/date={day}")];
+        let days = [day.to_string()];
+        let (files, index) = futures::join!(
+            crate::archive::changes::visible_files(&self.location, &folders),
+            crate::archive::file_index::read(&self.location, &days, &[]),
+        );
+        let (files, index) = (files.ok()?, index.ok()?);
+        let mut newest = None;
+        for file in &files {
+            let entry = index.get(&file.location)?;
+            newest = newest.max(entry.time.map(|(_, last)| last));
+        }
+        Some(newest)
     }
 }
 
