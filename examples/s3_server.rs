@@ -19,38 +19,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use s3s::dto::{CommonPrefix, ListObjectsV2Input, ListObjectsV2Output, Object, Timestamp};
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
+use trailscope::archive::requests::{KINDS, Kind};
+
 /// Requests served, by kind, as a store bills them: `kill -USR1 PID` prints them on a line of
 /// standard output (`served LIST n GET n HEAD n PUT n DELETE n POST n`), so that a harness learns
 /// what a client asked for even when it stopped the client before it could say.
-#[derive(Clone, Copy)]
-enum Kind {
-    List,
-    Get,
-    Head,
-    Put,
-    Delete,
-    Post,
-}
-
-const KINDS: [(Kind, &str); 6] = [
-    (Kind::List, "LIST"),
-    (Kind::Get, "GET"),
-    (Kind::Head, "HEAD"),
-    (Kind::Put, "PUT"),
-    (Kind::Delete, "DELETE"),
-    (Kind::Post, "POST"),
-];
-
 static SERVED: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
 
 fn count(kind: Kind) {
-    SERVED[kind as usize].fetch_add(1, Ordering::Relaxed);
+    let at = KINDS.iter().position(|k| *k == kind).expect("every kind is listed");
+    SERVED[at].fetch_add(1, Ordering::Relaxed);
 }
 
 fn served() -> String {
     let counts: Vec<String> = KINDS
         .iter()
-        .map(|(k, name)| format!("{name} {}", SERVED[*k as usize].load(Ordering::Relaxed)))
+        .zip(&SERVED)
+        .map(|(kind, served)| format!("{} {}", kind.name(), served.load(Ordering::Relaxed)))
         .collect();
     format!("served {}", counts.join(" "))
 }

@@ -20,8 +20,9 @@ use object_store::client::{
     HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService, ReqwestConnector,
 };
 
-/// The kinds of request, as a store's price list names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The kinds of request, as a store's price list names them (also what the test and benchmark
+/// servers count).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     List,
     Get,
@@ -32,10 +33,10 @@ pub enum Kind {
     Post,
 }
 
-const KINDS: [Kind; 6] = [Kind::List, Kind::Get, Kind::Head, Kind::Put, Kind::Delete, Kind::Post];
+pub const KINDS: [Kind; 6] = [Kind::List, Kind::Get, Kind::Head, Kind::Put, Kind::Delete, Kind::Post];
 
 impl Kind {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Kind::List => "LIST",
             Kind::Get => "GET",
@@ -48,7 +49,7 @@ impl Kind {
 
     /// What kind a request is: a listing is a GET whose query asks for one (S3's `list-type`,
     /// Azure's `comp=list`, GCS's JSON API on a bucket's objects).
-    fn of(method: &str, path: &str, query: &str) -> Kind {
+    pub fn of(method: &str, path: &str, query: &str) -> Kind {
         match method {
             "HEAD" => Kind::Head,
             "PUT" => Kind::Put,

@@ -99,16 +99,8 @@ pub struct S3Server {
     requests: std::sync::Arc<std::sync::Mutex<Vec<S3Request>>>,
 }
 
-/// What kind of request the server answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum S3Kind {
-    List,
-    Get,
-    Head,
-    Put,
-    Delete,
-    Post,
-}
+/// What kind of request the server answered: the kinds the client counts too.
+pub use trailscope::archive::requests::Kind as S3Kind;
 
 /// One request: its kind, and `bucket/key` (for a listing, `bucket/prefix`).
 #[derive(Clone, Debug)]
@@ -247,18 +239,11 @@ impl S3Server {
     /// Requests by kind, as `LIST 12, GET 0, …`.
     pub fn tally(&self) -> String {
         let all = self.requests();
-        [
-            (S3Kind::List, "LIST"),
-            (S3Kind::Get, "GET"),
-            (S3Kind::Head, "HEAD"),
-            (S3Kind::Put, "PUT"),
-            (S3Kind::Delete, "DELETE"),
-            (S3Kind::Post, "POST"),
-        ]
-        .iter()
-        .map(|(k, name)| format!("{name} {}", all.iter().filter(|r| r.kind == *k).count()))
-        .collect::<Vec<_>>()
-        .join(", ")
+        trailscope::archive::requests::KINDS
+            .iter()
+            .map(|k| format!("{} {}", k.name(), all.iter().filter(|r| r.kind == *k).count()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The environment a user would set to reach this server.
