@@ -18,8 +18,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::parquet::{
-    DefaultParquetFileReaderFactory, ParquetFileMetrics, ParquetFileReaderFactory,
+    CachedParquetFileReaderFactory, ParquetFileMetrics, ParquetFileReaderFactory,
 };
+use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
@@ -103,18 +104,18 @@ impl SmallFiles {
 }
 
 /// Readers for the files of a remote archive: small ones whole, from `SmallFiles`; large ones as
-/// DataFusion reads them.
+/// DataFusion reads them, their footers kept in the session's metadata cache.
 #[derive(Debug)]
 pub struct RemoteReaders {
     store: Arc<dyn ObjectStore>,
     small: Arc<SmallFiles>,
-    large: DefaultParquetFileReaderFactory,
+    large: CachedParquetFileReaderFactory,
 }
 
 impl RemoteReaders {
-    pub fn new(store: Arc<dyn ObjectStore>, small: Arc<SmallFiles>) -> Self {
+    pub fn new(store: Arc<dyn ObjectStore>, small: Arc<SmallFiles>, footers: Arc<FileMetadataCache>) -> Self {
         RemoteReaders {
-            large: DefaultParquetFileReaderFactory::new(store.clone()),
+            large: CachedParquetFileReaderFactory::new(store.clone(), footers),
             store,
             small,
         }

@@ -382,6 +382,7 @@ impl TableProvider for EventsTable {
             .with_parquet_file_reader_factory(Arc::new(RemoteReaders::new(
                 self.location.store.clone(),
                 small_files.clone(),
+                state.runtime_env().cache_manager.get_file_metadata_cache(),
             )));
         if let Some(hint) = format.metadata_size_hint() {
             source = source.with_metadata_size_hint(hint);
