@@ -228,7 +228,8 @@ process list would keep it).")]
     #[command(after_help = "Examples:
   trailscope demo          # 200,000 events over 30 days, in your data folder
   trailscope demo --archive ./big --events 10000000 --seed 7
-  trailscope demo --archive ./org --tenants 600,200,100 --days 365 --events 10000000
+  # an organisation: 600 AWS accounts, 200 GCP projects, 100 Azure subscriptions
+  trailscope demo --archive ./org --tenants 600,200,100 --days 365
 
 The raw logs are generated in each cloud's native format (CloudTrail delivery files, a GCP sink's \
 JSON lines, Azure's PT1H.json) and ingested through the ordinary ingest path. The same seed and \
