@@ -910,7 +910,11 @@ async fn revealing_without_access_to_the_sealed_tier_is_refused_in_one_sentence_
         folder: "nowhere".into(),
         denied: Some(sealed),
     });
-    let options = |redact| SessionOptions { redact, journal: None };
+    let options = |redact| SessionOptions {
+        redact,
+        journal: None,
+        facts: true,
+    };
     let refused = Session::open(location.clone(), options(false))
         .await
         .err()

@@ -98,6 +98,7 @@ async fn an_archive_of_format_1_reads_masked_and_compaction_migrates_it_to_what_
         SessionOptions {
             redact: true,
             journal: None,
+            facts: true,
         },
     )
     .await

@@ -323,6 +323,7 @@ async fn a_compaction_that_commits_while_a_query_lists_its_files_is_seen_whole()
         SessionOptions {
             redact: false,
             journal: None,
+            facts: true,
         },
     )
     .await

@@ -54,6 +54,7 @@ async fn compaction_indexes_the_files_an_older_version_wrote_and_needles_find_wh
         SessionOptions {
             redact: false,
             journal: None,
+            facts: true,
         },
     )
     .await

@@ -49,6 +49,7 @@ async fn a_condition_on_event_time_opens_only_the_days_it_covers() {
         SessionOptions {
             redact: true,
             journal: None,
+            facts: true,
         },
     )
     .await
@@ -147,6 +148,7 @@ async fn a_cast_that_truncates_event_time_loses_no_rows_to_the_file_index() {
             SessionOptions {
                 redact: true,
                 journal: None,
+                facts: true,
             },
         )
         .await

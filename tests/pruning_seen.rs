@@ -50,6 +50,7 @@ async fn a_needle_is_found_by_the_bloom_filters_and_a_window_by_its_days() {
         SessionOptions {
             redact: true,
             journal: None,
+            facts: true,
         },
     )
     .await

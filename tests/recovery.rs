@@ -53,6 +53,7 @@ async fn events(archive: &std::path::Path) -> Vec<String> {
         trailscope::engine::SessionOptions {
             redact: false,
             journal: None,
+            facts: true,
         },
     )
     .await

@@ -55,6 +55,7 @@ async fn column_in(archive: &std::path::Path, report: &str, params: &[(&str, &st
         SessionOptions {
             redact: true,
             journal: None,
+            facts: true,
         },
     )
     .await
@@ -485,6 +486,7 @@ async fn parameters_are_checked_and_explained() {
         SessionOptions {
             redact: true,
             journal: None,
+            facts: true,
         },
     )
     .await

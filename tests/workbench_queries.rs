@@ -31,6 +31,7 @@ async fn session() -> (tempfile::TempDir, Session) {
         SessionOptions {
             redact: true,
             journal: None,
+            facts: true,
         },
     )
     .await
@@ -50,6 +51,7 @@ async fn count(session: &Session, sql: &str) -> i64 {
             title: String::new(),
             sql: sql.into(),
             params: vec![],
+            facts: None,
         },
     )
     .await[0][0]

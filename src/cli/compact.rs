@@ -188,7 +188,12 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
             megabytes(g.bytes)
         ));
     }
-    if s.format_after > s.format_before && s.format_before >= 2 {
+    if s.format_after > s.format_before && s.format_before >= 3 {
+        out.push_str(&format!(
+            "  the archive is now in format {}: each file's index entry counts its events, and the principals, resources and timeline views add those counts up instead of reading the files\n",
+            s.format_after
+        ));
+    } else if s.format_after > s.format_before && s.format_before >= 2 {
         out.push_str(&format!("  the archive is now in format {}\n", s.format_after));
     } else if s.format_after > s.format_before {
         out.push_str(&format!(
@@ -207,6 +212,11 @@ pub fn render(archive: &str, s: &CompactSummary, seconds: f64) -> String {
         out.push_str(&format!(
             "  the archive stays in format {} until every partition is migrated (those left alone above): until then results are masked as they are read\n",
             s.format_before
+        ));
+    } else if s.format_before < crate::archive::format::CURRENT && s.format_before >= 3 {
+        out.push_str(&format!(
+            "  compact would bring the archive to format {}: every file whose index entry has no counts for the views is read once to count its events\n",
+            crate::archive::format::CURRENT
         ));
     } else if s.format_before < crate::archive::format::CURRENT && s.format_before >= 2 {
         out.push_str(&format!(

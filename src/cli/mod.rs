@@ -140,6 +140,8 @@ impl Context {
         let options = SessionOptions {
             redact: !reveal && self.config.redact.unwrap_or(true),
             journal: Some(journal),
+            // Off only to measure or check the facts against the files they count.
+            facts: std::env::var_os("TRAILSCOPE_NO_FACTS").is_none(),
         };
         let session = Session::open(location, options).await?;
         if let Some(journal) = session.journal() {

@@ -57,6 +57,9 @@ pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failur
         Err(failure) => return Err(failure),
     };
     if args.verbose {
+        if let Some(facts) = stream.facts() {
+            crate::note!("facts: {facts}");
+        }
         match stream.pruning() {
             Some(pruning) => crate::note!("pruning: {pruning}"),
             None => crate::note!("pruning: no Parquet file was read"),

@@ -4,6 +4,7 @@
 pub mod coverage;
 mod error;
 pub mod export;
+mod facts;
 mod file_pruning;
 pub mod journal;
 pub mod output;
@@ -22,6 +23,6 @@ pub mod window;
 pub use error::EngineError;
 pub use output::Format;
 pub use pruning::Pruning;
-pub use session::{ResultStream, Session, SessionOptions, interrupted};
+pub use session::{FactsUsed, ResultStream, Session, SessionOptions, interrupted};
 pub use views::{Query, Scope, Subject};
 pub use window::{TimeSpec, TimeWindow};

@@ -200,6 +200,7 @@ impl Report {
             title: self.title.clone(),
             sql: self.sql.clone(),
             params,
+            facts: None,
         })
     }
 }

@@ -33,6 +33,9 @@ pub struct SessionOptions {
     /// Where every query is recorded (the archive's journal is added when the archive opens);
     /// `None` records nothing, for embedders and tests that are not about the journal.
     pub journal: Option<Journal>,
+    /// Answer the principals, resources and timeline views from the file index's facts where
+    /// they cover the window's days (off: every view reads the files, as a check of the facts).
+    pub facts: bool,
 }
 
 impl Default for SessionOptions {
@@ -40,6 +43,7 @@ impl Default for SessionOptions {
         SessionOptions {
             redact: true,
             journal: Some(Journal::local(Journal::default_path())),
+            facts: true,
         }
     }
 }
@@ -177,6 +181,7 @@ impl Session {
             title: String::new(),
             sql: sql.to_string(),
             params: Vec::new(),
+            facts: None,
         })
         .await
     }
@@ -191,7 +196,61 @@ impl Session {
             return Err(refused);
         }
         self.prepare(&query.sql).await?;
-        self.execute(query).await
+        match self.from_facts(query).await? {
+            Some((answered, table, covered)) => {
+                let stream = self.execute(&answered).await;
+                // The plan holds the facts it reads; the name is not needed any more.
+                let _ = self.ctx.deregister_table(&table);
+                stream.map(|mut s| {
+                    s.facts = Some(covered);
+                    s
+                })
+            }
+            None => self.execute(query).await,
+        }
+    }
+
+    /// `query` with the whole days of its window answered from the file index's facts, and the
+    /// table of those facts it reads (registered under a name of its own, so that queries
+    /// running at once each read their own), or `None` when facts answer no day of it. A
+    /// revealed session reads the files: facts hold masked values only.
+    async fn from_facts(&self, query: &Query) -> Result<Option<(Query, String, FactsUsed)>, EngineError> {
+        let Some(view) = &query.facts else {
+            return Ok(None);
+        };
+        if !self.options.facts || !self.options.redact || self.masks_results {
+            return Ok(None);
+        }
+        let covered = super::facts::covered(&self.location, &view.scope.window).await?;
+        if covered.days.is_empty() {
+            return Ok(None);
+        }
+        let schema = super::facts::schema();
+        // A few large batches, one partition per core: many small ones cost more than their rows.
+        let parts = std::thread::available_parallelism().map_or(2, |n| n.get()).max(1);
+        let chunk = covered.batches.len().div_ceil(parts).max(1);
+        let partitions = covered
+            .batches
+            .chunks(chunk)
+            .map(|c| datafusion::arrow::compute::concat_batches(&schema, c).map(|b| vec![b]))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| EngineError::Sql(e.to_string()))?;
+        let partitions = if partitions.is_empty() {
+            vec![vec![]]
+        } else {
+            partitions
+        };
+        let table =
+            datafusion::datasource::MemTable::try_new(schema, partitions).map_err(EngineError::from_datafusion)?;
+        let name = format!("facts_{}", ulid::Ulid::new().to_string().to_lowercase());
+        self.ctx
+            .register_table(name.as_str(), Arc::new(table))
+            .map_err(EngineError::from_datafusion)?;
+        let used = FactsUsed {
+            days: covered.days.len(),
+            files: covered.files,
+        };
+        Ok(Some((super::views::from_facts(view, &covered.days, &name), name, used)))
     }
 
     /// The journal's record of a query about to run. What the journal keeps of SQL and values
@@ -263,6 +322,7 @@ impl Session {
                 unended,
                 rows: 0,
                 failed: None,
+                facts: None,
             }),
             Err(e) => {
                 let error = EngineError::from_datafusion(e);
@@ -288,6 +348,7 @@ impl Session {
                 title: String::new(),
                 sql: sql.to_string(),
                 params: Vec::new(),
+                facts: None,
             },
             "parameter default",
         );
@@ -509,9 +570,36 @@ pub struct ResultStream {
     unended: Unended,
     rows: u64,
     failed: Option<String>,
+    /// What the file index's facts answered, when they did.
+    facts: Option<FactsUsed>,
+}
+
+/// Whole days of a view's window answered from the file index's facts, and the files of those
+/// days the view did not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FactsUsed {
+    pub days: usize,
+    pub files: usize,
+}
+
+impl std::fmt::Display for FactsUsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.days == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} whole day{plural} from the file index's facts, their {} file(s) not read",
+            self.days,
+            super::pruning::thousands(self.files)
+        )
+    }
 }
 
 impl ResultStream {
+    /// What the file index's facts answered, when they did.
+    pub fn facts(&self) -> Option<FactsUsed> {
+        self.facts
+    }
+
     /// Files and row groups the query read and skipped, once the stream has ended (`None`
     /// before, or when the query read no Parquet). A walk of the plan's counters: no I/O.
     pub fn pruning(&self) -> Option<super::Pruning> {

@@ -339,6 +339,15 @@ async fn feed(
             (None, n) => Some(format!("{} store requests", super::draw::thousands(n as usize))),
         }
     };
+    // What the query read and skipped, with the whole days the file index's facts answered.
+    let finished = |stream: &crate::engine::ResultStream| {
+        let pruning = stream.pruning().map(|p| p.to_string());
+        match (stream.facts(), pruning) {
+            (Some(f), Some(p)) => Some(format!("{} days from facts · {p}", f.days)),
+            (Some(f), None) => Some(format!("{} days from facts", f.days)),
+            (None, p) => p,
+        }
+    };
     let fail = |message: String| {
         busy.store(false, Ordering::Relaxed);
         let _ = tell.send(Message::Failed { feed: id, message });
@@ -379,7 +388,7 @@ async fn feed(
             elapsed: started.elapsed(),
             query: query.take(),
             pruning: if complete {
-                with_requests(reader.stream.pruning().map(|p| p.to_string()))
+                with_requests(finished(&reader.stream))
             } else {
                 reader.stream.pruning_so_far().map(|p| format!("so far {p}"))
             },
@@ -404,7 +413,7 @@ async fn feed(
                     complete: true,
                     elapsed: started.elapsed(),
                     query: None,
-                    pruning: with_requests(reader.stream.pruning().map(|p| p.to_string())),
+                    pruning: with_requests(finished(&reader.stream)),
                 });
                 return;
             }
@@ -436,6 +445,7 @@ mod tests {
             SessionOptions {
                 redact: true,
                 journal: None,
+                facts: true,
             },
         )
         .await
@@ -468,6 +478,7 @@ mod tests {
             title: "big".into(),
             sql: "SELECT row_number() OVER () - 1 AS n FROM events CROSS JOIN range(0, 10000) ORDER BY n".into(),
             params: vec![],
+            facts: None,
         };
         let mut pane = Pane::new("big");
         pane.restart(1, Some(query.clone()));

@@ -138,9 +138,16 @@ pub async fn events(archive: &Path) -> BTreeMap<String, Vec<String>> {
 /// The same, as a reader sees them: revealed, or with secrets hidden (`redact`).
 pub async fn events_as(archive: &Path, redact: bool) -> BTreeMap<String, Vec<String>> {
     let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
-    let session = Session::open(location, SessionOptions { redact, journal: None })
-        .await
-        .unwrap();
+    let session = Session::open(
+        location,
+        SessionOptions {
+            redact,
+            journal: None,
+            facts: true,
+        },
+    )
+    .await
+    .unwrap();
     let batches: Vec<RecordBatch> = session
         .sql("SELECT * FROM events")
         .await
@@ -273,6 +280,7 @@ pub async fn header(archive: &Path) -> Vec<String> {
         SessionOptions {
             redact: false,
             journal: None,
+            facts: true,
         },
     )
     .await

@@ -38,7 +38,7 @@ pub async fn summarize(location: &Location, file: &str) -> Result<FileSummary, A
             .fields()
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.name() == "event_time" || INDEXED.contains(&f.name().as_str()))
+            .filter(|(_, f)| INDEXED.contains(&f.name().as_str()) || super::facts::READS.contains(&f.name().as_str()))
             .map(|(i, _)| i)
             .collect();
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
@@ -114,7 +114,7 @@ pub async fn merge_days(
         // read (damaged, or a store error) is not replaced, unless every visible file is summarized
         // again (compaction) — its entries would go with it.
         let all: Vec<usize> = (0..INDEXED.len()).collect();
-        let decoded = read_objects(location, &existing, &all).await;
+        let decoded = read_objects(location, &existing, &all, true).await;
         let mut entries: HashMap<Path, FileSummary> = HashMap::new();
         let mut readable = Vec::with_capacity(existing.len());
         for (meta, decoded) in existing.iter().zip(decoded) {
@@ -127,6 +127,8 @@ pub async fn merge_days(
         let mut unsummarized = Vec::new();
         for file in visible {
             match entries.remove(&location.path(file)) {
+                // An entry from before facts were kept is made again, with them, by compaction.
+                Some(entry) if entry.facts.is_none() && read_missing => unsummarized.push(file.clone()),
                 Some(entry) => summaries.push(entry),
                 None if read_missing => unsummarized.push(file.clone()),
                 None => {}

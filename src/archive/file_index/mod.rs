@@ -43,7 +43,9 @@ use parquet::schema::types::SchemaDescriptor;
 use super::layout::INDEX;
 use super::{ArchiveError, Location};
 
+pub mod facts;
 mod merge;
+pub use facts::Facts;
 pub use merge::{MERGE_AT, Merged, merge_days, summarize};
 
 /// The columns the index keeps a bloom filter of: those the files carry bloom filters for,
@@ -67,8 +69,13 @@ pub const INDEXED: [&str; 7] = [
 const FPP: f64 = 0.001;
 
 /// Written into each index object; an object of another version is ignored (not misread).
+/// Version 4 adds each file's facts (see `facts`) in row groups after the entries', so a reader
+/// of the filters alone never decodes them; a version-3 object (entries only) is still read.
 const VERSION_KEY: &str = "trailscope.file_index";
-const VERSION: &str = "3";
+const VERSION: &str = "4";
+const READABLE: [&str; 2] = ["3", "4"];
+/// How many rows of a version-4 object are entries (the rest are facts).
+const ENTRIES_KEY: &str = "trailscope.file_index.entries";
 
 /// The key of the index object a change writes for `day`.
 pub fn key(day: &str, change_id: &str) -> String {
@@ -85,6 +92,9 @@ pub struct FileSummary {
     pub time: Option<(i64, i64)>,
     /// A filter per [`INDEXED`] column.
     pub blooms: Vec<Bloom>,
+    /// The file's events counted for the views (`None`: written by an older version, or not
+    /// read).
+    pub facts: Option<Facts>,
 }
 
 impl FileSummary {
@@ -140,6 +150,7 @@ pub struct Summarizer {
     capacity: u64,
     time: Option<(i64, i64)>,
     blooms: Vec<Option<Sbbf>>,
+    facts: facts::FactsBuilder,
 }
 
 impl Summarizer {
@@ -151,6 +162,7 @@ impl Summarizer {
             capacity: rows.max(1) as u64,
             time: None,
             blooms: (0..INDEXED.len()).map(|_| None).collect(),
+            facts: Default::default(),
         }
     }
 
@@ -162,6 +174,7 @@ impl Summarizer {
             )))
         };
         self.rows += batch.num_rows() as u64;
+        self.facts.add(batch);
         let times = batch
             .column_by_name("event_time")
             .ok_or_else(|| missing("event_time"))?;
@@ -200,7 +213,10 @@ impl Summarizer {
                 None => Bloom::Empty,
             })
             .collect();
+        // A file is a group of its own until a compaction says otherwise (see `facts`).
+        let group = self.file.rsplit('/').next().unwrap_or(&self.file).to_string();
         FileSummary {
+            facts: self.facts.finish(group),
             file: self.file,
             rows: self.rows,
             time: self.time,
@@ -210,7 +226,7 @@ impl Summarizer {
 }
 
 /// The values of a text column, whichever of arrow's string layouts it is read as.
-fn text_values(column: &ArrayRef) -> Option<Vec<Option<&str>>> {
+pub(crate) fn text_values(column: &ArrayRef) -> Option<Vec<Option<&str>>> {
     match column.data_type() {
         DataType::Utf8 => Some(column.as_string::<i32>().iter().collect()),
         DataType::LargeUtf8 => Some(column.as_string::<i64>().iter().collect()),
@@ -243,7 +259,14 @@ fn index_schema() -> SchemaRef {
             .iter()
             .map(|c| Field::new(bloom_column(c), DataType::Binary, true)),
     );
+    fields.push(Field::new("group", DataType::Utf8, true));
+    fields.extend(facts::schema().fields().iter().map(|f| f.as_ref().clone()));
     Arc::new(Schema::new(fields))
+}
+
+/// Whether an index column is one of the facts' (read only by those who ask for them).
+fn is_fact_column(name: &str) -> bool {
+    facts::schema().fields().iter().any(|f| f.name() == name)
 }
 
 /// An index object's bytes: one row per file.
@@ -274,47 +297,133 @@ pub fn encode(summaries: &[FileSummary]) -> Result<Vec<u8>, ArchiveError> {
         }
         columns.push(Arc::new(builder.finish()));
     }
+    columns.push(Arc::new(StringArray::from_iter(
+        summaries.iter().map(|s| s.facts.as_ref().map(|f| f.group.as_str())),
+    )));
+    let fact_fields = facts::schema();
+    columns.extend(
+        fact_fields
+            .fields()
+            .iter()
+            .map(|f| arrow::array::new_null_array(f.data_type(), summaries.len())),
+    );
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     let encode_err = |source| ArchiveError::Encode {
         partition: "the file index".into(),
         source,
     };
-    // Filters are random bits: compressing or dictionary-encoding them gains nothing.
-    let props = WriterProperties::builder()
+    // Filters are random bits: compressing or dictionary-encoding them gains nothing. The facts
+    // are text and counts, repeated: dictionaries and zstd make them small.
+    let mut props = WriterProperties::builder()
         .set_dictionary_enabled(false)
-        .set_key_value_metadata(Some(vec![KeyValue::new(VERSION_KEY.into(), VERSION.to_string())]))
-        .build();
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new(VERSION_KEY.into(), VERSION.to_string()),
+            KeyValue::new(ENTRIES_KEY.into(), summaries.len().to_string()),
+        ]));
+    for name in ["file", "group"]
+        .into_iter()
+        .chain(fact_fields.fields().iter().map(|f| f.name().as_str()))
+    {
+        let path = parquet::schema::types::ColumnPath::from(name);
+        props = props
+            .set_column_dictionary_enabled(path.clone(), true)
+            .set_column_compression(
+                path,
+                parquet::basic::Compression::ZSTD(parquet::basic::ZstdLevel::try_new(3).expect("3 is a zstd level")),
+            );
+    }
     let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, schema, Some(props)).map_err(encode_err)?;
+    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props.build())).map_err(encode_err)?;
     writer.write(&batch).map_err(encode_err)?;
+    // The facts start a row group of their own: a reader of the entries skips them whole.
+    writer.flush().map_err(encode_err)?;
+    for s in summaries {
+        let Some(f) = &s.facts else { continue };
+        if f.rows.num_rows() == 0 {
+            continue;
+        }
+        let n = f.rows.num_rows();
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s.file.as_str(), n))),
+            Arc::new(UInt64Array::from_iter_values(std::iter::repeat_n(0, n))),
+        ];
+        columns.extend(
+            schema.fields()[2..4 + INDEXED.len() + 1]
+                .iter()
+                .map(|f| arrow::array::new_null_array(f.data_type(), n)),
+        );
+        columns.extend(f.rows.columns().iter().cloned());
+        writer
+            .write(&RecordBatch::try_new(schema.clone(), columns)?)
+            .map_err(encode_err)?;
+    }
     writer.close().map_err(encode_err)?;
     Ok(out)
 }
 
-/// Whether an index object's metadata says it is one this version understands.
-fn understood(metadata: &ParquetMetaData) -> bool {
-    let version = metadata
+fn metadata_value<'a>(metadata: &'a ParquetMetaData, key: &str) -> Option<&'a str> {
+    metadata
         .file_metadata()
         .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|k| k.key == VERSION_KEY))
-        .and_then(|k| k.value.as_deref());
-    version == Some(VERSION)
+        .and_then(|kv| kv.iter().find(|k| k.key == key))
+        .and_then(|k| k.value.as_deref())
 }
 
-/// The index object's columns to read: all but the filters not asked for.
-fn projection(schema: &Schema, parquet: &SchemaDescriptor, columns: &[usize]) -> ProjectionMask {
+/// Whether an index object's metadata says it is one this version understands.
+fn understood(metadata: &ParquetMetaData) -> bool {
+    metadata_value(metadata, VERSION_KEY).is_some_and(|v| READABLE.contains(&v))
+}
+
+/// The row groups to read: those of the entries only, unless the facts are wanted too.
+fn row_groups(metadata: &ParquetMetaData, facts: bool) -> Vec<usize> {
+    let all = 0..metadata.num_row_groups();
+    let entries = metadata_value(metadata, ENTRIES_KEY).and_then(|n| n.parse::<i64>().ok());
+    match (facts, entries) {
+        (true, _) | (false, None) => all.collect(),
+        (false, Some(entries)) => {
+            let mut rows = 0;
+            all.take_while(|i| {
+                let before = rows;
+                rows += metadata.row_group(*i).num_rows();
+                before < entries
+            })
+            .collect()
+        }
+    }
+}
+
+/// What to read of an index object: the filters of the `INDEXED` columns numbered in
+/// `columns`, and the facts or not.
+#[derive(Clone, Debug)]
+struct Reading {
+    columns: Vec<usize>,
+    facts: bool,
+}
+
+/// The index object's columns to read: all but the filters not asked for, and the facts when
+/// asked for.
+fn projection(schema: &Schema, parquet: &SchemaDescriptor, reading: &Reading) -> ProjectionMask {
     let wanted = schema.fields().iter().enumerate().filter(|(_, f)| {
-        !f.name().starts_with("bloom_")
-            || columns
+        let name = f.name();
+        if name.starts_with("bloom_") {
+            reading
+                .columns
                 .iter()
-                .any(|c| INDEXED.get(*c).is_some_and(|name| *f.name() == bloom_column(name)))
+                .any(|c| INDEXED.get(*c).is_some_and(|column| *name == bloom_column(column)))
+        } else {
+            // `fact` tells a fact's row from an entry's, should both be read.
+            reading.facts || name == "fact" || !is_fact_column(name)
+        }
     });
     ProjectionMask::roots(parquet, wanted.map(|(i, _)| i))
 }
 
-/// The entries in an index object's rows.
-fn entries(batches: &[RecordBatch], columns: &[usize]) -> Option<Vec<FileSummary>> {
+/// The entries in an index object's rows, each with its facts when they were read.
+fn entries(batches: &[RecordBatch], reading: &Reading) -> Option<Vec<FileSummary>> {
     let mut out = Vec::new();
+    let mut groups: Vec<Option<String>> = Vec::new();
+    let mut slices: HashMap<String, Vec<RecordBatch>> = HashMap::new();
+    let fact_schema = facts::schema();
     for batch in batches {
         let files = batch.column_by_name("file")?.as_string_opt::<i32>()?;
         let rows = batch
@@ -326,15 +435,36 @@ fn entries(batches: &[RecordBatch], columns: &[usize]) -> Option<Vec<FileSummary
         let max = batch
             .column_by_name("max_time")?
             .as_primitive_opt::<TimestampMicrosecondType>()?;
+        let group = batch.column_by_name("group").and_then(|c| c.as_string_opt::<i32>());
+        let fact = batch.column_by_name("fact").and_then(|c| c.as_string_opt::<i32>());
+        let is_fact = |i: usize| fact.is_some_and(|f| f.is_valid(i));
         let blooms: Vec<Option<&BinaryArray>> = INDEXED
             .iter()
             .enumerate()
-            .map(|(i, c)| match columns.contains(&i) {
+            .map(|(i, c)| match reading.columns.contains(&i) {
                 true => batch.column_by_name(&bloom_column(c))?.as_binary_opt::<i32>().map(Some),
                 false => Some(None),
             })
             .collect::<Option<_>>()?;
-        for i in 0..batch.num_rows() {
+        let mut i = 0;
+        while i < batch.num_rows() {
+            if is_fact(i) {
+                // A file's facts are contiguous rows.
+                let (start, file) = (i, files.value(i));
+                while i < batch.num_rows() && is_fact(i) && files.value(i) == file {
+                    i += 1;
+                }
+                if reading.facts {
+                    let columns = fact_schema
+                        .fields()
+                        .iter()
+                        .map(|f| batch.column_by_name(f.name()).map(|c| c.slice(start, i - start)))
+                        .collect::<Option<Vec<_>>>()?;
+                    let slice = RecordBatch::try_new(fact_schema.clone(), columns).ok()?;
+                    slices.entry(file.to_string()).or_default().push(slice);
+                }
+                continue;
+            }
             let time = (min.is_valid(i) && max.is_valid(i)).then(|| (min.value(i), max.value(i)));
             out.push(FileSummary {
                 file: files.value(i).to_string(),
@@ -351,7 +481,19 @@ fn entries(batches: &[RecordBatch], columns: &[usize]) -> Option<Vec<FileSummary
                         Some(_) => Bloom::Empty,
                     })
                     .collect(),
+                facts: None,
             });
+            groups.push(group.filter(|g| g.is_valid(i)).map(|g| g.value(i).to_string()));
+            i += 1;
+        }
+    }
+    if reading.facts {
+        for (entry, group) in out.iter_mut().zip(groups) {
+            // An entry without a group was written before facts were kept.
+            let Some(group) = group else { continue };
+            let parts = slices.remove(&entry.file).unwrap_or_default();
+            let rows = arrow::compute::concat_batches(&fact_schema, &parts).ok()?;
+            entry.facts = Some(Facts { group, rows });
         }
     }
     Some(out)
@@ -359,19 +501,25 @@ fn entries(batches: &[RecordBatch], columns: &[usize]) -> Option<Vec<FileSummary
 
 /// Reads an index object held in memory: its entries (with the filters of the `INDEXED`
 /// columns numbered in `columns`), or `None` when it is not one this version understands.
-pub fn decode(bytes: Bytes, columns: &[usize]) -> Option<Vec<FileSummary>> {
+pub fn decode(bytes: Bytes, columns: &[usize], facts: bool) -> Option<Vec<FileSummary>> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?;
     if !understood(builder.metadata()) {
         return None;
     }
-    let mask = projection(builder.schema(), builder.parquet_schema(), columns);
+    let reading = Reading {
+        columns: columns.to_vec(),
+        facts,
+    };
+    let mask = projection(builder.schema(), builder.parquet_schema(), &reading);
+    let groups = row_groups(builder.metadata(), facts);
     let batches: Vec<RecordBatch> = builder
         .with_projection(mask)
+        .with_row_groups(groups)
         .build()
         .ok()?
         .collect::<Result<_, _>>()
         .ok()?;
-    entries(&batches, columns)
+    entries(&batches, &reading)
 }
 
 /// An index object in the store, read by ranges: its footer, then only the columns asked for (a
@@ -421,16 +569,24 @@ impl AsyncFileReader for StoreObject {
 
 /// Reads an index object from the store; `None` when it is gone (merged away since it was
 /// listed), unreadable, or not one this version understands: its files are then unindexed.
-async fn read_object(store: Arc<dyn ObjectStore>, meta: ObjectMeta, columns: Arc<[usize]>) -> Option<Vec<FileSummary>> {
+async fn read_object(store: Arc<dyn ObjectStore>, meta: ObjectMeta, reading: Arc<Reading>) -> Option<Vec<FileSummary>> {
     let builder = ParquetRecordBatchStreamBuilder::new(StoreObject { store, meta })
         .await
         .ok()?;
     if !understood(builder.metadata()) {
         return None;
     }
-    let mask = projection(builder.schema(), builder.parquet_schema(), &columns);
-    let batches: Vec<RecordBatch> = builder.with_projection(mask).build().ok()?.try_collect().await.ok()?;
-    entries(&batches, &columns)
+    let mask = projection(builder.schema(), builder.parquet_schema(), &reading);
+    let groups = row_groups(builder.metadata(), reading.facts);
+    let batches: Vec<RecordBatch> = builder
+        .with_projection(mask)
+        .with_row_groups(groups)
+        .build()
+        .ok()?
+        .try_collect()
+        .await
+        .ok()?;
+    entries(&batches, &reading)
 }
 
 /// The index objects of a change's files, one per day they are in, encoded: their keys and bytes.
@@ -504,10 +660,24 @@ pub async fn read(
     days: &[String],
     columns: &[usize],
 ) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
+    read_days(location, days, columns, false).await
+}
+
+/// The entries of `days` with their facts (and no filter), by file path as the store names it.
+pub async fn read_facts(location: &Location, days: &[String]) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
+    read_days(location, days, &[], true).await
+}
+
+async fn read_days(
+    location: &Location,
+    days: &[String],
+    columns: &[usize],
+    facts: bool,
+) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
     let lists: Vec<_> = days.iter().map(|d| objects(location, d)).collect();
     let listed: Vec<Vec<ObjectMeta>> = futures::stream::iter(lists).buffered(8).try_collect().await?;
     let listed: Vec<ObjectMeta> = listed.into_iter().flatten().collect();
-    let decoded = read_objects(location, &listed, columns).await;
+    let decoded = read_objects(location, &listed, columns, facts).await;
     Ok(decoded
         .into_iter()
         .flatten()
@@ -518,11 +688,19 @@ pub async fn read(
 
 /// Each object's entries, in the order given, or `None` for one that cannot be read. Each object
 /// is read on a task of its own: decoding is spread over the cores.
-async fn read_objects(location: &Location, objects: &[ObjectMeta], columns: &[usize]) -> Vec<Option<Vec<FileSummary>>> {
-    let columns: Arc<[usize]> = columns.into();
+async fn read_objects(
+    location: &Location,
+    objects: &[ObjectMeta],
+    columns: &[usize],
+    facts: bool,
+) -> Vec<Option<Vec<FileSummary>>> {
+    let reading = Arc::new(Reading {
+        columns: columns.to_vec(),
+        facts,
+    });
     let reads: Vec<_> = objects
         .iter()
-        .map(|meta| tokio::spawn(read_object(location.store.clone(), meta.clone(), columns.clone())))
+        .map(|meta| tokio::spawn(read_object(location.store.clone(), meta.clone(), reading.clone())))
         .collect();
     let mut decoded = Vec::with_capacity(reads.len());
     for read in reads {
@@ -582,7 +760,7 @@ mod tests {
 
         // Through an index object and back, the answers are the same.
         let bytes = Bytes::from(encode(std::slice::from_ref(&entry)).unwrap());
-        let back = decode(bytes.clone(), &[principal, ip]).unwrap();
+        let back = decode(bytes.clone(), &[principal, ip], false).unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(
             (back[0].file.as_str(), back[0].rows, back[0].time),
@@ -591,7 +769,7 @@ mod tests {
         assert!(back[0].may_hold(principal, "alice") && !back[0].may_hold(principal, "mallory"));
         assert!(!back[0].may_hold(ip, "10.0.0.1"));
         // A filter left out when reading rules nothing out.
-        let partly = decode(bytes, &[ip]).unwrap();
+        let partly = decode(bytes, &[ip], false).unwrap();
         assert!(partly[0].may_hold(principal, "mallory") && !partly[0].may_hold(ip, "10.0.0.1"));
     }
 
@@ -603,14 +781,14 @@ mod tests {
         let mut entry = entry.finish();
         // Shorter than one block: no block to check.
         entry.blooms[principal] = Bloom::Filter(Sbbf::new(&[0u8; 8]));
-        let back = decode(Bytes::from(encode(&[entry]).unwrap()), &[principal]).unwrap();
+        let back = decode(Bytes::from(encode(&[entry]).unwrap()), &[principal], false).unwrap();
         assert!(back[0].may_hold(principal, "alice") && back[0].may_hold(principal, "mallory"));
     }
 
     #[test]
     fn an_object_of_another_format_is_not_read_as_an_index() {
-        assert!(decode(Bytes::from_static(b"not parquet"), &[0]).is_none());
+        assert!(decode(Bytes::from_static(b"not parquet"), &[0], false).is_none());
         let plain = super::super::writer::encode(&mut [], "p").unwrap();
-        assert!(decode(Bytes::from(plain.bytes), &[0]).is_none());
+        assert!(decode(Bytes::from(plain.bytes), &[0], false).is_none());
     }
 }

@@ -207,6 +207,7 @@ pub fn daily_query(from: Option<NaiveDate>, to: Option<NaiveDate>, archive_end: 
               GROUP BY cloud, tenant, date\nORDER BY cloud, tenant, date"
             .into(),
         params: vec![("from".into(), timestamp(start)), ("to".into(), timestamp(end))],
+        facts: None,
     }
 }
 

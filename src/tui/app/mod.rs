@@ -563,6 +563,7 @@ impl App {
                 title: "SQL".into(),
                 sql,
                 params: vec![],
+                facts: None,
             };
             let feed = self.feed_id();
             let pane = self.view_mut().pane_mut();

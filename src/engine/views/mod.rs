@@ -12,12 +12,36 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 use super::EngineError;
 use super::window::{Bucket, TimeWindow};
 
+mod facts;
+pub use facts::from_facts;
+
 /// A query ready to run: a title, its SQL as shown to the user, and its bound values.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Query {
     pub title: String,
     pub sql: String,
     pub params: Vec<(String, ScalarValue)>,
+    /// The view this query is, when the file index's facts can answer it (the session then
+    /// reads the facts for the window's whole days, and the files only for the rest).
+    pub facts: Option<FactsView>,
+}
+
+/// A view the file index's facts answer: which, over which scope, inside what SQL (a sort or
+/// a frequency table of the view's result).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactsView {
+    pub view: Counted,
+    pub scope: Scope,
+    before: String,
+    after: String,
+}
+
+/// The views facts answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    Timeline,
+    Principals,
+    Resources,
 }
 
 /// What every view is narrowed to: a time window, pinned values, and optionally the user's own
@@ -213,7 +237,22 @@ fn query(title: impl Into<String>, sql: String, params: Vec<(String, ScalarValue
         title: title.into(),
         sql,
         params,
+        facts: None,
     }
+}
+
+/// `query`, answered from facts where they allow: a view of whole events, not narrowed by a
+/// filter (facts count every event of a file, not those a condition picks).
+fn countable(mut query: Query, view: Counted, scope: &Scope) -> Query {
+    if !scope.is_filtered() {
+        query.facts = Some(FactsView {
+            view,
+            scope: scope.clone(),
+            before: String::new(),
+            after: String::new(),
+        });
+    }
+    query
 }
 
 /// Counts are of distinct events: the same event delivered twice is one event.
@@ -231,6 +270,11 @@ pub const BUSIEST: usize = 1000;
 /// `event_time` is): `date_bin` computes in nanoseconds, which end in 2262, so one event dated
 /// later would fail the whole timeline.
 fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
+    format!("{}\nORDER BY bucket", buckets(scope, bucket, extra))
+}
+
+/// The histogram's rows, in no order.
+fn buckets(scope: &Scope, bucket: Bucket, extra: &str) -> String {
     format!(
         "SELECT bucket,\n\
          \x20      count(*) AS events,\n\
@@ -245,8 +289,7 @@ fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
          \x20 WHERE {clause}{extra}\n\
          \x20 GROUP BY 1, 2\n\
          ) AS once\n\
-         GROUP BY bucket\n\
-         ORDER BY bucket",
+         GROUP BY bucket",
         width = bucket.micros,
         clause = scope.clause().replace('\n', "\n  "),
         extra = extra.replace('\n', "\n  "),
@@ -256,11 +299,16 @@ fn histogram(scope: &Scope, bucket: Bucket, extra: &str) -> String {
 /// Event counts per time bucket, split by outcome. The bucket width keeps 40–120 buckets.
 pub fn timeline(scope: &Scope) -> Query {
     let bucket = scope.window.bucket();
-    query(
+    let q = query(
         format!("Timeline ({} buckets)", bucket.label()),
         histogram(scope, bucket, ""),
         scope.params(),
-    )
+    );
+    // Facts count by the hour: a bucket of whole hours is made of them.
+    match bucket.micros % facts::HOUR == 0 {
+        true => countable(q, Counted::Timeline, scope),
+        false => q,
+    }
 }
 
 /// The columns an event list shows: who did what to what first, where it happened after.
@@ -304,10 +352,14 @@ pub fn principals(scope: &Scope) -> Query {
          GROUP BY principal\n\
          ORDER BY events DESC, principal"
     );
-    query(
-        format!("Principals (the {BUSIEST} with the most events)"),
-        sql,
-        scope.params(),
+    countable(
+        query(
+            format!("Principals (the {BUSIEST} with the most events)"),
+            sql,
+            scope.params(),
+        ),
+        Counted::Principals,
+        scope,
     )
 }
 
@@ -336,10 +388,14 @@ pub fn resources(scope: &Scope) -> Query {
          GROUP BY resource\n\
          ORDER BY events DESC, resource"
     );
-    query(
-        format!("Resources (the {BUSIEST} with the most events)"),
-        sql,
-        scope.params(),
+    countable(
+        query(
+            format!("Resources (the {BUSIEST} with the most events)"),
+            sql,
+            scope.params(),
+        ),
+        Counted::Resources,
+        scope,
     )
 }
 
@@ -397,28 +453,40 @@ pub fn frequency_in(query: &Query, column: &str, has_time: bool) -> Query {
     } else {
         ""
     };
+    wrapped(
+        query,
+        format!("Values of {column}"),
+        format!("SELECT {quoted},\n       count(*) AS rows{seen}\nFROM (\n"),
+        format!("\n) AS result\nGROUP BY {quoted}\nORDER BY rows DESC, {quoted}\nLIMIT {BUSIEST}"),
+    )
+}
+
+/// `query` inside other SQL, answered from facts as `query` is.
+fn wrapped(query: &Query, title: String, before: String, after: String) -> Query {
     Query {
-        title: format!("Values of {column}"),
-        sql: format!(
-            "SELECT {quoted},\n       count(*) AS rows{seen}\nFROM (\n{}\n) AS result\nGROUP BY {quoted}\nORDER BY rows DESC, {quoted}\nLIMIT {BUSIEST}",
-            query.sql
-        ),
+        title,
+        sql: format!("{before}{}{after}", query.sql),
         params: query.params.clone(),
+        facts: query.facts.as_ref().map(|f| FactsView {
+            before: format!("{before}{}", f.before),
+            after: format!("{}{after}", f.after),
+            ..f.clone()
+        }),
     }
 }
 
 /// `query`'s whole result sorted by one of its columns (not just the rows a screen loaded).
 pub fn sorted(query: &Query, column: &str, descending: bool) -> Query {
     let quoted = quote_identifier(column);
-    Query {
-        title: query.title.clone(),
-        sql: format!(
-            "SELECT * FROM (\n{}\n) AS result\nORDER BY {quoted} {} NULLS LAST",
-            query.sql,
+    wrapped(
+        query,
+        query.title.clone(),
+        "SELECT * FROM (\n".into(),
+        format!(
+            "\n) AS result\nORDER BY {quoted} {} NULLS LAST",
             if descending { "DESC" } else { "ASC" }
         ),
-        params: query.params.clone(),
-    }
+    )
 }
 
 /// The values of `subject` that `name` may mean: the value itself, or values that end with it

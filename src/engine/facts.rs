@@ -1,0 +1,173 @@
+//! The whole days of a window whose files' facts (see `archive::file_index::facts`) answer the
+//! principals, resources and timeline views exactly, and those facts as a table.
+//!
+//! A day is answered from facts when every visible file of it has an index entry with facts,
+//! and the files of each partition were written by one change (their facts add up: no event is
+//! in two of them). A partition that gathered a second ingest batch since its last compaction
+//! may hold an event twice, so its day is read from the files instead, until compaction merges
+//! it. Days cut by the window's ends are always read from the files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use super::EngineError;
+use super::window::{DAY, TimeWindow};
+use crate::archive::Location;
+use crate::archive::changes::visible_files;
+use crate::archive::file_index::{self, facts};
+use crate::archive::layout::{EVENTS, utc_day};
+
+/// The facts of the days a window can take from the file index.
+#[derive(Debug, Default)]
+pub struct Covered {
+    /// The whole days answered from facts, oldest first.
+    pub days: Vec<String>,
+    /// The files those days hold (none of them is read).
+    pub files: usize,
+    /// The facts of those files: `date`, `cloud`, `tenant`, then the facts' own columns.
+    pub batches: Vec<RecordBatch>,
+}
+
+/// The table the facts are queried as.
+pub fn schema() -> SchemaRef {
+    let mut fields: Vec<Field> = ["date", "cloud", "tenant"]
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, false))
+        .collect();
+    fields.extend(facts::schema().fields().iter().map(|f| f.as_ref().clone()));
+    Arc::new(Schema::new(fields))
+}
+
+/// The whole UTC days inside `window`.
+fn whole_days(window: &TimeWindow) -> Vec<String> {
+    let first = window.from.div_euclid(DAY) + i64::from(window.from.rem_euclid(DAY) != 0);
+    let end = window.to.div_euclid(DAY);
+    (first..end).map(|d| utc_day(d * DAY)).collect()
+}
+
+/// The days of `window` that facts answer, and their facts.
+pub async fn covered(location: &Location, window: &TimeWindow) -> Result<Covered, EngineError> {
+    let wanted = whole_days(window);
+    if wanted.is_empty() {
+        return Ok(Covered::default());
+    }
+    // Only days the archive has: a year's window of a young archive lists no empty folders.
+    let folders: BTreeSet<String> = location
+        .folders(EVENTS)
+        .await?
+        .into_iter()
+        .filter_map(|f| f.strip_prefix("date=").map(str::to_string))
+        .collect();
+    // (A day without a folder has no events: nothing to read, from facts or files.)
+    let present: Vec<String> = wanted.into_iter().filter(|d| folders.contains(d)).collect();
+    if present.is_empty() {
+        return Ok(Covered::default());
+    }
+    let prefixes: Vec<String> = present.iter().map(|d| format!("{EVENTS}/date={d}")).collect();
+    let (files, entries) = futures::join!(
+        visible_files(location, &prefixes),
+        file_index::read_facts(location, &present)
+    );
+    let (files, entries) = (files?, entries?);
+    // Each day's files by partition.
+    let mut days: BTreeMap<&str, BTreeMap<(String, String), Vec<&object_store::ObjectMeta>>> = BTreeMap::new();
+    for day in &present {
+        days.insert(day, BTreeMap::new());
+    }
+    for meta in &files {
+        let Some([day, cloud, tenant]) = partition(meta.location.as_ref()) else {
+            continue;
+        };
+        if let Some(partitions) = days.get_mut(day.as_str()) {
+            partitions.entry((cloud, tenant)).or_default().push(meta);
+        }
+    }
+    let mut covered = Covered::default();
+    for (day, partitions) in days {
+        let mut batches = Vec::new();
+        let mut exact = true;
+        'partitions: for ((cloud, tenant), files) in &partitions {
+            let mut groups = BTreeSet::new();
+            for meta in files {
+                match entries.get(&meta.location).and_then(|e| e.facts.as_ref()) {
+                    Some(f) => {
+                        groups.insert(f.group.as_str());
+                        if f.rows.num_rows() > 0 {
+                            batches.push(with_partition(&f.rows, day, cloud, tenant)?);
+                        }
+                    }
+                    None => {
+                        exact = false;
+                        break 'partitions;
+                    }
+                }
+            }
+            if groups.len() > 1 {
+                exact = false;
+                break;
+            }
+        }
+        if exact {
+            covered.days.push(day.to_string());
+            covered.files += partitions.values().map(Vec::len).sum::<usize>();
+            covered.batches.extend(batches);
+        }
+    }
+    Ok(covered)
+}
+
+/// `date`, `cloud` and `tenant` of a file's path.
+fn partition(path: &str) -> Option<[String; 3]> {
+    let mut segments = path.rsplit('/').skip(1);
+    let tenant = segments.next()?.strip_prefix("tenant=")?;
+    let cloud = segments.next()?.strip_prefix("cloud=")?;
+    let day = segments.next()?.strip_prefix("date=")?;
+    Some([day.to_string(), cloud.to_string(), tenant.to_string()])
+}
+
+fn with_partition(rows: &RecordBatch, day: &str, cloud: &str, tenant: &str) -> Result<RecordBatch, EngineError> {
+    let n = rows.num_rows();
+    let constant = |v: &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n))) };
+    let mut columns = vec![constant(day), constant(cloud), constant(tenant)];
+    columns.extend(rows.columns().iter().cloned());
+    RecordBatch::try_new(schema(), columns).map_err(|e| EngineError::Sql(format!("the file index's facts: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::layout::utc_day;
+
+    fn window(from: &str, to: &str) -> TimeWindow {
+        let t = |s: &str| crate::sources::parse_time(s).unwrap();
+        TimeWindow::resolve(
+            Some(super::super::TimeSpec::At(t(from))),
+            Some(super::super::TimeSpec::At(t(to))),
+            None,
+            DAY,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_days_wholly_inside_the_window_are_whole() {
+        let w = window("2026-01-01T06:00:00Z", "2026-01-04T00:00:00Z");
+        assert_eq!(whole_days(&w), ["2026-01-02", "2026-01-03"]);
+        let w = window("2026-01-01T00:00:00Z", "2026-01-01T23:59:59Z");
+        assert!(whole_days(&w).is_empty());
+        let w = window("1969-12-31T00:00:00Z", "1970-01-01T00:00:00Z");
+        assert_eq!(whole_days(&w), [utc_day(-DAY)]);
+    }
+
+    #[test]
+    fn a_files_partition_comes_from_its_path() {
+        assert_eq!(
+            partition("root/events/date=2026-01-02/cloud=aws/tenant=123/part-x.parquet"),
+            Some(["2026-01-02".into(), "aws".into(), "123".into()])
+        );
+        assert_eq!(partition("root/events/part-x.parquet"), None);
+    }
+}
