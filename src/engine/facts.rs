@@ -14,6 +14,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::EngineError;
+use super::views::Counted;
 use super::window::{DAY, TimeWindow};
 use crate::archive::Location;
 use crate::archive::changes::visible_files;
@@ -48,8 +49,21 @@ fn whole_days(window: &TimeWindow) -> Vec<String> {
     (first..end).map(|d| utc_day(d * DAY)).collect()
 }
 
-/// The days of `window` that facts answer, and their facts.
-pub async fn covered(location: &Location, window: &TimeWindow) -> Result<Covered, EngineError> {
+/// The kinds of facts a view counts with.
+pub fn kinds(view: Counted) -> &'static [&'static str] {
+    match view {
+        Counted::Timeline => &[facts::HOUR],
+        Counted::Principals => &[facts::PRINCIPAL, facts::PRINCIPAL_FACET],
+        Counted::Resources => &[facts::RESOURCE, facts::RESOURCE_FACET],
+    }
+}
+
+/// The days of `window` that facts answer, and their facts of the `kinds` asked for.
+pub async fn covered(
+    location: &Location,
+    window: &TimeWindow,
+    kinds: &'static [&'static str],
+) -> Result<Covered, EngineError> {
     let wanted = whole_days(window);
     if wanted.is_empty() {
         return Ok(Covered::default());
@@ -69,7 +83,7 @@ pub async fn covered(location: &Location, window: &TimeWindow) -> Result<Covered
     let prefixes: Vec<String> = present.iter().map(|d| format!("{EVENTS}/date={d}")).collect();
     let (files, entries) = futures::join!(
         visible_files(location, &prefixes),
-        file_index::read_facts(location, &present)
+        file_index::read_facts(location, &present, kinds)
     );
     let (files, entries) = (files?, entries?);
     // Each day's files by partition.

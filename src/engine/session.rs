@@ -221,7 +221,8 @@ impl Session {
         if !self.options.facts || !self.options.redact || self.masks_results {
             return Ok(None);
         }
-        let covered = super::facts::covered(&self.location, &view.scope.window).await?;
+        let kinds = super::facts::kinds(view.view);
+        let covered = super::facts::covered(&self.location, &view.scope.window, kinds).await?;
         if covered.days.is_empty() {
             return Ok(None);
         }

@@ -32,6 +32,8 @@ pub const PRINCIPAL_FACET: &str = "principal_facet";
 pub const RESOURCE: &str = "resource";
 pub const RESOURCE_FACET: &str = "resource_facet";
 pub const HOUR: &str = "hour";
+/// Every kind, in the order an index object keeps them.
+pub const KINDS: [&str; 5] = [HOUR, PRINCIPAL, PRINCIPAL_FACET, RESOURCE, RESOURCE_FACET];
 
 /// The columns of the events a file's facts are counted from.
 pub const READS: [&str; 9] = [

@@ -114,7 +114,7 @@ pub async fn merge_days(
         // read (damaged, or a store error) is not replaced, unless every visible file is summarized
         // again (compaction) — its entries would go with it.
         let all: Vec<usize> = (0..INDEXED.len()).collect();
-        let decoded = read_objects(location, &existing, &all, true).await;
+        let decoded = read_objects(location, &existing, &all, &super::facts::KINDS).await;
         let mut entries: HashMap<Path, FileSummary> = HashMap::new();
         let mut readable = Vec::with_capacity(existing.len());
         for (meta, decoded) in existing.iter().zip(decoded) {

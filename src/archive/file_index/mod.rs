@@ -335,27 +335,38 @@ pub fn encode(summaries: &[FileSummary]) -> Result<Vec<u8>, ArchiveError> {
     let mut out = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props.build())).map_err(encode_err)?;
     writer.write(&batch).map_err(encode_err)?;
-    // The facts start a row group of their own: a reader of the entries skips them whole.
+    // The facts start a row group of their own, a kind of fact to a row group: a reader of the
+    // entries skips them whole, and a view reads only the kinds it counts.
     writer.flush().map_err(encode_err)?;
-    for s in summaries {
-        let Some(f) = &s.facts else { continue };
-        if f.rows.num_rows() == 0 {
-            continue;
+    for kind in facts::KINDS {
+        let mut written = false;
+        for s in summaries {
+            let Some(f) = &s.facts else { continue };
+            let kinds = f.rows.column(0).as_string::<i32>();
+            let this: arrow::array::BooleanArray = kinds.iter().map(|k| Some(k == Some(kind))).collect();
+            if this.true_count() == 0 {
+                continue;
+            }
+            let rows = arrow::compute::filter_record_batch(&f.rows, &this)?;
+            let n = rows.num_rows();
+            let mut columns: Vec<ArrayRef> = vec![
+                Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s.file.as_str(), n))),
+                Arc::new(UInt64Array::from_iter_values(std::iter::repeat_n(0, n))),
+            ];
+            columns.extend(
+                schema.fields()[2..4 + INDEXED.len() + 1]
+                    .iter()
+                    .map(|f| arrow::array::new_null_array(f.data_type(), n)),
+            );
+            columns.extend(rows.columns().iter().cloned());
+            writer
+                .write(&RecordBatch::try_new(schema.clone(), columns)?)
+                .map_err(encode_err)?;
+            written = true;
         }
-        let n = f.rows.num_rows();
-        let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s.file.as_str(), n))),
-            Arc::new(UInt64Array::from_iter_values(std::iter::repeat_n(0, n))),
-        ];
-        columns.extend(
-            schema.fields()[2..4 + INDEXED.len() + 1]
-                .iter()
-                .map(|f| arrow::array::new_null_array(f.data_type(), n)),
-        );
-        columns.extend(f.rows.columns().iter().cloned());
-        writer
-            .write(&RecordBatch::try_new(schema.clone(), columns)?)
-            .map_err(encode_err)?;
+        if written {
+            writer.flush().map_err(encode_err)?;
+        }
     }
     writer.close().map_err(encode_err)?;
     Ok(out)
@@ -374,30 +385,39 @@ fn understood(metadata: &ParquetMetaData) -> bool {
     metadata_value(metadata, VERSION_KEY).is_some_and(|v| READABLE.contains(&v))
 }
 
-/// The row groups to read: those of the entries only, unless the facts are wanted too.
-fn row_groups(metadata: &ParquetMetaData, facts: bool) -> Vec<usize> {
+/// The row groups to read: the entries', and those of the kinds of facts wanted (a row group of
+/// facts holds one kind, its `fact` column's statistics say which; one without them is read).
+fn row_groups(metadata: &ParquetMetaData, facts: &[&str]) -> Vec<usize> {
     let all = 0..metadata.num_row_groups();
-    let entries = metadata_value(metadata, ENTRIES_KEY).and_then(|n| n.parse::<i64>().ok());
-    match (facts, entries) {
-        (true, _) | (false, None) => all.collect(),
-        (false, Some(entries)) => {
-            let mut rows = 0;
-            all.take_while(|i| {
-                let before = rows;
-                rows += metadata.row_group(*i).num_rows();
-                before < entries
-            })
-            .collect()
-        }
-    }
+    let Some(entries) = metadata_value(metadata, ENTRIES_KEY).and_then(|n| n.parse::<i64>().ok()) else {
+        return all.collect();
+    };
+    let fact = metadata
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.name() == "fact");
+    let kind_of = |i: usize| -> Option<String> {
+        let stats = metadata.row_group(i).column(fact?).statistics()?;
+        let (min, max) = (stats.min_bytes_opt()?, stats.max_bytes_opt()?);
+        (min == max).then(|| String::from_utf8_lossy(min).into_owned())
+    };
+    let mut rows = 0;
+    all.filter(|&i| {
+        let before = rows;
+        rows += metadata.row_group(i).num_rows();
+        before < entries || !facts.is_empty() && kind_of(i).is_none_or(|k| facts.contains(&k.as_str()))
+    })
+    .collect()
 }
 
 /// What to read of an index object: the filters of the `INDEXED` columns numbered in
-/// `columns`, and the facts or not.
+/// `columns`, and the kinds of facts in `facts` (none: no facts).
 #[derive(Clone, Debug)]
 struct Reading {
     columns: Vec<usize>,
-    facts: bool,
+    facts: &'static [&'static str],
 }
 
 /// The index object's columns to read: all but the filters not asked for, and the facts when
@@ -412,7 +432,7 @@ fn projection(schema: &Schema, parquet: &SchemaDescriptor, reading: &Reading) ->
                 .any(|c| INDEXED.get(*c).is_some_and(|column| *name == bloom_column(column)))
         } else {
             // `fact` tells a fact's row from an entry's, should both be read.
-            reading.facts || name == "fact" || !is_fact_column(name)
+            !reading.facts.is_empty() || name == "fact" || !is_fact_column(name)
         }
     });
     ProjectionMask::roots(parquet, wanted.map(|(i, _)| i))
@@ -454,7 +474,7 @@ fn entries(batches: &[RecordBatch], reading: &Reading) -> Option<Vec<FileSummary
                 while i < batch.num_rows() && is_fact(i) && files.value(i) == file {
                     i += 1;
                 }
-                if reading.facts {
+                if !reading.facts.is_empty() {
                     let columns = fact_schema
                         .fields()
                         .iter()
@@ -487,7 +507,7 @@ fn entries(batches: &[RecordBatch], reading: &Reading) -> Option<Vec<FileSummary
             i += 1;
         }
     }
-    if reading.facts {
+    if !reading.facts.is_empty() {
         for (entry, group) in out.iter_mut().zip(groups) {
             // An entry without a group was written before facts were kept.
             let Some(group) = group else { continue };
@@ -501,7 +521,7 @@ fn entries(batches: &[RecordBatch], reading: &Reading) -> Option<Vec<FileSummary
 
 /// Reads an index object held in memory: its entries (with the filters of the `INDEXED`
 /// columns numbered in `columns`), or `None` when it is not one this version understands.
-pub fn decode(bytes: Bytes, columns: &[usize], facts: bool) -> Option<Vec<FileSummary>> {
+pub fn decode(bytes: Bytes, columns: &[usize], facts: &'static [&'static str]) -> Option<Vec<FileSummary>> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?;
     if !understood(builder.metadata()) {
         return None;
@@ -660,19 +680,24 @@ pub async fn read(
     days: &[String],
     columns: &[usize],
 ) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
-    read_days(location, days, columns, false).await
+    read_days(location, days, columns, &[]).await
 }
 
-/// The entries of `days` with their facts (and no filter), by file path as the store names it.
-pub async fn read_facts(location: &Location, days: &[String]) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
-    read_days(location, days, &[], true).await
+/// The entries of `days` with their facts of the `kinds` asked for (and no filter), by file path
+/// as the store names it.
+pub async fn read_facts(
+    location: &Location,
+    days: &[String],
+    kinds: &'static [&'static str],
+) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
+    read_days(location, days, &[], kinds).await
 }
 
 async fn read_days(
     location: &Location,
     days: &[String],
     columns: &[usize],
-    facts: bool,
+    facts: &'static [&'static str],
 ) -> Result<HashMap<Path, FileSummary>, ArchiveError> {
     let lists: Vec<_> = days.iter().map(|d| objects(location, d)).collect();
     let listed: Vec<Vec<ObjectMeta>> = futures::stream::iter(lists).buffered(8).try_collect().await?;
@@ -692,7 +717,7 @@ async fn read_objects(
     location: &Location,
     objects: &[ObjectMeta],
     columns: &[usize],
-    facts: bool,
+    facts: &'static [&'static str],
 ) -> Vec<Option<Vec<FileSummary>>> {
     let reading = Arc::new(Reading {
         columns: columns.to_vec(),
@@ -760,7 +785,7 @@ mod tests {
 
         // Through an index object and back, the answers are the same.
         let bytes = Bytes::from(encode(std::slice::from_ref(&entry)).unwrap());
-        let back = decode(bytes.clone(), &[principal, ip], false).unwrap();
+        let back = decode(bytes.clone(), &[principal, ip], &[]).unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(
             (back[0].file.as_str(), back[0].rows, back[0].time),
@@ -769,7 +794,7 @@ mod tests {
         assert!(back[0].may_hold(principal, "alice") && !back[0].may_hold(principal, "mallory"));
         assert!(!back[0].may_hold(ip, "10.0.0.1"));
         // A filter left out when reading rules nothing out.
-        let partly = decode(bytes, &[ip], false).unwrap();
+        let partly = decode(bytes, &[ip], &[]).unwrap();
         assert!(partly[0].may_hold(principal, "mallory") && !partly[0].may_hold(ip, "10.0.0.1"));
     }
 
@@ -781,14 +806,14 @@ mod tests {
         let mut entry = entry.finish();
         // Shorter than one block: no block to check.
         entry.blooms[principal] = Bloom::Filter(Sbbf::new(&[0u8; 8]));
-        let back = decode(Bytes::from(encode(&[entry]).unwrap()), &[principal], false).unwrap();
+        let back = decode(Bytes::from(encode(&[entry]).unwrap()), &[principal], &[]).unwrap();
         assert!(back[0].may_hold(principal, "alice") && back[0].may_hold(principal, "mallory"));
     }
 
     #[test]
     fn an_object_of_another_format_is_not_read_as_an_index() {
-        assert!(decode(Bytes::from_static(b"not parquet"), &[0], false).is_none());
+        assert!(decode(Bytes::from_static(b"not parquet"), &[0], &[]).is_none());
         let plain = super::super::writer::encode(&mut [], "p").unwrap();
-        assert!(decode(Bytes::from(plain.bytes), &[0], false).is_none());
+        assert!(decode(Bytes::from(plain.bytes), &[0], &[]).is_none());
     }
 }
