@@ -42,11 +42,12 @@ pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// The whole UTC days inside `window`.
-fn whole_days(window: &TimeWindow) -> Vec<String> {
+/// The first and last whole UTC day inside `window` (`YYYY-MM-DD`, so that they compare as
+/// text), if it holds one.
+fn whole_days(window: &TimeWindow) -> Option<(String, String)> {
     let first = window.from.div_euclid(DAY) + i64::from(window.from.rem_euclid(DAY) != 0);
     let end = window.to.div_euclid(DAY);
-    (first..end).map(|d| utc_day(d * DAY)).collect()
+    (first < end).then(|| (utc_day(first * DAY), utc_day((end - 1) * DAY)))
 }
 
 /// The kinds of facts a view counts with.
@@ -64,19 +65,17 @@ pub async fn covered(
     window: &TimeWindow,
     kinds: &'static [&'static str],
 ) -> Result<Covered, EngineError> {
-    let wanted = whole_days(window);
-    if wanted.is_empty() {
+    let Some((first, last)) = whole_days(window) else {
         return Ok(Covered::default());
-    }
-    // Only days the archive has: a year's window of a young archive lists no empty folders.
-    let folders: BTreeSet<String> = location
+    };
+    // Only days the archive has (a day without a folder has no events: nothing to read).
+    let present: Vec<String> = location
         .folders(EVENTS)
         .await?
         .into_iter()
         .filter_map(|f| f.strip_prefix("date=").map(str::to_string))
+        .filter(|d| d.len() == first.len() && *d >= first && *d <= last)
         .collect();
-    // (A day without a folder has no events: nothing to read, from facts or files.)
-    let present: Vec<String> = wanted.into_iter().filter(|d| folders.contains(d)).collect();
     if present.is_empty() {
         return Ok(Covered::default());
     }
@@ -153,7 +152,6 @@ fn with_partition(rows: &RecordBatch, day: &str, cloud: &str, tenant: &str) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::layout::utc_day;
 
     fn window(from: &str, to: &str) -> TimeWindow {
         let t = |s: &str| crate::sources::parse_time(s).unwrap();
@@ -168,12 +166,17 @@ mod tests {
 
     #[test]
     fn only_days_wholly_inside_the_window_are_whole() {
-        let w = window("2026-01-01T06:00:00Z", "2026-01-04T00:00:00Z");
-        assert_eq!(whole_days(&w), ["2026-01-02", "2026-01-03"]);
-        let w = window("2026-01-01T00:00:00Z", "2026-01-01T23:59:59Z");
-        assert!(whole_days(&w).is_empty());
-        let w = window("1969-12-31T00:00:00Z", "1970-01-01T00:00:00Z");
-        assert_eq!(whole_days(&w), [utc_day(-DAY)]);
+        let days = |from, to| whole_days(&window(from, to));
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(
+            days("2026-01-01T06:00:00Z", "2026-01-04T00:00:00Z"),
+            pair("2026-01-02", "2026-01-03")
+        );
+        assert_eq!(days("2026-01-01T00:00:00Z", "2026-01-01T23:59:59Z"), None);
+        assert_eq!(
+            days("1969-12-31T00:00:00Z", "1970-01-01T00:00:00Z"),
+            pair("1969-12-31", "1969-12-31")
+        );
     }
 
     #[test]

@@ -196,11 +196,15 @@ impl Session {
             return Err(refused);
         }
         self.prepare(&query.sql).await?;
-        match self.from_facts(query).await? {
+        match self.from_facts(query).await {
             Some((answered, table, covered)) => {
+                // The plan holds the facts it reads; the name goes once it is planned, or if the
+                // query is dropped before (the workbench cancels).
+                let _registered = Registered {
+                    ctx: &self.ctx,
+                    name: table,
+                };
                 let stream = self.execute(&answered).await;
-                // The plan holds the facts it reads; the name is not needed any more.
-                let _ = self.ctx.deregister_table(&table);
                 stream.map(|mut s| {
                     s.facts = Some(covered);
                     s
@@ -214,44 +218,46 @@ impl Session {
     /// table of those facts it reads (registered under a name of its own, so that queries
     /// running at once each read their own), or `None` when facts answer no day of it. A
     /// revealed session reads the files: facts hold masked values only.
-    async fn from_facts(&self, query: &Query) -> Result<Option<(Query, String, FactsUsed)>, EngineError> {
-        let Some(view) = &query.facts else {
-            return Ok(None);
-        };
+    /// Facts only ever save reading: when they cannot be read, the view reads the files.
+    async fn from_facts(&self, query: &Query) -> Option<(Query, String, FactsUsed)> {
+        let view = query.facts.as_ref()?;
         if !self.options.facts || !self.options.redact || self.masks_results {
-            return Ok(None);
+            return None;
         }
         let kinds = super::facts::kinds(view.view);
-        let covered = super::facts::covered(&self.location, &view.scope.window, kinds).await?;
+        let covered = super::facts::covered(&self.location, &view.scope.window, kinds)
+            .await
+            .ok()?;
         if covered.days.is_empty() {
-            return Ok(None);
+            return None;
         }
         let schema = super::facts::schema();
         // A few large batches, one partition per core: many small ones cost more than their rows.
+        // Each chunk's small batches go as soon as they are copied into its large one.
         let parts = std::thread::available_parallelism().map_or(2, |n| n.get()).max(1);
         let chunk = covered.batches.len().div_ceil(parts).max(1);
-        let partitions = covered
-            .batches
-            .chunks(chunk)
-            .map(|c| datafusion::arrow::compute::concat_batches(&schema, c).map(|b| vec![b]))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| EngineError::Sql(e.to_string()))?;
-        let partitions = if partitions.is_empty() {
-            vec![vec![]]
-        } else {
-            partitions
-        };
-        let table =
-            datafusion::datasource::MemTable::try_new(schema, partitions).map_err(EngineError::from_datafusion)?;
+        let mut batches = covered.batches.into_iter();
+        let mut partitions = Vec::with_capacity(parts);
+        loop {
+            let part: Vec<_> = batches.by_ref().take(chunk).collect();
+            if part.is_empty() {
+                break;
+            }
+            partitions.push(vec![datafusion::arrow::compute::concat_batches(&schema, &part).ok()?]);
+        }
+        if partitions.is_empty() {
+            partitions.push(vec![]);
+        }
+        let table = datafusion::datasource::MemTable::try_new(schema, partitions).ok()?;
         let name = format!("facts_{}", ulid::Ulid::new().to_string().to_lowercase());
-        self.ctx
-            .register_table(name.as_str(), Arc::new(table))
-            .map_err(EngineError::from_datafusion)?;
+        self.ctx.register_table(name.as_str(), Arc::new(table)).ok()?;
         let used = FactsUsed {
             days: covered.days.len(),
             files: covered.files,
         };
-        Ok(Some((super::views::from_facts(view, &covered.days, &name), name, used)))
+        let mut answered = super::views::from_facts(view, &covered.days, &name);
+        answered.title = query.title.clone();
+        Some((answered, name, used))
     }
 
     /// The journal's record of a query about to run. What the journal keeps of SQL and values
@@ -573,6 +579,18 @@ pub struct ResultStream {
     failed: Option<String>,
     /// What the file index's facts answered, when they did.
     facts: Option<FactsUsed>,
+}
+
+/// A per-query table, deregistered when its query is planned or dropped.
+struct Registered<'a> {
+    ctx: &'a SessionContext,
+    name: String,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        let _ = self.ctx.deregister_table(self.name.as_str());
+    }
 }
 
 /// Whole days of a view's window answered from the file index's facts, and the files of those

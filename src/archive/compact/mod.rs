@@ -342,6 +342,7 @@ async fn rewrite(
         duplicates,
         sealed,
         rejected,
+        ids_reused,
     } = tokio::task::spawn_blocking(move || merge(contents, &label, &up))
         .await
         .expect("merging Parquet does not panic")?;
@@ -427,6 +428,9 @@ async fn rewrite(
         if let Some(facts) = &mut entry.facts {
             facts.group = change.id.clone();
         }
+        if ids_reused && change.adds.iter().filter(|a| a.starts_with(EVENTS)).count() > 1 {
+            entry.facts = None;
+        }
         summaries.push(entry);
     }
     added.extend(file_index::write(location, &change.id, summaries).await?);
@@ -484,6 +488,8 @@ struct Merged {
     duplicates: u64,
     sealed: Vec<SealedRecord>,
     rejected: Vec<Rejected>,
+    /// An event id is kept at two times (distinct GCP entries sharing an `insertId`).
+    ids_reused: bool,
 }
 
 /// All rows of the files, sorted by time, each event once; and how many copies were dropped.
@@ -569,10 +575,20 @@ fn merge(
         .collect();
     let duplicates = keep.false_count() as u64;
     let kept = filter_record_batch(&sorted, &keep)?;
+    // An id kept at two times (GCP) may land in two of the files the partition is split into,
+    // where neither file's facts see it twice: such files have no facts (see `file_index::facts`).
+    let ids_reused = gcp && {
+        let ids = kept
+            .column(schema.index_of("event_id").expect("event_id"))
+            .as_string::<i32>();
+        let distinct: HashSet<&str> = ids.iter().flatten().collect();
+        distinct.len() < kept.num_rows()
+    };
     Ok(Merged {
         rows: kept,
         duplicates,
         sealed,
         rejected,
+        ids_reused,
     })
 }

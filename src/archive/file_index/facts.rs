@@ -95,6 +95,19 @@ struct Counts {
     first: i64,
     last: i64,
     resource_type: Option<String>,
+    /// Its distinct values, by facet (`PRINCIPAL_FACETS` or `RESOURCE_FACETS`).
+    facets: [HashSet<String>; 3],
+}
+
+const PRINCIPAL_FACETS: [&str; 3] = ["action", "resource", "source_ip"];
+const RESOURCE_FACETS: [&str; 2] = ["principal", "action"];
+
+/// `key`'s counts, made on first sight (the key is copied only then).
+fn counts<'a>(map: &'a mut HashMap<String, Counts>, key: &str) -> &'a mut Counts {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), Counts::default());
+    }
+    map.get_mut(key).expect("just made")
 }
 
 impl Counts {
@@ -114,21 +127,30 @@ impl Counts {
             self.changes.insert(id);
         }
     }
+
+    fn facet(&mut self, facet: usize, value: Option<&str>) {
+        if let Some(value) = value
+            && !self.facets[facet].contains(value)
+        {
+            self.facets[facet].insert(value.to_string());
+        }
+    }
 }
 
 /// Counts a file's rows batch by batch.
 #[derive(Default)]
 pub struct FactsBuilder {
-    /// Each event id once, numbered: the sets below hold numbers, not copies of the ids.
-    ids: HashMap<String, u32>,
+    /// Each event id once, numbered (the sets below hold numbers, not copies of the ids), with
+    /// its time.
+    ids: HashMap<String, (u32, i64)>,
     principals: HashMap<String, Counts>,
     resources: HashMap<String, Counts>,
-    principal_facets: HashSet<(String, &'static str, String)>,
-    resource_facets: HashSet<(String, &'static str, String)>,
     /// Per hour, per event: whether a copy succeeded, whether one failed.
     hours: HashMap<i64, HashMap<u32, (bool, bool)>>,
-    /// A batch lacked a column the facts need (a file an older version wrote, read in part):
-    /// the file then has no facts, and is read by the views as before.
+    /// A batch lacked a column the facts need (a file an older version wrote, read in part),
+    /// or an id came at two times (GCP reuses an `insertId` for distinct entries): the views
+    /// count events by id alone, which the facts of files added up cannot match, so the file
+    /// has no facts and is read by the views as before.
     incomplete: bool,
 }
 
@@ -177,40 +199,38 @@ impl FactsBuilder {
                 continue;
             };
             let time = times.value(i);
-            let next = self.ids.len() as u32;
-            let id = *self.ids.entry(id.to_string()).or_insert(next);
+            let id = match self.ids.get(id) {
+                Some((n, at)) if *at == time => *n,
+                Some(_) => {
+                    self.incomplete = true;
+                    return;
+                }
+                None => {
+                    let n = self.ids.len() as u32;
+                    self.ids.insert(id.to_string(), (n, time));
+                    n
+                }
+            };
             let succeeded = outcomes[i] == Some("success");
             let failed = outcomes[i] == Some("failure");
             let changed = read_only.is_valid(i) && !read_only.value(i) && succeeded;
             if let Some(principal) = principals[i] {
-                self.principals
-                    .entry(principal.to_string())
-                    .or_default()
-                    .add(id, time, failed, false);
-                for (facet, value) in [
-                    ("action", actions[i]),
-                    ("resource", resources[i]),
-                    ("source_ip", ips[i]),
-                ] {
-                    if let Some(value) = value {
-                        self.principal_facets
-                            .insert((principal.to_string(), facet, value.to_string()));
-                    }
+                let c = counts(&mut self.principals, principal);
+                c.add(id, time, failed, false);
+                for (facet, value) in [actions[i], resources[i], ips[i]].into_iter().enumerate() {
+                    c.facet(facet, value);
                 }
             }
             if let Some(resource) = resources[i] {
-                let counts = self.resources.entry(resource.to_string()).or_default();
-                counts.add(id, time, failed, changed);
+                let c = counts(&mut self.resources, resource);
+                c.add(id, time, failed, changed);
                 if let Some(t) = types[i]
-                    && counts.resource_type.as_deref().is_none_or(|least| t < least)
+                    && c.resource_type.as_deref().is_none_or(|least| t < least)
                 {
-                    counts.resource_type = Some(t.to_string());
+                    c.resource_type = Some(t.to_string());
                 }
-                for (facet, value) in [("principal", principals[i]), ("action", actions[i])] {
-                    if let Some(value) = value {
-                        self.resource_facets
-                            .insert((resource.to_string(), facet, value.to_string()));
-                    }
+                for (facet, value) in [principals[i], actions[i]].into_iter().enumerate() {
+                    c.facet(facet, value);
                 }
             }
             let hour = time.div_euclid(HOUR_MICROS) * HOUR_MICROS;
@@ -220,7 +240,8 @@ impl FactsBuilder {
         }
     }
 
-    /// The facts, or `None` when a batch lacked a column they need.
+    /// The facts, or `None` when a batch lacked a column they need or an id came twice at two
+    /// times.
     pub fn finish(self, group: String) -> Option<Facts> {
         if self.incomplete {
             return None;
@@ -231,20 +252,16 @@ impl FactsBuilder {
         for (principal, c) in &principals {
             rows.counts(PRINCIPAL, principal, c);
         }
-        let mut facets: Vec<_> = self.principal_facets.into_iter().collect();
-        facets.sort();
-        for (principal, facet, value) in &facets {
-            rows.facet(PRINCIPAL_FACET, principal, facet, value);
+        for (principal, c) in &principals {
+            rows.facets(PRINCIPAL_FACET, principal, &PRINCIPAL_FACETS, c);
         }
         let mut resources: Vec<_> = self.resources.into_iter().collect();
         resources.sort_by(|a, b| a.0.cmp(&b.0));
         for (resource, c) in &resources {
             rows.counts(RESOURCE, resource, c);
         }
-        let mut facets: Vec<_> = self.resource_facets.into_iter().collect();
-        facets.sort();
-        for (resource, facet, value) in &facets {
-            rows.facet(RESOURCE_FACET, resource, facet, value);
+        for (resource, c) in &resources {
+            rows.facets(RESOURCE_FACET, resource, &RESOURCE_FACETS, c);
         }
         let mut hours: Vec<_> = self.hours.into_iter().collect();
         hours.sort_by_key(|(hour, _)| *hour);
@@ -294,6 +311,17 @@ impl Rows {
         self.first_seen.append_value(c.first);
         self.last_seen.append_value(c.last);
         self.hour.append_null();
+    }
+
+    /// A row per distinct value of each facet, in order.
+    fn facets(&mut self, fact: &str, subject: &str, names: &[&str], c: &Counts) {
+        for (name, values) in names.iter().zip(&c.facets) {
+            let mut values: Vec<&String> = values.iter().collect();
+            values.sort();
+            for value in values {
+                self.facet(fact, subject, name, value);
+            }
+        }
     }
 
     fn facet(&mut self, fact: &str, subject: &str, facet: &str, value: &str) {
@@ -447,6 +475,17 @@ mod tests {
         assert_eq!(rows.column(4).as_string::<i32>().value(5), "bucket");
         // Hours: one event each.
         assert_eq!((events_.value(9), events_.value(10)), (1, 1));
+    }
+
+    #[test]
+    fn an_id_at_two_times_leaves_the_file_without_facts() {
+        // GCP reuses an insertId for distinct entries: the views, counting ids, would see one.
+        let mut b = FactsBuilder::default();
+        b.add(&events(&[
+            ("e1", 10, "alice", "PutObject", None, "success", false),
+            ("e1", 20, "alice", "PutObject", None, "success", false),
+        ]));
+        assert!(b.finish("g".into()).is_none());
     }
 
     #[test]

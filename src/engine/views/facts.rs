@@ -69,6 +69,9 @@ pub fn from_facts(view: &FactsView, days: &[String], table: &str) -> Query {
     }
 }
 
+// The busiest are chosen by their rows first (facts' `n`, the files' count(*)), as the views
+// over the files choose them; only theirs are then counted distinctly, on the files' side too.
+
 fn principals(clause: &str, table: &str) -> String {
     let clause = clause.replace('\n', "\n  ");
     format!(
@@ -77,43 +80,52 @@ fn principals(clause: &str, table: &str) -> String {
          \x20 FROM events\n\
          \x20 WHERE {clause}\n\
          ),\n\
+         busiest AS (\n\
+         \x20 SELECT principal, sum(n) AS n\n\
+         \x20 FROM (\n\
+         \x20   SELECT subject AS principal, n FROM {table} WHERE fact = 'principal'\n\
+         \x20   UNION ALL\n\
+         \x20   SELECT principal, count(*) FROM scanned GROUP BY principal\n\
+         \x20 ) AS counted\n\
+         \x20 GROUP BY principal ORDER BY n DESC, principal LIMIT {BUSIEST}\n\
+         ),\n\
          totals AS (\n\
-         \x20 SELECT principal, sum(n) AS n, sum(events) AS events, sum(failures) AS failures,\n\
+         \x20 SELECT principal, sum(events) AS events, sum(failures) AS failures,\n\
          \x20        min(first_seen) AS first_seen, max(last_seen) AS last_seen\n\
          \x20 FROM (\n\
-         \x20   SELECT subject AS principal, n, events, failures, first_seen, last_seen\n\
-         \x20   FROM {table} WHERE fact = 'principal'\n\
+         \x20   SELECT subject AS principal, events, failures, first_seen, last_seen\n\
+         \x20   FROM {table} WHERE fact = 'principal' AND subject IN (SELECT principal FROM busiest)\n\
          \x20   UNION ALL\n\
-         \x20   SELECT principal, count(*), {EVENTS}, {EVENTS} FILTER (WHERE outcome = 'failure'),\n\
+         \x20   SELECT principal, {EVENTS}, {EVENTS} FILTER (WHERE outcome = 'failure'),\n\
          \x20          min(event_time), max(event_time)\n\
-         \x20   FROM scanned GROUP BY principal\n\
+         \x20   FROM scanned WHERE principal IN (SELECT principal FROM busiest) GROUP BY principal\n\
          \x20 ) AS counted\n\
          \x20 GROUP BY principal\n\
          ),\n\
-         busiest AS (\n\
-         \x20 SELECT * FROM totals ORDER BY n DESC, principal LIMIT {BUSIEST}\n\
-         ),\n\
          facets AS (\n\
-         \x20 SELECT subject AS principal, facet, value FROM {table} WHERE fact = 'principal_facet'\n\
+         \x20 SELECT subject AS principal, facet, value FROM {table}\n\
+         \x20 WHERE fact = 'principal_facet' AND subject IN (SELECT principal FROM busiest)\n\
          \x20 UNION ALL\n\
-         \x20 SELECT subject, 'tenant', tenant FROM {table} WHERE fact = 'principal'\n\
+         \x20 SELECT subject, 'tenant', tenant FROM {table}\n\
+         \x20 WHERE fact = 'principal' AND subject IN (SELECT principal FROM busiest)\n\
          \x20 UNION ALL\n\
          \x20 SELECT s.principal, f.facet,\n\
          \x20        CASE f.facet WHEN 'action' THEN s.action WHEN 'resource' THEN s.resource\n\
          \x20                     WHEN 'source_ip' THEN s.source_ip ELSE s.tenant END\n\
          \x20 FROM scanned AS s CROSS JOIN (VALUES ('action'), ('resource'), ('source_ip'), ('tenant')) AS f(facet)\n\
+         \x20 WHERE s.principal IN (SELECT principal FROM busiest)\n\
          )\n\
-         SELECT b.principal,\n\
-         \x20      b.events,\n\
-         \x20      b.first_seen,\n\
-         \x20      b.last_seen,\n\
+         SELECT t.principal,\n\
+         \x20      t.events,\n\
+         \x20      t.first_seen,\n\
+         \x20      t.last_seen,\n\
          \x20      count(DISTINCT f.value) FILTER (WHERE f.facet = 'action') AS actions,\n\
          \x20      count(DISTINCT f.value) FILTER (WHERE f.facet = 'resource') AS resources,\n\
          \x20      count(DISTINCT f.value) FILTER (WHERE f.facet = 'source_ip') AS source_ips,\n\
          \x20      count(DISTINCT f.value) FILTER (WHERE f.facet = 'tenant') AS tenants,\n\
-         \x20      b.failures\n\
-         FROM busiest AS b LEFT JOIN facets AS f ON f.principal = b.principal\n\
-         GROUP BY b.principal, b.events, b.first_seen, b.last_seen, b.failures\n\
+         \x20      t.failures\n\
+         FROM totals AS t LEFT JOIN facets AS f ON f.principal = t.principal\n\
+         GROUP BY t.principal, t.events, t.first_seen, t.last_seen, t.failures\n\
          ORDER BY events DESC, principal"
     )
 }
@@ -127,42 +139,50 @@ fn resources(clause: &str, table: &str) -> String {
          \x20 WHERE {clause}\n\
          \x20   AND resource IS NOT NULL\n\
          ),\n\
+         busiest AS (\n\
+         \x20 SELECT resource, sum(n) AS n\n\
+         \x20 FROM (\n\
+         \x20   SELECT subject AS resource, n FROM {table} WHERE fact = 'resource'\n\
+         \x20   UNION ALL\n\
+         \x20   SELECT resource, count(*) FROM scanned GROUP BY resource\n\
+         \x20 ) AS counted\n\
+         \x20 GROUP BY resource ORDER BY n DESC, resource LIMIT {BUSIEST}\n\
+         ),\n\
          totals AS (\n\
-         \x20 SELECT resource, min(resource_type) AS resource_type, sum(n) AS n, sum(events) AS events,\n\
+         \x20 SELECT resource, min(resource_type) AS resource_type, sum(events) AS events,\n\
          \x20        sum(changes) AS changes, sum(failures) AS failures,\n\
          \x20        min(first_seen) AS first_seen, max(last_seen) AS last_seen\n\
          \x20 FROM (\n\
-         \x20   SELECT subject AS resource, resource_type, n, events, changes, failures, first_seen, last_seen\n\
-         \x20   FROM {table} WHERE fact = 'resource'\n\
+         \x20   SELECT subject AS resource, resource_type, events, changes, failures, first_seen, last_seen\n\
+         \x20   FROM {table} WHERE fact = 'resource' AND subject IN (SELECT resource FROM busiest)\n\
          \x20   UNION ALL\n\
-         \x20   SELECT resource, min(resource_type), count(*), {EVENTS},\n\
+         \x20   SELECT resource, min(resource_type), {EVENTS},\n\
          \x20          {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success'),\n\
          \x20          {EVENTS} FILTER (WHERE outcome = 'failure'),\n\
          \x20          min(event_time), max(event_time)\n\
-         \x20   FROM scanned GROUP BY resource\n\
+         \x20   FROM scanned WHERE resource IN (SELECT resource FROM busiest) GROUP BY resource\n\
          \x20 ) AS counted\n\
          \x20 GROUP BY resource\n\
          ),\n\
-         busiest AS (\n\
-         \x20 SELECT * FROM totals ORDER BY n DESC, resource LIMIT {BUSIEST}\n\
-         ),\n\
          facets AS (\n\
-         \x20 SELECT subject AS resource, facet, value FROM {table} WHERE fact = 'resource_facet'\n\
+         \x20 SELECT subject AS resource, facet, value FROM {table}\n\
+         \x20 WHERE fact = 'resource_facet' AND subject IN (SELECT resource FROM busiest)\n\
          \x20 UNION ALL\n\
          \x20 SELECT s.resource, f.facet, CASE f.facet WHEN 'principal' THEN s.principal ELSE s.action END\n\
          \x20 FROM scanned AS s CROSS JOIN (VALUES ('principal'), ('action')) AS f(facet)\n\
+         \x20 WHERE s.resource IN (SELECT resource FROM busiest)\n\
          )\n\
-         SELECT b.resource,\n\
-         \x20      b.resource_type,\n\
-         \x20      b.events,\n\
-         \x20      b.changes,\n\
-         \x20      b.first_seen,\n\
-         \x20      b.last_seen,\n\
+         SELECT t.resource,\n\
+         \x20      t.resource_type,\n\
+         \x20      t.events,\n\
+         \x20      t.changes,\n\
+         \x20      t.first_seen,\n\
+         \x20      t.last_seen,\n\
          \x20      count(DISTINCT f.value) FILTER (WHERE f.facet = 'principal') AS principals,\n\
          \x20      count(DISTINCT f.value) FILTER (WHERE f.facet = 'action') AS actions,\n\
-         \x20      b.failures\n\
-         FROM busiest AS b LEFT JOIN facets AS f ON f.resource = b.resource\n\
-         GROUP BY b.resource, b.resource_type, b.events, b.changes, b.first_seen, b.last_seen, b.failures\n\
+         \x20      t.failures\n\
+         FROM totals AS t LEFT JOIN facets AS f ON f.resource = t.resource\n\
+         GROUP BY t.resource, t.resource_type, t.events, t.changes, t.first_seen, t.last_seen, t.failures\n\
          ORDER BY events DESC, resource"
     )
 }
