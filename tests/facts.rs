@@ -1,5 +1,5 @@
-//! The file index's facts (format 4) answer the principals, resources and timeline views
-//! exactly as the files do: on an archive with duplicate deliveries before and after
+//! The file index's facts (format 4) answer the principals, resources and timeline views, and
+//! `coverage`'s daily counts, exactly as the files do: on an archive with duplicate deliveries before and after
 //! compaction, on an archive written by the previous format and after its migration, and in
 //! object storage without a GET of an events file for the days the facts answer.
 
@@ -95,7 +95,12 @@ async fn agree(with: &Session, without: &Session) -> usize {
             days += used.map_or(0, |u| u.days);
         }
     }
-    days
+    // `coverage`'s events per cloud, tenant and day, over the whole archive.
+    let coverage = trailscope::engine::coverage::daily_query(None, None, None);
+    let (answered, used) = rows(with, &coverage).await;
+    assert!(!answered.is_empty());
+    assert_eq!(answered, rows(without, &coverage).await.0, "coverage");
+    days + used.map_or(0, |u| u.days)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

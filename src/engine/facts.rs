@@ -56,6 +56,8 @@ pub fn kinds(view: Counted) -> &'static [&'static str] {
         Counted::Timeline => &[facts::HOUR],
         Counted::Principals => &[facts::PRINCIPAL, facts::PRINCIPAL_FACET],
         Counted::Resources => &[facts::RESOURCE, facts::RESOURCE_FACET],
+        // Events from the hours, the first and last from the principals (every event has one).
+        Counted::Coverage => &[facts::HOUR, facts::PRINCIPAL],
     }
 }
 

@@ -20,8 +20,8 @@ mod policy;
 
 pub use policy::{DEFAULT_STALE_AFTER, POLICY, Policy, read_policy, write_policy};
 
-use super::views::{Query, timestamp};
-use super::window::{DAY, format_time, parse_duration};
+use super::views::{Counted, FactsView, Query, Scope, timestamp};
+use super::window::{DAY, TimeWindow, format_time, parse_duration};
 use super::{EngineError, Session};
 use crate::archive::layout::{INGEST, path_safe};
 use crate::archive::ledger::SourceRecord;
@@ -207,7 +207,15 @@ pub fn daily_query(from: Option<NaiveDate>, to: Option<NaiveDate>, archive_end: 
               GROUP BY cloud, tenant, date\nORDER BY cloud, tenant, date"
             .into(),
         params: vec![("from".into(), timestamp(start)), ("to".into(), timestamp(end))],
-        facts: None,
+        // Whole days from the file index's facts, as the views take them.
+        facts: Some(FactsView::new(
+            Counted::Coverage,
+            Scope::new(TimeWindow {
+                from: start,
+                to: end,
+                chosen: String::new(),
+            }),
+        )),
     }
 }
 

@@ -35,6 +35,10 @@ pub fn from_facts(view: &FactsView, days: &[String], table: &str) -> Query {
             format!("Resources (the {BUSIEST} with the most events)"),
             resources(&clause, table),
         ),
+        Counted::Coverage => (
+            "Coverage: events per cloud, tenant and day".into(),
+            coverage(&clause, table),
+        ),
         Counted::Timeline => {
             let bucket = scope.window.bucket();
             let width = bucket.micros;
@@ -67,6 +71,30 @@ pub fn from_facts(view: &FactsView, days: &[String], table: &str) -> Query {
         params,
         facts: None,
     }
+}
+
+fn coverage(clause: &str, table: &str) -> String {
+    let clause = clause.replace('\n', "\n  ");
+    format!(
+        "SELECT cloud, tenant, date,\n\
+         \x20      sum(events) AS events,\n\
+         \x20      min(first_seen) AS first_event,\n\
+         \x20      max(last_seen) AS last_event\n\
+         FROM (\n\
+         \x20 SELECT cloud, tenant, date, events, arrow_cast(NULL, 'Timestamp(µs, \"UTC\")') AS first_seen,\n\
+         \x20        arrow_cast(NULL, 'Timestamp(µs, \"UTC\")') AS last_seen\n\
+         \x20 FROM {table} WHERE fact = 'hour'\n\
+         \x20 UNION ALL\n\
+         \x20 SELECT cloud, tenant, date, 0, first_seen, last_seen FROM {table} WHERE fact = 'principal'\n\
+         \x20 UNION ALL\n\
+         \x20 SELECT cloud, tenant, date, {EVENTS}, min(event_time), max(event_time)\n\
+         \x20 FROM events\n\
+         \x20 WHERE {clause}\n\
+         \x20 GROUP BY cloud, tenant, date\n\
+         ) AS counted\n\
+         GROUP BY cloud, tenant, date\n\
+         ORDER BY cloud, tenant, date"
+    )
 }
 
 // The busiest are chosen by their rows first (facts' `n`, the files' count(*)), as the views

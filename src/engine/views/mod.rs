@@ -36,12 +36,26 @@ pub struct FactsView {
     after: String,
 }
 
+impl FactsView {
+    /// `view` over `scope`, as it is (no SQL around it).
+    pub fn new(view: Counted, scope: Scope) -> Self {
+        FactsView {
+            view,
+            scope,
+            before: String::new(),
+            after: String::new(),
+        }
+    }
+}
+
 /// The views facts answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Counted {
     Timeline,
     Principals,
     Resources,
+    /// `coverage`'s events per cloud, tenant and day.
+    Coverage,
 }
 
 /// What every view is narrowed to: a time window, pinned values, and optionally the user's own
@@ -245,12 +259,7 @@ fn query(title: impl Into<String>, sql: String, params: Vec<(String, ScalarValue
 /// filter (facts count every event of a file, not those a condition picks).
 fn countable(mut query: Query, view: Counted, scope: &Scope) -> Query {
     if !scope.is_filtered() {
-        query.facts = Some(FactsView {
-            view,
-            scope: scope.clone(),
-            before: String::new(),
-            after: String::new(),
-        });
+        query.facts = Some(FactsView::new(view, scope.clone()));
     }
     query
 }
