@@ -75,8 +75,8 @@ read from where the last run stopped. Run it on a schedule (see the README).")]
 A partition (one day, cloud and tenant) with more than one file is rewritten as files of up to \
 256 MB, sorted by time, with the copies of an event delivered twice dropped (same cloud, tenant \
 and event id; the copy ingested first is kept). Queries running meanwhile see the old files or the new \
-ones, never both: the replaced files stay hidden for an hour, for queries already reading them, \
-and the next ingest or compact after that deletes them. Ingest and compaction take turns (one \
+ones, never both: the replaced files stay hidden for an hour (--retain), for queries already \
+reading them, and the next ingest or compact after that deletes them. Ingest and compaction take turns (one \
 lock per archive); a compaction that is killed is finished or undone by the next run.
 
 It also brings an archive written by an older trailscope up to date. An archive of format 2 is brought \
@@ -345,6 +345,17 @@ pub struct CompactArgs {
     /// Sign the integrity chain's links with this Ed25519 key (PKCS#8 PEM).
     #[arg(long, env = "TRAILSCOPE_SIGNING_KEY", value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+    /// How long replaced files stay (hidden) for queries already reading them: `0s` deletes them
+    /// at once, for an archive nobody reads meanwhile (a first import, before it is shared).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_retain)]
+    pub retain: std::time::Duration,
+}
+
+fn parse_retain(s: &str) -> Result<std::time::Duration, String> {
+    crate::engine::window::parse_duration(s)
+        .filter(|micros| *micros >= 0)
+        .map(|micros| std::time::Duration::from_micros(micros as u64))
+        .ok_or_else(|| format!("'{s}' is not a duration such as 0s, 30m, 1h or 2d"))
 }
 
 fn parse_cloud(s: &str) -> Result<CloudChoice, String> {

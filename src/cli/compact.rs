@@ -21,7 +21,7 @@ pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
         days,
         dry_run: args.dry_run,
         signing_key: super::verify::signing_key(args.signing_key.as_deref())?,
-        ..CompactOptions::default()
+        retain: args.retain,
     };
     let bar = Bar(super::progress_bar(
         0,
