@@ -70,7 +70,7 @@ const WINDOWS: [(&str, &str); 3] = [
 ];
 
 /// Every view of every window, from facts and from the files: the same rows. Returns the
-/// whole days facts answered, summed over the views.
+/// days facts answered, summed over the views.
 async fn agree(with: &Session, without: &Session) -> usize {
     agree_over(with, without, &WINDOWS).await
 }
@@ -221,7 +221,7 @@ fn in_object_storage_the_days_facts_answer_read_no_events_file() {
         (common::stdout(&out), common::stderr(&out), events_read)
     };
     let (answered, said, read) = view(&[]);
-    assert!(said.contains("whole days from the file index's facts"), "{said}");
+    assert!(said.contains("days answered from the file index's facts"), "{said}");
     assert_eq!(read, 0, "no events file is read: {}", server.tally());
     let (scanned, said, read) = view(&[("TRAILSCOPE_NO_FACTS", "1")]);
     assert!(!said.contains("facts"), "{said}");
@@ -248,4 +248,30 @@ async fn on_the_demo_archive_facts_answer_the_views_as_the_files_do() {
         ("2026-10-30T00:00:00Z", "2026-10-31T00:00:00Z"),
     ];
     assert!(agree_over(&with, &without, &windows).await >= 10 * 5);
+    // A window that ends after its last day's events, as a default window ends at the archive's
+    // newest: that day is taken from facts too; one that ends before some of them is not.
+    let last_event = {
+        let (rows, _) = rows(
+            &without,
+            &Query {
+                sql: "SELECT max(event_time) FROM events".into(),
+                ..Query::default()
+            },
+        )
+        .await;
+        trailscope::sources::parse_time(&rows[0]).unwrap()
+    };
+    let up_to = |to: i64| {
+        Scope::new(TimeWindow {
+            from: trailscope::sources::parse_time("2026-10-21T00:00:00Z").unwrap(),
+            to,
+            chosen: String::new(),
+        })
+    };
+    for (to, days) in [(last_event + 1, 10), (last_event, 9)] {
+        let query = views::principals(&up_to(to));
+        let (answered, used) = rows(&with, &query).await;
+        assert_eq!(used.map(|u| u.days), Some(days));
+        assert_eq!(answered, rows(&without, &query).await.0);
+    }
 }

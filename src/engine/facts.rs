@@ -1,11 +1,12 @@
-//! The whole days of a window whose files' facts (see `archive::file_index::facts`) answer the
+//! The days of a window whose files' facts (see `archive::file_index::facts`) answer the
 //! principals, resources and timeline views exactly, and those facts as a table.
 //!
 //! A day is answered from facts when every visible file of it has an index entry with facts,
 //! and the files of each partition were written by one change (their facts add up: no event is
 //! in two of them). A partition that gathered a second ingest batch since its last compaction
 //! may hold an event twice, so its day is read from the files instead, until compaction merges
-//! it. Days cut by the window's ends are always read from the files.
+//! it. A day the window cuts is answered from facts only when each of its files' events lie
+//! inside the window (the index keeps each file's time range), else it is read from the files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use crate::archive::layout::{EVENTS, utc_day};
 /// The facts of the days a window can take from the file index.
 #[derive(Debug, Default)]
 pub struct Covered {
-    /// The whole days answered from facts, oldest first.
+    /// The days answered from facts, oldest first.
     pub days: Vec<String>,
     /// The files those days hold (none of them is read).
     pub files: usize,
@@ -42,12 +43,22 @@ pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// The first and last whole UTC day inside `window` (`YYYY-MM-DD`, so that they compare as
-/// text), if it holds one.
-fn whole_days(window: &TimeWindow) -> Option<(String, String)> {
-    let first = window.from.div_euclid(DAY) + i64::from(window.from.rem_euclid(DAY) != 0);
-    let end = window.to.div_euclid(DAY);
-    (first < end).then(|| (utc_day(first * DAY), utc_day((end - 1) * DAY)))
+/// The first and last UTC day `window` touches (`YYYY-MM-DD`, so that they compare as text).
+fn days_touched(window: &TimeWindow) -> Option<(String, String)> {
+    (window.from < window.to).then(|| (utc_day(window.from), utc_day(window.to - 1)))
+}
+
+/// Whether `day` lies wholly inside `window`.
+fn whole(day: &str, window: &TimeWindow) -> bool {
+    let Ok(date) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+        return false;
+    };
+    let start = date
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp_micros();
+    window.from <= start && start + DAY <= window.to
 }
 
 /// The kinds of facts a view counts with.
@@ -67,7 +78,7 @@ pub async fn covered(
     window: &TimeWindow,
     kinds: &'static [&'static str],
 ) -> Result<Covered, EngineError> {
-    let Some((first, last)) = whole_days(window) else {
+    let Some((first, last)) = days_touched(window) else {
         return Ok(Covered::default());
     };
     // Only days the archive has (a day without a folder has no events: nothing to read).
@@ -104,10 +115,20 @@ pub async fn covered(
     for (day, partitions) in days {
         let mut batches = Vec::new();
         let mut exact = true;
+        // A day the window cuts counts too when all its events are inside the window (the
+        // window ends at the archive's newest event, and that day's files end before it).
+        let whole = whole(day, window);
+        let inside = |e: &&file_index::FileSummary| {
+            whole || e.time.is_none_or(|(min, max)| window.from <= min && max < window.to)
+        };
         'partitions: for ((cloud, tenant), files) in &partitions {
             let mut groups = BTreeSet::new();
             for meta in files {
-                match entries.get(&meta.location).and_then(|e| e.facts.as_ref()) {
+                match entries
+                    .get(&meta.location)
+                    .filter(inside)
+                    .and_then(|e| e.facts.as_ref())
+                {
                     Some(f) => {
                         groups.insert(f.group.as_str());
                         if f.rows.num_rows() > 0 {
@@ -167,18 +188,24 @@ mod tests {
     }
 
     #[test]
-    fn only_days_wholly_inside_the_window_are_whole() {
-        let days = |from, to| whole_days(&window(from, to));
+    fn the_days_a_window_touches_and_those_it_holds_whole() {
+        let days = |from, to| days_touched(&window(from, to));
         let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
         assert_eq!(
             days("2026-01-01T06:00:00Z", "2026-01-04T00:00:00Z"),
-            pair("2026-01-02", "2026-01-03")
+            pair("2026-01-01", "2026-01-03")
         );
-        assert_eq!(days("2026-01-01T00:00:00Z", "2026-01-01T23:59:59Z"), None);
+        assert_eq!(
+            days("2026-01-01T00:00:00Z", "2026-01-01T23:59:59Z"),
+            pair("2026-01-01", "2026-01-01")
+        );
         assert_eq!(
             days("1969-12-31T00:00:00Z", "1970-01-01T00:00:00Z"),
             pair("1969-12-31", "1969-12-31")
         );
+        let w = window("2026-01-01T06:00:00Z", "2026-01-04T00:00:00Z");
+        assert!(!whole("2026-01-01", &w) && whole("2026-01-02", &w) && whole("2026-01-03", &w));
+        assert!(!whole("2026-01-04", &w) && !whole("not a day", &w));
     }
 
     #[test]

@@ -214,7 +214,7 @@ impl Session {
         }
     }
 
-    /// `query` with the whole days of its window answered from the file index's facts, and the
+    /// `query` with the days of its window answered from the file index's facts, and the
     /// table of those facts it reads (registered under a name of its own, so that queries
     /// running at once each read their own), or `None` when facts answer no day of it. A
     /// revealed session reads the files: facts hold masked values only.
@@ -606,7 +606,7 @@ impl std::fmt::Display for FactsUsed {
         let plural = if self.days == 1 { "" } else { "s" };
         write!(
             f,
-            "{} whole day{plural} from the file index's facts, their {} file(s) not read",
+            "{} day{plural} answered from the file index's facts, their {} file(s) not read",
             self.days,
             super::pruning::thousands(self.files)
         )

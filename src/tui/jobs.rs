@@ -339,7 +339,7 @@ async fn feed(
             (None, n) => Some(format!("{} store requests", super::draw::thousands(n as usize))),
         }
     };
-    // What the query read and skipped, with the whole days the file index's facts answered.
+    // What the query read and skipped, with the days the file index's facts answered.
     let finished = |stream: &crate::engine::ResultStream| {
         let pruning = stream.pruning().map(|p| p.to_string());
         match (stream.facts(), pruning) {
