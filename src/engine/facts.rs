@@ -15,12 +15,13 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::EngineError;
-use super::views::Counted;
+use super::views::{Counted, FactsView, Query};
 use super::window::{DAY, TimeWindow};
 use crate::archive::Location;
 use crate::archive::changes::visible_files;
 use crate::archive::file_index::{self, facts};
 use crate::archive::layout::{EVENTS, utc_day};
+use datafusion::prelude::SessionContext;
 
 /// The facts of the days a window can take from the file index.
 #[derive(Debug, Default)]
@@ -112,6 +113,7 @@ pub async fn covered(
         }
     }
     let mut covered = Covered::default();
+    let table = schema();
     for (day, partitions) in days {
         let mut batches = Vec::new();
         let mut exact = true;
@@ -132,7 +134,7 @@ pub async fn covered(
                     Some(f) => {
                         groups.insert(f.group.as_str());
                         if f.rows.num_rows() > 0 {
-                            batches.push(with_partition(&f.rows, day, cloud, tenant)?);
+                            batches.push(with_partition(&table, &f.rows, day, cloud, tenant)?);
                         }
                     }
                     None => {
@@ -155,6 +157,93 @@ pub async fn covered(
     Ok(covered)
 }
 
+/// A view answered from facts: the query to run, what the facts answered, and the table of
+/// facts it reads, registered in the session until this is dropped.
+pub(super) struct Answered<'a> {
+    pub query: Query,
+    pub used: FactsUsed,
+    _table: Registered<'a>,
+}
+
+/// `query` (the view `view`) with the days of its window that facts answer taken from them,
+/// their facts registered as a table of the query's own (queries running at once each read
+/// their own), or `None` when facts answer no day of it. Facts only ever save reading: when
+/// they cannot be read, the view reads the files.
+pub(super) async fn answer<'a>(
+    ctx: &'a SessionContext,
+    location: &Location,
+    query: &Query,
+    view: &FactsView,
+) -> Option<Answered<'a>> {
+    let covered = covered(location, &view.scope.window, kinds(view.view)).await.ok()?;
+    if covered.days.is_empty() {
+        return None;
+    }
+    let schema = schema();
+    // A few large batches, one partition per core: many small ones cost more than their rows.
+    // Each chunk's small batches go as soon as they are copied into its large one.
+    let parts = std::thread::available_parallelism().map_or(2, |n| n.get()).max(1);
+    let chunk = covered.batches.len().div_ceil(parts).max(1);
+    let mut batches = covered.batches.into_iter();
+    let mut partitions = Vec::with_capacity(parts);
+    loop {
+        let part: Vec<_> = batches.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        partitions.push(vec![datafusion::arrow::compute::concat_batches(&schema, &part).ok()?]);
+    }
+    if partitions.is_empty() {
+        partitions.push(vec![]);
+    }
+    let table = datafusion::datasource::MemTable::try_new(schema, partitions).ok()?;
+    let name = format!("facts_{}", ulid::Ulid::new().to_string().to_lowercase());
+    ctx.register_table(name.as_str(), Arc::new(table)).ok()?;
+    let table = Registered { ctx, name };
+    let mut answered = super::views::from_facts(view, &covered.days, &table.name);
+    answered.title = query.title.clone();
+    Some(Answered {
+        query: answered,
+        used: FactsUsed {
+            days: covered.days.len(),
+            files: covered.files,
+        },
+        _table: table,
+    })
+}
+
+/// A per-query table, deregistered when its query is planned or dropped.
+struct Registered<'a> {
+    ctx: &'a SessionContext,
+    name: String,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        let _ = self.ctx.deregister_table(self.name.as_str());
+    }
+}
+
+/// Days of a view's window answered from the file index's facts, and the files of those days
+/// the view did not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FactsUsed {
+    pub days: usize,
+    pub files: usize,
+}
+
+impl std::fmt::Display for FactsUsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.days == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} day{plural} answered from the file index's facts, their {} file(s) not read",
+            self.days,
+            super::pruning::thousands(self.files)
+        )
+    }
+}
+
 /// `date`, `cloud` and `tenant` of a file's path.
 fn partition(path: &str) -> Option<[String; 3]> {
     let mut segments = path.rsplit('/').skip(1);
@@ -164,12 +253,18 @@ fn partition(path: &str) -> Option<[String; 3]> {
     Some([day.to_string(), cloud.to_string(), tenant.to_string()])
 }
 
-fn with_partition(rows: &RecordBatch, day: &str, cloud: &str, tenant: &str) -> Result<RecordBatch, EngineError> {
+fn with_partition(
+    schema: &SchemaRef,
+    rows: &RecordBatch,
+    day: &str,
+    cloud: &str,
+    tenant: &str,
+) -> Result<RecordBatch, EngineError> {
     let n = rows.num_rows();
     let constant = |v: &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n))) };
     let mut columns = vec![constant(day), constant(cloud), constant(tenant)];
     columns.extend(rows.columns().iter().cloned());
-    RecordBatch::try_new(schema(), columns).map_err(|e| EngineError::Sql(format!("the file index's facts: {e}")))
+    RecordBatch::try_new(schema.clone(), columns).map_err(|e| EngineError::Sql(format!("the file index's facts: {e}")))
 }
 
 #[cfg(test)]

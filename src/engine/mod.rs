@@ -21,8 +21,9 @@ pub mod views;
 pub mod window;
 
 pub use error::EngineError;
+pub use facts::FactsUsed;
 pub use output::Format;
 pub use pruning::Pruning;
-pub use session::{FactsUsed, ResultStream, Session, SessionOptions, interrupted};
+pub use session::{ResultStream, Session, SessionOptions, interrupted};
 pub use views::{Query, Scope, Subject};
 pub use window::{TimeSpec, TimeWindow};

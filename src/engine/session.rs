@@ -17,6 +17,7 @@ use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::{Stream, StreamExt};
 
+use super::facts::FactsUsed;
 use super::journal::{ArchiveJournal, End, Journal, Start};
 use super::table::EventsTable;
 use super::views::Query;
@@ -196,68 +197,21 @@ impl Session {
             return Err(refused);
         }
         self.prepare(&query.sql).await?;
-        match self.from_facts(query).await {
-            Some((answered, table, covered)) => {
-                // The plan holds the facts it reads; the name goes once it is planned, or if the
-                // query is dropped before (the workbench cancels).
-                let _registered = Registered {
-                    ctx: &self.ctx,
-                    name: table,
-                };
-                let stream = self.execute(&answered).await;
-                stream.map(|mut s| {
-                    s.facts = Some(covered);
-                    s
-                })
-            }
+        // A revealed session reads the files: facts hold masked values only.
+        let facts = self.options.facts && self.options.redact && !self.masks_results;
+        let answered = match &query.facts {
+            Some(view) if facts => super::facts::answer(&self.ctx, &self.location, query, view).await,
+            _ => None,
+        };
+        match answered {
+            // The plan holds the facts it reads; their table goes with `answered`, once the
+            // query is planned or dropped.
+            Some(answered) => self.execute(&answered.query).await.map(|mut s| {
+                s.facts = Some(answered.used);
+                s
+            }),
             None => self.execute(query).await,
         }
-    }
-
-    /// `query` with the days of its window answered from the file index's facts, and the
-    /// table of those facts it reads (registered under a name of its own, so that queries
-    /// running at once each read their own), or `None` when facts answer no day of it. A
-    /// revealed session reads the files: facts hold masked values only.
-    /// Facts only ever save reading: when they cannot be read, the view reads the files.
-    async fn from_facts(&self, query: &Query) -> Option<(Query, String, FactsUsed)> {
-        let view = query.facts.as_ref()?;
-        if !self.options.facts || !self.options.redact || self.masks_results {
-            return None;
-        }
-        let kinds = super::facts::kinds(view.view);
-        let covered = super::facts::covered(&self.location, &view.scope.window, kinds)
-            .await
-            .ok()?;
-        if covered.days.is_empty() {
-            return None;
-        }
-        let schema = super::facts::schema();
-        // A few large batches, one partition per core: many small ones cost more than their rows.
-        // Each chunk's small batches go as soon as they are copied into its large one.
-        let parts = std::thread::available_parallelism().map_or(2, |n| n.get()).max(1);
-        let chunk = covered.batches.len().div_ceil(parts).max(1);
-        let mut batches = covered.batches.into_iter();
-        let mut partitions = Vec::with_capacity(parts);
-        loop {
-            let part: Vec<_> = batches.by_ref().take(chunk).collect();
-            if part.is_empty() {
-                break;
-            }
-            partitions.push(vec![datafusion::arrow::compute::concat_batches(&schema, &part).ok()?]);
-        }
-        if partitions.is_empty() {
-            partitions.push(vec![]);
-        }
-        let table = datafusion::datasource::MemTable::try_new(schema, partitions).ok()?;
-        let name = format!("facts_{}", ulid::Ulid::new().to_string().to_lowercase());
-        self.ctx.register_table(name.as_str(), Arc::new(table)).ok()?;
-        let used = FactsUsed {
-            days: covered.days.len(),
-            files: covered.files,
-        };
-        let mut answered = super::views::from_facts(view, &covered.days, &name);
-        answered.title = query.title.clone();
-        Some((answered, name, used))
     }
 
     /// The journal's record of a query about to run. What the journal keeps of SQL and values
@@ -579,38 +533,6 @@ pub struct ResultStream {
     failed: Option<String>,
     /// What the file index's facts answered, when they did.
     facts: Option<FactsUsed>,
-}
-
-/// A per-query table, deregistered when its query is planned or dropped.
-struct Registered<'a> {
-    ctx: &'a SessionContext,
-    name: String,
-}
-
-impl Drop for Registered<'_> {
-    fn drop(&mut self) {
-        let _ = self.ctx.deregister_table(self.name.as_str());
-    }
-}
-
-/// Whole days of a view's window answered from the file index's facts, and the files of those
-/// days the view did not read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FactsUsed {
-    pub days: usize,
-    pub files: usize,
-}
-
-impl std::fmt::Display for FactsUsed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let plural = if self.days == 1 { "" } else { "s" };
-        write!(
-            f,
-            "{} day{plural} answered from the file index's facts, their {} file(s) not read",
-            self.days,
-            super::pruning::thousands(self.files)
-        )
-    }
 }
 
 impl ResultStream {

@@ -65,6 +65,12 @@ fn time_type() -> DataType {
 
 /// The facts' columns, as kept in the index object beside the entries' (all nullable there).
 pub fn schema() -> SchemaRef {
+    // Asked for by every batch and index column read: made once.
+    static SCHEMA: std::sync::LazyLock<SchemaRef> = std::sync::LazyLock::new(make_schema);
+    SCHEMA.clone()
+}
+
+fn make_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, true);
     let count = |name: &str| Field::new(name, DataType::Int64, true);
     let time = |name: &str| Field::new(name, time_type(), true);
