@@ -82,17 +82,16 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
             let scope = scope(cx, &session, &window).await?;
             let principal = resolve(&session, &scope, Subject::Principal, &id, window.show_sql).await?;
             crate::note!("principal: {principal}");
-            let mut sections = views::principal(&scope, &principal);
-            sections.push(views::events_of(&scope, Subject::Principal, &principal));
+            let view = views::principal(&scope, &principal);
             let chosen = section.map(|s| match s {
-                PrincipalSection::Activity => 0,
-                PrincipalSection::Resources => 1,
-                PrincipalSection::Sources => 2,
-                PrincipalSection::Failures => 3,
-                PrincipalSection::Events => 4,
+                PrincipalSection::Activity => &view.activity,
+                PrincipalSection::Resources => &view.resources,
+                PrincipalSection::Sources => &view.sources,
+                PrincipalSection::Failures => &view.failures,
+                PrincipalSection::Events => &view.events,
             });
             // Without --section a table shows the summary sections; the event list is its own.
-            several(&session, &sections, chosen, 4, &output, window.show_sql).await
+            several(&session, &view.summaries(), chosen, &output, window.show_sql).await
         }
         View::Resource {
             id,
@@ -104,15 +103,14 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
             let scope = scope(cx, &session, &window).await?;
             let resource = resolve(&session, &scope, Subject::Resource, &id, window.show_sql).await?;
             crate::note!("resource: {resource}");
-            let mut sections = views::resource(&scope, &resource);
-            sections.push(views::events_of(&scope, Subject::Resource, &resource));
+            let view = views::resource(&scope, &resource);
             let chosen = section.map(|s| match s {
-                ResourceSection::Changes => 0,
-                ResourceSection::Principals => 1,
-                ResourceSection::Activity => 2,
-                ResourceSection::Events => 3,
+                ResourceSection::Changes => &view.changes,
+                ResourceSection::Principals => &view.principals,
+                ResourceSection::Activity => &view.activity,
+                ResourceSection::Events => &view.events,
             });
-            several(&session, &sections, chosen, 3, &output, window.show_sql).await
+            several(&session, &view.summaries(), chosen, &output, window.show_sql).await
         }
         View::Event { id, output, show_sql } => {
             let session = cx.session(output.reveal).await?;
@@ -278,17 +276,16 @@ async fn whole_window(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A view of several sections: one chosen, or (as tables) all but the long event list.
+/// A view of several sections: one chosen, or (as tables) its summaries.
 async fn several(
     session: &Session,
-    sections: &[Query],
-    chosen: Option<usize>,
-    list: usize,
+    summaries: &[&Query],
+    chosen: Option<&Query>,
     output: &OutputArgs,
     show_sql: bool,
 ) -> Result<ExitCode, Failure> {
-    if let Some(i) = chosen {
-        return one(session, &sections[i], output, show_sql).await;
+    if let Some(query) = chosen {
+        return one(session, query, output, show_sql).await;
     }
     if print::format(output)? != Format::Table || output.output.is_some() {
         return Err(Failure::usage(
@@ -296,7 +293,7 @@ async fn several(
              (all of them as tables: without --output, redirected to a file)",
         ));
     }
-    for (i, query) in sections.iter().enumerate().filter(|(i, _)| *i != list) {
+    for (i, query) in summaries.iter().enumerate() {
         if i > 0 {
             crate::say!("");
         }

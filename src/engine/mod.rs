@@ -1,6 +1,7 @@
 //! The engine: an archive opened as a DataFusion session, read-only SQL, the investigation
 //! views, saved reports, and results streamed out with secrets masked.
 
+pub mod cells;
 pub mod coverage;
 mod error;
 pub mod export;
@@ -20,6 +21,7 @@ mod table;
 pub mod views;
 pub mod window;
 
+pub use cells::Value;
 pub use error::EngineError;
 pub use facts::FactsUsed;
 pub use output::Format;

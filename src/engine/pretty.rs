@@ -10,6 +10,43 @@ pub struct JsonLine {
     pub text: String,
     /// `a.b[2].c` — the value this line opens, closes or holds.
     pub path: String,
+    /// The characters of `text` that are the key (`"name"`), before `: `.
+    pub key_len: usize,
+    /// The value the line holds, if it holds one (not a bracket).
+    pub value: Option<JsonValue>,
+}
+
+/// A value on a line of a record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonValue {
+    pub kind: JsonKind,
+    /// A string's text unquoted and unescaped (then made safe for a terminal); anything else as
+    /// written.
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonKind {
+    String,
+    Number,
+    /// `true`, `false`, `null`.
+    Literal,
+}
+
+impl JsonValue {
+    fn of(atom: &str) -> JsonValue {
+        let (kind, text) = match atom.as_bytes().first() {
+            Some(b'"') => (
+                JsonKind::String,
+                serde_json::from_str::<String>(atom).unwrap_or_else(|_| atom.to_string()),
+            ),
+            Some(c) if c.is_ascii_digit() || *c == b'-' => (JsonKind::Number, atom.to_string()),
+            _ => (JsonKind::Literal, atom.to_string()),
+        };
+        // Decoded, a JSON escape is the character again: kept as its visible escape.
+        let text = crate::terminal_text::escape(&text).into_owned();
+        JsonValue { kind, text }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -60,10 +97,16 @@ fn tokens(raw: &str) -> Vec<Token<'_>> {
 /// bidi override or an invisible character written as it is).
 pub fn json_lines(raw: &str) -> Vec<JsonLine> {
     if serde_json::from_str::<serde::de::IgnoredAny>(raw).is_err() {
+        let text = crate::terminal_text::escape(raw).into_owned();
         return vec![JsonLine {
             depth: 0,
-            text: crate::terminal_text::escape(raw).into_owned(),
+            value: Some(JsonValue {
+                kind: JsonKind::String,
+                text: text.clone(),
+            }),
+            text,
             path: String::new(),
+            key_len: 0,
         }];
     }
     let tokens = tokens(raw);
@@ -88,15 +131,19 @@ fn layout(tokens: &[Token<'_>], at: &mut usize, depth: usize, path: String, pref
                 *at += 1;
                 lines.push(JsonLine {
                     depth,
+                    key_len: key_len(&prefix),
                     text: format!("{prefix}{open}{close}"),
                     path,
+                    value: None,
                 });
                 return;
             }
             lines.push(JsonLine {
                 depth,
+                key_len: key_len(&prefix),
                 text: format!("{prefix}{open}"),
                 path: path.clone(),
+                value: None,
             });
             let mut index = 0;
             loop {
@@ -134,15 +181,24 @@ fn layout(tokens: &[Token<'_>], at: &mut usize, depth: usize, path: String, pref
                 depth,
                 text: close.to_string(),
                 path,
+                key_len: 0,
+                value: None,
             });
         }
         Token::Atom(atom) => lines.push(JsonLine {
             depth,
+            key_len: key_len(&prefix),
             text: format!("{prefix}{atom}"),
             path,
+            value: Some(JsonValue::of(atom)),
         }),
         Token::Close(_) | Token::Colon | Token::Comma => {}
     }
+}
+
+/// The key's length in a line's prefix (`"key": `).
+fn key_len(prefix: &str) -> usize {
+    prefix.chars().count().saturating_sub(2)
 }
 
 /// The record as indented text.

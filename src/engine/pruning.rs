@@ -233,7 +233,8 @@ pub(crate) fn thousands(n: usize) -> String {
 
 impl fmt::Display for Pruning {
     /// `read 3 of 41 files in 2 of 30 days (file index ruled out 30), 4 of 11 row groups
-    /// (statistics pruned 3, bloom filter pruned 4)`
+    /// (statistics pruned 3, bloom filter pruned 4)`; the alternate form (`{:#}`) gives the
+    /// counts without the reasons, for a narrow screen.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = if self.files == 1 { "" } else { "s" };
         write!(
@@ -261,7 +262,7 @@ impl fmt::Display for Pruning {
                 thousands(self.files_unindexed)
             ));
         }
-        if !index.is_empty() {
+        if !index.is_empty() && !f.alternate() {
             write!(f, " ({})", index.join("; "))?;
         }
         if let (Some(total), Some(read)) = (self.row_groups, self.row_groups_read()) {
@@ -285,7 +286,7 @@ impl fmt::Display for Pruning {
                     thousands(self.rows_pruned_page_index)
                 ));
             }
-            if !why.is_empty() {
+            if !why.is_empty() && !f.alternate() {
                 write!(f, " ({})", why.join(", "))?;
             }
         }

@@ -84,6 +84,8 @@ pub struct Report {
     pub sql: String,
     /// `built-in` or the file it was read from.
     pub origin: String,
+    /// A user's report that has the name of a built-in one, and is run in its place.
+    pub replaces_builtin: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -108,6 +110,7 @@ impl Report {
             params: Vec::new(),
             sql: String::new(),
             origin: origin.to_string(),
+            replaces_builtin: false,
         };
         let mut body = Vec::new();
         let mut in_header = true;

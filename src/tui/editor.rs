@@ -107,6 +107,13 @@ impl Editor {
         self.offered
     }
 
+    /// The statement that just ran is offered as the opening text was: typing starts a new
+    /// one, a motion edits it.
+    pub fn offer(&mut self) {
+        self.offered = true;
+        self.completion = None;
+    }
+
     /// Applies a key.
     pub fn input(&mut self, key: KeyEvent) -> Outcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -189,13 +196,15 @@ impl Editor {
             return;
         }
         let lower = prefix.to_lowercase();
-        let items: Vec<String> = self
+        let mut items: Vec<String> = self
             .words
             .iter()
             .filter(|w| w.to_lowercase().starts_with(&lower) && w.len() > prefix.len())
-            .take(50)
             .cloned()
             .collect();
+        // The table's columns first: `so` means `source_ip` far more often than `soundex`.
+        items.sort_by_key(|w| !is_column(w));
+        items.truncate(50);
         match items.len() {
             0 => {}
             1 => self.insert_completion(&prefix, &items[0]),
@@ -289,6 +298,10 @@ impl Editor {
             self.top = row + 1 - height;
         }
     }
+}
+
+fn is_column(word: &str) -> bool {
+    word == "events" || crate::archive::schema::COLUMNS.iter().any(|c| c.name == word)
 }
 
 /// SQL text as styled lines: keywords, strings, numbers, comments and `$parameters` each their

@@ -15,9 +15,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::pane::KEEP_ROWS;
-use crate::engine::output::cells;
+use crate::engine::cells::values;
 use crate::engine::reports::Report;
-use crate::engine::{Query, Session, TimeWindow};
+use crate::engine::{Pruning, Query, Session, TimeWindow, Value};
 
 /// What a feed runs: a ready query, or a report whose parameters are bound first (binding
 /// evaluates their defaults, which is a query too).
@@ -44,17 +44,19 @@ pub enum Message {
         columns: Vec<String>,
         /// The row number of the first row.
         skip: usize,
-        rows: Vec<Vec<String>>,
+        rows: Vec<Vec<Value>>,
         complete: bool,
         elapsed: Duration,
         /// The query as run (a report's, with its values bound); sent with the first rows.
         query: Option<Query>,
-        /// Files and row groups read vs pruned, once the whole result was read.
-        pruning: Option<String>,
+        /// What the query read and skipped: so far, then once the whole result was read.
+        read: Option<Read>,
     },
     Failed {
         feed: u64,
         message: String,
+        /// A report's values were refused before its query ran.
+        binding: bool,
     },
     Exported {
         path: PathBuf,
@@ -64,6 +66,18 @@ pub enum Message {
     /// Something the user must know that no pane asked for (a query the journal could not
     /// record in the archive).
     Notice(String),
+}
+
+/// What a query read and skipped, as the engine counted it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Read {
+    /// Days the file index's facts answered (their files were not read).
+    pub facts_days: Option<usize>,
+    pub pruning: Option<Pruning>,
+    /// The counts are of the scans so far: the query has not ended.
+    pub so_far: bool,
+    /// Store requests made while the query ran (all the workbench's, with others running).
+    pub requests: u64,
 }
 
 struct Feed {
@@ -253,7 +267,7 @@ struct Reader {
 impl Reader {
     /// Up to `n` rows (fewer at the end, which returns `true`); `skip` rows are passed over
     /// without being formatted.
-    async fn take(&mut self, mut skip: usize, n: usize) -> Result<(Vec<Vec<String>>, bool), String> {
+    async fn take(&mut self, mut skip: usize, n: usize) -> Result<(Vec<Vec<Value>>, bool), String> {
         let mut out = Vec::new();
         while out.len() < n {
             let (batch, at) = match self.batch.take() {
@@ -275,7 +289,7 @@ impl Reader {
             let from = at + skip;
             skip = 0;
             let k = (batch.num_rows() - from).min(n - out.len());
-            out.extend(cells(&batch.slice(from, k)).map_err(|e| e.to_string())?);
+            out.extend(values(&batch.slice(from, k)).map_err(|e| e.to_string())?);
             self.batch = Some((batch, from + k));
         }
         Ok((out, false))
@@ -285,7 +299,7 @@ impl Reader {
 impl Reader {
     /// The rest of the stream's last `n` rows, and how many rows before them were passed over
     /// (never formatted, never held).
-    async fn tail(&mut self, n: usize) -> Result<(usize, Vec<Vec<String>>), String> {
+    async fn tail(&mut self, n: usize) -> Result<(usize, Vec<Vec<Value>>), String> {
         let mut kept: std::collections::VecDeque<RecordBatch> = std::collections::VecDeque::new();
         let (mut held, mut passed) = (0usize, 0usize);
         if let Some((b, at)) = self.batch.take()
@@ -307,7 +321,7 @@ impl Reader {
         }
         let mut rows = Vec::new();
         for b in &kept {
-            rows.extend(cells(b).map_err(|e| e.to_string())?);
+            rows.extend(values(b).map_err(|e| e.to_string())?);
         }
         let extra = rows.len().saturating_sub(n);
         rows.drain(..extra);
@@ -331,32 +345,36 @@ async fn feed(
     let requests_before = crate::archive::requests::snapshot();
     // Requests are counted for the process: with other panes' queries running, the count is of
     // all the store requests made while this one ran.
-    let with_requests = |pruning: Option<String>| {
-        let made = crate::archive::requests::snapshot().since(&requests_before).total();
-        match (pruning, made) {
-            (p, 0) => p,
-            (Some(p), n) => Some(format!("{p} · {} store requests", super::draw::thousands(n as usize))),
-            (None, n) => Some(format!("{} store requests", super::draw::thousands(n as usize))),
-        }
-    };
-    // What the query read and skipped, with the days the file index's facts answered.
     let finished = |stream: &crate::engine::ResultStream| {
-        let pruning = stream.pruning().map(|p| p.to_string());
-        match (stream.facts(), pruning) {
-            (Some(f), Some(p)) => Some(format!("{} days from facts · {p}", f.days)),
-            (Some(f), None) => Some(format!("{} days from facts", f.days)),
-            (None, p) => p,
-        }
+        let read = Read {
+            facts_days: stream.facts().map(|f| f.days),
+            pruning: stream.pruning(),
+            so_far: false,
+            requests: crate::archive::requests::snapshot().since(&requests_before).total(),
+        };
+        (read != Read::default()).then_some(read)
     };
-    let fail = |message: String| {
+    let so_far = |stream: &crate::engine::ResultStream| {
+        stream.pruning_so_far().map(|p| Read {
+            pruning: Some(p),
+            so_far: true,
+            ..Read::default()
+        })
+    };
+    let refuse = |message: String, binding: bool| {
         busy.store(false, Ordering::Relaxed);
-        let _ = tell.send(Message::Failed { feed: id, message });
+        let _ = tell.send(Message::Failed {
+            feed: id,
+            message,
+            binding,
+        });
     };
+    let fail = |message: String| refuse(message, false);
     let query = match request {
         Request::Query(q) => q,
         Request::Report(report, given) => match report.bind(&session, &given).await {
             Ok(q) => q,
-            Err(e) => return fail(e.to_string()),
+            Err(e) => return refuse(e.to_string(), true),
         },
     };
     let stream = match session.run(&query).await {
@@ -387,10 +405,10 @@ async fn feed(
             complete,
             elapsed: started.elapsed(),
             query: query.take(),
-            pruning: if complete {
-                with_requests(finished(&reader.stream))
+            read: if complete {
+                finished(&reader.stream)
             } else {
-                reader.stream.pruning_so_far().map(|p| format!("so far {p}"))
+                so_far(&reader.stream)
             },
         });
         at += n;
@@ -413,7 +431,7 @@ async fn feed(
                     complete: true,
                     elapsed: started.elapsed(),
                     query: None,
-                    pruning: with_requests(finished(&reader.stream)),
+                    read: finished(&reader.stream),
                 });
                 return;
             }
@@ -496,7 +514,7 @@ mod tests {
         assert_eq!(pane.row, 20_000);
         assert_eq!(
             pane.cell(),
-            Some("20000"),
+            Some(&Value::Int(20000)),
             "the row under the cursor is the result's 20,001st"
         );
         // `G`: to the end, passing over what lies between without keeping it.
@@ -506,7 +524,7 @@ mod tests {
         assert!(pane.complete);
         assert_eq!(pane.known_rows(), 1_220_000);
         assert_eq!(pane.row, 1_219_999);
-        assert_eq!(pane.cell(), Some("1219999"));
+        assert_eq!(pane.cell(), Some(&Value::Int(1219999)));
         assert!(pane.rows.len() <= crate::tui::pane::KEEP_ROWS);
         // Above the window, the query runs again from where it is needed.
         assert_eq!(pane.go_to(10), Need::Restart(0));

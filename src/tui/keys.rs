@@ -54,6 +54,9 @@ pub enum Action {
     ShowColumns,
     MoveColumnLeft,
     MoveColumnRight,
+    /// The selected column wider or narrower (kept for the screen).
+    Wider,
+    Narrower,
     Focus,
     Suspend,
 }
@@ -150,6 +153,8 @@ pub fn bindings() -> Vec<Binding> {
         key(Char('X'), ShowColumns, "show_columns", "show every column", false),
         key(Char('<'), MoveColumnLeft, "move_left", "move the column left", false),
         key(Char('>'), MoveColumnRight, "move_right", "move the column right", false),
+        key(Char('}'), Wider, "wider", "widen the column", false),
+        key(Char('{'), Narrower, "narrower", "narrow the column", false),
         key(Tab, Focus, "focus", "next part of screen", false),
         key(F(5), Run, "run", "run (again)", false),
         with(Enter, ctrl, Run, "run_ctrl_enter", "run the SQL", false),
@@ -265,6 +270,39 @@ pub fn action(event: KeyEvent, table: &[Binding]) -> Option<Action> {
                     || (b.modifiers.is_empty() && event.modifiers == KeyModifiers::SHIFT))
         })
         .map(|b| b.action)
+}
+
+/// The key table the workbench runs with: keys to actions, and actions to how their key is
+/// written, so that every hint names the key that works (rebound or not).
+#[derive(Clone, Debug)]
+pub struct KeyTable(Vec<Binding>);
+
+impl Default for KeyTable {
+    fn default() -> Self {
+        KeyTable(bindings())
+    }
+}
+
+impl KeyTable {
+    pub fn new(bindings: Vec<Binding>) -> Self {
+        KeyTable(bindings)
+    }
+
+    pub fn bindings(&self) -> &[Binding] {
+        &self.0
+    }
+
+    pub fn action(&self, event: KeyEvent) -> Option<Action> {
+        action(event, &self.0)
+    }
+
+    /// How the action's key is written (its first binding), `—` when no key is left for it.
+    pub fn label(&self, action: Action) -> String {
+        self.0
+            .iter()
+            .find(|b| b.action == action && b.key != KeyCode::Null)
+            .map_or_else(|| "—".to_string(), |b| b.label.clone())
+    }
 }
 
 #[cfg(test)]

@@ -4,17 +4,19 @@
 mod app;
 pub mod draw;
 mod editor;
+pub mod headless;
 mod jobs;
 pub mod keys;
 mod pane;
 mod prompt;
+mod screens;
 mod terminal;
 mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyCode, KeyEventKind, MouseEventKind};
+use crossterm::event::{Event, KeyEventKind};
 
 pub use app::{App, Effect};
 pub use jobs::Message;
@@ -49,8 +51,8 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
     let editor = editor::Editor::new(session.function_names(), setup.history.clone());
     let mut jobs = jobs::Jobs::new(Arc::new(session), tell);
     let opened = setup.archive.clone();
-    let mut app = App::new(setup.archive, setup.window, setup.archive_end, editor, setup.reports);
-    let table = setup.keys;
+    let mut app = App::new(setup.archive, setup.window, setup.archive_end, editor, setup.reports)
+        .with_keys(keys::KeyTable::new(setup.keys));
     let first = app.load();
     carry_out(first, &mut app, &mut jobs);
     // Key presses are read on a thread of their own: reading blocks.
@@ -89,19 +91,20 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
     // Ended from outside (a closed SSH session, `kill`): the terminal is restored and the running
     // queries are recorded as interrupted, as on `q`.
     let mut ended = ended();
+    let mut hits = draw::Hits::default();
     let result = loop {
-        if let Err(e) = screen
-            .terminal
-            .draw(|frame| draw::draw(frame, &app, &jobs.running(), &table))
-        {
-            break Err(e);
+        let running = jobs.running();
+        app.running = !running.is_empty();
+        match screen.terminal.draw(|frame| hits = draw::draw(frame, &app, &running)) {
+            Ok(_) => app.laid_out(&hits),
+            Err(e) => break Err(e),
         }
         tokio::select! {
             Some(event) = keys_rx.recv() => {
-                if let Some(effects) = handle(event, &mut app, &mut jobs, &table)
-                    && carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused).is_err() {
-                        break Err(std::io::Error::other("the terminal could not be resumed"));
-                    }
+                let effects = handle(event, &mut app, &hits);
+                if carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused).is_err() {
+                    break Err(std::io::Error::other("the terminal could not be resumed"));
+                }
             }
             Some(message) = told.recv() => {
                 let effects = take(message, &mut app, &mut jobs);
@@ -115,9 +118,9 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
         }
         // A burst of keys or results is applied before one redraw.
         while let Ok(event) = keys_rx.try_recv() {
-            if let Some(effects) = handle(event, &mut app, &mut jobs, &table) {
-                let _ = carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused);
-            }
+            app.running = !jobs.running().is_empty();
+            let effects = handle(event, &mut app, &hits);
+            let _ = carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused);
         }
         while let Ok(message) = told.try_recv() {
             let effects = take(message, &mut app, &mut jobs);
@@ -149,73 +152,13 @@ fn ended() -> std::pin::Pin<Box<dyn std::future::Future<Output = &'static str> +
     Box::pin(std::future::pending())
 }
 
-/// Turns a terminal event into effects; `None` when it asked for nothing.
-fn handle(event: Event, app: &mut App, jobs: &mut jobs::Jobs, table: &[keys::Binding]) -> Option<Vec<Effect>> {
-    let key = match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release => key,
-        Event::Mouse(mouse) => {
-            let action = match mouse.kind {
-                MouseEventKind::ScrollDown => keys::Action::Down,
-                MouseEventKind::ScrollUp => keys::Action::Up,
-                MouseEventKind::Down(_) if mouse.row == 1 => {
-                    // A click on the tabs row picks the screen under it.
-                    let mut x = 0u16;
-                    let mut chosen = None;
-                    for (i, s) in app::SCREENS.iter().enumerate() {
-                        let w = s.len() as u16 + 4;
-                        if mouse.column >= x && mouse.column < x + w {
-                            chosen = Some(i);
-                        }
-                        x += w + 1;
-                    }
-                    keys::Action::Screen(chosen?)
-                }
-                MouseEventKind::Down(_) => return Some(app.click(mouse.column, mouse.row)),
-                _ => return None,
-            };
-            let n = if matches!(action, keys::Action::Screen(_)) {
-                1
-            } else {
-                3
-            };
-            let mut effects = Vec::new();
-            for _ in 0..n {
-                effects.extend(app.update(action));
-            }
-            return Some(effects);
-        }
-        Event::Resize(..) => return None,
-        _ => return None,
-    };
-    if app.prompt.is_some() {
-        return Some(app.type_line(key));
+/// Turns a terminal event into effects.
+fn handle(event: Event, app: &mut App, hits: &draw::Hits) -> Vec<Effect> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => app.key(key),
+        Event::Mouse(mouse) => app.mouse(mouse, hits),
+        _ => vec![],
     }
-    if app.form.is_some() {
-        return Some(app.fill(key));
-    }
-    // Esc stops what runs wherever the keys go (the editor too); Ctrl+C always.
-    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
-    if (key.code == KeyCode::Esc && !jobs.running().is_empty()) || ctrl_c {
-        let stopped = jobs.cancel_running();
-        app.cancelled(&stopped);
-        return None;
-    }
-    let in_editor = app.editing && app.view().kind == view::Kind::Sql && !app.help;
-    if in_editor {
-        return Some(app.edit(key));
-    }
-    let action = keys::action(key, table)?;
-    match action {
-        keys::Action::Back | keys::Action::Cancel => {
-            let stopped = jobs.cancel_running();
-            if !stopped.is_empty() || action == keys::Action::Cancel {
-                app.cancelled(&stopped);
-                return None;
-            }
-        }
-        _ => {}
-    }
-    Some(app.update(action))
 }
 
 fn take(message: Message, app: &mut App, jobs: &mut jobs::Jobs) -> Vec<Effect> {
@@ -238,6 +181,11 @@ fn carry_out(effects: Vec<Effect>, app: &mut App, jobs: &mut jobs::Jobs) {
             Effect::More { feed, n } => jobs.more(feed, n),
             Effect::Export { query, window, path } => jobs.export(query, window, path),
             Effect::Copy(text) => terminal::copy(&text),
+            Effect::Cancel => {
+                let stopped = jobs.cancel_running();
+                app.cancelled(&stopped);
+            }
+            // The terminal's to hand back: see `carry_out_screen`.
             Effect::Suspend => {}
         }
     }
@@ -262,4 +210,20 @@ fn carry_out_screen(
         resumed?;
     }
     Ok(())
+}
+
+/// A cell as a test writes it: a whole number, a time, else text.
+#[cfg(test)]
+pub(crate) fn cell(text: &str) -> crate::engine::Value {
+    use crate::engine::Value;
+    if let Ok(n) = text.parse::<i64>() {
+        return Value::Int(n);
+    }
+    if text.len() >= 20
+        && text.as_bytes().get(10) == Some(&b'T')
+        && let Ok(t) = crate::sources::parse_time(text)
+    {
+        return Value::Time(t);
+    }
+    Value::Text(text.to_string())
 }

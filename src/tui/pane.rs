@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::engine::Query;
+use crate::engine::{Query, Value};
+
+use super::jobs::Read;
 
 /// How many rows a pane keeps: the screen plus a wide margin either side. Older rows are dropped
 /// as the cursor moves down, so a million-row result scrolls in flat memory.
@@ -31,7 +33,7 @@ pub struct Pane {
     pub feed: u64,
     pub load: Load,
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<Value>>,
     /// The result's row number of `rows[0]`.
     pub offset: usize,
     /// The stream has ended: the result has `offset + rows.len()` rows.
@@ -50,8 +52,11 @@ pub struct Pane {
     pub sort: Option<(String, bool)>,
     pub search: Option<String>,
     pub elapsed: Option<Duration>,
-    /// Files and row groups read vs pruned, when the engine says.
-    pub pruning: Option<String>,
+    /// What the query read and skipped, when the engine says.
+    pub read: Option<Read>,
+    /// The first row drawn, as a row number of the whole result: the table scrolls only when
+    /// the cursor leaves the rows on screen (kept here, since drawing changes nothing).
+    pub top: usize,
     /// `G` on an unfinished result: the cursor goes to the last row once it is read.
     pub going_to_end: bool,
     /// Columns not shown at first (the principal in a principal's own events); `X` shows them.
@@ -92,12 +97,13 @@ impl Pane {
         self.complete = false;
         self.asking = false;
         self.elapsed = None;
-        self.pruning = None;
+        self.read = None;
+        self.top = 0;
         self.going_to_end = false;
     }
 
     /// Takes a chunk of rows from the feed. `skip` is the row number of its first row.
-    pub fn take(&mut self, columns: Vec<String>, skip: usize, rows: Vec<Vec<String>>, complete: bool) {
+    pub fn take(&mut self, columns: Vec<String>, skip: usize, rows: Vec<Vec<Value>>, complete: bool) {
         if self.columns != columns {
             self.order = (0..columns.len())
                 .filter(|&i| !self.hidden_at_first.contains(&columns[i].as_str()))
@@ -151,14 +157,25 @@ impl Pane {
     }
 
     /// The selected row, when loaded.
-    pub fn selected(&self) -> Option<&Vec<String>> {
+    pub fn selected(&self) -> Option<&Vec<Value>> {
         self.row.checked_sub(self.offset).and_then(|i| self.rows.get(i))
     }
 
+    /// Where `column` is in the rows.
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+
     /// The value of `column` in the selected row.
-    pub fn value(&self, column: &str) -> Option<&str> {
-        let at = self.columns.iter().position(|c| c == column)?;
-        self.selected().map(|r| r[at].as_str())
+    pub fn value(&self, column: &str) -> Option<&Value> {
+        let at = self.position(column)?;
+        self.selected().map(|r| &r[at])
+    }
+
+    /// The value of `column` in the selected row as text (a text column's, or how a time or
+    /// number is written), `None` when empty.
+    pub fn text(&self, column: &str) -> Option<String> {
+        self.value(column).filter(|v| !v.is_empty()).map(Value::to_string)
     }
 
     /// The selected column's name.
@@ -167,9 +184,24 @@ impl Pane {
     }
 
     /// The value under the cursor.
-    pub fn cell(&self) -> Option<&str> {
+    pub fn cell(&self) -> Option<&Value> {
         let i = *self.order.get(self.col)?;
-        self.selected().map(|r| r[i].as_str())
+        self.selected().map(|r| &r[i])
+    }
+
+    /// Keeps the cursor's row among the `page` rows on screen, scrolling as little as it can.
+    pub fn keep_in_view(&mut self, page: usize) {
+        let page = page.max(1);
+        if self.row < self.top {
+            self.top = self.row;
+        } else if self.row >= self.top + page {
+            self.top = self.row + 1 - page;
+        }
+    }
+
+    /// Scrolls so that the cursor's row is in the middle of the `page` rows on screen.
+    pub fn centre(&mut self, page: usize) {
+        self.top = self.row.saturating_sub(page / 2);
     }
 
     /// Moves the cursor by `delta` rows; says what to ask the feed for.
@@ -260,7 +292,7 @@ impl Pane {
     /// `text`, case-insensitively.
     pub fn find(&self, text: &str, back: bool) -> Option<usize> {
         let needle = text.to_lowercase();
-        let hit = |r: &Vec<String>| r.iter().any(|c| c.to_lowercase().contains(&needle));
+        let hit = |r: &Vec<Value>| r.iter().any(|c| c.to_string().to_lowercase().contains(&needle));
         let at = self.row.saturating_sub(self.offset);
         if back {
             (0..at.min(self.rows.len())).rev().find(|&i| hit(&self.rows[i]))
@@ -275,8 +307,10 @@ impl Pane {
 mod tests {
     use super::*;
 
-    fn rows(from: usize, n: usize) -> Vec<Vec<String>> {
-        (from..from + n).map(|i| vec![i.to_string(), format!("r{i}")]).collect()
+    fn rows(from: usize, n: usize) -> Vec<Vec<Value>> {
+        (from..from + n)
+            .map(|i| vec![Value::Int(i as i64), Value::Text(format!("r{i}"))])
+            .collect()
     }
 
     fn loaded() -> Pane {
@@ -300,7 +334,7 @@ mod tests {
             assert!(p.rows.len() <= KEEP_ROWS + CHUNK_ROWS, "{}", p.rows.len());
         }
         assert!(p.offset > 0, "the rows far above were dropped");
-        assert_eq!(p.selected().unwrap()[0], (next - 100).to_string());
+        assert_eq!(p.selected().unwrap()[0], Value::Int((next - 100) as i64));
         assert_eq!(p.go_to(0), Need::Restart(0), "going back above the window runs again");
     }
 
@@ -316,7 +350,7 @@ mod tests {
         );
         assert_eq!(p.move_by(10), Need::Nothing);
         assert_eq!(p.row, 2);
-        assert_eq!(p.cell(), Some("2"));
+        assert_eq!(p.cell(), Some(&Value::Int(2)));
     }
 
     #[test]

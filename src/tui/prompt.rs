@@ -85,13 +85,17 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    pub fn label(&self) -> &'static str {
+    pub fn label(&self) -> String {
         match self {
-            Purpose::Command => ":",
-            Purpose::Search => "/",
-            Purpose::Where => "where ",
-            Purpose::Export { confirmed: false } => "export to (.csv/.jsonl/.parquet): ",
-            Purpose::Export { confirmed: true } => "exists — Enter replaces it: ",
+            Purpose::Command => ":".into(),
+            Purpose::Search => "/".into(),
+            Purpose::Where => "where ".into(),
+            // The folder a relative name lands in is said, not left to guess.
+            Purpose::Export { confirmed: false } => match std::env::current_dir() {
+                Ok(dir) => format!("export (.csv/.jsonl/.parquet) to {}/", dir.display()),
+                Err(_) => "export to (.csv/.jsonl/.parquet): ".into(),
+            },
+            Purpose::Export { confirmed: true } => "exists — Enter replaces it: ".into(),
         }
     }
 }
@@ -108,6 +112,8 @@ pub struct Form {
     pub report: Report,
     pub values: Vec<LineInput>,
     pub field: usize,
+    /// Why the values were refused (a required one left empty, one the report cannot take).
+    pub error: Option<String>,
 }
 
 /// What a key did to the form.
@@ -120,11 +126,24 @@ pub enum FormOutcome {
 
 impl Form {
     pub fn new(report: Report) -> Self {
-        let values = vec![LineInput::default(); report.params.len()];
+        Form::filled(report, &[], None)
+    }
+
+    /// The form with the values given before (by parameter name), and why they were refused.
+    pub fn filled(report: Report, given: &[(String, String)], error: Option<String>) -> Self {
+        let values = report
+            .params
+            .iter()
+            .map(|p| {
+                let value = given.iter().find(|(n, _)| *n == p.name).map_or("", |(_, v)| v.as_str());
+                LineInput::with(value)
+            })
+            .collect();
         Form {
             report,
             values,
             field: 0,
+            error,
         }
     }
 
@@ -138,7 +157,6 @@ impl Form {
                 self.field = (self.field + self.values.len().max(1) - 1) % self.values.len().max(1);
                 FormOutcome::Editing
             }
-            KeyCode::F(5) => FormOutcome::Run,
             _ => match self.values.get_mut(self.field).map(|v| v.key(key)) {
                 Some(Edit::Done) | None if key.code == KeyCode::Enter => FormOutcome::Run,
                 Some(Edit::Abandon) => FormOutcome::Abandon,

@@ -342,17 +342,37 @@ fn about(scope: &Scope, subject: Subject, value: &str) -> (String, Vec<(String, 
     )
 }
 
+/// A principal's view, section by section.
+#[derive(Clone, Debug)]
+pub struct PrincipalView {
+    /// Its events over time (a histogram).
+    pub activity: Query,
+    pub resources: Query,
+    /// The source IPs and user agents it called from.
+    pub sources: Query,
+    pub failures: Query,
+    /// Every event, oldest first.
+    pub events: Query,
+}
+
+impl PrincipalView {
+    /// The sections that summarise (all but the event list), in the order they are shown.
+    pub fn summaries(&self) -> [&Query; 4] {
+        [&self.activity, &self.resources, &self.sources, &self.failures]
+    }
+}
+
 /// A principal's activity: over time, the resources it touched, where it came from, its failures.
-pub fn principal(scope: &Scope, principal: &str) -> Vec<Query> {
+pub fn principal(scope: &Scope, principal: &str) -> PrincipalView {
     let (clause, params) = about(scope, Subject::Principal, principal);
     let bucket = scope.window.bucket();
-    vec![
-        query(
+    PrincipalView {
+        activity: query(
             format!("Activity ({} buckets)", bucket.label()),
             histogram(scope, bucket, "\n  AND principal = $subject"),
             params.clone(),
         ),
-        query(
+        resources: query(
             "Resources it touched",
             format!(
                 "SELECT resource,\n\
@@ -369,7 +389,7 @@ pub fn principal(scope: &Scope, principal: &str) -> Vec<Query> {
             ),
             params.clone(),
         ),
-        query(
+        sources: query(
             "Source IPs and user agents",
             format!(
                 "SELECT source_ip, user_agent,\n\
@@ -383,7 +403,7 @@ pub fn principal(scope: &Scope, principal: &str) -> Vec<Query> {
             ),
             params.clone(),
         ),
-        query(
+        failures: query(
             "Failures",
             format!(
                 "SELECT event_time, action, resource, error_code, error_message, source_ip, event_id\n\
@@ -394,7 +414,8 @@ pub fn principal(scope: &Scope, principal: &str) -> Vec<Query> {
             ),
             params,
         ),
-    ]
+        events: events_of(scope, Subject::Principal, principal),
+    }
 }
 
 /// Every event of a principal or a resource, oldest first.
@@ -409,11 +430,11 @@ pub fn events_of(scope: &Scope, subject: Subject, value: &str) -> Query {
 
 /// A resource from its side: its changes first (who deployed and configured it), then who
 /// touched it and how, then its activity over time.
-pub fn resource(scope: &Scope, resource: &str) -> Vec<Query> {
+pub fn resource(scope: &Scope, resource: &str) -> ResourceView {
     let (clause, params) = about(scope, Subject::Resource, resource);
     let bucket = scope.window.bucket();
-    vec![
-        query(
+    ResourceView {
+        changes: query(
             "Changes, then reads",
             format!(
                 "SELECT event_time, principal, source_identity, action, outcome, error_code, source_ip, event_id\n\
@@ -423,7 +444,7 @@ pub fn resource(scope: &Scope, resource: &str) -> Vec<Query> {
             ),
             params.clone(),
         ),
-        query(
+        principals: query(
             "Who touched it",
             format!(
                 "SELECT principal,\n\
@@ -439,12 +460,33 @@ pub fn resource(scope: &Scope, resource: &str) -> Vec<Query> {
             ),
             params.clone(),
         ),
-        query(
+        activity: query(
             format!("Activity ({} buckets)", bucket.label()),
             histogram(scope, bucket, "\n  AND resource = $subject"),
             params,
         ),
-    ]
+        events: events_of(scope, Subject::Resource, resource),
+    }
+}
+
+/// A resource's view, section by section.
+#[derive(Clone, Debug)]
+pub struct ResourceView {
+    /// Its changes first, then the reads, oldest first within each.
+    pub changes: Query,
+    /// Who touched it, and how.
+    pub principals: Query,
+    /// Its events over time (a histogram).
+    pub activity: Query,
+    /// Every event, oldest first.
+    pub events: Query,
+}
+
+impl ResourceView {
+    /// The sections that summarise (all but the event list), in the order they are shown.
+    pub fn summaries(&self) -> [&Query; 3] {
+        [&self.changes, &self.principals, &self.activity]
+    }
 }
 
 /// One event, whole, whatever its time.
@@ -519,7 +561,8 @@ mod tests {
             assert!(!q.sql.contains(name), "{}", q.sql);
             assert!(q.params.iter().any(|(_, v)| *v == text(name)));
         }
-        for q in principal(&scope(), name).into_iter().chain(resource(&scope(), name)) {
+        let (p, r) = (principal(&scope(), name), resource(&scope(), name));
+        for q in p.summaries().into_iter().chain(r.summaries()) {
             assert!(!q.sql.contains(name), "{}", q.sql);
         }
     }

@@ -5,33 +5,24 @@ use std::path::PathBuf;
 
 use super::{App, Effect, shown_query};
 use crate::engine::views::Pin;
-use crate::engine::{Scope, Subject, TimeSpec, TimeWindow};
-use crate::tui::editor::Outcome;
+use crate::engine::{Subject, TimeSpec, TimeWindow};
+use crate::tui::keys::Action;
 use crate::tui::prompt::{Edit, FormOutcome, Purpose};
-use crate::tui::view::{Kind, View};
+use crate::tui::screens::{self, Record, Screen, Tab};
+use crate::tui::view::View;
 
 impl App {
-    /// A key while the SQL editor has the keys.
-    pub fn edit(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
-        self.message = None;
-        match self.editor.input(key) {
-            Outcome::Edited => vec![],
-            Outcome::Leave => {
-                self.editing = false;
-                vec![]
-            }
-            // The editor keeps the keys: edit, run, edit again; Esc goes to the result.
-            Outcome::Run => self.run(),
-        }
-    }
-
     /// A key while the report form is open.
     pub fn fill(&mut self, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+        let run_key = self.keys.action(key) == Some(Action::Run);
         let Some(form) = &mut self.form else { return vec![] };
-        match form.key(key) {
+        let outcome = if run_key { FormOutcome::Run } else { form.key(key) };
+        match outcome {
             FormOutcome::Editing => vec![],
             FormOutcome::Abandon => {
-                self.form = None;
+                // What was typed is kept for the next time the form opens.
+                let form = self.form.take().expect("the form is open");
+                self.filled.insert(form.report.name.clone(), form.given());
                 vec![]
             }
             FormOutcome::Run => {
@@ -39,12 +30,13 @@ impl App {
                     form.field = at;
                     let p = &form.report.params[at];
                     let message = format!("{} needs a value: {}", p.name, p.description);
+                    form.error = Some(message.clone());
                     self.warn(message);
                     return vec![];
                 }
                 let form = self.form.take().expect("the form is open");
                 let given = form.given();
-                self.run_report(form.report, given)
+                screens::run_report(self, form.report, given)
             }
         }
     }
@@ -98,7 +90,10 @@ impl App {
     }
 
     fn export_to(&mut self, file: &str, confirmed: bool) -> Vec<Effect> {
-        let path = PathBuf::from(file);
+        // Said and written as a whole path: the user should not have to guess the folder.
+        let path = std::env::current_dir()
+            .map(|d| d.join(file))
+            .unwrap_or_else(|_| PathBuf::from(file));
         if path.exists() && !confirmed {
             self.ask(Purpose::Export { confirmed: true }, file);
             return vec![];
@@ -108,7 +103,7 @@ impl App {
             self.warn("nothing to export here");
             return vec![];
         };
-        self.tell(format!("exporting to {file}…"));
+        self.tell(format!("exporting to {}…", path.display()));
         // The window is the rows' only when the query is bound to it (a view's `$from`/`$to`);
         // SQL typed on the SQL screen, or a report, says its own range in its text and values.
         let bound = ["from", "to"].iter().all(|p| query.params.iter().any(|(n, _)| n == p));
@@ -137,34 +132,40 @@ impl App {
                     negate: false,
                 };
                 return match scope.with_pin(pin) {
-                    Ok(scope) => self.push(View::new(Kind::Timeline, scope)),
+                    Ok(scope) => self.push(View::new(Tab::Timeline.screen(), scope)),
                     Err(e) => {
                         self.warn(e.to_string());
                         vec![]
                     }
                 };
             }
-            "principal" | "p" => return self.push(View::new(Kind::Matches(Subject::Principal, rest.into()), scope)),
-            "resource" | "r" => return self.push(View::new(Kind::Matches(Subject::Resource, rest.into()), scope)),
-            "ip" => return self.push(View::new(Kind::SourceIp(rest.into()), scope)),
-            "event" if !rest.is_empty() => return self.push(View::new(Kind::Event(rest.into()), scope)),
+            "principal" | "p" => {
+                let screen = Screen::Matches(Subject::Principal, rest.into());
+                return self.push(View::new(screen, scope));
+            }
+            "resource" | "r" => {
+                let screen = Screen::Matches(Subject::Resource, rest.into());
+                return self.push(View::new(screen, scope));
+            }
+            "ip" => return self.push(View::new(Screen::SourceIp(rest.into()), scope)),
+            "event" if !rest.is_empty() => return self.push(View::new(Screen::Event(Record::new(rest)), scope)),
             "from" | "to" | "last" => return self.set_window(verb, rest),
             "where" if !rest.is_empty() => return self.add_where(rest),
             "export" if !rest.is_empty() => return self.export_to(rest, false),
-            "clear" => return self.with_scope(Scope::new(scope.window)),
+            "clear" => return self.clear_filters(),
             "sort" if !rest.is_empty() => {
                 let (column, order) = rest.split_once(' ').unwrap_or((rest, ""));
                 let pane = self.view_mut().pane_mut();
-                match pane.order.iter().position(|&i| pane.columns[i] == column) {
-                    Some(at) => {
+                match (pane.order.iter().position(|&i| pane.columns[i] == column), pane.query.clone()) {
+                    (Some(at), Some(query)) => {
                         pane.col = at;
-                        pane.sort = (order.trim() == "desc").then(|| (column.to_string(), false));
-                        return self.sort();
+                        return self.sorted_by(column.to_string(), order.trim() == "desc", query);
                     }
-                    None => self.warn(format!("this table has no column {column}")),
+                    (Some(_), None) => self.warn("nothing to sort here"),
+                    (None, _) => self.warn(format!("this table has no column {column}")),
                 }
             }
-            "help" => self.help = true,
+            "help" => self.help = Some(0),
             _ => self.warn(format!(
                 "unknown command :{line} — try :principal NAME, :resource NAME, :ip ADDR, :event ID, :from TIME, :to TIME, :last 24h, :where COND, :clear, :sort COL [desc], :export FILE, :q"
             )),

@@ -1,28 +1,31 @@
 //! The workbench's state and how actions change it. Nothing here draws or runs a query: an
-//! action returns effects (queries to start, rows to ask for, an export, a copy), which the loop
-//! carries out.
+//! action returns effects (queries to start, rows to ask for, an export, a copy, a cancel), which
+//! the loop carries out. What differs from screen to screen is asked of `screens`.
 
 mod input;
 mod pivots;
 mod results;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 
 use crate::engine::reports::Report;
 use crate::engine::views::{self, Pin};
-use crate::engine::{Query, Scope, Subject, TimeWindow};
+use crate::engine::{Query, Scope, TimeWindow};
 
+use super::draw::Hits;
 use super::jobs::{Message, Request};
-use super::keys::Action;
+use super::keys::{Action, KeyTable};
 use super::pane::{CHUNK_ROWS, KEEP_ROWS, Load, Need, Pane};
 use super::prompt::{Form, LineInput, Prompt, Purpose};
-use super::view::{Counted, Kind, View};
+use super::screens::{self, Screen, Tab};
+use super::view::View;
 use crate::tui::editor::Editor;
 
-pub const SCREENS: [&str; 5] = ["Timeline", "Principals", "Resources", "SQL", "Reports"];
-
 /// Charts hold every bucket (at most ~130).
-const CHART_ROWS: usize = 10_000;
+pub const CHART_ROWS: usize = 10_000;
 
 /// What the loop is asked to do.
 #[derive(Debug)]
@@ -44,6 +47,9 @@ pub enum Effect {
         path: PathBuf,
     },
     Copy(String),
+    /// Stop every query that is reading now (and an export); the app is told which stopped.
+    Cancel,
+    /// Hand the terminal back to the shell until `fg`.
     Suspend,
 }
 
@@ -56,19 +62,28 @@ pub struct App {
     /// The SQL editor has the keys (else its result table has them).
     pub editing: bool,
     pub reports: Vec<Report>,
+    /// The values last given to each report's form, by report name.
+    pub filled: HashMap<String, Vec<(String, String)>>,
     pub prompt: Option<Prompt>,
     pub form: Option<Form>,
-    pub help: bool,
+    /// The keys' help, open, scrolled this many lines down.
+    pub help: Option<usize>,
     pub local_time: bool,
     /// A line for the status bar, and whether it reports a problem.
     pub message: Option<(String, bool)>,
     next_feed: u64,
     pub quit: bool,
-    /// Where the drawing put the focused table's rows, and the row number of the first: a
-    /// click picks a row from it. (Drawing records it; nothing else is written while drawing.)
-    pub table_area: std::cell::Cell<Option<(ratatui::layout::Rect, usize)>>,
     /// A value shown whole in a popup (a long line of a record): its path and text.
     pub value: Option<(String, String)>,
+    pub keys: KeyTable,
+    /// Whether a query or an export runs now (Esc then cancels rather than goes back).
+    pub running: bool,
+    /// How many rows the focused table showed when last drawn (a page, for the cursor keys).
+    pub page: usize,
+    /// What the focused table was last drawn as: its columns' widths, for `{`/`}`.
+    pub drawn_widths: Vec<(String, usize)>,
+    /// Widths the user gave columns, by screen and column: kept for every view of the screen.
+    pub widths: HashMap<(&'static str, String), usize>,
 }
 
 impl App {
@@ -79,24 +94,34 @@ impl App {
         editor: Editor,
         reports: Vec<Report>,
     ) -> Self {
-        let reports_list = reports;
         App {
             archive,
             archive_end,
-            stack: vec![View::new(Kind::Timeline, Scope::new(window))],
+            stack: vec![View::new(Tab::Timeline.screen(), Scope::new(window))],
             editor,
             editing: true,
-            reports: reports_list,
+            reports,
+            filled: HashMap::new(),
             prompt: None,
             form: None,
-            help: false,
+            help: None,
             local_time: false,
             message: None,
             next_feed: 0,
             quit: false,
-            table_area: std::cell::Cell::new(None),
             value: None,
+            keys: KeyTable::default(),
+            running: false,
+            page: 20,
+            drawn_widths: Vec::new(),
+            widths: HashMap::new(),
         }
+    }
+
+    /// The key table (the config file's rebindings applied).
+    pub fn with_keys(mut self, keys: KeyTable) -> Self {
+        self.keys = keys;
+        self
     }
 
     pub fn view(&self) -> &View {
@@ -111,7 +136,7 @@ impl App {
         &self.view().scope
     }
 
-    fn feed_id(&mut self) -> u64 {
+    pub(in crate::tui) fn feed_id(&mut self) -> u64 {
         self.next_feed += 1;
         self.next_feed
     }
@@ -121,17 +146,25 @@ impl App {
         self.stack.iter().flat_map(|v| v.feeds()).collect()
     }
 
-    fn tell(&mut self, text: impl Into<String>) {
+    pub(in crate::tui) fn tell(&mut self, text: impl Into<String>) {
         self.message = Some((shown(&text.into()), false));
     }
 
-    fn warn(&mut self, text: impl Into<String>) {
+    pub(in crate::tui) fn warn(&mut self, text: impl Into<String>) {
         self.message = Some((shown(&text.into()), true));
+    }
+
+    /// What the last drawing laid out, for the keys that depend on it (a page, a click).
+    pub fn laid_out(&mut self, hits: &Hits) {
+        if let Some(table) = &hits.table {
+            self.page = (table.area.height as usize).max(1);
+            self.drawn_widths = table.columns.iter().map(|c| (c.name.clone(), c.width)).collect();
+        }
     }
 
     /// Starts the queries of the view on top.
     pub fn load(&mut self) -> Vec<Effect> {
-        let requests = self.view().requests();
+        let requests = self.view().screen.requests(self.scope());
         let mut effects = Vec::new();
         for (pane, request) in requests {
             let feed = self.feed_id();
@@ -152,40 +185,18 @@ impl App {
                 first,
             });
         }
-        if let Kind::Reports = self.view().kind {
-            self.fill_reports();
-        }
+        screens::opened(self);
         effects
     }
 
-    /// The reports list is known without a query.
-    fn fill_reports(&mut self) {
-        let rows = self
-            .reports
-            .iter()
-            .map(|r| {
-                let params: Vec<String> = r.params.iter().map(|p| p.name.clone()).collect();
-                vec![r.name.clone(), r.title.clone(), params.join(", ")]
-            })
-            .collect();
-        let pane = &mut self.view_mut().panes[0];
-        pane.load = Load::Running;
-        pane.take(
-            vec!["report".into(), "title".into(), "parameters".into()],
-            0,
-            rows,
-            true,
-        );
-    }
-
     /// Opens a view on top of the stack (a pivot: `Esc` comes back).
-    fn push(&mut self, view: View) -> Vec<Effect> {
+    pub(in crate::tui) fn push(&mut self, view: View) -> Vec<Effect> {
         self.stack.push(view);
         self.load()
     }
 
     /// Replaces the view on top (a change of the same view, like a zoom).
-    fn replace(&mut self, view: View) -> Vec<Effect> {
+    pub(in crate::tui) fn replace(&mut self, view: View) -> Vec<Effect> {
         self.stack.pop();
         self.push(view)
     }
@@ -194,9 +205,53 @@ impl App {
         if self.stack.len() > 1 {
             self.stack.pop();
         } else {
-            self.tell("this is where the investigation started (q quits)");
+            let quit = self.keys.label(Action::Quit);
+            self.tell(format!("this is where the investigation started ({quit} quits)"));
         }
         vec![]
+    }
+
+    /// A key pressed. What is being typed takes keys first: the line at the foot, a report's
+    /// form, the SQL editor; Ctrl+C, and Esc while something runs, cancel wherever the keys go.
+    pub fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.prompt.is_some() {
+            return self.type_line(key);
+        }
+        if self.form.is_some() {
+            return self.fill(key);
+        }
+        let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c || (key.code == KeyCode::Esc && self.running) {
+            return vec![Effect::Cancel];
+        }
+        if let Some(effects) = screens::typed(self, key) {
+            return effects;
+        }
+        match self.keys.action(key) {
+            Some(action) => self.update(action),
+            // Any key closes the help and a value's popup.
+            None if self.help.is_some() || self.value.is_some() => {
+                self.help = None;
+                self.value = None;
+                vec![]
+            }
+            None => vec![],
+        }
+    }
+
+    /// A mouse event, over what the last drawing laid out.
+    pub fn mouse(&mut self, event: MouseEvent, hits: &Hits) -> Vec<Effect> {
+        match event.kind {
+            MouseEventKind::ScrollDown => (0..3).flat_map(|_| self.update(Action::Down)).collect(),
+            MouseEventKind::ScrollUp => (0..3).flat_map(|_| self.update(Action::Up)).collect(),
+            MouseEventKind::Down(_) => {
+                if let Some(tab) = hits.tab_at(event.column, event.row) {
+                    return self.update(Action::Screen(tab.index()));
+                }
+                self.click(hits, event.column, event.row)
+            }
+            _ => vec![],
+        }
     }
 
     /// Applies an action.
@@ -206,60 +261,57 @@ impl App {
             // Any key closes the value's popup (y copies it first).
             return vec![];
         }
-        if self.help {
-            // Any key closes the help.
-            self.help = false;
-            if action == Action::Help || action == Action::Back {
-                return vec![];
+        if let Some(top) = self.help {
+            // The help scrolls; any other key closes it.
+            match action {
+                Action::Down | Action::PageDown | Action::HalfDown => self.help = Some(top + 10),
+                Action::Up | Action::PageUp | Action::HalfUp => self.help = Some(top.saturating_sub(10)),
+                _ => self.help = None,
             }
+            return vec![];
+        }
+        if action == Action::Back && self.running {
+            return vec![Effect::Cancel];
+        }
+        if let Some(effects) = screens::act(self, action) {
+            return effects;
         }
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = true,
+            Action::Help => self.help = Some(0),
             Action::Screen(n) => return self.screen(n),
             Action::Back => return self.back(),
-            Action::Cancel => {}
+            Action::Cancel => return vec![Effect::Cancel],
             Action::Suspend => return vec![Effect::Suspend],
             Action::Up => return self.move_rows(-1),
             Action::Down => return self.move_rows(1),
-            Action::PageUp => return self.move_rows(-20),
-            Action::PageDown => return self.move_rows(20),
-            Action::HalfUp => return self.move_rows(-10),
-            Action::HalfDown => return self.move_rows(10),
-            Action::First | Action::Last if matches!(self.view().kind, Kind::Timeline) && self.view().focus == 0 => {
-                let n = self.view().panes[0].known_rows() as isize;
-                let to = if action == Action::First { 0 } else { n - 1 };
-                return self.move_bucket(to - self.view().panes[0].row as isize);
-            }
+            Action::PageUp => return self.move_rows(-(self.page as isize)),
+            Action::PageDown => return self.move_rows(self.page as isize),
+            Action::HalfUp => return self.move_rows(-(self.page as isize / 2).max(1)),
+            Action::HalfDown => return self.move_rows((self.page as isize / 2).max(1)),
             Action::First => return self.move_rows(isize::MIN / 2),
             Action::Last => return self.last(),
-            Action::Left | Action::Right if matches!(self.view().kind, Kind::Timeline) => {
-                return self.move_bucket(if action == Action::Left { -1 } else { 1 });
-            }
             Action::Left | Action::ColLeft => self.view_mut().pane_mut().move_col(-1),
             Action::Right | Action::ColRight => self.view_mut().pane_mut().move_col(1),
             Action::HideColumn => {
                 if let Some(c) = self.view_mut().pane_mut().hide_col() {
-                    self.tell(format!("column {c} hidden (X shows every column)"));
+                    let all = self.keys.label(Action::ShowColumns);
+                    self.tell(format!("column {c} hidden ({all} shows every column)"));
                 }
             }
             Action::ShowColumns => self.view_mut().pane_mut().show_all_cols(),
             Action::MoveColumnLeft => self.view_mut().pane_mut().shift_col(-1),
             Action::MoveColumnRight => self.view_mut().pane_mut().shift_col(1),
-            Action::Focus => {
-                if self.view().kind == Kind::Sql {
-                    self.editing = true;
-                } else {
-                    self.view_mut().focus_next();
-                }
-            }
+            Action::Wider => self.resize_column(4),
+            Action::Narrower => self.resize_column(-4),
+            Action::Focus => self.view_mut().focus_next(),
             Action::Open => return self.open(),
             Action::Run => return self.run(),
             Action::ZoomIn => return self.zoom(0.5),
             Action::ZoomOut => return self.zoom(2.0),
-            Action::Principal => return self.pivot("principal", Kind::Principal),
-            Action::Resource => return self.pivot("resource", Kind::Resource),
-            Action::SourceIp => return self.pivot("source_ip", Kind::SourceIp),
+            Action::Principal => return self.pivot("principal", Screen::Principal),
+            Action::Resource => return self.pivot("resource", Screen::Resource),
+            Action::SourceIp => return self.pivot("source_ip", Screen::SourceIp),
             Action::Centre => return self.centre(),
             Action::FilterIn => return self.pin(false),
             Action::FilterOut => return self.pin(true),
@@ -268,10 +320,11 @@ impl App {
             Action::Copy => return self.copy(),
             Action::LocalTime => {
                 self.local_time = !self.local_time;
+                let key = self.keys.label(Action::LocalTime);
                 self.tell(if self.local_time {
-                    "times in local time, offset written (z: UTC)"
+                    format!("times in local time, offset written ({key}: UTC)")
                 } else {
-                    "times in UTC (z: local time)"
+                    format!("times in UTC ({key}: local time)")
                 });
             }
             Action::Sort => return self.sort(),
@@ -283,27 +336,27 @@ impl App {
         vec![]
     }
 
+    /// A screen key: the tab's screen under the filters in force (one context for every
+    /// screen). A screen opened by a screen key is replaced by the next, not stacked on.
     fn screen(&mut self, n: usize) -> Vec<Effect> {
-        let kind = match n {
-            0 => Kind::Timeline,
-            1 => Kind::Principals,
-            2 => Kind::Resources,
-            3 => Kind::Sql,
-            4 => Kind::Reports,
-            _ => return vec![],
-        };
-        if self.view().kind == kind {
+        let Some(&tab) = Tab::ALL.get(n) else { return vec![] };
+        if self.view().screen.tab() == tab {
             return vec![];
         }
-        if kind == Kind::Sql {
+        if tab == Tab::Sql {
             self.editing = true;
         }
-        // The screen opens under the filters in force: they are one context for every screen.
         let scope = self.scope().clone();
-        self.push(View::new(kind, scope))
+        let mut view = View::new(tab.screen(), scope);
+        view.switched = true;
+        if self.view().switched {
+            self.replace(view)
+        } else {
+            self.push(view)
+        }
     }
 
-    fn ask(&mut self, purpose: Purpose, text: &str) {
+    pub(in crate::tui) fn ask(&mut self, purpose: Purpose, text: &str) {
         self.prompt = Some(Prompt {
             purpose,
             input: LineInput::with(text),
@@ -311,40 +364,19 @@ impl App {
     }
 
     fn move_rows(&mut self, delta: isize) -> Vec<Effect> {
-        if let Kind::Event(_) = self.view().kind {
-            let v = self.view_mut();
-            let n = v.json.len();
-            v.json_row = (v.json_row as isize + delta).clamp(0, n.saturating_sub(1) as isize) as usize;
-            return vec![];
-        }
-        let view = self.view_mut();
-        // On the timeline, going down from the chart goes into the bucket's events, and back up.
-        if matches!(view.kind, Kind::Timeline) {
-            if view.focus == 0 && delta > 0 {
-                view.focus = 1;
-                return vec![];
-            }
-            if view.focus == 1 && delta < 0 && view.panes[1].row == 0 {
-                view.focus = 0;
-                return vec![];
-            }
-            if view.focus == 0 {
-                return vec![];
-            }
-        }
-        let need = view.pane_mut().move_by(delta);
+        let page = self.page;
+        let pane = self.view_mut().pane_mut();
+        let need = pane.move_by(delta);
+        pane.keep_in_view(page);
         self.need(need)
     }
 
     fn last(&mut self) -> Vec<Effect> {
-        if let Kind::Event(_) = self.view().kind {
-            let v = self.view_mut();
-            v.json_row = v.json.len().saturating_sub(1);
-            return vec![];
-        }
+        let page = self.page;
         let pane = self.view_mut().pane_mut();
         if pane.complete {
             let need = pane.go_to(usize::MAX);
+            pane.keep_in_view(page);
             return self.need(need);
         }
         // The end of an unfinished result: read on to it, keeping only the last rows.
@@ -369,9 +401,10 @@ impl App {
                     Some((c, desc)) => views::sorted(&query, c, *desc),
                     None => query,
                 };
-                let row = pane.row;
+                let (row, top) = (pane.row, pane.top);
                 pane.restart(feed, None);
                 pane.row = row;
+                pane.top = top;
                 vec![Effect::Start {
                     feed,
                     request: Request::Query(query),
@@ -382,61 +415,47 @@ impl App {
         }
     }
 
-    /// A click at a screen position: on a row of the focused table, selects it.
-    pub fn click(&mut self, column: u16, row: u16) -> Vec<Effect> {
-        let Some((area, first)) = self.table_area.get() else {
-            return vec![];
-        };
+    /// A click on a cell of the focused table selects its row and column.
+    fn click(&mut self, hits: &Hits, column: u16, row: u16) -> Vec<Effect> {
+        let Some(table) = &hits.table else { return vec![] };
+        let area = table.area;
         let inside = column >= area.x && column < area.x + area.width && row >= area.y && row < area.y + area.height;
         if !inside {
             return vec![];
         }
-        let target = first + (row - area.y) as usize;
-        let need = self.view_mut().pane_mut().go_to(target);
+        let target = table.first_row + (row - area.y) as usize;
+        let at_column = table
+            .columns
+            .iter()
+            .find(|c| column >= c.x && column < c.x + c.width as u16);
+        let pane = self.view_mut().pane_mut();
+        if let Some(c) = at_column {
+            pane.col = c.position;
+        }
+        let need = pane.go_to(target);
         self.need(need)
     }
 
-    /// The timeline's selected bucket start.
-    pub fn selected_bucket(&self) -> Option<i64> {
-        let chart = &self.view().panes[0];
-        chart.value("bucket").and_then(|b| crate::sources::parse_time(b).ok())
-    }
-
-    fn move_bucket(&mut self, delta: isize) -> Vec<Effect> {
-        let chart = &mut self.view_mut().panes[0];
-        let before = chart.row;
-        chart.move_by(delta);
-        if chart.row == before {
-            return vec![];
-        }
-        self.bucket_events()
-    }
-
-    /// Asks for the selected bucket's events.
-    fn bucket_events(&mut self) -> Vec<Effect> {
-        let Some(start) = self.selected_bucket() else {
-            return vec![];
+    /// `{` and `}`: the selected column narrower or wider, kept for the screen.
+    fn resize_column(&mut self, delta: isize) {
+        let Some(column) = self.view().pane().column().map(String::from) else {
+            return;
         };
-        let query = views::bucket_events(self.scope(), start);
-        let feed = self.feed_id();
-        let pane = &mut self.view_mut().panes[1];
-        pane.restart(feed, Some(query.clone()));
-        pane.row = 0;
-        pane.sort = None;
-        vec![Effect::Start {
-            feed,
-            request: Request::Query(query),
-            skip: 0,
-            first: CHUNK_ROWS,
-        }]
+        let now = self
+            .drawn_widths
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or(12, |(_, w)| *w);
+        let width = (now as isize + delta).clamp(3, 400) as usize;
+        let key = (self.view().screen.name(), column.clone());
+        self.widths.insert(key, width);
+        self.tell(format!("column {column} {width} wide on this screen"));
     }
 
     fn copy(&mut self) -> Vec<Effect> {
-        let text = if let Kind::Event(_) = self.view().kind {
-            let v = self.view();
-            v.json.get(v.json_row).map(|l| json_value(&l.text))
-        } else {
-            self.view().pane().cell().map(String::from)
+        let text = match screens::copied(self.view()) {
+            Some(own) => own,
+            None => self.view().pane().cell().map(|c| c.to_string()),
         };
         match text {
             Some(t) => {
@@ -447,13 +466,25 @@ impl App {
         }
     }
 
+    /// `s`: sorts by the selected column over the whole result; again reverses. Numbers sort
+    /// the largest first (the most failures), text and times from the start.
     fn sort(&mut self) -> Vec<Effect> {
         let pane = self.view().pane();
         let (Some(column), Some(query)) = (pane.column().map(String::from), pane.query.clone()) else {
             self.warn("nothing to sort here");
             return vec![];
         };
-        let descending = matches!(&pane.sort, Some((c, false)) if *c == column);
+        let numbers = pane
+            .position(&column)
+            .is_some_and(|c| pane.rows.iter().any(|r| r[c].is_number()));
+        let descending = match &pane.sort {
+            Some((c, desc)) if *c == column => !desc,
+            _ => numbers,
+        };
+        self.sorted_by(column, descending, query)
+    }
+
+    pub(in crate::tui) fn sorted_by(&mut self, column: String, descending: bool, query: Query) -> Vec<Effect> {
         let feed = self.feed_id();
         let pane = self.view_mut().pane_mut();
         pane.sort = Some((column.clone(), descending));
@@ -470,12 +501,16 @@ impl App {
     fn search_again(&mut self, back: bool) {
         let pane = self.view().pane();
         let Some(text) = pane.search.clone() else {
-            self.tell("/ searches the table");
+            let key = self.keys.label(Action::Search);
+            self.tell(format!("{key} searches the table"));
             return;
         };
         match pane.find(&text, back) {
             Some(row) => {
-                self.view_mut().pane_mut().go_to(row);
+                let page = self.page;
+                let pane = self.view_mut().pane_mut();
+                pane.go_to(row);
+                pane.keep_in_view(page);
             }
             None => self.warn(format!(
                 "'{text}' is not in the loaded rows {}",
@@ -493,7 +528,7 @@ impl App {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         let name = self
             .view()
-            .kind
+            .screen
             .crumb()
             .chars()
             .map(|c| {
@@ -513,7 +548,7 @@ impl App {
 
     /// A window's start moved so that the window does not run past the archive's newest event
     /// (half a chart of nothing tells nothing).
-    fn within_archive(&self, from: i64, span: i64) -> i64 {
+    pub(in crate::tui) fn within_archive(&self, from: i64, span: i64) -> i64 {
         match self.archive_end {
             Some(end) => {
                 let anchor = crate::engine::window::anchor(Some(end));
@@ -526,10 +561,7 @@ impl App {
     fn zoom(&mut self, factor: f64) -> Vec<Effect> {
         let mut scope = self.scope().clone();
         let w = &scope.window;
-        let centre = match (&self.view().kind, self.selected_bucket()) {
-            (Kind::Timeline, Some(start)) => start + w.bucket().micros / 2,
-            _ => w.from + w.span() / 2,
-        };
+        let centre = screens::zoom_centre(self.view());
         let span = ((w.span() as f64 * factor) as i64).max(60_000_000);
         let from = self.within_archive(centre - span / 2, span);
         scope.window = TimeWindow {
@@ -541,53 +573,13 @@ impl App {
                 "zoomed out".into()
             },
         };
-        let kind = match self.view().kind.clone() {
-            Kind::Event(_) | Kind::Sql | Kind::Reports | Kind::Report(_) => Kind::Timeline,
-            k => k,
-        };
-        let mut view = View::new(kind, scope);
-        view.centre_on = Some(centre);
-        self.replace(view)
+        let screen = self.view().screen.zoomed(centre);
+        self.replace(View::new(screen, scope))
     }
 
-    /// F5 / Ctrl+Enter: runs the SQL, or runs the view again.
+    /// F5: runs the view again.
     fn run(&mut self) -> Vec<Effect> {
-        if self.view().kind == Kind::Sql {
-            let sql = self.editor.text();
-            if sql.trim().is_empty() {
-                self.warn("type a query first");
-                return vec![];
-            }
-            self.editor.remember(&sql);
-            let query = Query {
-                title: "SQL".into(),
-                sql,
-                params: vec![],
-                facts: None,
-            };
-            let feed = self.feed_id();
-            let pane = self.view_mut().pane_mut();
-            pane.restart(feed, Some(query.clone()));
-            pane.sort = None;
-            pane.row = 0;
-            return vec![Effect::Start {
-                feed,
-                request: Request::Query(query),
-                skip: 0,
-                first: CHUNK_ROWS,
-            }];
-        }
-        self.view_mut().json.clear();
         self.load()
-    }
-
-    fn run_report(&mut self, report: Report, given: Vec<(String, String)>) -> Vec<Effect> {
-        let scope = self.scope().clone();
-        let mut view = View::new(Kind::Report(report.name.clone()), scope);
-        view.panes[0].title = report.title.clone();
-        view.report = Some(report);
-        view.given = given;
-        self.push(view)
     }
 }
 
@@ -597,19 +589,6 @@ pub(super) fn shown(text: &str) -> String {
     crate::terminal_text::escape_lines(&crate::secrets::mask_text(text)).into_owned()
 }
 
-/// The value a laid-out JSON line holds, as text: a string unquoted and unescaped, anything else
-/// as written.
-fn json_value(line: &str) -> String {
-    let value = match line.strip_prefix('"').and_then(|_| line.find("\": ")) {
-        Some(at) => &line[at + 3..],
-        None => line,
-    };
-    let value = value.trim_end_matches(',');
-    let decoded = serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string());
-    // Decoded, a JSON escape is the character again: shown (and copied) as its visible escape.
-    crate::terminal_text::escape(&decoded).into_owned()
-}
-
 /// The query behind a pane's rows, in the order they are shown.
 fn shown_query(pane: &Pane) -> Option<Query> {
     let query = pane.query.clone()?;
@@ -617,10 +596,6 @@ fn shown_query(pane: &Pane) -> Option<Query> {
         Some((c, desc)) => views::sorted(&query, c, *desc),
         None => query,
     })
-}
-
-fn pane_is_single(pane: &Pane) -> bool {
-    pane.complete && pane.known_rows() == 1
 }
 
 #[cfg(test)]

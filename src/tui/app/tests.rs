@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::engine::Subject;
 
 pub(crate) fn app() -> App {
     App::new(
@@ -24,11 +25,14 @@ fn rows_for(app: &mut App, feed: u64, columns: &[&str], rows: &[&[&str]]) -> Vec
         feed,
         columns: columns.iter().map(|c| c.to_string()).collect(),
         skip: 0,
-        rows: rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| r.iter().map(|c| crate::tui::cell(c)).collect())
+            .collect(),
         complete: true,
         elapsed: Duration::ZERO,
         query: None,
-        pruning: None,
+        read: None,
     })
 }
 
@@ -123,7 +127,7 @@ fn rows_that_arrive_for_a_superseded_request_are_dropped() {
         EVENT_COLUMNS,
         &[&["1970-01-01T00:02:01Z", "p", "a", "", "", "ev-new"]],
     );
-    assert_eq!(app.view().panes[1].value("event_id"), Some("ev-new"));
+    assert_eq!(app.view().panes[1].text("event_id").as_deref(), Some("ev-new"));
 }
 
 #[test]
@@ -150,7 +154,7 @@ fn pivots_go_from_an_event_to_its_principal_and_resource_and_back() {
     app.update(Action::Down);
     assert_eq!(app.view().focus, 1, "down from the chart goes into the events");
     let opened = started(&app.update(Action::Open));
-    assert_eq!(app.view().kind, Kind::Event("ev-1".into()));
+    assert!(matches!(&app.view().screen, Screen::Event(r) if r.id == "ev-1"));
     assert!(opened[0].1.contains("event_id = $event_id"));
     rows_for(
         &mut app,
@@ -163,25 +167,26 @@ fn pivots_go_from_an_event_to_its_principal_and_resource_and_back() {
             r#"{"eventName":"CreateFunction","requestParameters":{"functionName":"fn"}}"#,
         ]],
     );
-    assert_eq!(app.view().json.len(), 6, "{:?}", app.view().json);
+    let record = |app: &App| match &app.view().screen {
+        Screen::Event(r) => r.clone(),
+        _ => panic!("not an event"),
+    };
+    assert_eq!(record(&app).lines.len(), 6, "{:?}", record(&app).lines);
     app.update(Action::Down);
     app.update(Action::Down);
     app.update(Action::Down);
     assert_eq!(
-        app.view().json[app.view().json_row].path,
+        record(&app).lines[record(&app).row].path,
         "requestParameters.functionName"
     );
     app.update(Action::Principal);
-    assert_eq!(
-        app.view().kind,
-        Kind::Principal("arn:aws:iam::111122223333:user/ci".into())
-    );
+    assert!(matches!(&app.view().screen, Screen::Principal(p) if p == "arn:aws:iam::111122223333:user/ci"));
     app.update(Action::Back);
     app.update(Action::Resource);
-    assert_eq!(app.view().kind, Kind::Resource("fn".into()));
+    assert!(matches!(&app.view().screen, Screen::Resource(r) if r == "fn"));
     app.update(Action::Back);
     app.update(Action::Back);
-    assert_eq!(app.view().kind, Kind::Timeline);
+    assert!(matches!(app.view().screen, Screen::Timeline(_)));
     assert_eq!(app.stack.len(), 1);
 }
 
@@ -226,7 +231,7 @@ fn a_frequency_table_counts_the_column_and_enter_filters_to_a_value() {
     app.update(Action::ColRight);
     app.update(Action::ColRight);
     let effects = started(&app.update(Action::Frequency));
-    assert_eq!(app.view().kind, Kind::Frequency("action".into()));
+    assert!(matches!(&app.view().screen, Screen::Frequency(c) if c.column == "action"));
     assert!(effects[0].1.contains("GROUP BY \"action\""), "{}", effects[0].1);
     assert!(
         effects[0].1.contains("min(event_time) AS first_seen"),
@@ -243,7 +248,7 @@ fn a_frequency_table_counts_the_column_and_enter_filters_to_a_value() {
         &[&["CreateFunction", "9"]],
     );
     app.update(Action::Open);
-    assert_eq!(app.view().kind, Kind::Timeline);
+    assert!(matches!(app.view().screen, Screen::Timeline(_)));
     assert_eq!(app.scope().pins()[0].to_string(), "action = CreateFunction");
     app.update(Action::Back);
     assert!(app.scope().pins().is_empty(), "Esc takes the filter off");
@@ -317,7 +322,7 @@ fn an_export_records_the_window_only_when_its_query_is_bound_to_it() {
 fn commands_open_views_and_change_the_window() {
     let mut app = loaded();
     app.command("principal ci");
-    assert_eq!(app.view().kind, Kind::Matches(Subject::Principal, "ci".into()));
+    assert!(matches!(&app.view().screen, Screen::Matches(Subject::Principal, n) if n == "ci"));
     let feed = app.view().pane().feed;
     let effects = rows_for(
         &mut app,
@@ -325,9 +330,8 @@ fn commands_open_views_and_change_the_window() {
         &["candidate", "events"],
         &[&["arn:aws:iam::1:user/ci", "4"]],
     );
-    assert_eq!(
-        app.view().kind,
-        Kind::Principal("arn:aws:iam::1:user/ci".into()),
+    assert!(
+        matches!(&app.view().screen, Screen::Principal(p) if p == "arn:aws:iam::1:user/ci"),
         "one match opens"
     );
     assert_eq!(started(&effects).len(), 5);
@@ -352,7 +356,7 @@ fn commands_open_views_and_change_the_window() {
 fn an_access_key_typed_as_a_principal_shows_its_events_and_zoom_stops_at_the_newest_event() {
     let mut app = loaded();
     let effects = started(&app.command("principal AKIA2CIDEPLOYER7QX4M"));
-    assert_eq!(app.view().kind, Kind::Timeline);
+    assert!(matches!(app.view().screen, Screen::Timeline(_)));
     assert_eq!(
         app.scope().pins()[0].to_string(),
         "access_key_id = AKIA2CIDEPLOYER7QX4M"
@@ -416,7 +420,7 @@ fn the_reports_screen_lists_reports_and_a_form_runs_one() {
             ..
         }
     ));
-    assert!(matches!(app.view().kind, Kind::Report(_)));
+    assert!(matches!(app.view().screen, Screen::Report(_)));
 }
 
 #[test]

@@ -10,21 +10,20 @@ use super::table::time_text;
 use super::{BOLD, DIM};
 use crate::engine::TimeWindow;
 use crate::tui::pane::{Load, Pane};
-use crate::tui::view::View;
 
 /// A histogram pane: the window's buckets across the width, each where its time falls (gaps
 /// stay visible); failures in red at the foot of each bar.
-pub fn draw_chart(frame: &mut Frame<'_>, area: Rect, view: &View, pane: &Pane, focused: bool, local: bool) {
-    let window = &view.scope.window;
-    let title = format!(
-        " Events per {} {}",
-        window.bucket().label(),
-        if focused {
-            "(←/→ bucket, Enter narrows, +/- zoom) "
-        } else {
-            ""
-        }
-    );
+/// `keys` (its keys, said in its title) when it is focused.
+pub fn draw_chart(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    window: &TimeWindow,
+    pane: &Pane,
+    keys: Option<&str>,
+    local: bool,
+) {
+    let focused = keys.is_some();
+    let title = format!(" Events per {} {}", window.bucket().label(), keys.unwrap_or(""));
     let block = Block::new()
         .borders(Borders::ALL)
         .title(title)
@@ -63,22 +62,23 @@ pub fn draw_histogram(frame: &mut Frame<'_>, area: Rect, pane: &Pane, window: &T
         let x0 = (k * width / slots).min(width - 1);
         x0..((k + 1) * width / slots).clamp(x0 + 1, width)
     };
-    let max = pane
-        .rows
-        .iter()
-        .map(|r| r[1].parse::<u64>().unwrap_or(0))
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    let (at, events, failures) = (
+        pane.position("bucket"),
+        pane.position("events"),
+        pane.position("failures"),
+    );
+    let count = |r: &[crate::engine::Value], c: Option<usize>| c.and_then(|c| r[c].as_count()).unwrap_or(0);
+    let max = pane.rows.iter().map(|r| count(r, events)).max().unwrap_or(1).max(1);
     let scale = |n: u64| n as f64 / max as f64 * area.height as f64;
     let mut drawn = vec![0u16; width];
-    let selected_start = pane.selected().and_then(|r| crate::sources::parse_time(&r[0]).ok());
+    let start_of = |r: &[crate::engine::Value]| at.and_then(|c| r[c].as_time());
+    let selected_start = pane.selected().and_then(|r| start_of(r));
     let buf = frame.buffer_mut();
     for row in pane.rows.iter() {
-        let Ok(start) = crate::sources::parse_time(&row[0]) else {
+        let Some(start) = start_of(row) else {
             continue;
         };
-        let (total, failed): (u64, u64) = (row[1].parse().unwrap_or(0), row[3].parse().unwrap_or(0));
+        let (total, failed) = (count(row, events), count(row, failures));
         let h = scale(total).ceil() as u16;
         // Failures to scale: a normal trickle of refusals stays out of sight while a burst shows,
         // and a bucket of failures only is red to its top.

@@ -1,12 +1,12 @@
-//! Drawing: a pure function of the state. Nothing here changes the state or runs a query.
-//! Colours are the terminal's named ones plus bold/reverse, readable on light and dark themes.
-//! This file lays out the frame and its fixed lines (title, tabs, breadcrumb, filters, status,
-//! hints); `screens` draws each screen's body, `table` and `chart` the two kinds of pane,
-//! `popups` what opens over them.
+//! Drawing: a pure function of the state. Nothing here changes the state or runs a query; what
+//! the loop needs to know of the layout (where the tabs and the focused table's rows landed) is
+//! returned as `Hits`. Colours are the terminal's named ones plus bold/reverse, readable on light
+//! and dark themes. This file lays out the frame and its fixed lines (title, tabs, breadcrumb,
+//! filters, status, hints); each screen draws its body (`screens`), with `table` and `chart`
+//! for the two kinds of pane and `popups` for what opens over them.
 
 mod chart;
 mod popups;
-mod screens;
 mod table;
 
 use ratatui::Frame;
@@ -15,24 +15,67 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
+pub use self::chart::{draw_chart, draw_histogram};
 use self::popups::{draw_form, draw_help, draw_value};
-use self::screens::{draw_detail, draw_event, draw_reports, draw_sql, draw_timeline};
-pub use self::table::draw_pane;
-pub(crate) use self::table::thousands;
-use self::table::{fit_line, middle, time_text};
-use super::app::{App, SCREENS};
-use super::jobs::Running;
-use super::keys::{Action, Binding};
+use self::table::fit_line;
+pub use self::table::{cell_text, draw_table, slice_line, time_text};
+use super::app::App;
+use super::jobs::{Read, Running};
+use super::keys::Action;
 use super::pane::Load;
-use super::view::{Kind, View};
+use super::screens::{self, Tab};
+use super::view::View;
 
-const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
-const REVERSED: Style = Style::new().add_modifier(Modifier::REVERSED);
-const DIM: Style = Style::new().add_modifier(Modifier::DIM);
+pub const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+pub const REVERSED: Style = Style::new().add_modifier(Modifier::REVERSED);
+pub const DIM: Style = Style::new().add_modifier(Modifier::DIM);
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Binding]) {
+/// Where things landed on screen, for the mouse and the keys that move by a page.
+#[derive(Clone, Debug, Default)]
+pub struct Hits {
+    /// Each tab's columns on the tabs row.
+    pub tabs: Vec<(u16, u16, Tab)>,
+    pub tabs_row: u16,
+    /// The focused table.
+    pub table: Option<TableHit>,
+}
+
+/// Where the focused table's rows and columns landed.
+#[derive(Clone, Debug)]
+pub struct TableHit {
+    /// The rows' area (below the header).
+    pub area: Rect,
+    /// The result's row number of the first row drawn.
+    pub first_row: usize,
+    pub columns: Vec<ColumnHit>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ColumnHit {
+    pub name: String,
+    /// Its place among the shown columns (`Pane::order`).
+    pub position: usize,
+    pub x: u16,
+    pub width: usize,
+}
+
+impl Hits {
+    pub fn tab_at(&self, x: u16, y: u16) -> Option<Tab> {
+        (y == self.tabs_row)
+            .then(|| {
+                self.tabs
+                    .iter()
+                    .find(|(from, to, _)| x >= *from && x < *to)
+                    .map(|t| t.2)
+            })
+            .flatten()
+    }
+}
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running]) -> Hits {
+    let mut hits = Hits::default();
     let view = app.view();
-    let has_filters = !view.scope.pins().is_empty() || view.scope.filter().is_some();
+    let has_filters = view.scope.is_filtered();
     let [title, tabs, crumbs, filters, main, status, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -44,30 +87,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Bindi
     ])
     .areas(frame.area());
     draw_title(frame, title, app);
-    let titles: Vec<Line<'_>> = SCREENS
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Line::from(format!("{} {s}", i + 1)))
-        .collect();
-    frame.render_widget(
-        Tabs::new(titles)
-            .select(view.kind.screen())
-            .highlight_style(REVERSED.add_modifier(Modifier::BOLD))
-            .divider("│"),
-        tabs,
-    );
+    draw_tabs(frame, tabs, view, &mut hits);
     draw_crumbs(frame, crumbs, app);
     if has_filters {
-        draw_filters(frame, filters, view);
+        draw_filters(frame, filters, app);
     }
-    match &view.kind {
-        Kind::Timeline => draw_timeline(frame, main, app),
-        Kind::Principal(_) | Kind::Resource(_) => draw_detail(frame, main, app),
-        Kind::Event(_) => draw_event(frame, main, app),
-        Kind::Sql => draw_sql(frame, main, app),
-        Kind::Reports => draw_reports(frame, main, app),
-        _ => draw_pane(frame, main, view.pane(), true, app),
-    }
+    screens::draw(frame, main, app, &mut hits);
     frame.render_widget(
         Paragraph::new(fit_line(
             status_line(app, running, status.width as usize),
@@ -82,22 +107,23 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running], keys: &[Bindi
             let room = (foot.width as usize).saturating_sub(label.chars().count() + 1).max(1);
             let left = (p.input.cursor + 1).saturating_sub(room);
             let shown: String = p.input.text.chars().skip(left).take(room).collect();
+            let x = foot.x + (label.chars().count() + p.input.cursor - left) as u16;
             let line = Line::from(vec![Span::styled(label, BOLD), Span::raw(shown)]);
             frame.render_widget(Paragraph::new(line), foot);
-            let x = foot.x + (label.chars().count() + p.input.cursor - left) as u16;
             frame.set_cursor_position((x.min(foot.right().saturating_sub(1)), foot.y));
         }
-        None => frame.render_widget(Paragraph::new(hints(app, keys, foot.width as usize)), foot),
+        None => frame.render_widget(Paragraph::new(hints(app, foot.width as usize)), foot),
     }
     if let Some(form) = &app.form {
-        draw_form(frame, form);
+        draw_form(frame, form, &app.keys);
     }
     if let Some((path, text)) = &app.value {
-        draw_value(frame, path, text);
+        draw_value(frame, path, text, &app.keys);
     }
-    if app.help {
-        draw_help(frame, keys);
+    if let Some(top) = app.help {
+        draw_help(frame, &app.keys, top);
     }
+    hits
 }
 
 fn draw_title(frame: &mut Frame<'_>, area: Rect, app: &App) {
@@ -112,9 +138,31 @@ fn draw_title(frame: &mut Frame<'_>, area: Rect, app: &App) {
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(" trailscope ", REVERSED.add_modifier(Modifier::BOLD)),
-            Span::raw(format!(" {:room$}", middle(&app.archive, room))),
+            Span::raw(format!(" {:room$}", crate::text::middle(&app.archive, room))),
             Span::styled(when, BOLD),
         ])),
+        area,
+    );
+}
+
+fn draw_tabs(frame: &mut Frame<'_>, area: Rect, view: &View, hits: &mut Hits) {
+    let titles: Vec<String> = Tab::ALL
+        .iter()
+        .map(|t| format!("{} {}", t.index() + 1, t.label()))
+        .collect();
+    // Each title is padded by a space either side and divided from the next by one column.
+    let mut x = area.x;
+    for (title, tab) in titles.iter().zip(Tab::ALL) {
+        let w = title.chars().count() as u16 + 2;
+        hits.tabs.push((x, x + w, tab));
+        x += w + 1;
+    }
+    hits.tabs_row = area.y;
+    frame.render_widget(
+        Tabs::new(titles.into_iter().map(Line::from).collect::<Vec<_>>())
+            .select(view.screen.tab().index())
+            .highlight_style(REVERSED.add_modifier(Modifier::BOLD))
+            .divider("│"),
         area,
     );
 }
@@ -124,18 +172,18 @@ fn draw_crumbs(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .stack
         .iter()
         .enumerate()
-        // A filter or a zoom of the same view shows only what changed.
+        // A filter or a zoom of the same screen shows only what changed.
         .map(|(i, v)| {
             let added = (i > 0).then(|| added_filter(&app.stack[i - 1], v)).flatten();
             match added {
-                Some(f) if app.stack[i - 1].kind == v.kind => f,
-                Some(f) => format!("{} ({f})", v.kind.crumb()),
-                None => v.kind.crumb(),
+                Some(f) if app.stack[i - 1].screen.crumb() == v.screen.crumb() => f,
+                Some(f) => format!("{} ({f})", v.screen.crumb()),
+                None => v.screen.crumb(),
             }
         })
         .collect();
     let mut text = crumbs.join(" › ");
-    let width = area.width as usize - 1;
+    let width = (area.width as usize).saturating_sub(1);
     if text.chars().count() > width {
         let n = text.chars().count();
         text = format!("…{}", text.chars().skip(n + 1 - width).collect::<String>());
@@ -153,21 +201,28 @@ fn added_filter(previous: &View, next: &View) -> Option<String> {
         return Some(pin.to_string());
     }
     if next.scope.filter() != previous.scope.filter() {
-        return Some("where".into());
+        return Some(match next.scope.filter() {
+            Some(f) => format!("where {}", crate::text::cut(f, 28)),
+            None => "no filters".into(),
+        });
     }
     (next.scope.window != previous.scope.window).then(|| next.scope.window.chosen.clone())
 }
 
-fn draw_filters(frame: &mut Frame<'_>, area: Rect, view: &View) {
+fn draw_filters(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let scope = &app.view().scope;
     let mut spans = vec![Span::styled(" filters ", BOLD)];
-    for pin in view.scope.pins() {
+    for pin in scope.pins() {
         spans.push(Span::styled(format!(" {pin} "), REVERSED));
         spans.push(Span::raw(" "));
     }
-    if let Some(f) = view.scope.filter() {
+    if let Some(f) = scope.filter() {
         spans.push(Span::styled(format!(" {f} "), REVERSED));
     }
-    spans.push(Span::styled("  (Esc removes the last)", DIM));
+    spans.push(Span::styled(
+        format!("  ({} removes the last, :clear all)", app.keys.label(Action::Back)),
+        DIM,
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -180,10 +235,11 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
         };
         return Line::from(Span::styled(
             format!(
-                " ⟳ {}{others} · {:.1} s · {} rows read · Esc cancels",
+                " ⟳ {}{others} · {:.1} s · {} rows read · {} cancels",
                 r.what,
                 r.elapsed.as_secs_f64(),
-                thousands(r.rows as usize)
+                crate::text::thousands(r.rows),
+                app.keys.label(Action::Back)
             ),
             Style::new().fg(Color::Yellow),
         ));
@@ -196,41 +252,21 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
         };
         return Line::from(Span::styled(format!(" {}", one_line(text)), style));
     }
-    let view = app.view();
-    if let Kind::Event(_) = view.kind {
-        let Some(line) = view.json.get(view.json_row) else {
-            return Line::from("");
-        };
-        let path = if line.path.is_empty() {
-            "(the record)"
-        } else {
-            line.path.as_str()
-        };
-        let mut spans = vec![Span::styled(" path ", BOLD), Span::raw(path.to_string())];
-        let n = line.text.chars().count();
-        // The record's box is two columns narrower than the screen.
-        if 2 * line.depth + n + 2 > width {
-            spans.push(Span::styled(
-                format!("  ({} characters: y copies the value)", thousands(n)),
-                DIM,
-            ));
-        }
-        return Line::from(spans);
+    if let Some(line) = screens::status(app, width) {
+        return line;
     }
+    let view = app.view();
     let pane = view.focused();
     match &pane.load {
         Load::Failed(e) => Line::from(Span::styled(format!(" {}", one_line(e)), Style::new().fg(Color::Red))),
         Load::Ready => {
-            let total = if pane.complete {
-                thousands(pane.known_rows())
-            } else {
-                format!("{}+", thousands(pane.known_rows()))
-            };
+            let known = crate::text::thousands(pane.known_rows() as u64);
+            let total = if pane.complete { known } else { format!("{known}+") };
             let what = if view.is_chart(view.focus) { "bucket" } else { "row" };
             let mut text = if pane.known_rows() == 0 {
                 format!(" no {what}s")
             } else {
-                format!(" {what} {} of {total}", thousands(pane.row + 1))
+                format!(" {what} {} of {total}", crate::text::thousands(pane.row as u64 + 1))
             };
             if let Some(t) = pane.elapsed {
                 text.push_str(&format!(" · {:.2} s", t.as_secs_f64()));
@@ -238,19 +274,39 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
             if let Some((c, desc)) = &pane.sort {
                 text.push_str(&format!(" · sorted by {c} {}", if *desc { "↓" } else { "↑" }));
             }
-            if let Some(p) = &pane.pruning {
-                // The counts matter more than the reasons: on a narrow screen the parentheses go.
-                let whole = format!("{text} · {p}");
+            if let Some(read) = &pane.read {
+                // The counts matter more than the reasons: on a narrow screen the reasons go.
+                let whole = format!("{text}{}", read_text(read, false));
                 text = if whole.chars().count() < width {
                     whole
                 } else {
-                    format!("{text} · {}", without_parentheses(p))
+                    format!("{text}{}", read_text(read, true))
                 };
             }
             Line::from(text)
         }
         _ => Line::from(""),
     }
+}
+
+/// What a query read, for the status line: ` · 3 days from facts · read 1 of 3 files… · 12
+/// store requests`; `brief` leaves out the reasons.
+fn read_text(read: &Read, brief: bool) -> String {
+    let mut text = String::new();
+    if let Some(days) = read.facts_days {
+        text.push_str(&format!(" · {days} days from facts"));
+    }
+    if let Some(p) = &read.pruning {
+        let so_far = if read.so_far { "so far " } else { "" };
+        match brief {
+            true => text.push_str(&format!(" · {so_far}{p:#}")),
+            false => text.push_str(&format!(" · {so_far}{p}")),
+        }
+    }
+    if read.requests > 0 {
+        text.push_str(&format!(" · {} store requests", crate::text::thousands(read.requests)));
+    }
+    text
 }
 
 /// A message of several lines (DataFusion's errors have some) as one, its lines kept apart.
@@ -262,52 +318,36 @@ fn one_line(text: &str) -> String {
         .join(" · ")
 }
 
-/// `text` without its parenthesised asides (and the space before each).
-fn without_parentheses(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut depth = 0usize;
-    for c in text.chars() {
-        match c {
-            '(' => {
-                if depth == 0 && out.ends_with(' ') {
-                    out.pop();
-                }
-                depth += 1;
-            }
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The footer: whole hints only, as many as fit; `?` lists them all.
-fn hints(app: &App, keys: &[Binding], width: usize) -> Line<'static> {
-    let fixed: Vec<(String, &str)> = if app.view().kind == Kind::Sql && app.editing {
+/// The footer: whole hints only, as many as fit — the screen's own first, then the key table's;
+/// `?` lists them all.
+fn hints(app: &App, width: usize) -> Line<'static> {
+    let keys = &app.keys;
+    let mut all: Vec<(String, &str)> = if app.form.is_some() {
         vec![
-            ("F5".into(), "run"),
-            ("Tab".into(), "complete"),
-            ("Ctrl+P/N".into(), "history"),
-            ("Ctrl+L".into(), "clear"),
-            ("Esc".into(), "to the result"),
-        ]
-    } else if app.form.is_some() {
-        vec![
-            ("Enter/F5".into(), "run"),
+            (format!("Enter/{}", keys.label(Action::Run)), "run"),
             ("Tab".into(), "next field"),
             ("Esc".into(), "cancel"),
         ]
     } else {
-        let screens = keys.iter().filter(|k| matches!(k.action, Action::Screen(_))).count();
-        let mut v = vec![("1-5".to_string(), "screens")];
-        v.truncate(usize::from(screens == 5));
-        v.extend(keys.iter().filter(|k| k.hint).map(|k| (k.label.clone(), k.help)));
-        v
+        screens::hints(app)
     };
+    let editing_sql = app.form.is_none() && app.editing && app.view().screen.tab() == Tab::Sql;
+    if app.form.is_none() && !editing_sql {
+        let screens: Vec<String> = (0..Tab::ALL.len()).map(|n| keys.label(Action::Screen(n))).collect();
+        if screens.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string()) {
+            all.push(("1-5".into(), "screens"));
+        }
+        let shown: Vec<String> = all.iter().map(|(l, _)| l.clone()).collect();
+        all.extend(
+            keys.bindings()
+                .iter()
+                .filter(|k| k.hint && !shown.contains(&k.label))
+                .map(|k| (k.label.clone(), k.help)),
+        );
+    }
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut used = 0;
-    for (label, help) in fixed {
+    for (label, help) in all {
         let n = label.chars().count() + help.chars().count() + 3;
         if used + n > width {
             break;

@@ -1,4 +1,4 @@
-//! A result table, and the text helpers that fit cells, times and lines to a width.
+//! A result table, and the helpers that fit times and styled lines to a width.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -6,14 +6,19 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
-use super::{BOLD, DIM, REVERSED};
+use super::{BOLD, ColumnHit, DIM, Hits, REVERSED, TableHit};
+use crate::engine::Value;
 use crate::engine::window::format_time;
+use crate::text::columns::{self, Column};
 use crate::tui::app::App;
+use crate::tui::keys::Action;
 use crate::tui::pane::{Load, Pane};
 
-/// A result table: the cursor's row and cell highlighted, columns sized to their content and
-/// scrolled sideways to keep the cursor's column in view.
-pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, app: &App) {
+/// A result table: the cursor's row and cell highlighted, the cursor's column marked in its
+/// header, columns sized by what they mean (time, principal, action and resource first; empty
+/// ones collapsed; a width the user set kept) and scrolled sideways to keep the cursor's column
+/// in view. Where the focused table landed goes into `hits`.
+pub fn draw_table(frame: &mut Frame<'_>, area: Rect, app: &App, pane: &Pane, focused: bool, hits: &mut Hits) {
     let local = app.local_time;
     let mut block = Block::new()
         .borders(Borders::ALL)
@@ -37,7 +42,15 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
         _ => {}
     }
     if pane.known_rows() == 0 && pane.complete {
-        let text = pane.empty_hint.as_deref().unwrap_or("no rows");
+        let filtered = format!(
+            "no rows match the filters in this window: {} removes the last filter, :clear all of them",
+            app.keys.label(Action::Back)
+        );
+        let text = match &pane.empty_hint {
+            Some(hint) => hint.as_str(),
+            None if app.scope().is_filtered() => filtered.as_str(),
+            None => "no rows",
+        };
         frame.render_widget(
             Paragraph::new(text)
                 .wrap(ratatui::widgets::Wrap { trim: true })
@@ -47,54 +60,71 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
         return;
     }
     let inner_width = area.width.saturating_sub(2) as usize;
-    let visible_rows = area.height.saturating_sub(3) as usize;
-    // The rows drawn: the cursor's screenful, never the whole window.
-    let at = pane.row.saturating_sub(pane.offset);
-    let from = at.saturating_sub(visible_rows);
-    let rows: Vec<Vec<String>> = pane
+    let visible_rows = (area.height.saturating_sub(3) as usize).max(1);
+    // The first row drawn: where the pane scrolled to, moved only as far as keeps the cursor's
+    // row on screen (and within the rows held).
+    let mut top = pane.top.max(pane.offset);
+    if pane.row < top {
+        top = pane.row;
+    } else if pane.row >= top + visible_rows {
+        top = pane.row + 1 - visible_rows;
+    }
+    let from = top - pane.offset;
+    let drawn: Vec<Vec<String>> = pane
         .rows
         .iter()
         .skip(from)
-        .take(visible_rows * 2 + 1)
+        .take(visible_rows)
         .map(|r| r.iter().map(|c| cell_text(c, local)).collect())
         .collect();
-    let (natural, mut least) = column_widths(&pane.columns, &pane.order, &rows, inner_width);
-    // The cursor's column gets up to a third of the width: identifiers that differ only in their middle
-    // (role sessions, resource paths) would otherwise look the same.
-    if let Some(l) = least.get_mut(pane.col) {
-        *l = natural[pane.col].min((inner_width / 3).max(*l));
-    }
-    // Scroll sideways so the cursor's column is in view; as many columns as fit at their least.
-    let fits = |start: usize| {
-        let mut used = 0;
-        (start..pane.order.len())
-            .take_while(|&i| {
-                used += least[i] + 1;
-                used <= inner_width + 1
+    // Widths are measured on a screenful either side too, so that they hold while scrolling.
+    let sample: Vec<&Vec<Value>> = pane
+        .rows
+        .iter()
+        .skip(from.saturating_sub(visible_rows))
+        .take(visible_rows * 3)
+        .collect();
+    let set = |name: &str| app.widths.get(&(app.view().screen.name(), name.to_string())).copied();
+    let specs: Vec<(usize, bool, bool)> = pane
+        .order
+        .iter()
+        .map(|&i| {
+            let name = &pane.columns[i];
+            let natural = sample
+                .iter()
+                .map(|r| cell_text(&r[i], local).chars().count())
+                .chain([name.chars().count() + 2])
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            let exact = sample.iter().all(|r| r[i].is_empty() || r[i].is_exact());
+            let empty = sample.iter().all(|r| r[i].is_empty());
+            match set(name) {
+                Some(w) => (w, true, false),
+                None => (natural, exact, empty),
+            }
+        })
+        .collect();
+    let fitted_from = |start: usize| {
+        let columns: Vec<Column<'_>> = (start..pane.order.len())
+            .map(|p| Column {
+                name: &pane.columns[pane.order[p]],
+                natural: specs[p].0,
+                fixed: specs[p].1,
+                empty: specs[p].2,
+                wanted: p == pane.col,
             })
-            .count()
-            .max(1)
+            .collect();
+        columns::fit(&columns, inner_width, 1).widths
     };
+    // Scroll sideways so the cursor's column is in view.
     let mut start = pane.first_col.min(pane.col);
-    while pane.col >= start + fits(start) {
+    let mut widths = fitted_from(start);
+    while pane.col >= start + widths.len() && start < pane.col {
         start += 1;
+        widths = fitted_from(start);
     }
-    let shown: Vec<usize> = (start..start + fits(start)).collect();
-    // The room left goes to the shown columns that were cut, the least cut first (two missing
-    // characters hide more than a long ARN's middle).
-    let mut widths = least.clone();
-    let mut room = (inner_width + 1).saturating_sub(shown.iter().map(|&i| least[i] + 1).sum::<usize>());
-    while room > 0 {
-        let Some(&i) = shown
-            .iter()
-            .filter(|&&i| widths[i] < natural[i])
-            .min_by_key(|&&i| natural[i] - widths[i])
-        else {
-            break;
-        };
-        widths[i] += 1;
-        room -= 1;
-    }
+    let shown: Vec<usize> = (start..start + widths.len()).collect();
     let hidden_right = pane.order.len() - (start + shown.len());
     if start > 0 || hidden_right > 0 {
         block = block.title_bottom(format!(
@@ -105,100 +135,84 @@ pub fn draw_pane(frame: &mut Frame<'_>, area: Rect, pane: &Pane, focused: bool, 
             if hidden_right > 0 { " →" } else { "" }
         ));
     }
-    let header = Row::new(shown.iter().map(|&i| {
-        let name = &pane.columns[pane.order[i]];
+    let width_of = |p: usize| widths[p - start];
+    let header = Row::new(shown.iter().map(|&p| {
+        let name = &pane.columns[pane.order[p]];
         let mark = match &pane.sort {
-            Some((c, desc)) if c == name => {
-                if *desc {
-                    " ↓"
-                } else {
-                    " ↑"
-                }
-            }
+            Some((c, true)) if c == name => " ↓",
+            Some((c, false)) if c == name => " ↑",
             _ => "",
         };
-        Cell::from(fit(&format!("{name}{mark}"), widths[i]))
+        let cell = Cell::from(crate::text::cut(&format!("{name}{mark}"), width_of(p)));
+        // The cursor's column is marked in its header, whatever row is selected.
+        if p == pane.col && focused {
+            cell.style(REVERSED)
+        } else {
+            cell
+        }
     }))
     .style(BOLD.add_modifier(Modifier::UNDERLINED));
-    let cursor_col = pane.col;
-    let table_rows = rows.iter().enumerate().map(|(r, row)| {
-        let selected_row = from + r == at;
-        Row::new(shown.iter().map(|&i| {
-            let text = fit(&row[pane.order[i]], widths[i]);
-            let cell = Cell::from(text);
-            if selected_row && i == cursor_col && focused {
+    let at = pane.row - top;
+    let table_rows = drawn.iter().enumerate().map(|(r, row)| {
+        Row::new(shown.iter().map(|&p| {
+            let cell = Cell::from(crate::text::cut(&row[pane.order[p]], width_of(p)));
+            if r == at && p == pane.col && focused {
                 cell.style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED))
             } else {
                 cell
             }
         }))
     });
-    let table = Table::new(table_rows, shown.iter().map(|&i| Constraint::Length(widths[i] as u16)))
-        .header(header)
-        .block(block)
-        .column_spacing(1)
-        .row_highlight_style(if focused {
-            REVERSED
-        } else {
-            DIM.add_modifier(Modifier::REVERSED)
-        });
-    let mut state = TableState::default().with_selected(Some(at - from));
+    let table = Table::new(
+        table_rows,
+        shown.iter().map(|&p| Constraint::Length(width_of(p) as u16)),
+    )
+    .header(header)
+    .block(block)
+    .column_spacing(1)
+    .row_highlight_style(if focused {
+        REVERSED
+    } else {
+        DIM.add_modifier(Modifier::REVERSED)
+    });
+    let mut state = TableState::default().with_selected((at < drawn.len()).then_some(at));
     frame.render_stateful_widget(table, area, &mut state);
     if focused {
-        // Where each row landed, for a mouse click to pick one.
+        // Where each row and column landed, for a click to pick one.
         let body = Rect {
             x: area.x + 1,
             y: area.y + 2,
             width: area.width.saturating_sub(2),
             height: area.height.saturating_sub(3),
         };
-        app.table_area.set(Some((body, pane.offset + from + state.offset())));
+        let mut x = body.x;
+        let columns = shown
+            .iter()
+            .map(|&p| {
+                let hit = ColumnHit {
+                    name: pane.columns[pane.order[p]].clone(),
+                    position: p,
+                    x,
+                    width: width_of(p),
+                };
+                x += width_of(p) as u16 + 1;
+                hit
+            })
+            .collect();
+        hits.table = Some(TableHit {
+            area: body,
+            first_row: top,
+            columns,
+        });
     }
 }
 
-/// Each column's natural width (its longest cell, by position in `order`) and the least it is
-/// given: times and numbers keep theirs (a cut one is no use), text may be cut to 20.
-pub fn column_widths(
-    columns: &[String],
-    order: &[usize],
-    rows: &[Vec<String>],
-    total: usize,
-) -> (Vec<usize>, Vec<usize>) {
-    let natural: Vec<usize> = order
-        .iter()
-        .map(|&i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([columns[i].chars().count() + 2])
-                .max()
-                .unwrap_or(1)
-                .clamp(1, total.max(4))
-        })
-        .collect();
-    let least = order
-        .iter()
-        .zip(&natural)
-        .map(|(&i, &n)| {
-            let fixed = rows.iter().all(|r| {
-                let v = &r[i];
-                v.is_empty() || v.parse::<f64>().is_ok() || crate::sources::parse_time(v).is_ok()
-            });
-            if fixed { n } else { n.min(20) }
-        })
-        .collect();
-    (natural, least)
-}
-
-/// A cell as shown: a time in local time when asked (its offset written), else as it is.
-pub fn cell_text(text: &str, local: bool) -> String {
-    if local
-        && text.len() >= 20
-        && text.as_bytes().get(10) == Some(&b'T')
-        && let Ok(t) = crate::sources::parse_time(text)
-    {
-        return time_text(t, true);
+/// A cell as shown: a time in UTC or local time (its offset written), a number as it is.
+pub fn cell_text(value: &Value, local: bool) -> String {
+    match value {
+        Value::Time(t) => time_text(*t, local),
+        other => other.to_string(),
     }
-    text.to_string()
 }
 
 /// A time in UTC (`…Z`) or in local time with its offset.
@@ -213,30 +227,6 @@ pub fn time_text(micros: i64, local: bool) -> String {
         return t.with_timezone(&chrono::Local).format(format).to_string();
     }
     format_time(micros)
-}
-
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Text cut in its middle to `width` characters (both ends of a path tell).
-pub fn middle(text: &str, width: usize) -> String {
-    let n = text.chars().count();
-    if n <= width {
-        return text.to_string();
-    }
-    let keep = width.saturating_sub(1);
-    let head: String = text.chars().take(keep / 2).collect();
-    let tail: String = text.chars().skip(n - (keep - keep / 2)).collect();
-    format!("{head}…{tail}")
 }
 
 /// The part of a line from character `from`, `width` wide, with "…" where it is cut.
@@ -287,17 +277,4 @@ pub fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
         return Line::from(spans);
     }
     Line::from(spans)
-}
-
-/// A cell cut to `width` with an ellipsis when it does not fit; ARNs and paths are cut in their
-/// middle, since their ends tell them apart (`arn:aws:iam::1234…/role/deployer`).
-pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else if width >= 16 && (text.contains('/') || text.starts_with("arn:")) && !text.contains(' ') {
-        middle(text, width)
-    } else {
-        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{kept}…")
-    }
 }

@@ -7,9 +7,10 @@ use ratatui::backend::TestBackend;
 use super::table::fit_line;
 use super::*;
 use crate::engine::TimeWindow;
+use crate::engine::{Pruning, Value};
 use crate::tui::app::Effect;
 use crate::tui::editor::Editor;
-use crate::tui::jobs::{Message, Request};
+use crate::tui::jobs::{Message, Read, Request};
 use crate::tui::keys::{self, Action};
 
 const HOUR: i64 = 3_600_000_000;
@@ -37,7 +38,7 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
         let Effect::Start { feed, request, .. } = effect else {
             continue;
         };
-        let (columns, rows): (Vec<&str>, Vec<Vec<String>>) = match &request {
+        let (columns, rows): (Vec<&str>, Vec<Vec<Value>>) = match &request {
             Request::Query(q) if q.sql.contains(") AS bucket,") => (
                 vec!["bucket", "events", "successes", "failures"],
                 vec![
@@ -138,14 +139,23 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
             complete: true,
             elapsed: Duration::from_millis(120),
             query: None,
-            pruning: Some("read 1 of 3 files in 1 of 1 days".into()),
+            read: Some(Read {
+                pruning: Some(Pruning {
+                    files: 3,
+                    files_read: 1,
+                    days: 1,
+                    days_listed: 1,
+                    ..Pruning::default()
+                }),
+                ..Read::default()
+            }),
         });
         queue.extend(more);
     }
 }
 
-fn row(cells: &[&str]) -> Vec<String> {
-    cells.iter().map(|c| c.to_string()).collect()
+fn row(cells: &[&str]) -> Vec<Value> {
+    cells.iter().map(|c| crate::tui::cell(c)).collect()
 }
 
 fn act(app: &mut App, action: Action) {
@@ -155,7 +165,7 @@ fn act(app: &mut App, action: Action) {
 
 fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| draw(f, app, &[], &keys::bindings())).unwrap();
+    terminal.draw(|f| drop(draw(f, app, &[]))).unwrap();
     terminal
 }
 
@@ -245,11 +255,20 @@ fn principals_table_sorted() {
 fn on_a_narrow_screen_the_status_keeps_the_pruning_counts_and_drops_the_reasons() {
     let mut app = opened();
     let focus = app.view().focus;
-    app.view_mut().panes[focus].pruning = Some(
-        "read 3 of 71 files in 2 of 30 days (file index ruled out 30; 2 not in the file index: \
-         `trailscope compact` adds them), 4 of 11 row groups (statistics pruned 3)"
-            .into(),
-    );
+    app.view_mut().panes[focus].read = Some(Read {
+        pruning: Some(Pruning {
+            files: 71,
+            files_read: 3,
+            days: 30,
+            days_listed: 2,
+            files_ruled_out: 30,
+            files_unindexed: 2,
+            row_groups: Some(11),
+            row_groups_pruned_statistics: 7,
+            ..Pruning::default()
+        }),
+        ..Read::default()
+    });
     let status = |width| line_with(&app, width, "read 3 of 71");
     let narrow = status(80);
     assert!(
@@ -281,7 +300,7 @@ fn a_running_query_says_what_runs_for_how_long_and_how_many_rows_it_read() {
         rows: 1_234_567,
     }];
     let mut terminal = Terminal::new(TestBackend::new(100, 24)).unwrap();
-    terminal.draw(|f| draw(f, &app, &running, &keys::bindings())).unwrap();
+    terminal.draw(|f| drop(draw(f, &app, &running))).unwrap();
     let text = terminal.backend().to_string();
     assert!(
         text.contains("⟳ Principals (the 1000 with the most events) · 2.5 s · 1,234,567 rows read · Esc cancels"),
@@ -304,12 +323,12 @@ fn a_name_that_means_several_principals_lists_them() {
         complete: true,
         elapsed: Duration::from_millis(40),
         query: None,
-        pruning: None,
+        read: None,
     });
-    assert_eq!(
-        app.view().kind,
-        crate::tui::view::Kind::Matches(crate::engine::Subject::Principal, "ci".into())
-    );
+    assert!(matches!(
+        &app.view().screen,
+        crate::tui::screens::Screen::Matches(crate::engine::Subject::Principal, n) if n == "ci"
+    ));
     insta::assert_snapshot!(screen(&app, 80, 12).backend());
 }
 
@@ -317,12 +336,23 @@ fn a_name_that_means_several_principals_lists_them() {
 fn a_click_on_a_row_selects_it() {
     let mut app = opened();
     act(&mut app, Action::Screen(1));
-    screen(&app, 80, 24);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut hits = Hits::default();
+    terminal.draw(|f| hits = draw(f, &app, &[])).unwrap();
+    let click = |column, row| crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
     // Title, tabs, breadcrumb, the table's border and header: the second row is on line 6.
-    app.click(5, 6);
+    app.mouse(click(5, 6), &hits);
     assert_eq!(app.view().pane().row, 1);
-    assert_eq!(app.view().pane().value("principal"), Some("alice@acme.example"));
-    app.click(5, 1);
+    assert_eq!(
+        app.view().pane().text("principal").as_deref(),
+        Some("alice@acme.example")
+    );
+    app.mouse(click(5, 2), &hits);
     assert_eq!(app.view().pane().row, 1, "a click outside the rows changes nothing");
 }
 
@@ -341,7 +371,7 @@ fn sql_editor_with_completion() {
     let mut app = opened();
     act(&mut app, Action::Screen(3));
     app.editor.set_text("SELECT json_g");
-    let effects = app.edit(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    let effects = app.key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     assert!(effects.is_empty());
     let terminal = screen(&app, 80, 24);
     insta::assert_snapshot!(terminal.backend());
@@ -366,7 +396,7 @@ fn export_prompt() {
     act(&mut app, Action::Down);
     act(&mut app, Action::Export);
     let text = screen(&app, 100, 24).backend().to_string();
-    assert!(text.contains("export to (.csv/.jsonl/.parquet)"), "{text}");
+    assert!(text.contains("export (.csv/.jsonl/.parquet) to /"), "{text}");
     assert!(text.contains("trailscope-timeline-"), "{text}");
 }
 

@@ -1,0 +1,221 @@
+//! The workbench without a terminal: the real App, Jobs and Session over the incident fixture,
+//! driven by the keys a user presses, every query run for real, the screen read as text. Each
+//! test is something a new user tripped on.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use trailscope::archive::inputs::resolve;
+use trailscope::archive::{IngestOptions, Location, Quiet, StoreOptions, ingest};
+use trailscope::engine::reports::ReportLibrary;
+use trailscope::engine::{Session, SessionOptions, TimeWindow};
+use trailscope::tui::headless::Headless;
+
+async fn session(dir: &std::path::Path) -> Session {
+    let archive = dir.join("archive");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let fixture = common::fixture("reports").display().to_string();
+    let inputs = resolve(&[fixture], &StoreOptions::default()).await.unwrap();
+    ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let location = Location::open(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let options = SessionOptions {
+        redact: true,
+        journal: None,
+        facts: true,
+    };
+    Session::open(location, options).await.unwrap()
+}
+
+/// The workbench on the fixture's three weeks, on a screen of `width` × `height`, settled.
+async fn workbench(dir: &std::path::Path, width: u16, height: u16) -> Headless {
+    let at = |t: &str| trailscope::sources::parse_time(t).unwrap();
+    let window = TimeWindow {
+        from: at("2024-05-20T00:00:00Z"),
+        to: at("2024-06-11T00:00:00Z"),
+        chosen: "the fixture".into(),
+    };
+    let reports = ReportLibrary::builtin().all().cloned().collect();
+    let mut h = Headless::open(session(dir).await, window, reports, (width, height));
+    h.settle().await;
+    h.screen();
+    h
+}
+
+async fn command(h: &mut Headless, line: &str) {
+    h.type_text(":");
+    h.type_text(line);
+    h.press(KeyCode::Enter);
+    h.settle().await;
+    h.screen();
+}
+
+fn crumbs(screen: &str) -> String {
+    screen.lines().nth(2).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_screens_does_not_stack_views_for_esc_to_walk_back_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 120, 40).await;
+    for key in ['2', '3', '5', '2'] {
+        h.type_text(&key.to_string());
+        h.settle().await;
+    }
+    let screen = h.screen();
+    assert_eq!(crumbs(&screen), "Timeline › Principals", "{screen}");
+    h.press(KeyCode::Esc);
+    let screen = h.screen();
+    assert_eq!(
+        crumbs(&screen),
+        "Timeline",
+        "one Esc goes back to where the switching began"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_goes_back_to_before_the_filters_and_an_empty_table_blames_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 120, 40).await;
+    command(&mut h, "where cloud = 'gcp'").await;
+    command(&mut h, "where outcome = 'nothing-has-this'").await;
+    let screen = h.screen();
+    assert!(
+        crumbs(&screen).contains("where cloud = 'gcp'"),
+        "a filter is named: {screen}"
+    );
+    assert!(
+        screen.contains("no events match the filters"),
+        "an empty result blames the filters, not the window: {screen}"
+    );
+    command(&mut h, "clear").await;
+    let screen = h.screen();
+    assert_eq!(crumbs(&screen), "Timeline", "{screen}");
+    assert!(!screen.contains(" filters "), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_f5_typing_starts_a_new_statement_and_a_screen_key_switches_screens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 120, 40).await;
+    h.type_text("4");
+    h.key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL));
+    h.type_text("SELECT count(*) AS n FROM events");
+    h.press(KeyCode::F(5));
+    h.settle().await;
+    let screen = h.screen();
+    assert!(screen.contains("122"), "the statement ran: {screen}");
+    // The statement that ran is offered: a letter starts a new one in its place.
+    h.type_text("SELECT 7 AS seven");
+    h.press(KeyCode::F(5));
+    h.settle().await;
+    let screen = h.screen();
+    assert!(
+        screen.contains("seven") && !screen.contains("FROM events SELECT"),
+        "{screen}"
+    );
+    // Offered again: `1` is a screen key, not text.
+    h.type_text("1");
+    h.settle().await;
+    let screen = h.screen();
+    assert!(crumbs(&screen).ends_with("Timeline"), "{screen}");
+    assert!(screen.contains("Events per"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_report_value_brings_the_form_back_with_what_was_typed_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 120, 40).await;
+    h.type_text("5");
+    h.type_text("/principal-activity");
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Enter);
+    h.type_text("alice@acme.example");
+    h.press(KeyCode::Tab);
+    h.type_text("not-a-time");
+    h.press(KeyCode::Enter);
+    h.settle().await;
+    let screen = h.screen();
+    assert!(screen.contains("Parameters"), "the form is open again: {screen}");
+    assert!(
+        screen.contains("alice@acme.example") && screen.contains("not-a-time"),
+        "with what was typed: {screen}"
+    );
+    assert!(screen.contains("since"), "and why, naming the parameter: {screen}");
+    assert!(!screen.contains("--param"), "in the workbench's words: {screen}");
+    // Esc, then the report again: the form remembers.
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("not-a-time"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t_centres_the_event_in_its_bucket_and_the_first_sort_of_counts_is_largest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 100, 20).await;
+    // The busiest bucket's last event, below the first page of the bucket's events.
+    h.press(KeyCode::Down);
+    h.type_text("G");
+    h.settle().await;
+    h.screen();
+    let (row, page) = (h.app().view().pane().row, h.app().page);
+    assert!(row >= page, "the bucket has more events than a page ({row} < {page})");
+    h.type_text("t");
+    h.settle().await;
+    h.screen();
+    let pane = h.app().view().pane();
+    assert_eq!(pane.row, row, "the same event is selected");
+    assert_eq!(pane.row - pane.top, h.app().page / 2, "in the middle of the table");
+    // Principals: the first `s` on the failures sorts the most failures first.
+    h.type_text("2");
+    h.settle().await;
+    h.screen();
+    while h.app().view().pane().column() != Some("failures") {
+        h.type_text("l");
+    }
+    h.type_text("s");
+    h.settle().await;
+    let screen = h.screen();
+    assert!(screen.contains("sorted by failures ↓"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_on_a_small_screen_scrolls_to_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 80, 24).await;
+    h.type_text("?");
+    let first = h.screen();
+    assert!(first.contains("Keys"), "{first}");
+    for _ in 0..3 {
+        h.press(KeyCode::Down);
+    }
+    let scrolled = h.screen();
+    for command in [":principal N", ":where C", ":clear", ":export FILE"] {
+        assert!(
+            scrolled.contains(command),
+            "{command} is reached by scrolling: {scrolled}"
+        );
+    }
+    h.press(KeyCode::Char('x'));
+    assert!(!h.screen().contains("Keys —"), "another key closes it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_widened_column_stays_wide_for_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 120, 40).await;
+    h.press(KeyCode::Down);
+    h.type_text("l");
+    assert_eq!(h.app().view().pane().column(), Some("principal"));
+    h.type_text("{{{");
+    let narrowed = h.app().widths.values().copied().next().unwrap();
+    // The next bucket is another view of the same screen: the width holds.
+    h.press(KeyCode::Right);
+    h.settle().await;
+    h.screen();
+    let drawn = h.app().drawn_widths.iter().find(|(c, _)| c == "principal").unwrap().1;
+    assert_eq!(drawn, narrowed);
+}
