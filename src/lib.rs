@@ -12,4 +12,5 @@ pub mod identity;
 pub mod secrets;
 pub mod sources;
 pub mod terminal_text;
+pub mod text;
 pub mod tui;
