@@ -5,7 +5,7 @@
 //!
 //! Widths are counted in characters (`char`s), as the rest of trailscope counts them.
 
-mod columns;
+pub mod columns;
 mod cut;
 
 pub use columns::{Column, Fitted, fit};
