@@ -4,9 +4,9 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 
 use super::args::CompactArgs;
-use super::ingest::thousands;
 use super::{Context, Failure};
 use crate::archive::{CompactOptions, CompactProgress, CompactSummary, Location, compact};
+use crate::text::thousands;
 
 pub async fn run(cx: &Context, args: CompactArgs) -> Result<ExitCode, Failure> {
     let days = days_asked(args.date.as_deref(), args.from.as_deref(), args.to.as_deref())?;

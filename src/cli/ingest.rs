@@ -10,6 +10,7 @@ use crate::archive::inputs::{CollectProgress, Since, collect};
 use crate::archive::{IngestOptions, IngestProgress, IngestSummary, Location, ingest};
 use crate::sources::CloudChoice;
 use crate::sources::aws::digest::PublicKeys;
+use crate::text::thousands;
 
 pub async fn run(cx: &Context, args: IngestArgs) -> Result<ExitCode, Failure> {
     let location = Location::create(cx.archive_to_write()?, &cx.store)?;
@@ -181,18 +182,6 @@ impl IngestProgress for Bar {
     fn writing(&self, events: usize) {
         self.bar.set_message(format!("writing {events} events"));
     }
-}
-
-pub(super) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The summary a user reads after an ingest.

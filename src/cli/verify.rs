@@ -9,13 +9,13 @@ use indicatif::ProgressBar;
 
 use super::args::{SigningKeyArgs, VerifyArgs};
 use super::compact::{days_asked, megabytes};
-use super::ingest::thousands;
 use super::{Context, Failure, exit};
 use crate::archive::Location;
 use crate::archive::chain::verify::{Report, VerifyOptions, VerifyProgress, verify};
 use crate::archive::chain::{PublicKey, Signer};
 use crate::archive::digests::DigestSummary;
 use crate::archive::verified::{self, Verified};
+use crate::text::thousands;
 
 /// What the chain does not cover, said with every result.
 pub const NOT_COVERED: &str = "Not covered by the chain: the access journal (_journal/), the quarantine \

@@ -239,7 +239,7 @@ impl std::fmt::Display for FactsUsed {
             f,
             "{} day{plural} answered from the file index's facts, their {} file(s) not read",
             self.days,
-            super::pruning::thousands(self.files)
+            crate::text::thousands(self.files as u64)
         )
     }
 }

@@ -12,6 +12,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::{CustomMetricValue, MetricValue};
 
 use super::table::{DAYS, DAYS_LISTED, FILES_RULED_OUT, FILES_UNINDEXED};
+use crate::text;
 
 /// Files and row groups a finished query read and skipped.
 ///
@@ -219,23 +220,12 @@ fn visit(plan: &Arc<dyn ExecutionPlan>, f: &mut dyn FnMut(&Arc<dyn ExecutionPlan
     }
 }
 
-pub(crate) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 impl fmt::Display for Pruning {
     /// `read 3 of 41 files in 2 of 30 days (file index ruled out 30), 4 of 11 row groups
     /// (statistics pruned 3, bloom filter pruned 4)`; the alternate form (`{:#}`) gives the
     /// counts without the reasons, for a narrow screen.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let thousands = |n: usize| text::thousands(n as u64);
         let plural = if self.files == 1 { "" } else { "s" };
         write!(
             f,

@@ -1,10 +1,22 @@
-//! Placeholder until the text module lands from its branch.
+//! Text made for a width, for the terminal: numbers grouped in thousands, values cut to a
+//! column's width keeping what tells them apart, and column widths chosen by what the columns
+//! mean. The command line's tables and the workbench use the same helpers, so a value reads
+//! the same in both.
+//!
+//! Widths are counted in characters (`char`s), as the rest of trailscope counts them.
 
+pub mod columns;
+mod cut;
+
+pub use columns::{Column, Fitted, fit};
+pub use cut::cut;
+
+/// A count with its thousands grouped: `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -12,76 +24,62 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Text cut in its middle to `width` characters, with `…` where it was cut: for text whose two
+/// ends both tell (a title naming a resource). A value in a column is cut with [`cut`], which
+/// knows which of its parts tell.
 pub fn middle(text: &str, width: usize) -> String {
     let n = text.chars().count();
     if n <= width {
         return text.to_string();
     }
-    let keep = width.saturating_sub(1);
+    if width == 0 {
+        return String::new();
+    }
+    let keep = width - 1;
     let head: String = text.chars().take(keep / 2).collect();
     let tail: String = text.chars().skip(n - (keep - keep / 2)).collect();
     format!("{head}…{tail}")
 }
 
-pub fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else if width >= 16 && (text.contains('/') || text.starts_with("arn:")) && !text.contains(' ') {
-        middle(text, width)
-    } else {
-        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{kept}…")
+/// The first `width` characters of `text` and `…` after them, `width` characters in all.
+fn cut_at_end(text: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
     }
+    let kept: String = text.chars().take(width - 1).collect();
+    format!("{kept}…")
 }
 
-pub mod columns {
-    //! Placeholder until the module lands from its branch.
-    pub struct Column<'a> {
-        pub name: &'a str,
-        pub natural: usize,
-        pub fixed: bool,
-        pub empty: bool,
-        pub wanted: bool,
+/// `…` and the last characters of `text`, `width` characters in all.
+fn cut_at_start(text: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
+    }
+    let n = text.chars().count();
+    let kept: String = text.chars().skip(n.saturating_sub(width - 1)).collect();
+    format!("…{kept}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_in_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
     }
 
-    pub struct Fitted {
-        pub widths: Vec<usize>,
-    }
-
-    pub fn fit(columns: &[Column], total: usize, spacing: usize) -> Fitted {
-        let least: Vec<usize> = columns
-            .iter()
-            .map(|c| {
-                if c.fixed {
-                    c.natural
-                } else if c.empty {
-                    c.natural.min(3)
-                } else {
-                    c.natural.min(20)
-                }
-            })
-            .collect();
-        let mut used = 0;
-        let n = least
-            .iter()
-            .take_while(|&&l| {
-                used += l + spacing;
-                used <= total + spacing
-            })
-            .count()
-            .max(1);
-        let mut widths: Vec<usize> = least[..n].to_vec();
-        let mut room = (total + spacing).saturating_sub(widths.iter().map(|w| w + spacing).sum());
-        while room > 0 {
-            let Some(i) = (0..n)
-                .filter(|&i| widths[i] < columns[i].natural)
-                .min_by_key(|&i| columns[i].natural - widths[i])
-            else {
-                break;
-            };
-            widths[i] += 1;
-            room -= 1;
-        }
-        Fitted { widths }
+    #[test]
+    fn a_title_cut_in_its_middle_keeps_both_ends() {
+        let title = "arn:aws:lambda:eu-west-1:356789012345:function:invoice-sync";
+        assert_eq!(middle(title, 30), "arn:aws:lambda…on:invoice-sync");
+        assert_eq!(middle(title, 30).chars().count(), 30);
+        assert_eq!(middle("short", 30), "short");
+        assert_eq!(middle("anything", 1), "…");
+        assert_eq!(middle("anything", 0), "");
     }
 }
