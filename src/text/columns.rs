@@ -83,10 +83,10 @@ impl Column<'_> {
 /// (up to a third of `total`), then to the other cut columns, the least cut first (two missing
 /// characters hide more than a long ARN's middle).
 ///
-/// Columns after the telling ones (and after the wanted one) give way when that makes every
-/// telling column whole, as few as it takes: who did what to which resource, whole, matters more
-/// than one more column, which is a scroll or a wider terminal away. Short of that no column
-/// gives way: [`cut`](super::cut) keeps the telling parts of a cut value.
+/// Columns after the telling ones (and after the wanted one) give way as far as that gives the
+/// telling columns more of their width, as few as it takes: who did what to which resource,
+/// whole, matters more than one more column, which is a scroll or a wider terminal away. What
+/// is still cut, [`cut`](super::cut) cuts keeping its telling parts.
 pub fn fit(columns: &[Column], total: usize, spacing: usize) -> Fitted {
     if columns.is_empty() {
         return Fitted { widths: Vec::new() };
@@ -95,20 +95,23 @@ pub fn fit(columns: &[Column], total: usize, spacing: usize) -> Fitted {
     keep_the_telling_columns_on_screen(columns, &mut least, total, spacing);
     let shown = leading_that_fit(&least, total, spacing);
     let widths = |shown: usize| share(&columns[..shown], &least[..shown], total, spacing);
-    let telling_whole = |widths: &Vec<usize>| {
+    let telling_room = |widths: &Vec<usize>| -> usize {
         widths
             .iter()
             .zip(columns)
-            .all(|(w, c)| c.telling().is_none() || *w >= c.whole())
+            .filter(|(_, c)| c.telling().is_some())
+            .map(|(w, c)| (*w).min(c.whole()))
+            .sum()
     };
     let kept = columns[..shown]
         .iter()
         .rposition(|c| c.telling().is_some() || c.wanted)
         .map_or(1, |i| i + 1);
+    // As many columns as leave the telling ones the most room (the most columns among equals).
     let widths = (kept..=shown)
-        .rev()
-        .map(widths)
-        .find(telling_whole)
+        .map(|k| (k, widths(k)))
+        .max_by_key(|(k, w)| (telling_room(w), *k))
+        .map(|(_, w)| w)
         .unwrap_or_else(|| widths(shown));
     Fitted { widths }
 }
@@ -275,16 +278,23 @@ mod tests {
     }
 
     #[test]
-    fn when_the_three_cannot_all_be_whole_no_column_gives_way_and_the_cut_ones_keep_their_telling_parts() {
+    fn when_the_three_cannot_all_be_whole_the_minor_columns_give_way_and_the_cut_one_keeps_its_telling_parts() {
         // 27 + 55 + 63 + 60 and three spaces is 208: more than 198.
         let events = bucket_events(ASSUMED_ROLE, FUNCTION);
         let widths = fitted(&events, SCREEN_200);
-        assert_eq!(widths, [27, 55, 33, 22, 7, 10, 10, 5, 10, 10]);
+        assert_eq!(
+            widths,
+            [27, 55, 63, 50],
+            "source_ip and the rest are a scroll away, not 34 wide"
+        );
         let cells = shown(&events, &widths);
         assert_eq!(cells[1], ASSUMED_ROLE);
-        assert_eq!(cells[2], "google.api.servi…ActivateServices");
-        assert_eq!(cells[3], "projec…/billing-export");
-        assert_eq!(cells[6], "198.51.10…", "source_ip gets its least, not 34");
+        assert_eq!(cells[2], events[2].1);
+        assert!(
+            cells[3].starts_with("projects/") && cells[3].ends_with("/billing-export"),
+            "{}",
+            cells[3]
+        );
     }
 
     #[test]
@@ -299,23 +309,22 @@ mod tests {
     fn on_a_120_column_screen_as_much_shows_as_fits_and_cut_values_keep_their_telling_parts() {
         let events = bucket_events(ASSUMED_ROLE, FUNCTION);
         let widths = fitted(&events, SCREEN_120);
-        assert_eq!(widths, [27, 25, 22, 22, 7, 10]);
-        assert_eq!(
-            shown(&events, &widths)[1..4],
-            [
-                "…111122223333:…/ci-runner",
-                "googl…ActivateServices",
-                "projec…/billing-export"
-            ]
+        assert_eq!(widths, [27, 44, 22, 22], "the minor columns give way to the principal");
+        let cells = shown(&events, &widths);
+        assert!(
+            cells[1].contains("111122223333") && cells[1].ends_with("/ci-runner"),
+            "{}",
+            cells[1]
         );
+        assert_eq!(cells[2], "googl…ActivateServices");
+        assert_eq!(cells[3], "projec…/billing-export");
 
         let changes = changes_then_reads();
         let widths = fitted(&changes, SCREEN_120);
-        assert_eq!(widths, [27, 22, 3, 22, 7, 10, 10, 10]);
-        assert_eq!(
-            shown(&changes, &widths)[1..4],
-            ["…role/deploy/ci-runner", "", "googl…ActivateServices"]
-        );
+        assert_eq!(widths, [27, 55, 3, 30]);
+        let cells = shown(&changes, &widths);
+        assert_eq!(cells[1], ASSUMED_ROLE);
+        assert!(cells[3].ends_with("…ActivateServices"), "the verb stays: {}", cells[3]);
     }
 
     #[test]

@@ -504,7 +504,15 @@ fn the_cursors_column_gets_room_for_an_identifier_to_be_told_apart() {
         .iter()
         .map(|c| c.symbol())
         .collect();
-    // A third of the width: both ends of the ARN, not a stub of each.
-    assert!(text.contains("arn:aws:lambda:eu-we…"), "{}", terminal.backend());
-    assert!(text.contains("function:invoice-sync"), "{}", terminal.backend());
+    // The room left: the ARN's account and its name, not a stub of each.
+    assert!(
+        text.contains("356789012345:function:invoice-sync"),
+        "{}",
+        terminal.backend()
+    );
+    assert!(
+        text.contains("arn:aws:iam::356789012345:user/ci-deployer"),
+        "{}",
+        terminal.backend()
+    );
 }
