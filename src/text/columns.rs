@@ -34,6 +34,10 @@ const TIMES: [&str; 4] = ["event_time", "first_seen", "last_seen", "bucket"];
 /// with their `…`s (`…111122223333:…/ci-session`).
 const TELLING_LEAST: usize = 22;
 
+/// What each telling column is given before any is given its whole width: an ARN's account
+/// and a long final name (`…210987654321:…/ci-deployer-8841`), an action's whole verb.
+const TELLING_SHARE: usize = 32;
+
 /// The least a telling column is cut to when even that leaves one off the screen: still the end
 /// of a name (`…deployer`).
 const TELLING_FLOOR: usize = 8;
@@ -174,6 +178,11 @@ fn share(columns: &[Column], least: &[usize], total: usize, spacing: usize) -> V
     };
     let mut telling: Vec<usize> = (0..columns.len()).filter(|&i| columns[i].telling().is_some()).collect();
     telling.sort_by_key(|&i| columns[i].telling());
+    // Each telling column first gets enough for a cut value to keep its telling parts, so that
+    // a long principal does not leave the action cut at its end; then each its whole width.
+    for &i in &telling {
+        give(i, columns[i].whole().min(TELLING_SHARE), &mut widths);
+    }
     for i in telling {
         give(i, columns[i].whole(), &mut widths);
     }
@@ -309,21 +318,29 @@ mod tests {
     fn on_a_120_column_screen_as_much_shows_as_fits_and_cut_values_keep_their_telling_parts() {
         let events = bucket_events(ASSUMED_ROLE, FUNCTION);
         let widths = fitted(&events, SCREEN_120);
-        assert_eq!(widths, [27, 44, 22, 22], "the minor columns give way to the principal");
+        assert_eq!(
+            widths,
+            [27, 32, 32, 24],
+            "the minor columns give way to the telling ones"
+        );
         let cells = shown(&events, &widths);
         assert!(
             cells[1].contains("111122223333") && cells[1].ends_with("/ci-runner"),
             "{}",
             cells[1]
         );
-        assert_eq!(cells[2], "googl…ActivateServices");
-        assert_eq!(cells[3], "projec…/billing-export");
+        assert!(cells[2].ends_with("…ActivateServices"), "{}", cells[2]);
+        assert!(cells[3].ends_with("/billing-export"), "{}", cells[3]);
 
         let changes = changes_then_reads();
         let widths = fitted(&changes, SCREEN_120);
-        assert_eq!(widths, [27, 55, 3, 30]);
+        assert_eq!(widths, [27, 53, 3, 32]);
         let cells = shown(&changes, &widths);
-        assert_eq!(cells[1], ASSUMED_ROLE);
+        assert!(
+            cells[1].contains("111122223333") && cells[1].ends_with("/ci-runner"),
+            "{}",
+            cells[1]
+        );
         assert!(cells[3].ends_with("…ActivateServices"), "the verb stays: {}", cells[3]);
     }
 
