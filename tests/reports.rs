@@ -494,7 +494,14 @@ async fn parameters_are_checked_and_explained() {
     let library = ReportLibrary::builtin();
     let report = library.get("access-key-activity").unwrap();
     let missing = report.bind(&session, &[]).await.unwrap_err().to_string();
-    assert!(missing.contains("needs --param access_key="), "{missing}");
+    assert!(
+        missing.contains("needs a value for its parameter `access_key`"),
+        "{missing}"
+    );
+    assert!(
+        !missing.contains("--"),
+        "the engine speaks of the report, not of flags: {missing}"
+    );
     let unknown = report
         .bind(&session, &[("acces_key".into(), "x".into())])
         .await
@@ -510,7 +517,8 @@ async fn parameters_are_checked_and_explained() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(bad.contains("expected a whole number"), "{bad}");
+    assert!(bad.contains("expected a whole number, not 'many'"), "{bad}");
+    assert!(!bad.contains("--"), "{bad}");
     // A relative time counts back from the newest event, as in views.
     let q = report
         .bind(
@@ -616,6 +624,47 @@ fn from_and_to_set_a_reports_window_as_for_views() {
     let both = run(&["logging-tampering", "--from", "7d", "--param", "since=1d"]);
     assert_eq!(both.status.code(), Some(2));
     assert!(common::stderr(&both).contains("not both"), "{}", common::stderr(&both));
+}
+
+#[test]
+fn a_missing_or_wrong_parameter_is_told_with_the_flag_that_gives_it() {
+    let archive = archive().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["report", "run", "--archive", archive];
+        all.extend(args);
+        common::trailscope(&all, &[])
+    };
+    let missing = run(&["access-key-activity"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        common::stderr(&missing).trim(),
+        "trailscope: the report access-key-activity needs a value for its parameter `access_key` \
+         (text: the access key id (AKIA…, ASIA…) or GCP key name): give it with --param access_key=…"
+    );
+    let number = run(&["access-denied-spikes", "--param", "min_failures=many"]);
+    assert_eq!(number.status.code(), Some(2));
+    assert!(
+        common::stderr(&number).contains("--param min_failures=many: expected a whole number"),
+        "{}",
+        common::stderr(&number)
+    );
+    // A time given with --from is told as --from.
+    for (args, said) in [
+        (
+            ["--from", "yesterday"],
+            "--from yesterday: expected a time like 2024-06-01",
+        ),
+        (
+            ["--param", "since=yesterday"],
+            "--param since=yesterday: expected a time like 2024-06-01",
+        ),
+    ] {
+        let mut all = vec!["logging-tampering"];
+        all.extend(args);
+        let out = run(&all);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(common::stderr(&out).contains(said), "{}", common::stderr(&out));
+    }
 }
 
 #[tokio::test]

@@ -427,6 +427,17 @@ fn the_users_own_report_folder_is_read_too() {
 }
 
 #[test]
+fn a_window_that_starts_after_the_data_says_which_flags_fix_it() {
+    let out = run(&["view", "timeline", "--from", "2024-07-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "trailscope: the window is empty: it starts at 2024-07-01T00:00:00Z and ends at 2024-06-10T15:08:01Z \
+         (just after the archive's newest event): give --to too, or an earlier --from"
+    );
+}
+
+#[test]
 fn every_command_explains_itself_with_an_example() {
     let commands: &[&[&str]] = &[
         &["--help"],

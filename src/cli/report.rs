@@ -2,7 +2,8 @@ use std::process::ExitCode;
 
 use super::args::ReportCommand;
 use super::{Context, Failure, print};
-use crate::engine::reports::{Report, ReportLibrary};
+use crate::engine::EngineError;
+use crate::engine::reports::{ParamError, Report, ReportLibrary};
 
 /// The built-in reports plus those of the config file's report folders.
 pub fn library(cx: &Context) -> ReportLibrary {
@@ -74,6 +75,7 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             output,
         } => {
             let report = find(&library, &name)?;
+            let (from_given, to_given) = (from.is_some(), to.is_some());
             // --from/--to are the report's window, as for views: its since and until.
             for (flag, param, value) in [("--from", "since", from), ("--to", "until", to)] {
                 let Some(value) = value else { continue };
@@ -94,7 +96,16 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                     return Err(Failure::usage(format!("--param {name} is given twice")));
                 }
             }
-            let query = report.bind(&session, &params).await?;
+            // The flag that gave a parameter, when it was not --param.
+            let flag_of = |param: &str| match param {
+                "since" if from_given => Some("--from"),
+                "until" if to_given => Some("--to"),
+                _ => None,
+            };
+            let query = report.bind(&session, &params).await.map_err(|e| match e {
+                EngineError::Param(p) => Failure::usage(said(&p, flag_of)),
+                e => Failure::from(e),
+            })?;
             let time = |name: &str| {
                 query.params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
                     datafusion::common::ScalarValue::TimestampMicrosecond(Some(t), _) => Some(*t),
@@ -152,4 +163,18 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A report parameter's problem as the command line says it: with the flag that gives the
+/// value, `--param NAME=VALUE`, or `flag_of(NAME)` (`--from`) when that gave it.
+pub(super) fn said(p: &ParamError, flag_of: impl Fn(&str) -> Option<&'static str>) -> String {
+    match p {
+        ParamError::Missing { param, .. } => format!("{p}: give it with --param {param}=…"),
+        ParamError::Invalid {
+            param, value, expected, ..
+        } => match flag_of(param) {
+            Some(flag) => format!("{flag} {value}: expected {expected}"),
+            None => format!("--param {param}={value}: expected {expected}"),
+        },
+    }
 }

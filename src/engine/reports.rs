@@ -93,6 +93,41 @@ pub struct ReportError {
     pub message: String,
 }
 
+/// What makes a report's parameters unusable as given: one that needs a value and has none, or
+/// a value that is not of the parameter's kind. Said in words of the report, not of how the
+/// value was given (the command line's `--param`, the workbench's form).
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
+pub enum ParamError {
+    #[error(
+        "the report {report} needs a value for its parameter `{param}` ({}{})",
+        kind.name(),
+        if description.is_empty() { String::new() } else { format!(": {description}") }
+    )]
+    Missing {
+        report: String,
+        param: String,
+        kind: ParamKind,
+        description: String,
+    },
+    #[error("the parameter `{param}` of the report {report} expected {expected}, not '{value}'")]
+    Invalid {
+        report: String,
+        param: String,
+        value: String,
+        /// What the parameter's kind takes (`a whole number`).
+        expected: &'static str,
+    },
+}
+
+impl ParamError {
+    /// The parameter at fault.
+    pub fn param(&self) -> &str {
+        match self {
+            ParamError::Missing { param, .. } | ParamError::Invalid { param, .. } => param,
+        }
+    }
+}
+
 impl Report {
     /// Reads a report from its text. `fallback_name` (the file's stem) names a report without a
     /// `-- name:` line.
@@ -176,21 +211,17 @@ impl Report {
         let mut params = Vec::new();
         for p in &self.params {
             let value = match given.iter().rev().find(|(n, _)| n == &p.name) {
-                Some((_, v)) => parse_value(session, p, v).await?,
+                Some((_, v)) => parse_value(session, self, p, v).await?,
                 None => match &p.default {
                     Some(default) => session.scalar(&format!("SELECT {}", p.kind.cast(default))).await?,
                     None => {
-                        return Err(EngineError::Usage(format!(
-                            "the report {} needs --param {}=… ({}{})",
-                            self.name,
-                            p.name,
-                            p.kind.name(),
-                            if p.description.is_empty() {
-                                String::new()
-                            } else {
-                                format!(": {}", p.description)
-                            }
-                        )));
+                        return Err(ParamError::Missing {
+                            report: self.name.clone(),
+                            param: p.name.clone(),
+                            kind: p.kind,
+                            description: p.description.clone(),
+                        }
+                        .into());
                     }
                 },
             };
@@ -246,8 +277,24 @@ fn parse_param(text: &str) -> Result<ReportParam, String> {
     })
 }
 
-async fn parse_value(session: &Session, p: &ReportParam, value: &str) -> Result<ScalarValue, EngineError> {
-    let bad = |expected: &str| EngineError::Usage(format!("--param {}={value}: expected {expected}", p.name));
+/// What a timestamp parameter takes, as `TimeSpec` reads it.
+const A_TIME: &str = "a time like 2024-06-01, 2024-06-01T13:00 (UTC), RFC 3339, a span back from the newest \
+                      event like 24h or 7d, or now";
+
+async fn parse_value(
+    session: &Session,
+    report: &Report,
+    p: &ReportParam,
+    value: &str,
+) -> Result<ScalarValue, EngineError> {
+    let bad = |expected: &'static str| {
+        EngineError::from(ParamError::Invalid {
+            report: report.name.clone(),
+            param: p.name.clone(),
+            value: value.to_string(),
+            expected,
+        })
+    };
     Ok(match p.kind {
         ParamKind::Text => ScalarValue::Utf8(Some(value.to_string())),
         ParamKind::Integer => ScalarValue::Int64(Some(value.trim().parse().map_err(|_| bad("a whole number"))?)),
@@ -257,7 +304,7 @@ async fn parse_value(session: &Session, p: &ReportParam, value: &str) -> Result<
             _ => return Err(bad("true or false")),
         })),
         ParamKind::Timestamp => {
-            let spec: TimeSpec = value.parse()?;
+            let spec: TimeSpec = value.parse().map_err(|_| bad(A_TIME))?;
             let micros = match spec {
                 TimeSpec::At(t) => t,
                 TimeSpec::Now => chrono::Utc::now().timestamp_micros(),
@@ -377,6 +424,37 @@ mod tests {
         let typo = Report::parse("-- param: x txet\nSELECT $x", "f", "f.sql").unwrap_err();
         assert!(typo.message.contains("'txet' is not a parameter type"), "{typo}");
         assert!(Report::parse("-- name: empty\n", "f", "f.sql").is_err());
+    }
+
+    #[test]
+    fn a_parameter_error_speaks_of_the_report_and_its_parameter_not_of_flags() {
+        let missing = EngineError::from(ParamError::Missing {
+            report: "principal-activity".into(),
+            param: "principal".into(),
+            kind: ParamKind::Text,
+            description: "the principal, whole".into(),
+        });
+        assert_eq!(
+            missing.to_string(),
+            "the report principal-activity needs a value for its parameter `principal` (text: the principal, whole)"
+        );
+        let invalid = EngineError::from(ParamError::Invalid {
+            report: "root-activity".into(),
+            param: "since".into(),
+            value: "x".into(),
+            expected: A_TIME,
+        });
+        assert!(
+            invalid
+                .to_string()
+                .starts_with("the parameter `since` of the report root-activity expected a time like 2024-06-01"),
+            "{invalid}"
+        );
+        assert!(invalid.to_string().ends_with(", not 'x'"), "{invalid}");
+        for e in [&missing, &invalid] {
+            assert!(!e.to_string().contains("--"), "{e}");
+            assert!(e.is_usage(), "{e}");
+        }
     }
 
     #[test]
