@@ -667,6 +667,113 @@ fn a_missing_or_wrong_parameter_is_told_with_the_flag_that_gives_it() {
     }
 }
 
+/// A config file whose report folder holds `root-activity.sql`, a report of the built-in
+/// report's name that finds something else; the config file's path.
+fn config_replacing_root_activity(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    let reports = dir.join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let own = reports.join("my-root.sql");
+    std::fs::write(
+        &own,
+        "-- name: root-activity\n-- title: Not what you think\n-- description: Every event.\n\
+         SELECT event_id FROM events ORDER BY event_id LIMIT 2\n",
+    )
+    .unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!("report_dirs = [{:?}]\n", reports.display().to_string()),
+    )
+    .unwrap();
+    (config, own)
+}
+
+#[test]
+fn a_users_report_named_like_a_built_in_one_is_said_to_replace_it_wherever_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, own) = config_replacing_root_activity(dir.path());
+    let archive = dir.path().join("archive");
+    common::ingest_incident(&archive);
+    let archive = archive.to_str().unwrap();
+    let config = config.to_str().unwrap();
+    let marked = format!("(replaces the built-in report of this name, from {})", own.display());
+
+    let list = common::trailscope(&["report", "list", "--config", config], &[]);
+    let line = common::stdout(&list)
+        .lines()
+        .find(|l| l.starts_with("root-activity "))
+        .unwrap()
+        .to_string();
+    assert!(line.contains("Not what you think") && line.ends_with(&marked), "{line}");
+    let show = common::trailscope(&["report", "show", "root-activity", "--config", config], &[]);
+    assert!(
+        common::stdout(&show).lines().next().unwrap().ends_with(&marked),
+        "{}",
+        common::stdout(&show)
+    );
+
+    // Run, it still is the user's (the file wins), and whoever runs it is told.
+    let file = dir.path().join("root.csv");
+    let run = common::trailscope(
+        &[
+            "report",
+            "run",
+            "root-activity",
+            "--config",
+            config,
+            "--archive",
+            archive,
+            "--output",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", common::stderr(&run));
+    assert!(
+        common::stderr(&run).contains(&format!(
+            "note: the report root-activity is not the built-in report of this name: it is read from {}\n",
+            own.display()
+        )),
+        "{}",
+        common::stderr(&run)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap().lines().count(),
+        3,
+        "the user's SQL ran"
+    );
+    // The archive's journal names the file too.
+    let journal = common::trailscope(&["journal", "--archive", archive, "--json"], &[]);
+    let entries: Vec<serde_json::Value> = common::stdout(&journal)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ran: Vec<_> = entries
+        .iter()
+        .filter(|e| e["report"]["name"] == "root-activity")
+        .collect();
+    assert_eq!(ran.len(), 1, "{entries:?}");
+    assert_eq!(ran[0]["report"]["file"], own.display().to_string());
+    assert_eq!(ran[0]["report"]["replaces_builtin"], true);
+    let said = common::stdout(&common::trailscope(&["journal", "--archive", archive], &[]));
+    assert!(
+        said.contains(&format!(
+            "report root-activity from {}, which replaces the built-in report of this name",
+            own.display()
+        )),
+        "{said}"
+    );
+
+    // Without the folder, the built-in report runs, and nothing is said.
+    let builtin = common::trailscope(&["report", "run", "root-activity", "--archive", archive], &[]);
+    assert!(builtin.status.success(), "{}", common::stderr(&builtin));
+    assert!(
+        !common::stderr(&builtin).contains("not the built-in"),
+        "{}",
+        common::stderr(&builtin)
+    );
+}
+
 #[tokio::test]
 async fn coverage_counts_each_tenants_days_and_puts_the_longest_silent_first() {
     let column = |name: &'static str| column("coverage", &[], name);

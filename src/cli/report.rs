@@ -34,17 +34,12 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
         ReportCommand::List => {
             let width = library.all().map(|r| r.name.len()).max().unwrap_or(0);
             for r in library.all() {
-                let origin = if r.origin.starts_with("built-in") {
-                    String::new()
-                } else {
-                    format!("  ({})", r.origin)
-                };
-                crate::say!("{:width$}  {}{origin}", r.name, r.title);
+                crate::say!("{:width$}  {}{}", r.name, r.title, whence(r));
             }
         }
         ReportCommand::Show { name } => {
             let r = find(&library, &name)?;
-            crate::say!("{} — {}\n", r.name, r.title);
+            crate::say!("{} — {}{}\n", r.name, r.title, whence(r));
             crate::say!("{}\n", r.description);
             if !r.params.is_empty() {
                 crate::say!("Parameters (--param NAME=VALUE):");
@@ -75,6 +70,10 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             output,
         } => {
             let report = find(&library, &name)?;
+            // Said first: a user's report may not even take the built-in report's parameters.
+            if let Some(replacement) = report.replacement() {
+                crate::note!("note: {replacement}");
+            }
             let (from_given, to_given) = (from.is_some(), to.is_some());
             // --from/--to are the report's window, as for views: its since and until.
             for (flag, param, value) in [("--from", "since", from), ("--to", "until", to)] {
@@ -138,7 +137,7 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             if show_sql {
                 print::show_sql(&query);
             }
-            let rows = print::emit(session.run(&query).await?, &output).await?;
+            let rows = print::emit(session.run_report(&query, report).await?, &output).await?;
             let defaulted_since = query
                 .params
                 .iter()
@@ -163,6 +162,27 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a listing says after a report's title: nothing for a built-in report; for a user's,
+/// the file, and whether it replaces the built-in report of its name (an auditor must not take
+/// it for that one).
+fn whence(r: &Report) -> String {
+    match (&r.file, replaces(r)) {
+        (_, Some(replaces)) => format!("  ({replaces})"),
+        (Some(file), None) => format!("  ({})", file.display()),
+        (None, None) => String::new(),
+    }
+}
+
+/// For a user's report that replaces the built-in report of its name, that it does and from
+/// which file, as listings say it.
+pub(super) fn replaces(r: &Report) -> Option<String> {
+    let file = r.file.as_ref().filter(|_| r.replaces_builtin)?;
+    Some(format!(
+        "replaces the built-in report of this name, from {}",
+        file.display()
+    ))
 }
 
 /// A report parameter's problem as the command line says it: with the flag that gives the

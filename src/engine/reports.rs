@@ -13,7 +13,7 @@
 //! over an archive of last year's incident covers that incident.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use datafusion::common::ScalarValue;
 
@@ -82,8 +82,13 @@ pub struct Report {
     pub description: String,
     pub params: Vec<ReportParam>,
     pub sql: String,
-    /// `built-in` or the file it was read from.
+    /// `built-in NAME.sql`, or the file it was read from, as said to the user.
     pub origin: String,
+    /// The file a user's report was read from; `None` for a built-in report.
+    pub file: Option<PathBuf>,
+    /// A user's report named like a built-in one, which it replaces: whoever runs it must be
+    /// told that it is not the built-in report of this name.
+    pub replaces_builtin: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -143,6 +148,8 @@ impl Report {
             params: Vec::new(),
             sql: String::new(),
             origin: origin.to_string(),
+            file: None,
+            replaces_builtin: false,
         };
         let mut body = Vec::new();
         let mut in_header = true;
@@ -189,6 +196,22 @@ impl Report {
             }
         }
         Ok(report)
+    }
+
+    /// Whether this is one of the reports built into trailscope.
+    pub fn is_builtin(&self) -> bool {
+        self.file.is_none()
+    }
+
+    /// For a user's report that replaces the built-in report of its name, what whoever runs it
+    /// must know: that it is not the built-in, and where it was read from.
+    pub fn replacement(&self) -> Option<String> {
+        let file = self.file.as_ref().filter(|_| self.replaces_builtin)?;
+        Some(format!(
+            "the report {} is not the built-in report of this name: it is read from {}",
+            self.name,
+            file.display()
+        ))
     }
 
     /// The report's query with every parameter bound: given values parsed by type, the others
@@ -333,7 +356,9 @@ impl ReportLibrary {
         library
     }
 
-    /// Adds every `.sql` file of `dir`. Returns the problems found; valid reports are added.
+    /// Adds every `.sql` file of `dir`. Returns the problems found; valid reports are added,
+    /// and one named like a report already there replaces it (a user's report wins over the
+    /// built-in of its name, and records that it replaces it).
     pub fn add_dir(&mut self, dir: &Path) -> Vec<ReportError> {
         let mut problems = Vec::new();
         let entries = match std::fs::read_dir(dir) {
@@ -360,7 +385,12 @@ impl ReportLibrary {
                 .unwrap_or_default();
             match std::fs::read_to_string(&path) {
                 Ok(text) => match Report::parse(&text, &stem, &origin) {
-                    Ok(report) => {
+                    Ok(mut report) => {
+                        report.replaces_builtin = self
+                            .reports
+                            .get(&report.name)
+                            .is_some_and(|before| before.file.is_none() || before.replaces_builtin);
+                        report.file = Some(path);
                         self.reports.insert(report.name.clone(), report);
                     }
                     Err(e) => problems.push(e),
@@ -455,6 +485,37 @@ mod tests {
             assert!(!e.to_string().contains("--"), "{e}");
             assert!(e.is_usage(), "{e}");
         }
+    }
+
+    #[test]
+    fn a_users_report_named_like_a_built_in_one_replaces_it_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("my-root.sql");
+        std::fs::write(&own, "-- name: root-activity\n-- title: Mine\nSELECT 1").unwrap();
+        std::fs::write(dir.path().join("extra.sql"), "-- title: Extra\nSELECT 2").unwrap();
+        let mut library = ReportLibrary::builtin();
+        assert!(library.get("root-activity").unwrap().is_builtin());
+        assert!(library.add_dir(dir.path()).is_empty());
+
+        let replaced = library.get("root-activity").unwrap();
+        assert_eq!(replaced.title, "Mine", "the user's file still wins");
+        assert!(replaced.replaces_builtin && !replaced.is_builtin());
+        assert_eq!(replaced.file.as_deref(), Some(own.as_path()));
+        let note = replaced.replacement().unwrap();
+        assert!(
+            note.contains("not the built-in report") && note.contains("my-root.sql"),
+            "{note}"
+        );
+
+        let extra = library.get("extra").unwrap();
+        assert!(!extra.replaces_builtin && extra.replacement().is_none());
+        assert!(library.get("logging-tampering").unwrap().replacement().is_none());
+
+        // Replaced again from a second folder: still not the built-in.
+        let second = tempfile::tempdir().unwrap();
+        std::fs::write(second.path().join("root-activity.sql"), "SELECT 3").unwrap();
+        assert!(library.add_dir(second.path()).is_empty());
+        assert!(library.get("root-activity").unwrap().replaces_builtin);
     }
 
     #[test]
