@@ -742,6 +742,13 @@ fn a_users_report_named_like_a_built_in_one_is_said_to_replace_it_wherever_it_sh
         3,
         "the user's SQL ran"
     );
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(trailscope::engine::export::provenance_path(&file)).unwrap())
+            .unwrap();
+    assert_eq!(provenance["report"]["name"], "root-activity");
+    assert_eq!(provenance["report"]["origin"], own.display().to_string());
+    assert_eq!(provenance["report"]["replaces_builtin"], true);
+
     // The archive's journal names the file too.
     let journal = common::trailscope(&["journal", "--archive", archive, "--json"], &[]);
     let entries: Vec<serde_json::Value> = common::stdout(&journal)
@@ -772,6 +779,50 @@ fn a_users_report_named_like_a_built_in_one_is_said_to_replace_it_wherever_it_sh
         "{}",
         common::stderr(&builtin)
     );
+}
+
+#[test]
+fn a_report_written_to_a_file_has_its_provenance_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tampering.jsonl");
+    let out = common::trailscope(
+        &[
+            "report",
+            "run",
+            "logging-tampering",
+            "--archive",
+            archive().to_str().unwrap(),
+            "--from",
+            "2024-06-10T09:00",
+            "--to",
+            "2024-06-11",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let beside = dir.path().join("tampering.jsonl.provenance.json");
+    assert!(
+        common::stderr(&out).contains(&format!("and where they came from to {}", beside.display())),
+        "{}",
+        common::stderr(&out)
+    );
+    let provenance: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&beside).unwrap()).unwrap();
+    let library = ReportLibrary::builtin();
+    assert_eq!(provenance["sql"], library.get("logging-tampering").unwrap().sql);
+    assert_eq!(provenance["window_from"], "2024-06-10T09:00:00Z");
+    assert_eq!(provenance["window_to"], "2024-06-11T00:00:00Z");
+    assert_eq!(
+        provenance["params"],
+        serde_json::json!([["since", "2024-06-10T09:00:00Z"], ["until", "2024-06-11T00:00:00Z"]])
+    );
+    assert_eq!(provenance["report"]["origin"], "built-in logging-tampering.sql");
+    assert_eq!(provenance["report"]["replaces_builtin"], false);
+    assert_eq!(provenance["format"], "json lines");
+    assert_eq!(provenance["archive"], archive().display().to_string());
+    let rows = std::fs::read_to_string(&file).unwrap().lines().count();
+    assert_eq!(provenance["rows"], rows);
 }
 
 #[tokio::test]

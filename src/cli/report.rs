@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use super::args::ReportCommand;
 use super::{Context, Failure, print};
 use crate::engine::EngineError;
+use crate::engine::export::Provenance;
 use crate::engine::reports::{ParamError, Report, ReportLibrary};
 
 /// The built-in reports plus those of the config file's report folders.
@@ -105,19 +106,14 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                 EngineError::Param(p) => Failure::usage(said(&p, flag_of)),
                 e => Failure::from(e),
             })?;
-            let time = |name: &str| {
-                query.params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
-                    datafusion::common::ScalarValue::TimestampMicrosecond(Some(t), _) => Some(*t),
-                    _ => None,
-                })
-            };
-            if let (Some(since), Some(until)) = (time("since"), time("until"))
-                && since >= until
+            let window = report.window(&query);
+            if let Some(w) = &window
+                && w.from >= w.to
             {
                 return Err(Failure::usage(format!(
                     "the window is empty: since {} is not before until {}",
-                    crate::engine::window::format_time(since),
-                    crate::engine::window::format_time(until)
+                    crate::engine::window::format_time(w.from),
+                    crate::engine::window::format_time(w.to)
                 )));
             }
             let bound: Vec<String> = query
@@ -137,7 +133,8 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             if show_sql {
                 print::show_sql(&query);
             }
-            let rows = print::emit(session.run_report(&query, report).await?, &output).await?;
+            let provenance = Provenance::of(&session, &query, window.as_ref()).of_report(report);
+            let rows = print::emit(session.run_report(&query, report).await?, &output, provenance).await?;
             let defaulted_since = query
                 .params
                 .iter()

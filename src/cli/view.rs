@@ -6,6 +6,7 @@ use futures::TryStreamExt;
 
 use super::args::{OutputArgs, PrincipalSection, ResourceSection, View, WindowArgs};
 use super::{Context, Failure, print};
+use crate::engine::export::Provenance;
 use crate::engine::window::{DAY, format_time, parse_duration};
 use crate::engine::{EngineError, Format, Query, Scope, Session, Subject, TimeSpec, TimeWindow, views};
 
@@ -92,7 +93,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 PrincipalSection::Events => 4,
             });
             // Without --section a table shows the summary sections; the event list is its own.
-            several(&session, &sections, chosen, 4, &output, window.show_sql).await
+            several(&session, &scope, &sections, chosen, 4, &output, window.show_sql).await
         }
         View::Resource {
             id,
@@ -112,7 +113,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 ResourceSection::Activity => 2,
                 ResourceSection::Events => 3,
             });
-            several(&session, &sections, chosen, 3, &output, window.show_sql).await
+            several(&session, &scope, &sections, chosen, 3, &output, window.show_sql).await
         }
         View::Event { id, output, show_sql } => {
             let session = cx.session(output.reveal).await?;
@@ -121,7 +122,9 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 print::show_sql(&query);
             }
             if print::format(&output)? != Format::Table || output.output.is_some() {
-                let rows = print::emit(session.run(&query).await?, &output).await?;
+                // An event is found whatever its time: no window is recorded.
+                let provenance = Provenance::of(&session, &query, None);
+                let rows = print::emit(session.run(&query).await?, &output, provenance).await?;
                 return if rows == 0 {
                     Err(Failure::usage(format!("no event has the id '{id}'")))
                 } else {
@@ -231,11 +234,18 @@ async fn resolve(
     }
 }
 
-async fn one(session: &Session, query: &Query, output: &OutputArgs, show_sql: bool) -> Result<ExitCode, Failure> {
+async fn one(
+    session: &Session,
+    scope: &Scope,
+    query: &Query,
+    output: &OutputArgs,
+    show_sql: bool,
+) -> Result<ExitCode, Failure> {
     if show_sql {
         print::show_sql(query);
     }
-    print::emit(session.run(query).await?, output).await?;
+    let provenance = Provenance::of(session, query, Some(&scope.window));
+    print::emit(session.run(query).await?, output, provenance).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -252,7 +262,8 @@ async fn whole_window(
     if show_sql {
         print::show_sql(query);
     }
-    let rows = print::emit(session.run(query).await?, output).await?;
+    let provenance = Provenance::of(session, query, Some(&scope.window));
+    let rows = print::emit(session.run(query).await?, output, provenance).await?;
     if capped && rows == views::BUSIEST as u64 {
         crate::note!(
             "{}: the window may hold more; narrow it (--from/--to) or add --where to see them",
@@ -278,9 +289,11 @@ async fn whole_window(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A view of several sections: one chosen, or (as tables) all but the long event list.
+/// A view of several sections: one chosen, or (as tables) all but the long event list. A file
+/// holds one section (with its provenance beside it): several are shown on the terminal only.
 async fn several(
     session: &Session,
+    scope: &Scope,
     sections: &[Query],
     chosen: Option<usize>,
     list: usize,
@@ -288,7 +301,7 @@ async fn several(
     show_sql: bool,
 ) -> Result<ExitCode, Failure> {
     if let Some(i) = chosen {
-        return one(session, &sections[i], output, show_sql).await;
+        return one(session, scope, &sections[i], output, show_sql).await;
     }
     if print::format(output)? != Format::Table || output.output.is_some() {
         return Err(Failure::usage(
@@ -301,7 +314,7 @@ async fn several(
             crate::say!("");
         }
         crate::say!("── {} ──", query.title);
-        one(session, query, output, show_sql).await?;
+        one(session, scope, query, output, show_sql).await?;
     }
     Ok(ExitCode::SUCCESS)
 }

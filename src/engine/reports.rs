@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use datafusion::common::ScalarValue;
 
 use super::views::{Query, timestamp};
-use super::window::TimeSpec;
+use super::window::{TimeSpec, TimeWindow};
 use super::{EngineError, Session};
 
 mod builtin {
@@ -212,6 +212,21 @@ impl Report {
             self.name,
             file.display()
         ))
+    }
+
+    /// The period a bound query of this report covers: its `since` and `until`, when it has both.
+    pub fn window(&self, query: &Query) -> Option<TimeWindow> {
+        let time = |name: &str| {
+            query.params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
+                ScalarValue::TimestampMicrosecond(Some(t), _) => Some(*t),
+                _ => None,
+            })
+        };
+        Some(TimeWindow {
+            from: time("since")?,
+            to: time("until")?,
+            chosen: "the report's since and until".to_string(),
+        })
     }
 
     /// The report's query with every parameter bound: given values parsed by type, the others
