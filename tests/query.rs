@@ -59,6 +59,30 @@ fn a_failed_export_leaves_no_file_behind() {
 }
 
 #[test]
+fn a_query_written_to_a_file_has_its_provenance_beside_it_and_one_to_a_device_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("azure.parquet");
+    let sql = "SELECT event_id FROM events WHERE cloud = 'azure'";
+    let out = run(&["query", "--output", file.to_str().unwrap(), sql]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let beside = dir.path().join("azure.parquet.provenance.json");
+    assert_eq!(trailscope::engine::export::provenance_path(&file), beside);
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&beside).unwrap()).unwrap();
+    assert_eq!(p["sql"], sql);
+    assert_eq!(p["format"], "parquet");
+    assert_eq!(p["rows"], 12);
+    assert_eq!(p["archive"], archive());
+    assert_eq!(p["secrets_masked"], true);
+    // Typed SQL carries its own range: trailscope narrowed it to no window.
+    assert!(p["window_from"].is_null() && p["window_to"].is_null(), "{p}");
+    assert!(p["report"].is_null(), "{p}");
+    // A device keeps nothing beside it (and /dev is not ours to write to).
+    let devnull = run(&["query", "--format", "csv", "--output", "/dev/null", sql]);
+    assert!(devnull.status.success(), "{}", stderr(&devnull));
+    assert!(!stderr(&devnull).contains("came from"), "{}", stderr(&devnull));
+}
+
+#[test]
 fn every_output_format_carries_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
     let sql = "SELECT event_id, principal, event_time FROM events WHERE cloud = 'azure' ORDER BY event_id";

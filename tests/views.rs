@@ -340,10 +340,15 @@ fn a_report_runs_with_parameters_and_writes_a_csv_file_atomically() {
     assert!(stderr(&out).contains("wrote 3 rows"), "{}", stderr(&out));
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("hour,cloud,tenant,principal,denied"), "{text}");
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
     assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "no temporary file is left beside it"
+        left,
+        ["denied.csv", "denied.csv.provenance.json"],
+        "no temporary file is left beside it, only its provenance"
     );
 
     let list = stdout(&run(&["report", "list"]));
@@ -424,6 +429,66 @@ fn the_users_own_report_folder_is_read_too() {
         "csv",
     ]);
     assert_eq!(csv_rows(&out).len() - 1, 12, "{}", stderr(&out));
+}
+
+#[test]
+fn a_view_written_to_a_file_has_its_sql_and_window_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let window = ["--from", "2024-06-10", "--to", "2024-06-11"];
+    let provenance_of = |args: &[&str], file: &std::path::Path| {
+        let mut all = args.to_vec();
+        all.extend(window);
+        all.extend(["--show-sql", "--output", file.to_str().unwrap()]);
+        let out = run(&all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = std::fs::read_to_string(trailscope::engine::export::provenance_path(file)).unwrap();
+        (serde_json::from_str::<serde_json::Value>(&text).unwrap(), stderr(&out))
+    };
+    let principals = dir.path().join("principals.csv");
+    let (p, shown) = provenance_of(&["view", "principals"], &principals);
+    // The SQL recorded is the SQL that ran, as --show-sql prints it.
+    let sql = p["sql"].as_str().unwrap();
+    assert!(sql.contains("FROM events") && shown.contains(sql), "{p}\n{shown}");
+    assert_eq!(p["window_from"], "2024-06-10T00:00:00Z");
+    assert_eq!(p["window_to"], "2024-06-11T00:00:00Z");
+    assert_eq!(p["file"], principals.display().to_string());
+    assert_eq!(p["format"], "csv");
+    assert_eq!(p["rows"], csv_rows_of(&principals) - 1);
+    assert_eq!(p["archive"], archive());
+    assert!(p["report"].is_null() && p["exported_at"].is_string() && p["user"].is_string());
+
+    // A view of several parts writes one part to a file: its SQL and the principal it is of.
+    let events = dir.path().join("mallory.jsonl");
+    let (p, _) = provenance_of(&["view", "principal", "mallory", "--section", "events"], &events);
+    assert_eq!(p["window_from"], "2024-06-10T00:00:00Z");
+    assert!(p["sql"].as_str().unwrap().contains("FROM events"), "{p}");
+    assert!(
+        p["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pair| pair[1] == "mallory@gmail.com"),
+        "{p}"
+    );
+    // Standard output has no file beside which to keep one.
+    let printed = run(&["view", "principals", "--format", "csv"]);
+    assert!(printed.status.success() && !stderr(&printed).contains("came from"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+}
+
+#[test]
+fn a_window_that_starts_after_the_data_says_which_flags_fix_it() {
+    let out = run(&["view", "timeline", "--from", "2024-07-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "trailscope: the window is empty: it starts at 2024-07-01T00:00:00Z and ends at 2024-06-10T15:08:01Z \
+         (just after the archive's newest event): give --to too, or an earlier --from"
+    );
+}
+
+fn csv_rows_of(file: &std::path::Path) -> usize {
+    std::fs::read_to_string(file).unwrap().lines().count()
 }
 
 #[test]

@@ -384,11 +384,16 @@ pub async fn run(cx: &Context, args: ConceptArgs) -> Result<ExitCode, Failure> {
          workbench's report picker.\n\n| report | title | what it finds |\n| --- | --- | --- |"
     );
     for r in reports.all() {
+        // A user's report named like a built-in one is not that report: the concept says so.
+        let title = match super::report::replaces(r) {
+            Some(replaces) => format!("{} ({replaces})", r.title),
+            None => r.title.clone(),
+        };
         let _ = writeln!(
             md,
             "| `{}` | {} | {} |",
             r.name.replace('`', "'"),
-            cell(&r.title),
+            cell(&title),
             cell(&r.description)
         );
     }

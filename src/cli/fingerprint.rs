@@ -45,6 +45,7 @@ pub async fn run(cx: &Context) -> Result<ExitCode, Failure> {
         sql: "(a secret's fingerprint, read with the archive's key; the secret is not recorded)".into(),
         params: Default::default(),
         kind: "fingerprint".into(),
+        report: None,
         revealed: true,
     };
     journal

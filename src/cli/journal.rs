@@ -69,10 +69,21 @@ pub async fn run(cx: &Context, args: JournalArgs) -> Result<ExitCode, Failure> {
         let plural = if entry.rows() == 1 { "" } else { "s" };
         let mut notes = Vec::new();
         if s.revealed {
-            notes.push("secrets revealed");
+            notes.push("secrets revealed".to_string());
         }
         if s.kind == "parameter default" {
-            notes.push("a report parameter's default");
+            notes.push("a report parameter's default".to_string());
+        }
+        if let Some(report) = &s.report {
+            notes.push(match (&report.file, report.replaces_builtin) {
+                (None, _) => format!("report {}", one(&report.name)),
+                (Some(file), false) => format!("report {} from {}", one(&report.name), one(file)),
+                (Some(file), true) => format!(
+                    "report {} from {}, which replaces the built-in report of this name",
+                    one(&report.name),
+                    one(file)
+                ),
+            });
         }
         let who = match (s.identity.is_empty(), s.host.is_empty()) {
             (true, _) => one(&s.user),

@@ -67,9 +67,25 @@ impl From<crate::engine::EngineError> for Failure {
             exit::FAILURE
         };
         Failure {
-            message: e.to_string(),
+            message: said(&e),
             code,
         }
+    }
+}
+
+/// An engine error as the command line says it: where the engine speaks of what is missing,
+/// the command line names the command or flag that gives it.
+fn said(e: &crate::engine::EngineError) -> String {
+    use crate::engine::EngineError as E;
+    match e {
+        E::EmptyArchive(archive) => format!(
+            "the archive at {archive} holds no events yet: add some with `trailscope ingest --archive {archive} SOURCE…`"
+        ),
+        E::EmptyWindow(window) if window.end_after_the_data => {
+            format!("{}: give --to too, or an earlier --from", window.bounds())
+        }
+        E::Param(param) => report::said(param, |_| None),
+        _ => e.to_string(),
     }
 }
 

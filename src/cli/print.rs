@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use super::Failure;
 use super::args::OutputArgs;
+use crate::engine::export::Provenance;
 use crate::engine::output::{self, AtomicFile};
 use crate::engine::{Format, ResultStream};
 
@@ -44,11 +45,12 @@ pub fn width() -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// Writes one result where the user asked; returns the rows written. A reader that goes away
-/// (`| head -1`) ends the query, recorded as interrupted.
-pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failure> {
+/// Writes one result where the user asked; returns the rows written. A file written with
+/// `--output` gets `provenance` beside it (where its rows came from), as the workbench's export
+/// does. A reader that goes away (`| head -1`) ends the query, recorded as interrupted.
+pub async fn emit(stream: ResultStream, args: &OutputArgs, provenance: Provenance) -> Result<u64, Failure> {
     let mut stream = stream;
-    let rows = match emit_from(&mut stream, args).await {
+    let rows = match emit_from(&mut stream, args, provenance).await {
         Ok(rows) => rows,
         Err(failure) if failure.code == super::exit::CLOSED_PIPE => {
             stream.interrupt("the output was closed");
@@ -72,7 +74,7 @@ pub async fn emit(stream: ResultStream, args: &OutputArgs) -> Result<u64, Failur
     Ok(rows)
 }
 
-async fn emit_from(stream: &mut ResultStream, args: &OutputArgs) -> Result<u64, Failure> {
+async fn emit_from(stream: &mut ResultStream, args: &OutputArgs, provenance: Provenance) -> Result<u64, Failure> {
     let format = format(args)?;
     let schema = datafusion::execution::RecordBatchStream::schema(&*stream);
     match &args.output {
@@ -80,10 +82,15 @@ async fn emit_from(stream: &mut ResultStream, args: &OutputArgs) -> Result<u64, 
             let mut file = AtomicFile::create(path)?;
             let rows = output::write(stream, schema, format, file.writer(), usize::MAX).await?;
             file.commit()?;
+            let beside = provenance.write(path, format, rows)?;
             crate::note!(
-                "wrote {rows} row{} to {}",
+                "wrote {rows} row{} to {}{}",
                 if rows == 1 { "" } else { "s" },
-                path.display()
+                path.display(),
+                beside.map_or(String::new(), |p| format!(
+                    ", and where they came from to {}",
+                    p.display()
+                ))
             );
             Ok(rows)
         }

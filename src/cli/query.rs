@@ -3,6 +3,8 @@ use std::process::ExitCode;
 
 use super::args::QueryArgs;
 use super::{Context, Failure, print};
+use crate::engine::Query;
+use crate::engine::export::Provenance;
 
 pub async fn run(cx: &Context, args: QueryArgs) -> Result<ExitCode, Failure> {
     let sql = if args.sql == "-" {
@@ -15,8 +17,13 @@ pub async fn run(cx: &Context, args: QueryArgs) -> Result<ExitCode, Failure> {
         args.sql
     };
     let session = cx.session(args.output.reveal).await?;
-    let stream = session.sql(&sql).await?;
-    let rows = print::emit(stream, &args.output).await?;
+    let query = Query {
+        sql: sql.clone(),
+        ..Query::default()
+    };
+    // Typed SQL carries its own range: no window is recorded beside a file it writes.
+    let provenance = Provenance::of(&session, &query, None);
+    let rows = print::emit(session.run(&query).await?, &args.output, provenance).await?;
     if rows == 0 && session.redacts() && mentions_raw(&sql) {
         if session.masks_results() {
             crate::note!(

@@ -2,7 +2,9 @@ use std::process::ExitCode;
 
 use super::args::ReportCommand;
 use super::{Context, Failure, print};
-use crate::engine::reports::{Report, ReportLibrary};
+use crate::engine::EngineError;
+use crate::engine::export::Provenance;
+use crate::engine::reports::{ParamError, Report, ReportLibrary};
 
 /// The built-in reports plus those of the config file's report folders.
 pub fn library(cx: &Context) -> ReportLibrary {
@@ -33,17 +35,12 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
         ReportCommand::List => {
             let width = library.all().map(|r| r.name.len()).max().unwrap_or(0);
             for r in library.all() {
-                let origin = if r.origin.starts_with("built-in") {
-                    String::new()
-                } else {
-                    format!("  ({})", r.origin)
-                };
-                crate::say!("{:width$}  {}{origin}", r.name, r.title);
+                crate::say!("{:width$}  {}{}", r.name, r.title, whence(r));
             }
         }
         ReportCommand::Show { name } => {
             let r = find(&library, &name)?;
-            crate::say!("{} — {}\n", r.name, r.title);
+            crate::say!("{} — {}{}\n", r.name, r.title, whence(r));
             crate::say!("{}\n", r.description);
             if !r.params.is_empty() {
                 crate::say!("Parameters (--param NAME=VALUE):");
@@ -74,6 +71,11 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             output,
         } => {
             let report = find(&library, &name)?;
+            // Said first: a user's report may not even take the built-in report's parameters.
+            if let Some(replacement) = report.replacement() {
+                crate::note!("note: {replacement}");
+            }
+            let (from_given, to_given) = (from.is_some(), to.is_some());
             // --from/--to are the report's window, as for views: its since and until.
             for (flag, param, value) in [("--from", "since", from), ("--to", "until", to)] {
                 let Some(value) = value else { continue };
@@ -94,20 +96,24 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
                     return Err(Failure::usage(format!("--param {name} is given twice")));
                 }
             }
-            let query = report.bind(&session, &params).await?;
-            let time = |name: &str| {
-                query.params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
-                    datafusion::common::ScalarValue::TimestampMicrosecond(Some(t), _) => Some(*t),
-                    _ => None,
-                })
+            // The flag that gave a parameter, when it was not --param.
+            let flag_of = |param: &str| match param {
+                "since" if from_given => Some("--from"),
+                "until" if to_given => Some("--to"),
+                _ => None,
             };
-            if let (Some(since), Some(until)) = (time("since"), time("until"))
-                && since >= until
+            let query = report.bind(&session, &params).await.map_err(|e| match e {
+                EngineError::Param(p) => Failure::usage(said(&p, flag_of)),
+                e => Failure::from(e),
+            })?;
+            let window = report.window(&query);
+            if let Some(w) = &window
+                && w.from >= w.to
             {
                 return Err(Failure::usage(format!(
                     "the window is empty: since {} is not before until {}",
-                    crate::engine::window::format_time(since),
-                    crate::engine::window::format_time(until)
+                    crate::engine::window::format_time(w.from),
+                    crate::engine::window::format_time(w.to)
                 )));
             }
             let bound: Vec<String> = query
@@ -127,7 +133,8 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
             if show_sql {
                 print::show_sql(&query);
             }
-            let rows = print::emit(session.run(&query).await?, &output).await?;
+            let provenance = Provenance::of(&session, &query, window.as_ref()).of_report(report);
+            let rows = print::emit(session.run_report(&query, report).await?, &output, provenance).await?;
             let defaulted_since = query
                 .params
                 .iter()
@@ -152,4 +159,39 @@ pub async fn run(cx: &Context, command: ReportCommand) -> Result<ExitCode, Failu
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a listing says after a report's title: nothing for a built-in report; for a user's,
+/// the file, and whether it replaces the built-in report of its name (an auditor must not take
+/// it for that one).
+fn whence(r: &Report) -> String {
+    match (&r.file, replaces(r)) {
+        (_, Some(replaces)) => format!("  ({replaces})"),
+        (Some(file), None) => format!("  ({})", file.display()),
+        (None, None) => String::new(),
+    }
+}
+
+/// For a user's report that replaces the built-in report of its name, that it does and from
+/// which file, as listings say it.
+pub(super) fn replaces(r: &Report) -> Option<String> {
+    let file = r.file.as_ref().filter(|_| r.replaces_builtin)?;
+    Some(format!(
+        "replaces the built-in report of this name, from {}",
+        file.display()
+    ))
+}
+
+/// A report parameter's problem as the command line says it: with the flag that gives the
+/// value, `--param NAME=VALUE`, or `flag_of(NAME)` (`--from`) when that gave it.
+pub(super) fn said(p: &ParamError, flag_of: impl Fn(&str) -> Option<&'static str>) -> String {
+    match p {
+        ParamError::Missing { param, .. } => format!("{p}: give it with --param {param}=…"),
+        ParamError::Invalid {
+            param, value, expected, ..
+        } => match flag_of(param) {
+            Some(flag) => format!("{flag} {value}: expected {expected}"),
+            None => format!("--param {param}={value}: expected {expected}"),
+        },
+    }
 }

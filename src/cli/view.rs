@@ -6,6 +6,7 @@ use futures::TryStreamExt;
 
 use super::args::{OutputArgs, PrincipalSection, ResourceSection, View, WindowArgs};
 use super::{Context, Failure, print};
+use crate::engine::export::Provenance;
 use crate::engine::window::{DAY, format_time, parse_duration};
 use crate::engine::{EngineError, Format, Query, Scope, Session, Subject, TimeSpec, TimeWindow, views};
 
@@ -91,7 +92,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 PrincipalSection::Events => &view.events,
             });
             // Without --section a table shows the summary sections; the event list is its own.
-            several(&session, &view.summaries(), chosen, &output, window.show_sql).await
+            several(&session, &scope, &view.summaries(), chosen, &output, window.show_sql).await
         }
         View::Resource {
             id,
@@ -110,7 +111,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 ResourceSection::Activity => &view.activity,
                 ResourceSection::Events => &view.events,
             });
-            several(&session, &view.summaries(), chosen, &output, window.show_sql).await
+            several(&session, &scope, &view.summaries(), chosen, &output, window.show_sql).await
         }
         View::Event { id, output, show_sql } => {
             let session = cx.session(output.reveal).await?;
@@ -119,7 +120,9 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
                 print::show_sql(&query);
             }
             if print::format(&output)? != Format::Table || output.output.is_some() {
-                let rows = print::emit(session.run(&query).await?, &output).await?;
+                // An event is found whatever its time: no window is recorded.
+                let provenance = Provenance::of(&session, &query, None);
+                let rows = print::emit(session.run(&query).await?, &output, provenance).await?;
                 return if rows == 0 {
                     Err(Failure::usage(format!("no event has the id '{id}'")))
                 } else {
@@ -229,11 +232,18 @@ async fn resolve(
     }
 }
 
-async fn one(session: &Session, query: &Query, output: &OutputArgs, show_sql: bool) -> Result<ExitCode, Failure> {
+async fn one(
+    session: &Session,
+    scope: &Scope,
+    query: &Query,
+    output: &OutputArgs,
+    show_sql: bool,
+) -> Result<ExitCode, Failure> {
     if show_sql {
         print::show_sql(query);
     }
-    print::emit(session.run(query).await?, output).await?;
+    let provenance = Provenance::of(session, query, Some(&scope.window));
+    print::emit(session.run(query).await?, output, provenance).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -250,7 +260,8 @@ async fn whole_window(
     if show_sql {
         print::show_sql(query);
     }
-    let rows = print::emit(session.run(query).await?, output).await?;
+    let provenance = Provenance::of(session, query, Some(&scope.window));
+    let rows = print::emit(session.run(query).await?, output, provenance).await?;
     if capped && rows == views::BUSIEST as u64 {
         crate::note!(
             "{}: the window may hold more; narrow it (--from/--to) or add --where to see them",
@@ -276,16 +287,18 @@ async fn whole_window(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A view of several sections: one chosen, or (as tables) its summaries.
+/// A view of several sections: one chosen, or (as tables) its summaries. A file holds one
+/// section (with its provenance beside it): several are shown on the terminal only.
 async fn several(
     session: &Session,
+    scope: &Scope,
     summaries: &[&Query],
     chosen: Option<&Query>,
     output: &OutputArgs,
     show_sql: bool,
 ) -> Result<ExitCode, Failure> {
     if let Some(query) = chosen {
-        return one(session, query, output, show_sql).await;
+        return one(session, scope, query, output, show_sql).await;
     }
     if print::format(output)? != Format::Table || output.output.is_some() {
         return Err(Failure::usage(
@@ -298,7 +311,7 @@ async fn several(
             crate::say!("");
         }
         crate::say!("── {} ──", query.title);
-        one(session, query, output, show_sql).await?;
+        one(session, scope, query, output, show_sql).await?;
     }
     Ok(ExitCode::SUCCESS)
 }

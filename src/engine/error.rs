@@ -1,10 +1,19 @@
-/// What can go wrong opening an archive or running a query. Each says what to fix.
+/// What can go wrong opening an archive or running a query. Each says what to fix, in words of
+/// the archive and the question: the command line and the workbench each say how to fix it
+/// with their own flags and keys, from the variant's fields.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
-    #[error("the archive at {0} holds no events yet: add some with `trailscope ingest --archive {0} SOURCE…`")]
+    /// The archive (its display form) has no events to query.
+    #[error("the archive at {0} holds no events yet: ingest some audit logs into it first")]
     EmptyArchive(String),
+    /// A time window whose start is not before its end.
+    #[error(transparent)]
+    EmptyWindow(#[from] super::window::EmptyWindow),
+    /// A report's parameter that needs a value and has none, or has one of the wrong kind.
+    #[error(transparent)]
+    Param(#[from] super::reports::ParamError),
     #[error("{0}")]
     Refused(String),
     /// A value the user gave that cannot be used (a time, a parameter, a view's name).
@@ -29,7 +38,11 @@ impl EngineError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            EngineError::Refused(_) | EngineError::Sql(_) | EngineError::Usage(_)
+            EngineError::Refused(_)
+                | EngineError::Sql(_)
+                | EngineError::Usage(_)
+                | EngineError::EmptyWindow(_)
+                | EngineError::Param(_)
         )
     }
 
@@ -68,5 +81,20 @@ fn parse_error(message: String) -> String {
     {
         Some(inner) => format!("the SQL does not parse: {}", inner.replace("\\\"", "\"")),
         None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_archive_is_said_in_words_of_the_archive_not_of_a_command_line() {
+        let e = EngineError::EmptyArchive("s3://audit/prod".into());
+        assert_eq!(
+            e.to_string(),
+            "the archive at s3://audit/prod holds no events yet: ingest some audit logs into it first"
+        );
+        assert!(!e.to_string().contains("--") && !e.is_usage());
     }
 }

@@ -10,24 +10,102 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use super::output::{self, AtomicFile};
+use super::reports::Report;
 use super::views::display_value;
 use super::{EngineError, Format, Query, Session, TimeWindow};
 
-/// What the provenance file holds.
+/// Where a written result came from, kept beside it as `FILE.provenance.json`: the SQL, its
+/// bound values, the window, the report it ran (and the file that report was read from), the
+/// archive, who and when. The workbench's export and the command line's `--output` write the
+/// same record.
 #[derive(Debug, Serialize)]
-struct Provenance<'a> {
+pub struct Provenance {
     file: String,
-    format: &'a str,
+    format: &'static str,
     rows: u64,
     exported_at: String,
-    archive: &'a str,
+    archive: String,
     window_from: Option<String>,
     window_to: Option<String>,
-    title: &'a str,
-    sql: &'a str,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<ReportOrigin>,
+    sql: String,
     params: Vec<(String, String)>,
     secrets_masked: bool,
     user: String,
+}
+
+/// Which saved report a result is of, and where that report was read from.
+#[derive(Debug, Serialize)]
+struct ReportOrigin {
+    name: String,
+    /// `built-in NAME.sql`, or the user's file.
+    origin: String,
+    /// The user's file replaces the built-in report of the same name.
+    replaces_builtin: bool,
+}
+
+impl Provenance {
+    /// The origin of `query`'s result, run by `session` over `window` (`None`: the query is not
+    /// narrowed to one by trailscope, as typed SQL is not).
+    pub fn of(session: &Session, query: &Query, window: Option<&TimeWindow>) -> Self {
+        Provenance {
+            file: String::new(),
+            format: "",
+            rows: 0,
+            exported_at: String::new(),
+            archive: session.location().display.clone(),
+            window_from: window.map(|w| super::window::format_time(w.from)),
+            window_to: window.map(|w| super::window::format_time(w.to)),
+            title: query.title.clone(),
+            report: None,
+            sql: query.sql.clone(),
+            params: query
+                .params
+                .iter()
+                .map(|(n, v)| (n.clone(), display_value(v)))
+                .collect(),
+            secrets_masked: session.redacts(),
+            user: crate::identity::local_user(),
+        }
+    }
+
+    /// The query is `report`'s.
+    pub fn of_report(mut self, report: &Report) -> Self {
+        self.report = Some(ReportOrigin {
+            name: report.name.clone(),
+            origin: report.origin.clone(),
+            replaces_builtin: report.replaces_builtin,
+        });
+        self
+    }
+
+    /// Writes the provenance of `rows` rows just written to `path` in `format`, beside it, and
+    /// returns where. A device or pipe (`/dev/null`) keeps nothing to trace: none is written
+    /// beside it.
+    pub fn write(mut self, path: &Path, format: Format, rows: u64) -> Result<Option<PathBuf>, EngineError> {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Ok(None);
+        }
+        self.file = path.display().to_string();
+        self.format = match format {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json lines",
+            Format::Parquet => "parquet",
+        };
+        self.rows = rows;
+        self.exported_at = super::window::format_time(chrono::Utc::now().timestamp_micros());
+        let target = provenance_path(path);
+        let mut file = AtomicFile::create(&target)?;
+        serde_json::to_writer_pretty(file.writer(), &self).map_err(|e| EngineError::Output {
+            path: target.display().to_string(),
+            message: e.to_string(),
+        })?;
+        file.commit()?;
+        Ok(Some(target))
+    }
 }
 
 /// The provenance file written beside `path`.
@@ -62,34 +140,6 @@ pub async fn export(
     let mut file = AtomicFile::create(path)?;
     let n = output::write(Box::pin(counted), schema, format, file.writer(), usize::MAX).await?;
     file.commit()?;
-    let provenance = Provenance {
-        file: path.display().to_string(),
-        format: match format {
-            Format::Json => "json lines",
-            Format::Parquet => "parquet",
-            _ => "csv",
-        },
-        rows: n,
-        exported_at: super::window::format_time(chrono::Utc::now().timestamp_micros()),
-        archive: &session.location().display,
-        window_from: window.map(|w| super::window::format_time(w.from)),
-        window_to: window.map(|w| super::window::format_time(w.to)),
-        title: &query.title,
-        sql: &query.sql,
-        params: query
-            .params
-            .iter()
-            .map(|(n, v)| (n.clone(), display_value(v)))
-            .collect(),
-        secrets_masked: session.redacts(),
-        user: crate::identity::local_user(),
-    };
-    let target = provenance_path(path);
-    let mut file = AtomicFile::create(&target)?;
-    serde_json::to_writer_pretty(file.writer(), &provenance).map_err(|e| EngineError::Output {
-        path: target.display().to_string(),
-        message: e.to_string(),
-    })?;
-    file.commit()?;
+    Provenance::of(session, query, window).write(path, format, n)?;
     Ok(n)
 }

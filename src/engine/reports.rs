@@ -13,12 +13,12 @@
 //! over an archive of last year's incident covers that incident.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use datafusion::common::ScalarValue;
 
 use super::views::{Query, timestamp};
-use super::window::TimeSpec;
+use super::window::{TimeSpec, TimeWindow};
 use super::{EngineError, Session};
 
 mod builtin {
@@ -82,9 +82,12 @@ pub struct Report {
     pub description: String,
     pub params: Vec<ReportParam>,
     pub sql: String,
-    /// `built-in` or the file it was read from.
+    /// `built-in NAME.sql`, or the file it was read from, as said to the user.
     pub origin: String,
-    /// A user's report that has the name of a built-in one, and is run in its place.
+    /// The file a user's report was read from; `None` for a built-in report.
+    pub file: Option<PathBuf>,
+    /// A user's report named like a built-in one, which it replaces: whoever runs it must be
+    /// told that it is not the built-in report of this name.
     pub replaces_builtin: bool,
 }
 
@@ -93,6 +96,41 @@ pub struct Report {
 pub struct ReportError {
     pub origin: String,
     pub message: String,
+}
+
+/// What makes a report's parameters unusable as given: one that needs a value and has none, or
+/// a value that is not of the parameter's kind. Said in words of the report, not of how the
+/// value was given (the command line's `--param`, the workbench's form).
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
+pub enum ParamError {
+    #[error(
+        "the report {report} needs a value for its parameter `{param}` ({}{})",
+        kind.name(),
+        if description.is_empty() { String::new() } else { format!(": {description}") }
+    )]
+    Missing {
+        report: String,
+        param: String,
+        kind: ParamKind,
+        description: String,
+    },
+    #[error("the parameter `{param}` of the report {report} expected {expected}, not '{value}'")]
+    Invalid {
+        report: String,
+        param: String,
+        value: String,
+        /// What the parameter's kind takes (`a whole number`).
+        expected: &'static str,
+    },
+}
+
+impl ParamError {
+    /// The parameter at fault.
+    pub fn param(&self) -> &str {
+        match self {
+            ParamError::Missing { param, .. } | ParamError::Invalid { param, .. } => param,
+        }
+    }
 }
 
 impl Report {
@@ -110,6 +148,7 @@ impl Report {
             params: Vec::new(),
             sql: String::new(),
             origin: origin.to_string(),
+            file: None,
             replaces_builtin: false,
         };
         let mut body = Vec::new();
@@ -159,6 +198,37 @@ impl Report {
         Ok(report)
     }
 
+    /// Whether this is one of the reports built into trailscope.
+    pub fn is_builtin(&self) -> bool {
+        self.file.is_none()
+    }
+
+    /// For a user's report that replaces the built-in report of its name, what whoever runs it
+    /// must know: that it is not the built-in, and where it was read from.
+    pub fn replacement(&self) -> Option<String> {
+        let file = self.file.as_ref().filter(|_| self.replaces_builtin)?;
+        Some(format!(
+            "the report {} is not the built-in report of this name: it is read from {}",
+            self.name,
+            file.display()
+        ))
+    }
+
+    /// The period a bound query of this report covers: its `since` and `until`, when it has both.
+    pub fn window(&self, query: &Query) -> Option<TimeWindow> {
+        let time = |name: &str| {
+            query.params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
+                ScalarValue::TimestampMicrosecond(Some(t), _) => Some(*t),
+                _ => None,
+            })
+        };
+        Some(TimeWindow {
+            from: time("since")?,
+            to: time("until")?,
+            chosen: "the report's since and until".to_string(),
+        })
+    }
+
     /// The report's query with every parameter bound: given values parsed by type, the others
     /// from their defaults.
     pub async fn bind(&self, session: &Session, given: &[(String, String)]) -> Result<Query, EngineError> {
@@ -179,21 +249,17 @@ impl Report {
         let mut params = Vec::new();
         for p in &self.params {
             let value = match given.iter().rev().find(|(n, _)| n == &p.name) {
-                Some((_, v)) => parse_value(session, p, v).await?,
+                Some((_, v)) => parse_value(session, self, p, v).await?,
                 None => match &p.default {
                     Some(default) => session.scalar(&format!("SELECT {}", p.kind.cast(default))).await?,
                     None => {
-                        return Err(EngineError::Usage(format!(
-                            "the report {} needs --param {}=… ({}{})",
-                            self.name,
-                            p.name,
-                            p.kind.name(),
-                            if p.description.is_empty() {
-                                String::new()
-                            } else {
-                                format!(": {}", p.description)
-                            }
-                        )));
+                        return Err(ParamError::Missing {
+                            report: self.name.clone(),
+                            param: p.name.clone(),
+                            kind: p.kind,
+                            description: p.description.clone(),
+                        }
+                        .into());
                     }
                 },
             };
@@ -249,8 +315,24 @@ fn parse_param(text: &str) -> Result<ReportParam, String> {
     })
 }
 
-async fn parse_value(session: &Session, p: &ReportParam, value: &str) -> Result<ScalarValue, EngineError> {
-    let bad = |expected: &str| EngineError::Usage(format!("--param {}={value}: expected {expected}", p.name));
+/// What a timestamp parameter takes, as `TimeSpec` reads it.
+const A_TIME: &str = "a time like 2024-06-01, 2024-06-01T13:00 (UTC), RFC 3339, a span back from the newest \
+                      event like 24h or 7d, or now";
+
+async fn parse_value(
+    session: &Session,
+    report: &Report,
+    p: &ReportParam,
+    value: &str,
+) -> Result<ScalarValue, EngineError> {
+    let bad = |expected: &'static str| {
+        EngineError::from(ParamError::Invalid {
+            report: report.name.clone(),
+            param: p.name.clone(),
+            value: value.to_string(),
+            expected,
+        })
+    };
     Ok(match p.kind {
         ParamKind::Text => ScalarValue::Utf8(Some(value.to_string())),
         ParamKind::Integer => ScalarValue::Int64(Some(value.trim().parse().map_err(|_| bad("a whole number"))?)),
@@ -260,7 +342,7 @@ async fn parse_value(session: &Session, p: &ReportParam, value: &str) -> Result<
             _ => return Err(bad("true or false")),
         })),
         ParamKind::Timestamp => {
-            let spec: TimeSpec = value.parse()?;
+            let spec: TimeSpec = value.parse().map_err(|_| bad(A_TIME))?;
             let micros = match spec {
                 TimeSpec::At(t) => t,
                 TimeSpec::Now => chrono::Utc::now().timestamp_micros(),
@@ -289,7 +371,9 @@ impl ReportLibrary {
         library
     }
 
-    /// Adds every `.sql` file of `dir`. Returns the problems found; valid reports are added.
+    /// Adds every `.sql` file of `dir`. Returns the problems found; valid reports are added,
+    /// and one named like a report already there replaces it (a user's report wins over the
+    /// built-in of its name, and records that it replaces it).
     pub fn add_dir(&mut self, dir: &Path) -> Vec<ReportError> {
         let mut problems = Vec::new();
         let entries = match std::fs::read_dir(dir) {
@@ -316,7 +400,12 @@ impl ReportLibrary {
                 .unwrap_or_default();
             match std::fs::read_to_string(&path) {
                 Ok(text) => match Report::parse(&text, &stem, &origin) {
-                    Ok(report) => {
+                    Ok(mut report) => {
+                        report.replaces_builtin = self
+                            .reports
+                            .get(&report.name)
+                            .is_some_and(|before| before.file.is_none() || before.replaces_builtin);
+                        report.file = Some(path);
                         self.reports.insert(report.name.clone(), report);
                     }
                     Err(e) => problems.push(e),
@@ -380,6 +469,68 @@ mod tests {
         let typo = Report::parse("-- param: x txet\nSELECT $x", "f", "f.sql").unwrap_err();
         assert!(typo.message.contains("'txet' is not a parameter type"), "{typo}");
         assert!(Report::parse("-- name: empty\n", "f", "f.sql").is_err());
+    }
+
+    #[test]
+    fn a_parameter_error_speaks_of_the_report_and_its_parameter_not_of_flags() {
+        let missing = EngineError::from(ParamError::Missing {
+            report: "principal-activity".into(),
+            param: "principal".into(),
+            kind: ParamKind::Text,
+            description: "the principal, whole".into(),
+        });
+        assert_eq!(
+            missing.to_string(),
+            "the report principal-activity needs a value for its parameter `principal` (text: the principal, whole)"
+        );
+        let invalid = EngineError::from(ParamError::Invalid {
+            report: "root-activity".into(),
+            param: "since".into(),
+            value: "x".into(),
+            expected: A_TIME,
+        });
+        assert!(
+            invalid
+                .to_string()
+                .starts_with("the parameter `since` of the report root-activity expected a time like 2024-06-01"),
+            "{invalid}"
+        );
+        assert!(invalid.to_string().ends_with(", not 'x'"), "{invalid}");
+        for e in [&missing, &invalid] {
+            assert!(!e.to_string().contains("--"), "{e}");
+            assert!(e.is_usage(), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_users_report_named_like_a_built_in_one_replaces_it_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("my-root.sql");
+        std::fs::write(&own, "-- name: root-activity\n-- title: Mine\nSELECT 1").unwrap();
+        std::fs::write(dir.path().join("extra.sql"), "-- title: Extra\nSELECT 2").unwrap();
+        let mut library = ReportLibrary::builtin();
+        assert!(library.get("root-activity").unwrap().is_builtin());
+        assert!(library.add_dir(dir.path()).is_empty());
+
+        let replaced = library.get("root-activity").unwrap();
+        assert_eq!(replaced.title, "Mine", "the user's file still wins");
+        assert!(replaced.replaces_builtin && !replaced.is_builtin());
+        assert_eq!(replaced.file.as_deref(), Some(own.as_path()));
+        let note = replaced.replacement().unwrap();
+        assert!(
+            note.contains("not the built-in report") && note.contains("my-root.sql"),
+            "{note}"
+        );
+
+        let extra = library.get("extra").unwrap();
+        assert!(!extra.replaces_builtin && extra.replacement().is_none());
+        assert!(library.get("logging-tampering").unwrap().replacement().is_none());
+
+        // Replaced again from a second folder: still not the built-in.
+        let second = tempfile::tempdir().unwrap();
+        std::fs::write(second.path().join("root-activity.sql"), "SELECT 3").unwrap();
+        assert!(library.add_dir(second.path()).is_empty());
+        assert!(library.get("root-activity").unwrap().replaces_builtin);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::{Stream, StreamExt};
 
 use super::facts::FactsUsed;
-use super::journal::{ArchiveJournal, End, Journal, Start};
+use super::journal::{ArchiveJournal, End, Journal, JournaledReport, Start};
 use super::table::EventsTable;
 use super::views::Query;
 use super::{EngineError, readonly, redact};
@@ -189,9 +189,25 @@ impl Session {
 
     /// Runs a query with its bound values and streams its result.
     pub async fn run(&self, query: &Query) -> Result<ResultStream, EngineError> {
+        self.run_as(query, None).await
+    }
+
+    /// Runs a saved report's bound query (from [`Report::bind`]) and streams its result; the
+    /// journal records which report it was, and the file a user's report was read from.
+    ///
+    /// [`Report::bind`]: super::reports::Report::bind
+    pub async fn run_report(
+        &self,
+        query: &Query,
+        report: &super::reports::Report,
+    ) -> Result<ResultStream, EngineError> {
+        self.run_as(query, Some(&JournaledReport::of(report))).await
+    }
+
+    async fn run_as(&self, query: &Query, report: Option<&JournaledReport>) -> Result<ResultStream, EngineError> {
         if let Err(refused) = readonly::check(&query.sql) {
             // A refused attempt is access too: it is recorded.
-            let start = self.start(query, "query");
+            let start = self.start(query, "query", report);
             self.record_start(&start).await?;
             self.unended(&start).finish(0, format!("refused: {refused}"));
             return Err(refused);
@@ -206,17 +222,17 @@ impl Session {
         match answered {
             // The plan holds the facts it reads; their table goes with `answered`, once the
             // query is planned or dropped.
-            Some(answered) => self.execute(&answered.query).await.map(|mut s| {
+            Some(answered) => self.execute(&answered.query, report).await.map(|mut s| {
                 s.facts = Some(answered.used);
                 s
             }),
-            None => self.execute(query).await,
+            None => self.execute(query, report).await,
         }
     }
 
     /// The journal's record of a query about to run. What the journal keeps of SQL and values
     /// is masked: a query may quote a secret (a search for it), and the journal is read by others.
-    fn start(&self, query: &Query, kind: &str) -> Start {
+    fn start(&self, query: &Query, kind: &str, report: Option<&JournaledReport>) -> Start {
         let masked = |t: &str| crate::secrets::mask_text(t).into_owned();
         Start {
             id: ulid::Ulid::new().to_string(),
@@ -232,6 +248,7 @@ impl Session {
                 .map(|(k, v)| (k.clone(), masked(&super::views::display_value(v))))
                 .collect::<BTreeMap<_, _>>(),
             kind: kind.to_string(),
+            report: report.cloned(),
             revealed: !self.options.redact,
         }
     }
@@ -254,8 +271,8 @@ impl Session {
     }
 
     /// Plans and starts a checked query, journaled.
-    async fn execute(&self, query: &Query) -> Result<ResultStream, EngineError> {
-        let start = self.start(query, "query");
+    async fn execute(&self, query: &Query, report: Option<&JournaledReport>) -> Result<ResultStream, EngineError> {
+        let start = self.start(query, "query", report);
         self.record_start(&start).await?;
         // From here on the query's end is recorded however it ends, even if this future is
         // dropped while the query is planned (Ctrl+C, the workbench moving on).
@@ -312,6 +329,7 @@ impl Session {
                 facts: None,
             },
             "parameter default",
+            None,
         );
         self.record_start(&start).await?;
         let mut unended = self.unended(&start);

@@ -85,6 +85,44 @@ pub fn parse_duration(s: &str) -> Option<i64> {
     n.checked_mul(seconds * MICROS_PER_SECOND)
 }
 
+/// A window that holds no time: its start is not before its end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmptyWindow {
+    pub from: i64,
+    pub to: i64,
+    /// No end was given: the window ends just after the archive's newest event, and the start
+    /// given is after that.
+    pub end_after_the_data: bool,
+}
+
+impl EmptyWindow {
+    /// Where the window starts and ends, without advice on how to fix it.
+    pub fn bounds(&self) -> String {
+        format!(
+            "the window is empty: it starts at {} and ends at {}{}",
+            format_time(self.from),
+            format_time(self.to),
+            if self.end_after_the_data {
+                " (just after the archive's newest event)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+impl std::fmt::Display for EmptyWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.bounds())?;
+        if self.end_after_the_data {
+            f.write_str(": give it an end too, or an earlier start")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EmptyWindow {}
+
 /// A half-open window `[from, to)` in UTC microseconds, with how it was chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimeWindow {
@@ -113,17 +151,12 @@ impl TimeWindow {
         let end = to.map_or(anchor, point);
         let start = from.map_or(end - default_span, point);
         if start >= end {
-            let after_the_data = to.is_none() && archive_end.is_some();
-            return Err(EngineError::Usage(format!(
-                "the window is empty: it starts at {} and ends at {}{}",
-                format_time(start),
-                format_time(end),
-                if after_the_data {
-                    " (just after the archive's newest event): give --to too, or an earlier --from"
-                } else {
-                    ""
-                }
-            )));
+            return Err(EmptyWindow {
+                from: start,
+                to: end,
+                end_after_the_data: to.is_none() && archive_end.is_some(),
+            }
+            .into());
         }
         let chosen = match (from, to) {
             (None, None) if archive_end.is_some() => {
@@ -301,6 +334,36 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn an_empty_window_says_how_to_fix_it_in_words_of_the_window_not_of_flags() {
+        let newest = at("2023-07-10T12:00:00Z");
+        let after = TimeWindow::resolve(Some("2023-08-01".parse().unwrap()), None, Some(newest), 7 * DAY).unwrap_err();
+        assert!(
+            matches!(&after, EngineError::EmptyWindow(w) if w.end_after_the_data),
+            "{after:?}"
+        );
+        assert_eq!(
+            after.to_string(),
+            "the window is empty: it starts at 2023-08-01T00:00:00Z and ends at 2023-07-10T12:00:01Z \
+             (just after the archive's newest event): give it an end too, or an earlier start"
+        );
+        let backwards = TimeWindow::resolve(
+            Some("2023-07-05".parse().unwrap()),
+            Some("2023-07-01".parse().unwrap()),
+            Some(newest),
+            7 * DAY,
+        )
+        .unwrap_err();
+        assert_eq!(
+            backwards.to_string(),
+            "the window is empty: it starts at 2023-07-05T00:00:00Z and ends at 2023-07-01T00:00:00Z"
+        );
+        for e in [after, backwards] {
+            assert!(!e.to_string().contains("--"), "{e}");
+            assert!(e.is_usage());
+        }
     }
 
     #[test]

@@ -370,14 +370,19 @@ async fn feed(
         });
     };
     let fail = |message: String| refuse(message, false);
-    let query = match request {
-        Request::Query(q) => q,
+    let (query, report) = match request {
+        Request::Query(q) => (q, None),
         Request::Report(report, given) => match report.bind(&session, &given).await {
-            Ok(q) => q,
+            Ok(q) => (q, Some(report)),
             Err(e) => return refuse(e.to_string(), true),
         },
     };
-    let stream = match session.run(&query).await {
+    // A report's run is journaled as that report (its file, when it is a user's).
+    let run = match &report {
+        Some(report) => session.run_report(&query, report).await,
+        None => session.run(&query).await,
+    };
+    let stream = match run {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };

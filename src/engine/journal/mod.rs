@@ -42,9 +42,35 @@ pub struct Start {
     /// `query`, or `parameter default` for a report parameter's default evaluated as SQL.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kind: String,
+    /// The saved report the query is, when it is one run as such (`trailscope report run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<JournaledReport>,
     /// The query saw secrets revealed (`--reveal`, or the workbench started with it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revealed: bool,
+}
+
+/// The saved report a query is: its name and, for a user's report, the file it was read from,
+/// so that the archive's owners see which SQL a report of a familiar name really was.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JournaledReport {
+    pub name: String,
+    /// The user's file; `None` for a built-in report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The user's file replaces the built-in report of the same name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replaces_builtin: bool,
+}
+
+impl JournaledReport {
+    pub fn of(report: &crate::engine::reports::Report) -> Self {
+        JournaledReport {
+            name: report.name.clone(),
+            file: report.file.as_ref().map(|f| f.display().to_string()),
+            replaces_builtin: report.replaces_builtin,
+        }
+    }
 }
 
 /// The end of a query.
@@ -325,6 +351,7 @@ impl From<OldEntry> for JournalEntry {
                 sql: old.sql,
                 params: old.params,
                 kind: String::new(),
+                report: None,
                 revealed: old.revealed,
             },
             end: Some(End {
@@ -352,6 +379,7 @@ mod tests {
             sql: sql.into(),
             params: BTreeMap::new(),
             kind: "query".into(),
+            report: None,
             revealed: false,
         }
     }
