@@ -30,10 +30,15 @@ impl Workbench {
 
     /// The same, with an archive URL and the environment a user would set to reach it.
     fn open_with(archive: &str, state: &Path, env: &[(&str, String)]) -> Workbench {
+        Self::open_sized(archive, state, env, 100, 30)
+    }
+
+    /// The same, in a terminal of `cols` × `rows`.
+    fn open_sized(archive: &str, state: &Path, env: &[(&str, String)], cols: u16, rows: u16) -> Workbench {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: 30,
-                cols: 100,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -50,8 +55,8 @@ impl Workbench {
         let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZeroU16::new(30).unwrap(),
-            std::num::NonZeroU16::new(100).unwrap(),
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
             0,
         )));
         let input = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
@@ -458,4 +463,91 @@ fn over_a_bucket_the_status_line_counts_the_store_requests() {
         .unwrap_or_else(|| panic!("{line}"));
     assert!(count > 0, "{line}");
     bench.quit();
+}
+
+/// A small demo archive: a week of the organisation with its incident.
+fn demo(dir: &Path) -> PathBuf {
+    let archive = dir.join("demo");
+    let out = trailscope(
+        &[
+            "demo",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--events",
+            "6000",
+            "--days",
+            "7",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    archive
+}
+
+/// The README's walkthrough (`:ip 203.0.113.66`, then the event, then its principal) at three
+/// terminal sizes: who did what to which resource reads whole where the screen has room, and
+/// what is cut keeps what tells the values apart.
+#[test]
+fn the_walkthrough_shows_principals_actions_and_resources_whole_where_the_screen_has_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = demo(dir.path());
+    let ip_view = |cols: u16, rows: u16| {
+        let wb = Workbench::open_sized(
+            archive.to_str().unwrap(),
+            &dir.path().join(format!("state-{cols}")),
+            &[],
+            cols,
+            rows,
+        );
+        wb.wait("the timeline", timeline_ready);
+        wb.keys(":ip 203.0.113.66\r");
+        let screen = wb.wait("the address's events", |s| {
+            s.contains("Events from the address") && s.contains("GetCallerIdentity")
+        });
+        (wb, screen)
+    };
+    let role = "arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841";
+    let user = "arn:aws:iam::356789012345:user/ci-deployer";
+
+    let (wb, wide) = ip_view(200, 50);
+    for whole in [
+        user,
+        role,
+        "GetAccountAuthorizationDetails",
+        "ListAttachedUserPolicies",
+        "arn:aws:iam::356789012345:user/admin0",
+        "arn:aws:iam::210987654321:user/svc-backup-sync",
+    ] {
+        assert!(wide.contains(whole), "{whole} is whole at 200×50:\n{wide}");
+    }
+    wb.quit();
+
+    let (wb, medium) = ip_view(120, 40);
+    for whole in ["GetAccountAuthorizationDetails", "ListAttachedUserPolicies", "CreateAccessKey"] {
+        assert!(medium.contains(whole), "{whole} is whole at 120×40:\n{medium}");
+    }
+    // The principals are cut, keeping their account and their name.
+    let line = medium.lines().find(|l| l.contains("ListUsers")).unwrap();
+    assert!(line.contains("356789012345:user/ci-deployer"), "{line}");
+    let line = medium.lines().find(|l| l.contains("CreateAccessKey")).unwrap();
+    assert!(line.contains("210987654321") && line.contains("ci-deployer-8841"), "{line}");
+    assert!(line.contains("svc-backup-sync"), "the resource keeps its name: {line}");
+    // Its event, then its principal: the principal's events show action and resource.
+    wb.keys("\r");
+    wb.wait_for("path");
+    wb.keys("p");
+    let principal = wb.wait("the principal's events", |s| s.contains("Events") && s.contains("row 1 of"));
+    assert!(principal.contains("GetCallerIdentity") || principal.contains("CreateUser"), "{principal}");
+    wb.quit();
+
+    let (wb, narrow) = ip_view(80, 24);
+    let line = narrow.lines().find(|l| l.contains("ListUsers")).unwrap();
+    assert!(line.contains("user/ci-deployer"), "the principal keeps its name at 80×24: {line}");
+    assert!(narrow.contains("GetCallerIdentity") && narrow.contains("DescribeInstances"), "{narrow}");
+    assert!(
+        narrow.contains("ListAttachedUserP"),
+        "a cut action keeps its verb and what it acts on: {narrow}"
+    );
+    assert!(narrow.contains("resource"), "time, principal, action and resource are on screen: {narrow}");
+    wb.quit();
 }
