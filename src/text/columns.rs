@@ -79,53 +79,82 @@ impl Column<'_> {
 /// (always at least one column). Each column first gets its least width; when the columns up to
 /// the last telling one (principal, action, resource, candidate, actions) do not fit so, the
 /// telling ones give up width alike, down to a floor, so they stay on screen. The room left goes
-/// to the telling columns in their order (up to their natural width), then to the wanted column
-/// (up to a third of `total`), then to the other cut columns, the least cut first (two missing
-/// characters hide more than a long ARN's middle).
+/// to the telling columns alike (the narrowest first, in the order principal, action, resource
+/// when as narrow; each up to its natural width), then to the wanted column (up to a third of
+/// `total`), then to the other cut columns, the least cut first (two missing characters hide
+/// more than a long ARN's middle).
 ///
-/// Columns after the telling ones (and after the wanted one) give way when that makes every
-/// telling column whole, as few as it takes: who did what to which resource, whole, matters more
-/// than one more column, which is a scroll or a wider terminal away. Short of that no column
-/// gives way: [`cut`](super::cut) keeps the telling parts of a cut value.
+/// Columns after the telling ones (and after the wanted one) give way, the last first, each only
+/// when the telling columns can use all the room it leaves: who did what to which resource, whole,
+/// matters more than one more column, which is a scroll or a wider terminal away. They give way
+/// only when that takes the telling columns as far as giving way can (whole, or short by less
+/// than one more column's room); when the telling columns would still want room with no column
+/// left to give it, every column stays: [`cut`](super::cut) keeps the telling parts of a cut
+/// value, and the others still say something.
 pub fn fit(columns: &[Column], total: usize, spacing: usize) -> Fitted {
     if columns.is_empty() {
         return Fitted { widths: Vec::new() };
     }
     let mut least: Vec<usize> = columns.iter().map(Column::least).collect();
     keep_the_telling_columns_on_screen(columns, &mut least, total, spacing);
-    let shown = leading_that_fit(&least, total, spacing);
+    let leading = leading_that_fit(&least, total, spacing);
     let widths = |shown: usize| share(&columns[..shown], &least[..shown], total, spacing);
-    let telling_whole = |widths: &Vec<usize>| {
+    // What the telling columns still want at these widths.
+    let wanting = |widths: &[usize]| -> usize {
         widths
             .iter()
             .zip(columns)
-            .all(|(w, c)| c.telling().is_none() || *w >= c.whole())
+            .filter(|(_, c)| c.telling().is_some())
+            .map(|(w, c)| c.whole() - w)
+            .sum()
     };
-    let kept = columns[..shown]
+    // Only columns after every telling one (and after the wanted one) may give way.
+    let kept = columns
         .iter()
         .rposition(|c| c.telling().is_some() || c.wanted)
         .map_or(1, |i| i + 1);
-    let widths = (kept..=shown)
-        .rev()
-        .map(widths)
-        .find(telling_whole)
-        .unwrap_or_else(|| widths(shown));
-    Fitted { widths }
+    let mut shown = leading;
+    let mut fitted = widths(shown);
+    while shown > kept && wanting(&fitted) >= least[shown - 1] + spacing {
+        shown -= 1;
+        fitted = widths(shown);
+    }
+    if shown == kept && shown < leading && wanting(&fitted) > 0 {
+        fitted = widths(leading);
+    }
+    Fitted { widths: fitted }
 }
 
-/// Lowers the telling columns' least widths alike (the widest first, down to `TELLING_FLOOR`)
-/// until every column up to the last telling one fits `total`.
+/// Lowers the telling columns' least widths alike (the widest first, down to `TELLING_FLOOR`) so
+/// that every column up to the last telling one fits `total`; when even the floor leaves that one
+/// off the screen, up to the last telling one it can bring on. Nothing is lowered for a telling
+/// column that stays off the screen anyway.
 fn keep_the_telling_columns_on_screen(columns: &[Column], least: &mut [usize], total: usize, spacing: usize) {
-    let Some(last) = columns.iter().rposition(|c| c.telling().is_some()) else {
-        return;
-    };
-    let needed = |least: &[usize]| {
+    let needed = |least: &[usize], last: usize| {
         least[..=last]
             .iter()
             .sum::<usize>()
             .saturating_add(spacing.saturating_mul(last))
     };
-    while needed(least) > total {
+    let floored: Vec<usize> = columns
+        .iter()
+        .zip(least.iter())
+        .map(|(c, l)| {
+            if c.telling().is_some() {
+                (*l).min(TELLING_FLOOR)
+            } else {
+                *l
+            }
+        })
+        .collect();
+    let Some(last) = (0..columns.len())
+        .rev()
+        .filter(|&i| columns[i].telling().is_some())
+        .find(|&i| needed(&floored, i) <= total)
+    else {
+        return;
+    };
+    while needed(least, last) > total {
         let widest = (0..=last)
             .filter(|&i| columns[i].telling().is_some() && least[i] > TELLING_FLOOR)
             .max_by_key(|&i| (least[i], std::cmp::Reverse(i)));
@@ -164,26 +193,32 @@ fn share(columns: &[Column], least: &[usize], total: usize, spacing: usize) -> V
         .sum::<usize>()
         .saturating_add(spacing.saturating_mul(widths.len() - 1));
     let mut room = total.saturating_sub(used);
-    let mut give = |i: usize, up_to: usize, widths: &mut Vec<usize>| {
-        let more = up_to.saturating_sub(widths[i]).min(room);
-        widths[i] += more;
+    // The telling columns alike, one character at a time to the narrowest (in their order when as
+    // narrow), each up to whole: one long principal (an SSO role's ARN runs past 100 characters)
+    // must not take the room of the action and the resource.
+    while room > 0
+        && let Some(i) = (0..columns.len())
+            .filter(|&i| columns[i].telling().is_some() && widths[i] < columns[i].whole())
+            .min_by_key(|&i| (widths[i], columns[i].telling()))
+    {
+        widths[i] += 1;
+        room -= 1;
+    }
+    let mut give = |width: &mut usize, up_to: usize| {
+        let more = up_to.saturating_sub(*width).min(room);
+        *width += more;
         room -= more;
     };
-    let mut telling: Vec<usize> = (0..columns.len()).filter(|&i| columns[i].telling().is_some()).collect();
-    telling.sort_by_key(|&i| columns[i].telling());
-    for i in telling {
-        give(i, columns[i].whole(), &mut widths);
-    }
     if let Some(i) = columns.iter().position(|c| c.wanted) {
-        give(i, columns[i].whole().min(total / 3), &mut widths);
+        give(&mut widths[i], columns[i].whole().min(total / 3));
     }
+    // The least cut first; an empty column's header last: it shows no value.
     let mut others: Vec<usize> = (0..columns.len())
         .filter(|&i| !columns[i].never_cut() && widths[i] < columns[i].whole())
         .collect();
-    // An empty column's header comes last: it shows no value.
     others.sort_by_key(|&i| (columns[i].empty, columns[i].whole() - widths[i]));
     for i in others {
-        give(i, columns[i].whole(), &mut widths);
+        give(&mut widths[i], columns[i].whole());
     }
     widths
 }
@@ -224,8 +259,8 @@ mod tests {
         values.iter().zip(widths).map(|((_, v), w)| cut(v, *w)).collect()
     }
 
-    /// The timeline's "Events of the bucket", from a mixed bucket: an assumed role (55
-    /// characters), a GCP method (63) and a GCP function (60).
+    /// The timeline's "Events of the bucket", from a bucket of several clouds: the principal
+    /// given, a GCP method (63 characters) and a GCP function (60).
     fn bucket_events<'a>(principal: &'a str, resource: &'a str) -> [(&'a str, &'a str); 10] {
         [
             ("event_time", "2026-10-30T22:20:45.123456Z"),
@@ -244,7 +279,7 @@ mod tests {
         ]
     }
     const ASSUMED_ROLE: &str = "arn:aws:sts::111122223333:assumed-role/deploy/ci-runner";
-    const SERVICE_ACCOUNT: &str = "deployer@acme-ml.iam.gserviceaccount.com";
+    const SERVICE_ACCOUNT: &str = "deployer@acme.iam.gserviceaccount.com";
     const FUNCTION: &str = "projects/acme-ml/locations/us-east1/functions/billing-export";
 
     /// The resource view's "Changes, then reads": nobody acted as another (`source_identity`
@@ -269,8 +304,8 @@ mod tests {
     fn on_a_200_column_screen_a_buckets_events_show_principal_action_and_resource_whole() {
         let events = bucket_events(SERVICE_ACCOUNT, FUNCTION);
         let widths = fitted(&events, SCREEN_200);
-        // The columns after the three give way for them: a scroll away.
-        assert_eq!(widths, [27, 40, 63, 60]);
+        // The columns after the outcome give way for the three: a scroll away.
+        assert_eq!(widths, [27, 37, 63, 60, 7]);
         assert_eq!(shown(&events, &widths)[1..4], [events[1].1, events[2].1, events[3].1]);
     }
 
@@ -279,11 +314,17 @@ mod tests {
         // 27 + 55 + 63 + 60 and three spaces is 208: more than 198.
         let events = bucket_events(ASSUMED_ROLE, FUNCTION);
         let widths = fitted(&events, SCREEN_200);
-        assert_eq!(widths, [27, 55, 33, 22, 7, 10, 10, 5, 10, 10]);
+        // The three share the room alike.
+        assert_eq!(widths, [27, 37, 37, 36, 7, 10, 10, 5, 10, 10]);
         let cells = shown(&events, &widths);
-        assert_eq!(cells[1], ASSUMED_ROLE);
-        assert_eq!(cells[2], "google.api.servi…ActivateServices");
-        assert_eq!(cells[3], "projec…/billing-export");
+        assert_eq!(
+            cells[1..4],
+            [
+                "…111122223333:…-role/deploy/ci-runner",
+                "google.api.servicema…ActivateServices",
+                "projects/acme-ml/loc…/billing-export"
+            ]
+        );
         assert_eq!(cells[6], "198.51.10…", "source_ip gets its least, not 34");
     }
 
@@ -299,13 +340,13 @@ mod tests {
     fn on_a_120_column_screen_as_much_shows_as_fits_and_cut_values_keep_their_telling_parts() {
         let events = bucket_events(ASSUMED_ROLE, FUNCTION);
         let widths = fitted(&events, SCREEN_120);
-        assert_eq!(widths, [27, 25, 22, 22, 7, 10]);
+        assert_eq!(widths, [27, 23, 23, 23, 7, 10]);
         assert_eq!(
             shown(&events, &widths)[1..4],
             [
-                "…111122223333:…/ci-runner",
-                "googl…ActivateServices",
-                "projec…/billing-export"
+                "…-role/deploy/ci-runner",
+                "google…ActivateServices",
+                "project…/billing-export"
             ]
         );
 
@@ -333,7 +374,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bucket_of_aws_events_keeps_outcome_and_error_beside_the_whole_three() {
+    fn no_column_gives_way_for_a_few_characters_of_a_telling_one() {
         let events = [
             ("event_time", "2026-10-30T22:20:45Z"),
             (
@@ -352,7 +393,13 @@ mod tests {
             ("tenant", "210987654321"),
             ("event_id", "54be3fe7-a0ac-404f-9eb6-ac360adfca2e"),
         ];
-        assert_eq!(fitted(&events, SCREEN_200), [20, 67, 22, 59, 7, 12]);
+        // The address would give the principal 3 more characters (its `arn:`): it stays.
+        let widths = fitted(&events, SCREEN_200);
+        assert_eq!(widths, [20, 64, 22, 59, 7, 10, 10]);
+        assert_eq!(
+            cut(events[1].1, widths[1]),
+            "…aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841"
+        );
     }
 
     #[test]
@@ -367,11 +414,11 @@ mod tests {
         ];
         let mut columns: Vec<Column> = values.iter().copied().map(measured).collect();
         // The least cut first: the whole user agent, the message cut.
-        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 40, 46, 89]);
+        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 37, 49, 89]);
         // The cursor on the message: a third of the screen for it first, then, now the least
         // cut, the rest of it.
         columns[2].wanted = true;
-        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 40, 93, 42]);
+        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 37, 93, 45]);
     }
 
     #[test]
@@ -386,5 +433,30 @@ mod tests {
         // Always one column, cut to the screen when even that does not fit.
         assert_eq!(fit(&columns, 20, 3).widths, [20]);
         assert_eq!(fit(&[], 80, 3).widths, Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_telling_column_off_the_screen_takes_no_other_column_with_it() {
+        // The resource view's "Who touched it" on an 80-column terminal (` │ ` between columns):
+        // `actions` cannot come on screen, so nothing gives way for the principal to be whole.
+        let who = [
+            (
+                "principal",
+                "arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer",
+            ),
+            ("events", "4"),
+            ("changes", "3"),
+            ("first_seen", "2024-06-10T10:40:00Z"),
+            ("last_seen", "2024-06-10T10:43:00Z"),
+            (
+                "actions",
+                "AddPermission20150331v2, CreateFunction20150331, UpdateFunctionConfiguration20150331v2",
+            ),
+        ];
+        let mut columns: Vec<Column> = who.iter().copied().map(measured).collect();
+        for fixed in &mut columns[1..5] {
+            fixed.fixed = true;
+        }
+        assert_eq!(fit(&columns, 80, 3).widths, [38, 6, 7, 20]);
     }
 }
