@@ -16,15 +16,16 @@ use futures::{Stream, StreamExt};
 use super::EngineError;
 use crate::text::{self, Column};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// How a result is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// A readable table, sized to the terminal (columns that do not fit are named under it).
+    /// A readable table, sized to a width (columns that do not fit are named under it).
     Table,
     /// Comma-separated values with a header row (cells a spreadsheet would run are neutralised).
     Csv,
     /// One JSON object per line.
     Json,
-    /// Apache Parquet (needs --output, or a redirect).
+    /// Apache Parquet (written to a file or a pipe only: it is binary).
     Parquet,
 }
 
