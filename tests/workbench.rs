@@ -523,31 +523,52 @@ fn the_walkthrough_shows_principals_actions_and_resources_whole_where_the_screen
     wb.quit();
 
     let (wb, medium) = ip_view(120, 40);
-    for whole in ["GetAccountAuthorizationDetails", "ListAttachedUserPolicies", "CreateAccessKey"] {
+    for whole in [
+        "GetAccountAuthorizationDetails",
+        "ListAttachedUserPolicies",
+        "CreateAccessKey",
+    ] {
         assert!(medium.contains(whole), "{whole} is whole at 120×40:\n{medium}");
     }
     // The principals are cut, keeping their account and their name.
     let line = medium.lines().find(|l| l.contains("ListUsers")).unwrap();
     assert!(line.contains("356789012345:user/ci-deployer"), "{line}");
     let line = medium.lines().find(|l| l.contains("CreateAccessKey")).unwrap();
-    assert!(line.contains("210987654321") && line.contains("ci-deployer-8841"), "{line}");
+    assert!(
+        line.contains("210987654321") && line.contains("ci-deployer-8841"),
+        "{line}"
+    );
     assert!(line.contains("svc-backup-sync"), "the resource keeps its name: {line}");
     // Its event, then its principal: the principal's events show action and resource.
     wb.keys("\r");
     wb.wait_for("path");
     wb.keys("p");
-    let principal = wb.wait("the principal's events", |s| s.contains("Events") && s.contains("row 1 of"));
-    assert!(principal.contains("GetCallerIdentity") || principal.contains("CreateUser"), "{principal}");
+    let principal = wb.wait("the principal's events", |s| {
+        s.contains("Events") && s.contains("row 1 of")
+    });
+    assert!(
+        principal.contains("GetCallerIdentity") || principal.contains("CreateUser"),
+        "{principal}"
+    );
     wb.quit();
 
     let (wb, narrow) = ip_view(80, 24);
     let line = narrow.lines().find(|l| l.contains("ListUsers")).unwrap();
-    assert!(line.contains("user/ci-deployer"), "the principal keeps its name at 80×24: {line}");
-    assert!(narrow.contains("GetCallerIdentity") && narrow.contains("DescribeInstances"), "{narrow}");
+    assert!(
+        line.contains("user/ci-deployer"),
+        "the principal keeps its name at 80×24: {line}"
+    );
+    assert!(
+        narrow.contains("GetCallerIdentity") && narrow.contains("DescribeInstances"),
+        "{narrow}"
+    );
     assert!(
         narrow.contains("ListAttachedUserP"),
         "a cut action keeps its verb and what it acts on: {narrow}"
     );
-    assert!(narrow.contains("resource"), "time, principal, action and resource are on screen: {narrow}");
+    assert!(
+        narrow.contains("resource"),
+        "time, principal, action and resource are on screen: {narrow}"
+    );
     wb.quit();
 }

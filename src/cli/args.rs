@@ -362,13 +362,37 @@ fn parse_cloud(s: &str) -> Result<CloudChoice, String> {
     s.parse()
 }
 
+/// The formats `--format` names: the engine's [`Format`], with the words `--help` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A readable table, sized to the terminal (columns that do not fit are named under it).
+    Table,
+    /// Comma-separated values with a header row (cells a spreadsheet would run are neutralised).
+    Csv,
+    /// One JSON object per line.
+    Json,
+    /// Apache Parquet (needs --output, or a redirect).
+    Parquet,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Csv => Format::Csv,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Parquet => Format::Parquet,
+        }
+    }
+}
+
 /// Where and how a result goes.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
     /// How to write the result (default: from --output's extension — .csv, .jsonl, .parquet,
     /// .txt — else table).
     #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<OutputFormat>,
 
     /// Write the result to this file (complete or not at all) instead of the terminal.
     #[arg(long, short, value_name = "FILE")]

@@ -11,7 +11,7 @@ use crate::engine::{Format, ResultStream};
 /// The format asked for, else the one `--output`'s extension names, else a table.
 pub fn format(args: &OutputArgs) -> Result<Format, Failure> {
     if let Some(f) = args.format {
-        return Ok(f);
+        return Ok(f.into());
     }
     let named = match &args.output {
         Some(path) => Format::named_by(path).map_err(|e| Failure::usage(format!("{e}, or give --format")))?,

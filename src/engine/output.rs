@@ -14,16 +14,18 @@ use datafusion::error::Result as DfResult;
 use futures::{Stream, StreamExt};
 
 use super::EngineError;
+use crate::text::{self, Column};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// How a result is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// A readable table, sized to the terminal (columns that do not fit are named under it).
+    /// A readable table, sized to a width (columns that do not fit are named under it).
     Table,
     /// Comma-separated values with a header row (cells a spreadsheet would run are neutralised).
     Csv,
     /// One JSON object per line.
     Json,
-    /// Apache Parquet (needs --output, or a redirect).
+    /// Apache Parquet (written to a file or a pipe only: it is binary).
     Parquet,
 }
 
@@ -313,27 +315,26 @@ where
             None => break,
         }
     }
-    // Times and numbers are never cut: a cut one is no use. Text gives way instead, down to a
-    // dozen characters (an identifier cut in its middle still tells its two ends).
-    let keep: Vec<bool> = schema
+    // Times, numbers and booleans are never cut: a cut one is no use.
+    let fixed: Vec<bool> = schema
         .fields()
         .iter()
         .map(|f| f.data_type().is_numeric() || f.data_type().is_temporal() || *f.data_type() == DataType::Boolean)
         .collect();
-    let widths = fit_columns(&headers, &sample, &keep, width);
+    let widths = text::fit(&measure(&headers, &sample, &fixed), width, SEPARATOR.chars().count()).widths;
     let numeric: Vec<bool> = schema.fields().iter().map(|f| f.data_type().is_numeric()).collect();
     let line = |cells: &[String], header: bool| -> String {
         let parts: Vec<String> = cells
             .iter()
             .zip(&widths)
             .zip(&numeric)
-            .map(|((c, w), n)| pad(c, *w, *n && !header))
+            .map(|((c, w), n)| cell(c, *w, *n && !header))
             .collect();
-        parts.join(" │ ").trim_end().to_string()
+        parts.join(SEPARATOR).trim_end().to_string()
     };
     writeln!(out, "{}", line(&headers, true)).map_err(io)?;
     let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
-    writeln!(out, "{}", rule.join("─┼─")).map_err(io)?;
+    writeln!(out, "{}", rule.join(RULE_CROSSING)).map_err(io)?;
     let mut rows = 0u64;
     for row in &sample {
         writeln!(out, "{}", line(row, false)).map_err(io)?;
@@ -350,7 +351,7 @@ where
     if widths.len() < headers.len() {
         writeln!(
             out,
-            "({rows} row{plural}; {} of {} columns fit this terminal, not shown: {}; a wider terminal or --format csv shows them)",
+            "({rows} row{plural}; {} of {} columns fit this terminal, not shown: {}; a wider terminal or CSV output shows them)",
             widths.len(),
             headers.len(),
             headers[widths.len()..].join(", ")
@@ -416,86 +417,50 @@ pub fn printable(text: &str) -> String {
     crate::terminal_text::escape(text).into_owned()
 }
 
-/// Column widths: each fits its content, and the widest shrink until the row fits `total`.
-fn fit(headers: &[String], sample: &[Vec<String>], keep: &[bool], total: usize) -> Vec<usize> {
-    let mut widths: Vec<usize> = headers
+/// Between two cells of a row, and where the rule under the header crosses it.
+const SEPARATOR: &str = " │ ";
+const RULE_CROSSING: &str = "─┼─";
+
+/// The table's columns as [`text::fit`] weighs them, measured on the rows looked at. A column is
+/// empty only when there were rows to look at: with none, every header shows whole.
+fn measure<'a>(headers: &'a [String], sample: &[Vec<String>], fixed: &[bool]) -> Vec<Column<'a>> {
+    headers
         .iter()
         .enumerate()
-        .map(|(i, h)| {
-            sample
+        .map(|(i, name)| Column {
+            name,
+            natural: sample
                 .iter()
                 .map(|r| r[i].chars().count())
-                .chain([h.chars().count()])
+                .chain([name.chars().count()])
                 .max()
-                .unwrap_or(0)
-                .max(1)
+                .unwrap_or(0),
+            fixed: fixed[i],
+            empty: !sample.is_empty() && sample.iter().all(|r| r[i].is_empty()),
+            wanted: false,
         })
-        .collect();
-    let separators = 3 * widths.len().saturating_sub(1);
-    const NARROWEST: usize = 12;
-    while widths.iter().sum::<usize>() + separators > total {
-        let (widest, w) = widths
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !keep[*i])
-            .max_by_key(|(_, w)| **w)
-            .map(|(i, w)| (i, *w))
-            .unwrap_or((0, 0));
-        if w <= NARROWEST {
-            break;
-        }
-        widths[widest] = w - 1;
-    }
-    widths
+        .collect()
 }
 
-/// The widths of the leading columns that fit `total` (all of them when they can): a row that
-/// wraps on the terminal is harder to read than columns left out and named at the foot.
-fn fit_columns(headers: &[String], sample: &[Vec<String>], keep: &[bool], total: usize) -> Vec<usize> {
-    let widths = fit(headers, sample, keep, total);
-    let mut used = 0;
-    let mut fitting = 0;
-    for (i, w) in widths.iter().enumerate() {
-        let need = w + if i > 0 { 3 } else { 0 };
-        if i > 0 && used + need > total {
-            break;
-        }
-        used += need;
-        fitting = i + 1;
-    }
-    if fitting == widths.len() {
-        widths
+/// The cell cut to `width` characters (see [`text::cut`]) and padded to it, numbers to the right.
+fn cell(text: &str, width: usize, right: bool) -> String {
+    let shown = text::cut(text, width);
+    let fill = " ".repeat(width - shown.chars().count());
+    if right {
+        format!("{fill}{shown}")
     } else {
-        fit(&headers[..fitting], sample, &keep[..fitting], total)
-    }
-}
-
-/// The cell padded (numbers to the right) or cut to `width` characters. Text is cut at its end;
-/// an identifier (no spaces: an ARN, a path) in its middle, since both its ends tell.
-fn pad(cell: &str, width: usize, right: bool) -> String {
-    let n = cell.chars().count();
-    if n <= width {
-        let fill = " ".repeat(width - n);
-        return if right {
-            format!("{fill}{cell}")
-        } else {
-            format!("{cell}{fill}")
-        };
-    }
-    let keep = width.saturating_sub(1);
-    if cell.contains(' ') || keep < 12 {
-        let kept: String = cell.chars().take(keep).collect();
-        format!("{kept}…")
-    } else {
-        let head: String = cell.chars().take(keep / 2).collect();
-        let tail: String = cell.chars().skip(n - (keep - keep / 2)).collect();
-        format!("{head}…{tail}")
+        format!("{shown}{fill}")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The widths of a table's leading columns that fit `total`, as `write_table` chooses them.
+    fn widths(headers: &[String], sample: &[Vec<String>], fixed: &[bool], total: usize) -> Vec<usize> {
+        text::fit(&measure(headers, sample, fixed), total, SEPARATOR.chars().count()).widths
+    }
 
     #[test]
     fn a_table_fits_the_width_and_cut_cells_say_so() {
@@ -504,18 +469,18 @@ mod tests {
             "arn:aws:sts::111122223333:assumed-role/DeployRole/ci-deployer".to_string(),
             "12".to_string(),
         ]];
-        let widths = fit(&headers, &sample, &[false, true], 40);
+        let widths = widths(&headers, &sample, &[false, true], 40);
         assert!(widths.iter().sum::<usize>() + 3 <= 40);
         assert_eq!(widths[1], 6);
-        let cut = pad(&sample[0][0], widths[0], false);
+        let cut = cell(&sample[0][0], widths[0], false);
         assert_eq!(cut.chars().count(), widths[0]);
         assert!(
-            cut.starts_with("arn:aws:sts") && cut.ends_with("ci-deployer") && cut.contains('…'),
-            "{cut}"
+            cut.contains("111122223333") && cut.ends_with("/ci-deployer") && cut.contains('…'),
+            "an ARN keeps its account and its name: {cut}"
         );
-        assert_eq!(pad("12", 6, true), "    12");
+        assert_eq!(cell("12", 6, true), "    12");
         assert_eq!(
-            pad("is not authorized to perform this action", 20, false),
+            cell("is not authorized to perform this action", 20, false),
             "is not authorized t…"
         );
     }
@@ -536,16 +501,56 @@ mod tests {
             .map(String::from)
             .to_vec(),
         ];
-        let keep = [true, false, false, false, false];
-        let all = fit_columns(&headers, &sample, &keep, 200);
-        assert_eq!(all.len(), 5, "a wide terminal shows every column whole");
-        let narrow = fit_columns(&headers, &sample, &keep, 80);
+        let fixed = [true, false, false, false, false];
+        let all = widths(&headers, &sample, &fixed, 200);
+        assert_eq!(all, [27, 42, 20, 12, 36], "a wide terminal shows every column whole");
+        let narrow = widths(&headers, &sample, &fixed, 80);
         assert!(narrow.len() < 5 && narrow.len() >= 3, "{narrow:?}");
         assert!(
             narrow.iter().sum::<usize>() + 3 * (narrow.len() - 1) <= 80,
             "{narrow:?}"
         );
         assert_eq!(narrow[0], 27, "a time is never cut");
+    }
+
+    #[tokio::test]
+    async fn an_empty_column_shrinks_to_a_mark_and_counts_stay_right_aligned() {
+        use datafusion::arrow::array::Int64Array;
+        use datafusion::arrow::datatypes::{Field, Schema};
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("principal", DataType::Utf8, true),
+            Field::new("source_identity", DataType::Utf8, true),
+            Field::new("events", DataType::Int64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![
+                    "arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841",
+                    "ci-deployer@acme-ci-build.iam.gserviceaccount.com",
+                ])),
+                Arc::new(StringArray::from(vec![None::<&str>, None])),
+                Arc::new(Int64Array::from(vec![1234, 7])),
+            ],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let stream = futures::stream::iter([Ok(batch)]);
+        let rows = write(stream, schema, Format::Table, &mut out, 60).await.unwrap();
+        assert_eq!(rows, 2);
+        let table = String::from_utf8(out).unwrap();
+        assert_eq!(
+            table,
+            [
+                "principal                                     │ so… │ events",
+                "──────────────────────────────────────────────┼─────┼───────",
+                "…210987654321:…e/DeployAdmin/ci-deployer-8841 │     │   1234",
+                "ci-deployer@acme-ci-build.iam.gserviceaccoun… │     │      7",
+                "(2 rows)",
+            ]
+            .map(|l| format!("{l}\n"))
+            .concat()
+        );
     }
 
     #[test]

@@ -27,16 +27,12 @@ pub struct Fitted {
 /// The columns that say who did what to which resource, in the order room is given to them.
 const TELLING: [&str; 5] = ["principal", "action", "resource", "candidate", "actions"];
 
-/// Time columns, whatever type they arrive as (the workbench's cells are text).
+/// Time columns, whatever type they arrive as (the command line's cells are text).
 const TIMES: [&str; 4] = ["event_time", "first_seen", "last_seen", "bucket"];
 
 /// The least a telling column is cut to while there is room: an ARN's account and final name
 /// with their `…`s (`…111122223333:…/ci-session`).
 const TELLING_LEAST: usize = 22;
-
-/// What each telling column is given before any is given its whole width: an ARN's account
-/// and a long final name (`…210987654321:…/ci-deployer-8841`), an action's whole verb.
-const TELLING_SHARE: usize = 32;
 
 /// The least a telling column is cut to when even that leaves one off the screen: still the end
 /// of a name (`…deployer`).
@@ -83,56 +79,96 @@ impl Column<'_> {
 /// (always at least one column). Each column first gets its least width; when the columns up to
 /// the last telling one (principal, action, resource, candidate, actions) do not fit so, the
 /// telling ones give up width alike, down to a floor, so they stay on screen. The room left goes
-/// to the telling columns in their order (up to their natural width), then to the wanted column
-/// (up to a third of `total`), then to the other cut columns, the least cut first (two missing
-/// characters hide more than a long ARN's middle).
+/// to the telling columns alike (the narrowest first, in the order principal, action, resource
+/// when as narrow; each up to its natural width), then to the wanted column (up to a third of
+/// `total`), then to the other cut columns, the least cut first (two missing characters hide
+/// more than a long ARN's middle).
 ///
-/// Columns after the telling ones (and after the wanted one) give way as far as that gives the
-/// telling columns more of their width, as few as it takes: who did what to which resource,
-/// whole, matters more than one more column, which is a scroll or a wider terminal away. What
-/// is still cut, [`cut`](super::cut) cuts keeping its telling parts.
+/// Columns after the telling ones (and after the wanted one) give way, the last first, each only
+/// when the telling columns can use all the room it leaves: who did what to which resource, whole,
+/// matters more than one more column, which is a wider terminal away. They give way only when
+/// that takes the telling columns as far as giving way can (whole, or short by less than one more
+/// column's room); otherwise every column stays: [`cut`](super::cut) keeps the telling parts of a
+/// cut value, and the others still say something.
 pub fn fit(columns: &[Column], total: usize, spacing: usize) -> Fitted {
+    fit_with(columns, total, spacing, false)
+}
+
+/// As [`fit`], for a table that scrolls sideways (the workbench's): the columns after the telling
+/// ones give way whenever the telling columns can use their room, whole or not, since a column
+/// that gives way is a key away. A new user found the opposite intolerable: an empty
+/// `source_identity` and a `source_ip` given 17 and 34 columns while principal and action were
+/// cut to 20.
+pub fn fit_scrolled(columns: &[Column], total: usize, spacing: usize) -> Fitted {
+    fit_with(columns, total, spacing, true)
+}
+
+fn fit_with(columns: &[Column], total: usize, spacing: usize, scrolls: bool) -> Fitted {
     if columns.is_empty() {
         return Fitted { widths: Vec::new() };
     }
     let mut least: Vec<usize> = columns.iter().map(Column::least).collect();
     keep_the_telling_columns_on_screen(columns, &mut least, total, spacing);
-    let shown = leading_that_fit(&least, total, spacing);
+    let leading = leading_that_fit(&least, total, spacing);
     let widths = |shown: usize| share(&columns[..shown], &least[..shown], total, spacing);
-    let telling_room = |widths: &Vec<usize>| -> usize {
+    // What the telling columns still want at these widths.
+    let wanting = |widths: &[usize]| -> usize {
         widths
             .iter()
             .zip(columns)
             .filter(|(_, c)| c.telling().is_some())
-            .map(|(w, c)| (*w).min(c.whole()))
+            .map(|(w, c)| c.whole() - w)
             .sum()
     };
-    let kept = columns[..shown]
+    // Only columns after every telling one (and after the wanted one) may give way.
+    let kept = columns
         .iter()
         .rposition(|c| c.telling().is_some() || c.wanted)
         .map_or(1, |i| i + 1);
-    // As many columns as leave the telling ones the most room (the most columns among equals).
-    let widths = (kept..=shown)
-        .map(|k| (k, widths(k)))
-        .max_by_key(|(k, w)| (telling_room(w), *k))
-        .map(|(_, w)| w)
-        .unwrap_or_else(|| widths(shown));
-    Fitted { widths }
+    let mut shown = leading;
+    let mut fitted = widths(shown);
+    while shown > kept && wanting(&fitted) >= least[shown - 1] + spacing {
+        shown -= 1;
+        fitted = widths(shown);
+    }
+    // On a table that cannot scroll, a column left out is gone: it gives way only when that
+    // makes the telling columns whole.
+    if !scrolls && shown == kept && shown < leading && wanting(&fitted) > 0 {
+        fitted = widths(leading);
+    }
+    Fitted { widths: fitted }
 }
 
-/// Lowers the telling columns' least widths alike (the widest first, down to `TELLING_FLOOR`)
-/// until every column up to the last telling one fits `total`.
+/// Lowers the telling columns' least widths alike (the widest first, down to `TELLING_FLOOR`) so
+/// that every column up to the last telling one fits `total`; when even the floor leaves that one
+/// off the screen, up to the last telling one it can bring on. Nothing is lowered for a telling
+/// column that stays off the screen anyway.
 fn keep_the_telling_columns_on_screen(columns: &[Column], least: &mut [usize], total: usize, spacing: usize) {
-    let Some(last) = columns.iter().rposition(|c| c.telling().is_some()) else {
-        return;
-    };
-    let needed = |least: &[usize]| {
+    let needed = |least: &[usize], last: usize| {
         least[..=last]
             .iter()
             .sum::<usize>()
             .saturating_add(spacing.saturating_mul(last))
     };
-    while needed(least) > total {
+    let floored: Vec<usize> = columns
+        .iter()
+        .zip(least.iter())
+        .map(|(c, l)| {
+            if c.telling().is_some() {
+                (*l).min(TELLING_FLOOR)
+            } else {
+                *l
+            }
+        })
+        .collect();
+    let Some(last) = (0..columns.len())
+        .rev()
+        .filter(|&i| columns[i].telling().is_some())
+        .find(|&i| needed(&floored, i) <= total)
+    else {
+        return;
+    };
+    while needed(least, last) > total {
         let widest = (0..=last)
             .filter(|&i| columns[i].telling().is_some() && least[i] > TELLING_FLOOR)
             .max_by_key(|&i| (least[i], std::cmp::Reverse(i)));
@@ -171,31 +207,32 @@ fn share(columns: &[Column], least: &[usize], total: usize, spacing: usize) -> V
         .sum::<usize>()
         .saturating_add(spacing.saturating_mul(widths.len() - 1));
     let mut room = total.saturating_sub(used);
-    let mut give = |i: usize, up_to: usize, widths: &mut Vec<usize>| {
-        let more = up_to.saturating_sub(widths[i]).min(room);
-        widths[i] += more;
+    // The telling columns alike, one character at a time to the narrowest (in their order when as
+    // narrow), each up to whole: one long principal (an SSO role's ARN runs past 100 characters)
+    // must not take the room of the action and the resource.
+    while room > 0
+        && let Some(i) = (0..columns.len())
+            .filter(|&i| columns[i].telling().is_some() && widths[i] < columns[i].whole())
+            .min_by_key(|&i| (widths[i], columns[i].telling()))
+    {
+        widths[i] += 1;
+        room -= 1;
+    }
+    let mut give = |width: &mut usize, up_to: usize| {
+        let more = up_to.saturating_sub(*width).min(room);
+        *width += more;
         room -= more;
     };
-    let mut telling: Vec<usize> = (0..columns.len()).filter(|&i| columns[i].telling().is_some()).collect();
-    telling.sort_by_key(|&i| columns[i].telling());
-    // Each telling column first gets enough for a cut value to keep its telling parts, so that
-    // a long principal does not leave the action cut at its end; then each its whole width.
-    for &i in &telling {
-        give(i, columns[i].whole().min(TELLING_SHARE), &mut widths);
-    }
-    for i in telling {
-        give(i, columns[i].whole(), &mut widths);
-    }
     if let Some(i) = columns.iter().position(|c| c.wanted) {
-        give(i, columns[i].whole().min(total / 3), &mut widths);
+        give(&mut widths[i], columns[i].whole().min(total / 3));
     }
+    // The least cut first; an empty column's header last: it shows no value.
     let mut others: Vec<usize> = (0..columns.len())
         .filter(|&i| !columns[i].never_cut() && widths[i] < columns[i].whole())
         .collect();
-    // An empty column's header comes last: it shows no value.
     others.sort_by_key(|&i| (columns[i].empty, columns[i].whole() - widths[i]));
     for i in others {
-        give(i, columns[i].whole(), &mut widths);
+        give(&mut widths[i], columns[i].whole());
     }
     widths
 }
@@ -225,7 +262,7 @@ mod tests {
 
     fn fitted(values: &[(&str, &str)], total: usize) -> Vec<usize> {
         let columns: Vec<Column> = values.iter().copied().map(measured).collect();
-        let widths = fit(&columns, total, SPACING).widths;
+        let widths = fit_scrolled(&columns, total, SPACING).widths;
         let used = widths.iter().sum::<usize>() + SPACING * (widths.len() - 1);
         assert!(used <= total, "{widths:?} is {used} wide, more than {total}");
         widths
@@ -236,8 +273,8 @@ mod tests {
         values.iter().zip(widths).map(|((_, v), w)| cut(v, *w)).collect()
     }
 
-    /// The timeline's "Events of the bucket", from a mixed bucket: an assumed role (55
-    /// characters), a GCP method (63) and a GCP function (60).
+    /// The timeline's "Events of the bucket", from a bucket of several clouds: the principal
+    /// given, a GCP method (63 characters) and a GCP function (60).
     fn bucket_events<'a>(principal: &'a str, resource: &'a str) -> [(&'a str, &'a str); 10] {
         [
             ("event_time", "2026-10-30T22:20:45.123456Z"),
@@ -256,7 +293,7 @@ mod tests {
         ]
     }
     const ASSUMED_ROLE: &str = "arn:aws:sts::111122223333:assumed-role/deploy/ci-runner";
-    const SERVICE_ACCOUNT: &str = "deployer@acme-ml.iam.gserviceaccount.com";
+    const SERVICE_ACCOUNT: &str = "deployer@acme.iam.gserviceaccount.com";
     const FUNCTION: &str = "projects/acme-ml/locations/us-east1/functions/billing-export";
 
     /// The resource view's "Changes, then reads": nobody acted as another (`source_identity`
@@ -281,29 +318,25 @@ mod tests {
     fn on_a_200_column_screen_a_buckets_events_show_principal_action_and_resource_whole() {
         let events = bucket_events(SERVICE_ACCOUNT, FUNCTION);
         let widths = fitted(&events, SCREEN_200);
-        // The columns after the three give way for them: a scroll away.
-        assert_eq!(widths, [27, 40, 63, 60]);
+        // The columns after the outcome give way for the three: a scroll away.
+        assert_eq!(widths, [27, 37, 63, 60, 7]);
         assert_eq!(shown(&events, &widths)[1..4], [events[1].1, events[2].1, events[3].1]);
     }
 
     #[test]
-    fn when_the_three_cannot_all_be_whole_the_minor_columns_give_way_and_the_cut_one_keeps_its_telling_parts() {
+    fn when_the_three_cannot_all_be_whole_the_columns_after_them_give_way_and_the_cut_ones_keep_their_telling_parts() {
         // 27 + 55 + 63 + 60 and three spaces is 208: more than 198.
         let events = bucket_events(ASSUMED_ROLE, FUNCTION);
         let widths = fitted(&events, SCREEN_200);
-        assert_eq!(
-            widths,
-            [27, 55, 63, 50],
-            "source_ip and the rest are a scroll away, not 34 wide"
-        );
+        // source_ip and the rest are a scroll away: not 34 columns while the three are cut.
+        assert_eq!(widths, [27, 55, 57, 56]);
         let cells = shown(&events, &widths);
         assert_eq!(cells[1], ASSUMED_ROLE);
-        assert_eq!(cells[2], events[2].1);
-        assert!(
-            cells[3].starts_with("projects/") && cells[3].ends_with("/billing-export"),
-            "{}",
-            cells[3]
-        );
+        assert!(cells[2].ends_with("…ActivateServices"), "{}", cells[2]);
+        assert!(cells[3].starts_with("projects/acme-ml/") && cells[3].ends_with("/billing-export"));
+        // A table that cannot scroll (the command line's) keeps every column: one left out is gone.
+        let columns: Vec<Column> = events.iter().copied().map(measured).collect();
+        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths.len(), events.len());
     }
 
     #[test]
@@ -318,11 +351,7 @@ mod tests {
     fn on_a_120_column_screen_as_much_shows_as_fits_and_cut_values_keep_their_telling_parts() {
         let events = bucket_events(ASSUMED_ROLE, FUNCTION);
         let widths = fitted(&events, SCREEN_120);
-        assert_eq!(
-            widths,
-            [27, 32, 32, 24],
-            "the minor columns give way to the telling ones"
-        );
+        assert_eq!(widths, [27, 30, 29, 29]);
         let cells = shown(&events, &widths);
         assert!(
             cells[1].contains("111122223333") && cells[1].ends_with("/ci-runner"),
@@ -334,14 +363,14 @@ mod tests {
 
         let changes = changes_then_reads();
         let widths = fitted(&changes, SCREEN_120);
-        assert_eq!(widths, [27, 53, 3, 32]);
         let cells = shown(&changes, &widths);
         assert!(
             cells[1].contains("111122223333") && cells[1].ends_with("/ci-runner"),
             "{}",
             cells[1]
         );
-        assert!(cells[3].ends_with("…ActivateServices"), "the verb stays: {}", cells[3]);
+        assert!(cells[3].ends_with("…ActivateServices"), "{}", cells[3]);
+        assert_eq!(widths, [27, 43, 3, 42]);
     }
 
     #[test]
@@ -359,7 +388,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bucket_of_aws_events_keeps_outcome_and_error_beside_the_whole_three() {
+    fn no_column_gives_way_for_a_few_characters_of_a_telling_one() {
         let events = [
             ("event_time", "2026-10-30T22:20:45Z"),
             (
@@ -378,7 +407,13 @@ mod tests {
             ("tenant", "210987654321"),
             ("event_id", "54be3fe7-a0ac-404f-9eb6-ac360adfca2e"),
         ];
-        assert_eq!(fitted(&events, SCREEN_200), [20, 67, 22, 59, 7, 12]);
+        // The address would give the principal 3 more characters (its `arn:`): it stays.
+        let widths = fitted(&events, SCREEN_200);
+        assert_eq!(widths, [20, 64, 22, 59, 7, 10, 10]);
+        assert_eq!(
+            cut(events[1].1, widths[1]),
+            "…aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841"
+        );
     }
 
     #[test]
@@ -393,11 +428,11 @@ mod tests {
         ];
         let mut columns: Vec<Column> = values.iter().copied().map(measured).collect();
         // The least cut first: the whole user agent, the message cut.
-        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 40, 46, 89]);
+        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 37, 49, 89]);
         // The cursor on the message: a third of the screen for it first, then, now the least
         // cut, the rest of it.
         columns[2].wanted = true;
-        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 40, 93, 42]);
+        assert_eq!(fit(&columns, SCREEN_200, SPACING).widths, [20, 37, 93, 45]);
     }
 
     #[test]
@@ -412,5 +447,30 @@ mod tests {
         // Always one column, cut to the screen when even that does not fit.
         assert_eq!(fit(&columns, 20, 3).widths, [20]);
         assert_eq!(fit(&[], 80, 3).widths, Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_telling_column_off_the_screen_takes_no_other_column_with_it() {
+        // The resource view's "Who touched it" on an 80-column terminal (` │ ` between columns):
+        // `actions` cannot come on screen, so nothing gives way for the principal to be whole.
+        let who = [
+            (
+                "principal",
+                "arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer",
+            ),
+            ("events", "4"),
+            ("changes", "3"),
+            ("first_seen", "2024-06-10T10:40:00Z"),
+            ("last_seen", "2024-06-10T10:43:00Z"),
+            (
+                "actions",
+                "AddPermission20150331v2, CreateFunction20150331, UpdateFunctionConfiguration20150331v2",
+            ),
+        ];
+        let mut columns: Vec<Column> = who.iter().copied().map(measured).collect();
+        for fixed in &mut columns[1..5] {
+            fixed.fixed = true;
+        }
+        assert_eq!(fit(&columns, 80, 3).widths, [38, 6, 7, 20]);
     }
 }

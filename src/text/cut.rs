@@ -33,8 +33,8 @@ pub fn cut(text: &str, width: usize) -> String {
     if is_email(text) {
         return email(text, width);
     }
-    if let Some(slash) = text.trim_end_matches('/').rfind('/') {
-        return path(text, slash, width);
+    if text.trim_end_matches('/').contains('/') {
+        return path(text, width);
     }
     if let Some(dot) = method_verb(text) {
         return method(text, dot, width);
@@ -74,21 +74,9 @@ impl<'a> Arn<'a> {
         })
     }
 
-    /// The resource's final name: its last `/`- or `:`-separated segment, with the name before
-    /// it when that segment is only a version (`layer:my-extension:3`).
+    /// The resource's final name: its last `/`- or `:`-separated segment (see [`final_name`]).
     fn final_name(&self) -> &'a str {
-        let resource = self.resource;
-        let Some(last) = resource.rfind(['/', ':']) else {
-            return resource;
-        };
-        let name = &resource[last + 1..];
-        if !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_digit())
-            && let Some(before) = resource[..last].rfind(['/', ':'])
-        {
-            return &resource[before + 1..];
-        }
-        name
+        final_name(self.resource, &['/', ':'])
     }
 
     /// The account and the final name always, whenever they fit with their `…`s; the room
@@ -130,17 +118,37 @@ fn email(text: &str, width: usize) -> String {
     cut_at_end(text, width)
 }
 
-/// A path keeps its last segment (the resource's or operation's own name: `billing-export`,
-/// `vm1`, `write`) whole, then as much of its start (the project, the provider) as fits:
-/// `projects/p/…/billing-export`. Narrower than the last segment, its end.
-fn path(text: &str, slash: usize, width: usize) -> String {
-    let last = &text[slash + 1..];
-    let last_chars = last.chars().count();
-    if width < last_chars + 2 {
+/// A path keeps its final name (its last segment, see [`final_name`]: `billing-export`, `vm1`,
+/// `deallocate/action`) whole, then as much of its start (the project, the provider) as fits:
+/// `projects/p/…/billing-export`. Narrower than the name, the name's end.
+fn path(text: &str, width: usize) -> String {
+    let trimmed = text.trim_end_matches('/');
+    let tail = &text[trimmed.len() - final_name(trimmed, &['/']).len()..];
+    let tail_chars = tail.chars().count();
+    if width < tail_chars + 2 {
         return cut_at_start(text, width);
     }
-    let head: String = text.chars().take(width - last_chars - 2).collect();
-    format!("{head}…/{last}")
+    let head: String = text.chars().take(width - tail_chars - 2).collect();
+    format!("{head}…/{tail}")
+}
+
+/// The last segment of `text` between `separators`, with the segments before it while they say
+/// nothing alone: a version (`layer:my-extension:3`, `versions/latest`), Azure's `action`
+/// (`virtualMachines/deallocate/action`).
+fn final_name<'a>(text: &'a str, separators: &[char]) -> &'a str {
+    let generic = |segment: &str| {
+        matches!(segment, "action" | "latest" | "versions") || segment.bytes().all(|b| b.is_ascii_digit())
+    };
+    let mut start = text.len();
+    while let Some(at) = text[..start].rfind(separators) {
+        let segment = &text[at + 1..start];
+        start = at + 1;
+        if !generic(segment) {
+            return &text[start..];
+        }
+        start = at;
+    }
+    text
 }
 
 /// Where the verb of a dotted API method starts (`google.cloud.functions.v1.CloudFunctionsService.
@@ -278,6 +286,15 @@ mod tests {
         );
         let vm = "/subscriptions/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/resourceGroups/rg-payments/providers/Microsoft.Compute/virtualMachines/vm1";
         assert_eq!(cut_to(vm, 30), "/subscriptions/6f1c2d3e-4…/vm1");
+        // A name that says nothing alone comes with the one before it.
+        assert_eq!(
+            cut_to("Microsoft.Compute/virtualMachines/deallocate/action", 30),
+            "Microsoft.C…/deallocate/action"
+        );
+        assert_eq!(
+            cut_to("projects/acme-web/secrets/db-password/versions/latest", 40),
+            "projects/ac…/db-password/versions/latest"
+        );
         // Narrower than the last segment: its end.
         assert_eq!(
             cut_to("projects/p/locations/l/functions/billing-export", 10),

@@ -8,7 +8,7 @@
 pub mod columns;
 mod cut;
 
-pub use columns::{Column, Fitted, fit};
+pub use columns::{Column, Fitted, fit, fit_scrolled};
 pub use cut::cut;
 
 /// A count with its thousands grouped: `1234567` → `1,234,567`.

@@ -115,7 +115,7 @@ pub fn draw_table(frame: &mut Frame<'_>, area: Rect, app: &App, pane: &Pane, foc
                 wanted: p == pane.col,
             })
             .collect();
-        columns::fit(&columns, inner_width, 1).widths
+        columns::fit_scrolled(&columns, inner_width, 1).widths
     };
     // Scroll sideways so the cursor's column is in view.
     let mut start = pane.first_col.min(pane.col);
