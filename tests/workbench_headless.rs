@@ -72,6 +72,23 @@ async fn switching_screens_does_not_stack_views_for_esc_to_walk_back_through() {
         "Timeline",
         "one Esc goes back to where the switching began"
     );
+    // Back to the screen the switching began on: no second timeline on top of the first.
+    h.type_text("2");
+    h.settle().await;
+    h.type_text("1");
+    h.settle().await;
+    assert_eq!(crumbs(&h.screen()), "Timeline");
+    // From a principal, its tab's key opens the list of principals.
+    h.type_text("2");
+    h.settle().await;
+    h.screen();
+    h.press(KeyCode::Enter);
+    h.settle().await;
+    h.type_text("2");
+    h.settle().await;
+    let screen = h.screen();
+    assert!(crumbs(&screen).ends_with("› Principals"), "{screen}");
+    assert!(screen.contains("Principals: the 1000 with the most events"), "{screen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,12 +161,23 @@ async fn a_refused_report_value_brings_the_form_back_with_what_was_typed_and_why
     );
     assert!(screen.contains("since"), "and why, naming the parameter: {screen}");
     assert!(!screen.contains("--param"), "in the workbench's words: {screen}");
-    // Esc, then the report again: the form remembers.
+    // Mended and run: the refused run gives way to the new one, and Esc goes to the list.
+    h.key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    h.type_text("2024-05-01");
+    h.press(KeyCode::Enter);
+    h.settle().await;
+    let screen = h.screen();
+    assert!(!screen.contains("Parameters"), "{screen}");
     h.press(KeyCode::Esc);
-    h.press(KeyCode::Esc);
+    let screen = h.screen();
+    assert_eq!(crumbs(&screen), "Timeline › Reports", "{screen}");
+    // The report again: the form remembers what was given.
     h.press(KeyCode::Enter);
     let screen = h.screen();
-    assert!(screen.contains("not-a-time"), "{screen}");
+    assert!(
+        screen.contains("alice@acme.example") && screen.contains("2024-05-01"),
+        "{screen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

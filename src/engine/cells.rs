@@ -138,9 +138,16 @@ fn column(array: &dyn Array) -> Result<Vec<Value>, EngineError> {
             ))
         }
         // Times whatever their unit or zone (a zone-less time is read as UTC, as events' are).
-        DataType::Timestamp(TimeUnit::Second, _) => each!(TimestampSecondType, |s: i64| Value::Time(s * 1_000_000)),
+        // A time past what microseconds hold (year 294,247) is no time to show.
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            each!(TimestampSecondType, |s: i64| s
+                .checked_mul(1_000_000)
+                .map_or(Value::Null, Value::Time))
+        }
         DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            each!(TimestampMillisecondType, |s: i64| Value::Time(s * 1_000))
+            each!(TimestampMillisecondType, |s: i64| s
+                .checked_mul(1_000)
+                .map_or(Value::Null, Value::Time))
         }
         DataType::Timestamp(TimeUnit::Microsecond, _) => each!(TimestampMicrosecondType, Value::Time),
         DataType::Timestamp(TimeUnit::Nanosecond, _) => {

@@ -55,8 +55,8 @@ pub enum Message {
     Failed {
         feed: u64,
         message: String,
-        /// A report's values were refused before its query ran.
-        binding: bool,
+        /// The report parameter whose value was refused before its query ran.
+        refused: Option<String>,
     },
     Exported {
         path: PathBuf,
@@ -361,20 +361,21 @@ async fn feed(
             ..Read::default()
         })
     };
-    let refuse = |message: String, binding: bool| {
+    let refuse = |message: String, refused: Option<String>| {
         busy.store(false, Ordering::Relaxed);
         let _ = tell.send(Message::Failed {
             feed: id,
             message,
-            binding,
+            refused,
         });
     };
-    let fail = |message: String| refuse(message, false);
+    let fail = |message: String| refuse(message, None);
     let (query, report) = match request {
         Request::Query(q) => (q, None),
         Request::Report(report, given) => match report.bind(&session, &given).await {
             Ok(q) => (q, Some(report)),
-            Err(e) => return refuse(e.to_string(), true),
+            Err(crate::engine::EngineError::Param(e)) => return refuse(e.to_string(), Some(e.param().to_string())),
+            Err(e) => return fail(e.to_string()),
         },
     };
     // A report's run is journaled as that report (its file, when it is a user's).

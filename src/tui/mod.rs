@@ -101,6 +101,7 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
         }
         tokio::select! {
             Some(event) = keys_rx.recv() => {
+                app.running = !jobs.running().is_empty();
                 let effects = handle(event, &mut app, &hits);
                 if carry_out_screen(effects, &mut app, &mut jobs, &mut screen, &paused).is_err() {
                     break Err(std::io::Error::other("the terminal could not be resumed"));

@@ -155,10 +155,20 @@ impl App {
     }
 
     /// What the last drawing laid out, for the keys that depend on it (a page, a click).
+    /// The table's scroll (its first row and column drawn) is kept as drawn, so that the next
+    /// key moves from what the user sees.
     pub fn laid_out(&mut self, hits: &Hits) {
+        if let Some(page) = hits.page {
+            self.page = page.max(1);
+        }
         if let Some(table) = &hits.table {
-            self.page = (table.area.height as usize).max(1);
             self.drawn_widths = table.columns.iter().map(|c| (c.name.clone(), c.width)).collect();
+            let pane = self.view_mut().pane_mut();
+            pane.top = table.first_row;
+            pane.first_col = table.first_col;
+        }
+        if let Some(top) = self.help {
+            self.help = Some(top.min(hits.help_max));
         }
     }
 
@@ -340,14 +350,23 @@ impl App {
     /// screen). A screen opened by a screen key is replaced by the next, not stacked on.
     fn screen(&mut self, n: usize) -> Vec<Effect> {
         let Some(&tab) = Tab::ALL.get(n) else { return vec![] };
-        if self.view().screen.tab() == tab {
+        let target = tab.screen();
+        if self.view().screen.name() == target.name() {
             return vec![];
         }
         if tab == Tab::Sql {
             self.editing = true;
         }
         let scope = self.scope().clone();
-        let mut view = View::new(tab.screen(), scope);
+        if self.view().switched {
+            // Back to the screen the switching began on, when that is the one asked for.
+            let below = &self.stack[self.stack.len() - 2];
+            if below.screen.name() == target.name() && below.scope == scope {
+                self.stack.pop();
+                return vec![];
+            }
+        }
+        let mut view = View::new(target, scope);
         view.switched = true;
         if self.view().switched {
             self.replace(view)
@@ -396,11 +415,7 @@ impl App {
             Need::Restart(skip) => {
                 let feed = self.feed_id();
                 let pane = self.view_mut().pane_mut();
-                let Some(query) = pane.query.clone() else { return vec![] };
-                let query = match &pane.sort {
-                    Some((c, desc)) => views::sorted(&query, c, *desc),
-                    None => query,
-                };
+                let Some(query) = shown_query(pane) else { return vec![] };
                 let (row, top) = (pane.row, pane.top);
                 pane.restart(feed, None);
                 pane.row = row;
@@ -428,11 +443,14 @@ impl App {
             .columns
             .iter()
             .find(|c| column >= c.x && column < c.x + c.width as u16);
+        let page = self.page;
         let pane = self.view_mut().pane_mut();
         if let Some(c) = at_column {
             pane.col = c.position;
         }
+        pane.top = table.first_row;
         let need = pane.go_to(target);
+        pane.keep_in_view(page);
         self.need(need)
     }
 
@@ -441,13 +459,10 @@ impl App {
         let Some(column) = self.view().pane().column().map(String::from) else {
             return;
         };
-        let now = self
-            .drawn_widths
-            .iter()
-            .find(|(c, _)| *c == column)
-            .map_or(12, |(_, w)| *w);
-        let width = (now as isize + delta).clamp(3, 400) as usize;
         let key = (self.view().screen.name(), column.clone());
+        let drawn = self.drawn_widths.iter().find(|(c, _)| *c == column).map(|(_, w)| *w);
+        let now = self.widths.get(&key).copied().or(drawn).unwrap_or(12);
+        let width = (now as isize + delta).clamp(3, 400) as usize;
         self.widths.insert(key, width);
         self.tell(format!("column {column} {width} wide on this screen"));
     }
@@ -574,7 +589,9 @@ impl App {
             },
         };
         let screen = self.view().screen.zoomed(centre);
-        self.replace(View::new(screen, scope))
+        let mut view = View::new(screen, scope);
+        view.switched = self.view().switched;
+        self.replace(view)
     }
 
     /// F5: runs the view again.
@@ -585,7 +602,7 @@ impl App {
 
 /// A message as the status bar may show it: it may quote a value (an error about a cell), so
 /// secrets are masked and hostile characters escaped.
-pub(super) fn shown(text: &str) -> String {
+pub(in crate::tui) fn shown(text: &str) -> String {
     crate::terminal_text::escape_lines(&crate::secrets::mask_text(text)).into_owned()
 }
 

@@ -128,7 +128,7 @@ impl App {
         match unfiltered {
             Some(at) => {
                 self.stack.truncate(at + 1);
-                if self.view().screen.tab() == screen.tab() {
+                if self.view().screen.crumb() == screen.crumb() {
                     return vec![];
                 }
                 self.push(View::new(screen, Scope::new(window)))

@@ -29,11 +29,11 @@ impl App {
                 }
                 screens::received(self, v, p, first)
             }
-            Message::Failed { feed, message, binding } => {
+            Message::Failed { feed, message, refused } => {
                 if let Some((v, p)) = self.find(feed) {
                     self.stack[v].panes[p].fail(super::shown(&message));
-                    if binding {
-                        screens::refused(self, v, &message);
+                    if let Some(param) = refused {
+                        screens::refused(self, v, &param, &message);
                     }
                 }
                 vec![]

@@ -38,6 +38,11 @@ pub struct Hits {
     pub tabs_row: u16,
     /// The focused table.
     pub table: Option<TableHit>,
+    /// The rows a page of the last table drawn holds, focused or not (the timeline's events are
+    /// drawn unfocused while its chart has the keys).
+    pub page: Option<usize>,
+    /// How far the keys' help can scroll.
+    pub help_max: usize,
 }
 
 /// Where the focused table's rows and columns landed.
@@ -47,6 +52,8 @@ pub struct TableHit {
     pub area: Rect,
     /// The result's row number of the first row drawn.
     pub first_row: usize,
+    /// The first column drawn, as a place in `Pane::order` (sideways scrolling).
+    pub first_col: usize,
     pub columns: Vec<ColumnHit>,
 }
 
@@ -102,7 +109,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running]) -> Hits {
     );
     match &app.prompt {
         Some(p) => {
-            let label = p.purpose.label();
+            // A long folder in the label gives way to what is typed.
+            let label = crate::text::middle(&p.purpose.label(), (foot.width as usize / 2).max(8));
             // The text scrolls so that the cursor stays on screen.
             let room = (foot.width as usize).saturating_sub(label.chars().count() + 1).max(1);
             let left = (p.input.cursor + 1).saturating_sub(room);
@@ -121,7 +129,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running]) -> Hits {
         draw_value(frame, path, text, &app.keys);
     }
     if let Some(top) = app.help {
-        draw_help(frame, &app.keys, top);
+        hits.help_max = draw_help(frame, &app.keys, top);
     }
     hits
 }

@@ -79,7 +79,8 @@ pub fn draw_form(frame: &mut Frame<'_>, form: &Form, keys: &KeyTable) {
 pub fn draw_value(frame: &mut Frame<'_>, path: &str, text: &str, keys: &KeyTable) {
     let area = frame.area();
     let width = area.width.saturating_sub(4).min(100);
-    let lines = (text.chars().count() / (width as usize - 2).max(1) + text.matches('\n').count() + 1) as u16;
+    let lines =
+        (text.chars().count() / (width as usize).saturating_sub(2).max(1) + text.matches('\n').count() + 1) as u16;
     let height = (lines + 2).min(area.height.saturating_sub(2));
     let popup = Rect {
         x: (area.width - width) / 2,
@@ -110,7 +111,7 @@ const PAIRS: [(Action, Action, &str); 5] = [
 
 /// Every key, grouped by action, then the `:` commands, in as many columns as the screen
 /// holds; it scrolls (from line `top`) when they do not fit.
-pub fn draw_help(frame: &mut Frame<'_>, keys: &KeyTable, top: usize) {
+pub fn draw_help(frame: &mut Frame<'_>, keys: &KeyTable, top: usize) -> usize {
     let mut entries: Vec<(String, &str, Option<Action>)> = Vec::new();
     let screens: Vec<String> = (0..5).map(|n| keys.label(Action::Screen(n))).collect();
     let default = screens.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string());
@@ -165,7 +166,8 @@ pub fn draw_help(frame: &mut Frame<'_>, keys: &KeyTable, top: usize) {
     let scrolls = per_column > room;
     // A line at the foot says how to scroll, when there is more.
     let rows = if scrolls { room.saturating_sub(1) } else { per_column };
-    let top = top.min(per_column.saturating_sub(rows));
+    let most = per_column.saturating_sub(rows);
+    let top = top.min(most);
     let height = (rows as u16 + 2 + u16::from(scrolls)).min(area.height);
     let width = (col_width * columns as u16 + 2).min(area.width);
     let popup = Rect {
@@ -213,4 +215,5 @@ pub fn draw_help(frame: &mut Frame<'_>, keys: &KeyTable, top: usize) {
         ),
         popup,
     );
+    most
 }

@@ -69,7 +69,7 @@ pub fn draw_table(frame: &mut Frame<'_>, area: Rect, app: &App, pane: &Pane, foc
     } else if pane.row >= top + visible_rows {
         top = pane.row + 1 - visible_rows;
     }
-    let from = top - pane.offset;
+    let from = top.saturating_sub(pane.offset);
     let drawn: Vec<Vec<String>> = pane
         .rows
         .iter()
@@ -202,9 +202,11 @@ pub fn draw_table(frame: &mut Frame<'_>, area: Rect, app: &App, pane: &Pane, foc
         hits.table = Some(TableHit {
             area: body,
             first_row: top,
+            first_col: start,
             columns,
         });
     }
+    hits.page = Some(visible_rows);
 }
 
 /// A cell as shown: a time in UTC or local time (its offset written), a number as it is.

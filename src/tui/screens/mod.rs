@@ -253,9 +253,9 @@ pub fn typed(app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
 }
 
 /// A report's values were refused: its form opens again, with them and the reason.
-pub fn refused(app: &mut App, at: usize, message: &str) {
+pub fn refused(app: &mut App, at: usize, param: &str, message: &str) {
     match &app.stack[at].screen {
-        Screen::Report(_) => reports::refused(app, at, message),
+        Screen::Report(_) => reports::refused(app, at, param, message),
         Screen::Timeline(_)
         | Screen::Principals
         | Screen::Resources
@@ -322,6 +322,10 @@ pub fn received(app: &mut App, at: usize, pane: usize, first: bool) -> Vec<Effec
             vec![]
         }
         Screen::Matches(..) if on_top && first => matches::received(app),
+        Screen::Sql if on_top => {
+            sql::received(app, first);
+            vec![]
+        }
         Screen::Timeline(_)
         | Screen::Matches(..)
         | Screen::Principals

@@ -92,15 +92,24 @@ pub fn run(app: &mut App, report: Report, given: Vec<(String, String)>) -> Vec<E
     }
     app.filled.insert(report.name.clone(), given.clone());
     let scope = app.scope().clone();
-    app.push(View::new(Screen::Report(ReportRun { report, given }), scope))
+    // Run again from its form after a refusal: the refused run gives way.
+    let refused = matches!(&app.view().screen, Screen::Report(run) if run.report.name == report.name)
+        && matches!(app.view().panes[0].load, Load::Failed(_));
+    let view = View::new(Screen::Report(ReportRun { report, given }), scope);
+    match refused {
+        true => app.replace(view),
+        false => app.push(view),
+    }
 }
 
 /// The report's values were refused: its form opens again over the result, with what was typed
-/// and why.
-pub fn refused(app: &mut App, at: usize, message: &str) {
+/// and why, on the value refused.
+pub fn refused(app: &mut App, at: usize, param: &str, message: &str) {
     if let Screen::Report(run) = &app.stack[at].screen {
         let run = run.clone();
-        app.form = Some(Form::filled(run.report, &run.given, Some(message.to_string())));
+        let mut form = Form::filled(run.report, &run.given, Some(crate::tui::app::shown(message)));
+        form.field = form.report.params.iter().position(|p| p.name == param).unwrap_or(0);
+        app.form = Some(form);
     }
 }
 

@@ -55,6 +55,13 @@ pub fn edit(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// Its rows arrived: the statement that ran is offered (a failed one stays to be mended).
+pub fn received(app: &mut App, first: bool) {
+    if first && matches!(app.view().pane().load, Load::Ready) {
+        app.editor.offer();
+    }
+}
+
 /// Runs the statement in the editor into the result pane.
 fn run(app: &mut App) -> Vec<Effect> {
     let sql = app.editor.text();
@@ -63,7 +70,6 @@ fn run(app: &mut App) -> Vec<Effect> {
         return vec![];
     }
     app.editor.remember(&sql);
-    app.editor.offer();
     let query = Query {
         title: "SQL".into(),
         sql,
@@ -122,7 +128,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
         .title(title);
     let inner = block.inner(edit);
     frame.render_widget(block, edit);
-    let height = inner.height as usize;
+    let height = (inner.height as usize).max(1);
     let (row, col) = editor.cursor();
     // Drawing cannot scroll the editor: it shows the window that holds the cursor.
     let top = match editor.offered() {

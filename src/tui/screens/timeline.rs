@@ -17,6 +17,9 @@ use crate::tui::view::View;
 
 use super::Screen;
 
+/// How far into a bucket's events `t` reads to find its event.
+const FIND_ROWS: usize = 20_000;
+
 /// What a timeline opened by a pivot was asked to show first.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
@@ -75,7 +78,7 @@ pub fn act(app: &mut App, action: Action) -> Option<Vec<Effect>> {
             vec![]
         }
         Action::Up | Action::PageUp | Action::HalfUp if on_chart => vec![],
-        Action::Up if app.view().panes[1].row == 0 => {
+        Action::Up | Action::PageUp | Action::HalfUp | Action::First if app.view().panes[1].row == 0 => {
             app.view_mut().focus = 0;
             vec![]
         }
@@ -152,18 +155,27 @@ pub fn received(app: &mut App, pane: usize, first: bool) -> Vec<Effect> {
         }
         return bucket_events(app);
     }
-    if first
-        && pane == 1
+    if pane == 1
         && let Some(id) = timeline.select_event.take()
     {
-        // `t` selects the event it centred on, in the middle of the table, and focuses it.
+        // `t` selects the event it centred on, in the middle of the table, and focuses it; in a
+        // busy bucket it may come after the first rows: they are read on until it does.
         let events = &mut view.panes[1];
         let at = events.position("event_id");
         let found = at.and_then(|c| events.rows.iter().position(|r| r[c].as_text() == Some(id.as_str())));
-        if let Some(row) = found {
-            events.row = row + events.offset;
-            events.centre(page);
-            view.focus = 1;
+        match found {
+            Some(row) => {
+                events.row = row + events.offset;
+                events.centre(page);
+                view.focus = 1;
+            }
+            None if !events.complete && events.known_rows() < FIND_ROWS => {
+                timeline.select_event = Some(id);
+                events.asking = true;
+                let feed = events.feed;
+                return vec![Effect::More { feed, n: CHUNK_ROWS }];
+            }
+            None => app.warn(format!("the event {id} is not among this bucket's events")),
         }
     }
     vec![]
