@@ -92,7 +92,7 @@ impl Purpose {
             Purpose::Where => "where ".into(),
             // The folder a relative name lands in is said, not left to guess.
             Purpose::Export { confirmed: false } => match std::env::current_dir() {
-                Ok(dir) => format!("export (.csv/.jsonl/.parquet) to {}/", dir.display()),
+                Ok(dir) => format!("export to (.csv/.jsonl/.parquet), relative to {}: ", dir.display()),
                 Err(_) => "export to (.csv/.jsonl/.parquet): ".into(),
             },
             Purpose::Export { confirmed: true } => "exists — Enter replaces it: ".into(),

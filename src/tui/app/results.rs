@@ -45,8 +45,7 @@ impl App {
             Message::Exported { path, outcome, elapsed } => {
                 match outcome {
                     Ok(rows) => self.tell(format!(
-                        "exported {} row{} to {} in {:.1} s (provenance: {})",
-                        crate::text::thousands(rows),
+                        "exported {rows} row{} to {} in {:.1} s (provenance: {})",
                         if rows == 1 { "" } else { "s" },
                         path.display(),
                         elapsed.as_secs_f64(),
