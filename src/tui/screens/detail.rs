@@ -14,6 +14,8 @@ use crate::tui::draw::{BOLD, DIM, Hits, REVERSED, draw_histogram, draw_table};
 use crate::tui::jobs::Request;
 use crate::tui::pane::{Load, Pane};
 
+use super::Screen;
+
 fn with_panes(titles: &[&str], subject: &'static str) -> (Vec<Pane>, usize) {
     let panes = titles
         .iter()
@@ -126,4 +128,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &crate::tui::app::App, name:
         tabs,
     );
     draw_table(frame, table, app, view.pane(), true, hits);
+}
+
+pub struct DetailScreen;
+
+impl super::Behaviour for DetailScreen {
+    fn draw(&self, frame: &mut Frame<'_>, area: Rect, app: &crate::tui::app::App, hits: &mut Hits) {
+        if let Screen::Principal(name) | Screen::Resource(name) = &app.view().screen {
+            draw(frame, area, app, name, hits)
+        }
+    }
 }

@@ -228,3 +228,40 @@ pub fn status(app: &App, record: &Record, width: usize) -> Line<'static> {
     }
     Line::from(spans)
 }
+
+pub struct EventScreen;
+
+impl super::Behaviour for EventScreen {
+    fn act(&self, app: &mut App, action: Action) -> Option<Vec<Effect>> {
+        act(app, action)
+    }
+
+    fn open(&self, app: &mut App) -> Option<Vec<Effect>> {
+        Some(open(app))
+    }
+
+    fn received(&self, app: &mut App, at: usize, _pane: usize, _first: bool) -> Vec<Effect> {
+        received(&mut app.stack[at]);
+        vec![]
+    }
+
+    fn draw(&self, frame: &mut Frame<'_>, area: Rect, app: &App, _hits: &mut crate::tui::draw::Hits) {
+        if let Screen::Event(record) = &app.view().screen {
+            draw(frame, area, app, record)
+        }
+    }
+
+    fn status(&self, app: &App, width: usize) -> Option<Line<'static>> {
+        match &app.view().screen {
+            Screen::Event(record) => Some(status(app, record, width)),
+            _ => None,
+        }
+    }
+
+    fn copied(&self, view: &View) -> Option<Option<String>> {
+        match &view.screen {
+            Screen::Event(record) => Some(record.selected_value()),
+            _ => None,
+        }
+    }
+}

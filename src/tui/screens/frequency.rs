@@ -60,3 +60,11 @@ pub fn open(app: &mut App) -> Vec<Effect> {
         negate: false,
     })
 }
+
+pub struct FrequencyScreen;
+
+impl super::Behaviour for FrequencyScreen {
+    fn open(&self, app: &mut App) -> Option<Vec<Effect>> {
+        Some(open(app))
+    }
+}

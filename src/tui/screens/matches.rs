@@ -50,3 +50,18 @@ pub fn received(app: &mut App) -> Vec<Effect> {
     }
     vec![]
 }
+
+pub struct MatchesScreen;
+
+impl super::Behaviour for MatchesScreen {
+    fn open(&self, app: &mut App) -> Option<Vec<Effect>> {
+        Some(open(app))
+    }
+
+    fn received(&self, app: &mut App, at: usize, _pane: usize, first: bool) -> Vec<Effect> {
+        match first && at + 1 == app.stack.len() {
+            true => received(app),
+            false => vec![],
+        }
+    }
+}

@@ -215,59 +215,80 @@ impl Screen {
     }
 }
 
-/// What a screen fills in itself once its queries started (the reports list needs none).
+/// What a screen does beyond showing its panes as tables. Each screen's module implements what
+/// it needs; the rest is a table's behaviour. `Screen::behaviour` is the one match that picks it.
+trait Behaviour: Sync {
+    /// Takes an action before the workbench does; `None` leaves it to the workbench.
+    fn act(&self, _app: &mut App, _action: Action) -> Option<Vec<Effect>> {
+        None
+    }
+    /// Enter; `None` opens the selected row's event, principal, resource or address.
+    fn open(&self, _app: &mut App) -> Option<Vec<Effect>> {
+        None
+    }
+    /// Rows arrived in `pane` of the view at `at` in the stack (`first`: its first rows).
+    fn received(&self, _app: &mut App, _at: usize, _pane: usize, _first: bool) -> Vec<Effect> {
+        vec![]
+    }
+    /// What the screen fills in itself once its queries started.
+    fn opened(&self, _app: &mut App) {}
+    /// A key it takes before the key table (the SQL editor's typing).
+    fn typed(&self, _app: &mut App, _key: KeyEvent) -> Option<Vec<Effect>> {
+        None
+    }
+    /// A report's values were refused.
+    fn refused(&self, _app: &mut App, _at: usize, _param: &str, _message: &str) {}
+    fn draw(&self, frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
+        super::draw::draw_table(frame, area, app, app.view().pane(), true, hits);
+    }
+    /// Its own hints, before the workbench's: (key, what it does).
+    fn hints(&self, _app: &App) -> Vec<(String, &'static str)> {
+        vec![]
+    }
+    /// A status line of its own (else the focused table's).
+    fn status(&self, _app: &App, _width: usize) -> Option<Line<'static>> {
+        None
+    }
+    /// The text `y` copies, when it has its own idea of it.
+    fn copied(&self, _view: &View) -> Option<Option<String>> {
+        None
+    }
+    /// The time a zoom keeps in the middle.
+    fn zoom_centre(&self, _view: &View) -> Option<i64> {
+        None
+    }
+}
+
+/// A screen that is its table (the lists, a report's result, a frequency table).
+struct Table;
+impl Behaviour for Table {}
+
+impl Screen {
+    fn behaviour(&self) -> &'static dyn Behaviour {
+        match self {
+            Screen::Timeline(_) => &timeline::TimelineScreen,
+            Screen::Principal(_) | Screen::Resource(_) => &detail::DetailScreen,
+            Screen::Event(_) => &event::EventScreen,
+            Screen::Sql => &sql::SqlScreen,
+            Screen::Reports => &reports::ReportsScreen,
+            Screen::Report(_) => &reports::ReportRunScreen,
+            Screen::Frequency(_) => &frequency::FrequencyScreen,
+            Screen::Matches(..) => &matches::MatchesScreen,
+            Screen::Principals | Screen::Resources | Screen::SourceIp(_) => &Table,
+        }
+    }
+}
+
 pub fn opened(app: &mut App) {
-    match &app.view().screen {
-        Screen::Reports => reports::fill_list(app),
-        Screen::Timeline(_)
-        | Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Event(_)
-        | Screen::Sql
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => {}
-    }
+    app.view().screen.behaviour().opened(app)
 }
 
-/// A key the screen takes before the key table: the SQL editor's typing.
 pub fn typed(app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
-    match &app.view().screen {
-        Screen::Sql if app.editing && app.help.is_none() => Some(sql::edit(app, key)),
-        Screen::Sql
-        | Screen::Timeline(_)
-        | Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Event(_)
-        | Screen::Reports
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => None,
-    }
+    app.view().screen.behaviour().typed(app, key)
 }
 
-/// A report's values were refused: its form opens again, with them and the reason.
 pub fn refused(app: &mut App, at: usize, param: &str, message: &str) {
-    match &app.stack[at].screen {
-        Screen::Report(_) => reports::refused(app, at, param, message),
-        Screen::Timeline(_)
-        | Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Event(_)
-        | Screen::Sql
-        | Screen::Reports
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => {}
-    }
+    app.stack[at].screen.behaviour().refused(app, at, param, message)
 }
 
 /// Runs a report with the values given (from its form).
@@ -275,159 +296,38 @@ pub fn run_report(app: &mut App, report: crate::engine::reports::Report, given: 
     reports::run(app, report, given)
 }
 
-/// The screen on top takes the action first; `None` leaves it to the workbench's own handling.
 pub fn act(app: &mut App, action: Action) -> Option<Vec<Effect>> {
-    match &app.view().screen {
-        Screen::Timeline(_) => timeline::act(app, action),
-        Screen::Event(_) => event::act(app, action),
-        Screen::Sql => sql::act(app, action),
-        Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Reports
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => None,
-    }
+    app.view().screen.behaviour().act(app, action)
 }
 
-/// Enter: what the screen opens from its selection; `None` opens the selected row's event,
-/// principal, resource or address, as on any table.
 pub fn open(app: &mut App) -> Option<Vec<Effect>> {
-    match &app.view().screen {
-        Screen::Timeline(_) => timeline::open(app),
-        Screen::Reports => Some(reports::open(app)),
-        Screen::Frequency(_) => Some(frequency::open(app)),
-        Screen::Matches(..) => Some(matches::open(app)),
-        Screen::Event(_) => Some(event::open(app)),
-        Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Sql
-        | Screen::Report(_) => None,
-    }
+    app.view().screen.behaviour().open(app)
 }
 
-/// Rows arrived in pane `pane` of the view at `at` in the stack (`first`: its first rows).
 pub fn received(app: &mut App, at: usize, pane: usize, first: bool) -> Vec<Effect> {
-    let on_top = at + 1 == app.stack.len();
-    match &app.stack[at].screen {
-        Screen::Timeline(_) if on_top => timeline::received(app, pane, first),
-        Screen::Event(_) => {
-            event::received(&mut app.stack[at]);
-            vec![]
-        }
-        Screen::Matches(..) if on_top && first => matches::received(app),
-        Screen::Sql if on_top => {
-            sql::received(app, first);
-            vec![]
-        }
-        Screen::Timeline(_)
-        | Screen::Matches(..)
-        | Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Sql
-        | Screen::Reports
-        | Screen::Report(_)
-        | Screen::Frequency(_) => vec![],
-    }
+    app.stack[at].screen.behaviour().received(app, at, pane, first)
 }
 
-/// Draws the screen's body into `area`.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
-    let view = app.view();
-    match &view.screen {
-        Screen::Timeline(_) => timeline::draw(frame, area, app, hits),
-        Screen::Principal(name) | Screen::Resource(name) => detail::draw(frame, area, app, name, hits),
-        Screen::Event(record) => event::draw(frame, area, app, record),
-        Screen::Sql => sql::draw(frame, area, app, hits),
-        Screen::Reports => reports::draw(frame, area, app, hits),
-        Screen::Principals
-        | Screen::Resources
-        | Screen::SourceIp(_)
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => super::draw::draw_table(frame, area, app, view.pane(), true, hits),
-    }
+    app.view().screen.behaviour().draw(frame, area, app, hits)
 }
 
-/// The screen's own hints, before the workbench's: (key, what it does). The chart, a record
-/// and the reports list name their keys in their own titles.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    match &app.view().screen {
-        Screen::Sql => sql::hints(app),
-        Screen::Timeline(_)
-        | Screen::Event(_)
-        | Screen::Reports
-        | Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => vec![],
-    }
+    app.view().screen.behaviour().hints(app)
 }
 
-/// A status line the screen writes itself (else the focused table's).
 pub fn status(app: &App, width: usize) -> Option<Line<'static>> {
-    match &app.view().screen {
-        Screen::Event(record) => Some(event::status(app, record, width)),
-        Screen::Timeline(_)
-        | Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Sql
-        | Screen::Reports
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => None,
-    }
+    app.view().screen.behaviour().status(app, width)
 }
 
-/// The text `y` copies, when the screen has its own idea of it.
 pub fn copied(view: &View) -> Option<Option<String>> {
-    match &view.screen {
-        Screen::Event(record) => Some(record.selected_value()),
-        Screen::Timeline(_)
-        | Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Sql
-        | Screen::Reports
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => None,
-    }
+    view.screen.behaviour().copied(view)
 }
 
 /// The time a zoom keeps in the middle: the timeline's selected bucket, else the window's middle.
 pub fn zoom_centre(view: &View) -> i64 {
-    match &view.screen {
-        Screen::Timeline(_) => timeline::selected_centre(view),
-        Screen::Principals
-        | Screen::Resources
-        | Screen::Principal(_)
-        | Screen::Resource(_)
-        | Screen::SourceIp(_)
-        | Screen::Event(_)
-        | Screen::Sql
-        | Screen::Reports
-        | Screen::Report(_)
-        | Screen::Frequency(_)
-        | Screen::Matches(..) => None,
-    }
-    .unwrap_or(view.scope.window.from + view.scope.window.span() / 2)
+    view.screen
+        .behaviour()
+        .zoom_centre(view)
+        .unwrap_or(view.scope.window.from + view.scope.window.span() / 2)
 }

@@ -151,3 +151,29 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
         );
     }
 }
+
+/// The list of reports.
+pub struct ReportsScreen;
+
+impl super::Behaviour for ReportsScreen {
+    fn opened(&self, app: &mut App) {
+        fill_list(app)
+    }
+
+    fn open(&self, app: &mut App) -> Option<Vec<Effect>> {
+        Some(open(app))
+    }
+
+    fn draw(&self, frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
+        draw(frame, area, app, hits)
+    }
+}
+
+/// A report's result.
+pub struct ReportRunScreen;
+
+impl super::Behaviour for ReportRunScreen {
+    fn refused(&self, app: &mut App, at: usize, param: &str, message: &str) {
+        refused(app, at, param, message)
+    }
+}

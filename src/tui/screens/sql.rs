@@ -201,3 +201,30 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
         }
     }
 }
+
+pub struct SqlScreen;
+
+impl super::Behaviour for SqlScreen {
+    fn act(&self, app: &mut App, action: Action) -> Option<Vec<Effect>> {
+        act(app, action)
+    }
+
+    fn typed(&self, app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
+        (app.editing && app.help.is_none()).then(|| edit(app, key))
+    }
+
+    fn received(&self, app: &mut App, at: usize, _pane: usize, first: bool) -> Vec<Effect> {
+        if at + 1 == app.stack.len() {
+            received(app, first);
+        }
+        vec![]
+    }
+
+    fn draw(&self, frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
+        draw(frame, area, app, hits)
+    }
+
+    fn hints(&self, app: &App) -> Vec<(String, &'static str)> {
+        hints(app)
+    }
+}

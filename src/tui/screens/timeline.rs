@@ -244,3 +244,30 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
     frame.render_widget(Paragraph::new(Line::styled(text, BOLD)), label);
     draw_table(frame, events, app, &view.panes[1], !focused, hits);
 }
+
+pub struct TimelineScreen;
+
+impl super::Behaviour for TimelineScreen {
+    fn act(&self, app: &mut App, action: Action) -> Option<Vec<Effect>> {
+        act(app, action)
+    }
+
+    fn open(&self, app: &mut App) -> Option<Vec<Effect>> {
+        open(app)
+    }
+
+    fn received(&self, app: &mut App, at: usize, pane: usize, first: bool) -> Vec<Effect> {
+        match at + 1 == app.stack.len() {
+            true => received(app, pane, first),
+            false => vec![],
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
+        draw(frame, area, app, hits)
+    }
+
+    fn zoom_centre(&self, view: &View) -> Option<i64> {
+        selected_centre(view)
+    }
+}
