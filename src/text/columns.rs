@@ -47,6 +47,10 @@ const COLLAPSED: usize = 3;
 impl Column<'_> {
     /// Its place among the telling columns (the order room is given in); `None` for the others.
     fn telling(&self) -> Option<usize> {
+        // A count named like one (the resources list's `actions`) tells nothing to cut around.
+        if self.fixed {
+            return None;
+        }
         TELLING.iter().position(|t| *t == self.name)
     }
 
@@ -371,6 +375,43 @@ mod tests {
         );
         assert!(cells[3].ends_with("…ActivateServices"), "{}", cells[3]);
         assert_eq!(widths, [27, 43, 3, 42]);
+    }
+
+    #[test]
+    fn a_count_named_like_a_telling_column_does_not_keep_the_columns_before_it_on_screen() {
+        // The resources list: a long resource first, then counts and times; `actions` is a count.
+        let list = [
+            (
+                "resource",
+                "arn:aws:kms:us-east-1:123837392027:key/1c7e8d9a-097e-49d8-99ef-747ce3e5f8f4",
+            ),
+            ("resource_type", "AWS::KMS::Key"),
+            ("events", "164"),
+            ("changes", "0"),
+            ("first_seen", "2023-07-10T11:58:10Z"),
+            ("last_seen", "2023-07-10T12:08:04Z"),
+            ("principals", "1"),
+            ("actions", "2"),
+            ("failures", "0"),
+        ];
+        let columns: Vec<Column> = list
+            .iter()
+            .map(|&(name, value)| Column {
+                fixed: !matches!(name, "resource" | "resource_type"),
+                ..measured((name, value))
+            })
+            .collect();
+        let widths = fit_scrolled(&columns, 138, SPACING).widths;
+        assert_eq!(
+            widths,
+            [70, 10, 6, 7, 20, 20],
+            "last_seen's room is more than the resource wants"
+        );
+        let resource = cut(list[0].1, widths[0]);
+        assert!(
+            resource.contains("123837392027") && resource.ends_with("747ce3e5f8f4"),
+            "{resource}"
+        );
     }
 
     #[test]
