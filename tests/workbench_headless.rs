@@ -227,6 +227,14 @@ async fn help_on_a_small_screen_scrolls_to_the_commands() {
             "{command} is reached by scrolling: {scrolled}"
         );
     }
+    // Scrolled as far as it goes, one key up scrolls back at once.
+    for _ in 0..10 {
+        h.press(KeyCode::Down);
+        h.screen();
+    }
+    let bottom = h.screen();
+    h.press(KeyCode::Up);
+    assert_ne!(h.screen(), bottom, "the help scrolls back up at the first key");
     h.press(KeyCode::Char('x'));
     assert!(!h.screen().contains("Keys —"), "another key closes it");
 }
@@ -238,12 +246,72 @@ async fn a_widened_column_stays_wide_for_the_screen() {
     h.press(KeyCode::Down);
     h.type_text("l");
     assert_eq!(h.app().view().pane().column(), Some("principal"));
+    h.screen();
+    let width = |h: &Headless| h.app().drawn_widths.iter().find(|(c, _)| c == "principal").unwrap().1;
+    let before = width(&h);
+    // Three presses before a redraw add up (a held key).
     h.type_text("{{{");
     let narrowed = h.app().widths.values().copied().next().unwrap();
+    assert_eq!(narrowed, before - 12);
     // The next bucket is another view of the same screen: the width holds.
     h.press(KeyCode::Right);
     h.settle().await;
     h.screen();
-    let drawn = h.app().drawn_widths.iter().find(|(c, _)| c == "principal").unwrap().1;
-    assert_eq!(drawn, narrowed);
+    assert_eq!(width(&h), narrowed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_scrolled_sideways_stays_put_while_its_cursor_is_in_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 80, 24).await;
+    h.press(KeyCode::Down);
+    let header = |screen: &str| {
+        let line = screen
+            .lines()
+            .find(|l| {
+                l.contains("│event_time")
+                    || l.contains("│principal")
+                    || l.contains("│action")
+                    || l.contains("│resource")
+                    || l.contains("│outcome")
+                    || l.contains("│error_code")
+                    || l.contains("│source_ip")
+                    || l.contains("│cloud")
+                    || l.contains("│tenant")
+                    || l.contains("│event_id")
+            })
+            .unwrap()
+            .to_string();
+        line.trim_start_matches('│')
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    for _ in 0..7 {
+        h.type_text("l");
+        h.screen();
+    }
+    let scrolled = h.screen();
+    let first = header(&scrolled);
+    assert_ne!(first, "event_time", "scrolled sideways: {scrolled}");
+    // One column back, still in view: the same columns stay on screen.
+    h.type_text("h");
+    assert_eq!(header(&h.screen()), first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_timeline_any_key_up_from_the_first_event_goes_back_to_the_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 100, 30).await;
+    for key in [KeyCode::Up, KeyCode::PageUp, KeyCode::Home] {
+        h.press(KeyCode::Down);
+        assert_eq!(h.app().view().focus, 1, "down from the chart goes into the events");
+        h.press(key);
+        assert_eq!(
+            h.app().view().focus,
+            0,
+            "{key:?} from the first event goes to the chart"
+        );
+    }
 }

@@ -207,4 +207,22 @@ mod tests {
         assert!(!text.contains('\u{1b}'), "{text:?}");
         assert!(rows[1][3].is_empty());
     }
+
+    #[test]
+    fn a_time_past_what_microseconds_hold_is_no_time_and_no_panic() {
+        use datafusion::arrow::array::TimestampSecondArray;
+        let schema = Schema::new(vec![Field::new(
+            "t",
+            DataType::Timestamp(TimeUnit::Second, None),
+            false,
+        )]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![Arc::new(TimestampSecondArray::from(vec![10_000_000_000_000, 1]))],
+        )
+        .unwrap();
+        let rows = values(&batch).unwrap();
+        assert_eq!(rows[0][0], Value::Null);
+        assert_eq!(rows[1][0], Value::Time(1_000_000));
+    }
 }
