@@ -90,11 +90,7 @@ impl Purpose {
             Purpose::Command => ":".into(),
             Purpose::Search => "/".into(),
             Purpose::Where => "where ".into(),
-            // The folder a relative name lands in is said, not left to guess.
-            Purpose::Export { confirmed: false } => match std::env::current_dir() {
-                Ok(dir) => format!("export to (.csv/.jsonl/.parquet), relative to {}: ", dir.display()),
-                Err(_) => "export to (.csv/.jsonl/.parquet): ".into(),
-            },
+            Purpose::Export { confirmed: false } => "export to (.csv/.jsonl/.parquet): ".into(),
             Purpose::Export { confirmed: true } => "exists — Enter replaces it: ".into(),
         }
     }

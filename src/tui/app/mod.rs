@@ -559,6 +559,10 @@ impl App {
             Purpose::Export { confirmed: false },
             &format!("trailscope-{name}-{stamp}.csv"),
         );
+        // The folder a name without one lands in is said, not left to guess.
+        if let Ok(dir) = std::env::current_dir() {
+            self.tell(format!("a file name without a folder is written in {}", dir.display()));
+        }
     }
 
     /// A window's start moved so that the window does not run past the archive's newest event

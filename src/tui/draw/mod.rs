@@ -109,8 +109,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, running: &[Running]) -> Hits {
     );
     match &app.prompt {
         Some(p) => {
-            // A long folder in the label gives way to what is typed.
-            let label = crate::text::middle(&p.purpose.label(), (foot.width as usize).saturating_sub(30).max(8));
+            let label = p.purpose.label();
             // The text scrolls so that the cursor stays on screen.
             let room = (foot.width as usize).saturating_sub(label.chars().count() + 1).max(1);
             let left = (p.input.cursor + 1).saturating_sub(room);

@@ -397,7 +397,7 @@ fn export_prompt() {
     act(&mut app, Action::Export);
     let text = screen(&app, 100, 24).backend().to_string();
     assert!(text.contains("export to (.csv/.jsonl/.parquet)"), "{text}");
-    assert!(text.contains("relative to /"), "the folder is named: {text}");
+    assert!(text.contains("is written in /"), "the folder is named: {text}");
     assert!(text.contains("trailscope-timeline-"), "{text}");
 }
 
