@@ -151,6 +151,13 @@ impl<W: Write> Write for TerminalWriter<W> {
     }
 }
 
+/// A message as a terminal may show it, from the command line or the workbench alike: it may
+/// quote a value (an error about a cell, a file name), so recognised secrets are masked and
+/// hostile characters escaped.
+pub fn message(text: &str) -> String {
+    escape_lines(&crate::secrets::mask_text(text)).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,6 @@
 
 use std::io::Write;
 
-use crate::secrets::mask_text;
 use crate::terminal_text::escape_lines;
 
 /// Prints a line of text on standard output, made safe.
@@ -25,7 +24,7 @@ macro_rules! note {
 
 /// A message as it may be shown: secrets masked, hostile characters escaped.
 pub fn shown(text: &str) -> String {
-    escape_lines(&mask_text(text)).into_owned()
+    crate::terminal_text::message(text)
 }
 
 pub fn say(text: &str) {

@@ -607,7 +607,7 @@ impl App {
 /// A message as the status bar may show it: it may quote a value (an error about a cell), so
 /// secrets are masked and hostile characters escaped.
 pub(in crate::tui) fn shown(text: &str) -> String {
-    crate::terminal_text::escape_lines(&crate::secrets::mask_text(text)).into_owned()
+    crate::terminal_text::message(text)
 }
 
 /// The query behind a pane's rows, in the order they are shown.
