@@ -4,6 +4,7 @@
 //! archive = "prod"                 # the archive used when --archive is not given
 //! redact = true                    # mask leaked secrets in results (--reveal overrides)
 //! window = "7d"                    # how far back views look from the archive's newest event
+//! engine = "ballista://10.0.0.5:50050"  # run queries on a cluster (--engine overrides)
 //! report_dirs = ["~/audit-reports"]
 //! max_decompressed = "4GiB"        # the most a source file may expand to when decompressed
 //!
@@ -28,6 +29,8 @@ pub struct Config {
     /// A name from `[archives]`, or a URL.
     pub archive: Option<String>,
     pub redact: Option<bool>,
+    /// Where reading commands run their queries: `local` or `ballista://HOST:PORT`.
+    pub engine: Option<String>,
     /// The default view window's length (`7d`, `24h`).
     pub window: Option<String>,
     #[serde(default)]

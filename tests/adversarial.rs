@@ -914,6 +914,7 @@ async fn revealing_without_access_to_the_sealed_tier_is_refused_in_one_sentence_
         redact,
         journal: None,
         facts: true,
+        engine: Default::default(),
     };
     let refused = Session::open(location.clone(), options(false))
         .await

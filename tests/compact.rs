@@ -99,6 +99,7 @@ async fn an_archive_of_format_1_reads_masked_and_compaction_migrates_it_to_what_
             redact: true,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

@@ -324,6 +324,7 @@ async fn a_compaction_that_commits_while_a_query_lists_its_files_is_seen_whole()
             redact: false,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

@@ -22,6 +22,7 @@ async fn session(location: Location, facts: bool) -> Session {
             redact: true,
             journal: None,
             facts,
+            engine: Default::default(),
         },
     )
     .await

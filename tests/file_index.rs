@@ -55,6 +55,7 @@ async fn compaction_indexes_the_files_an_older_version_wrote_and_needles_find_wh
             redact: false,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

@@ -50,6 +50,7 @@ async fn a_condition_on_event_time_opens_only_the_days_it_covers() {
             redact: true,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await
@@ -149,6 +150,7 @@ async fn a_cast_that_truncates_event_time_loses_no_rows_to_the_file_index() {
                 redact: true,
                 journal: None,
                 facts: true,
+                engine: Default::default(),
             },
         )
         .await

@@ -51,6 +51,7 @@ async fn a_needle_is_found_by_the_bloom_filters_and_a_window_by_its_days() {
             redact: true,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

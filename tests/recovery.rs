@@ -54,6 +54,7 @@ async fn events(archive: &std::path::Path) -> Vec<String> {
             redact: false,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

@@ -56,6 +56,7 @@ async fn column_in(archive: &std::path::Path, report: &str, params: &[(&str, &st
             redact: true,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await
@@ -487,6 +488,7 @@ async fn parameters_are_checked_and_explained() {
             redact: true,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

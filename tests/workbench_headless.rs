@@ -24,6 +24,7 @@ async fn session(dir: &std::path::Path) -> Session {
         redact: true,
         journal: None,
         facts: true,
+        engine: Default::default(),
     };
     Session::open(location, options).await.unwrap()
 }

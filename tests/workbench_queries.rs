@@ -32,6 +32,7 @@ async fn session() -> (tempfile::TempDir, Session) {
             redact: true,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

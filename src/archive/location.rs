@@ -174,6 +174,22 @@ impl Location {
         self.credentials.identity().await
     }
 
+    /// The URL that opens this archive again, in another process, with that process's own
+    /// credentials: the folder's path for a local archive, `scheme://bucket/prefix` otherwise.
+    /// It holds no credentials.
+    pub fn url(&self) -> String {
+        match &self.local_dir {
+            Some(dir) => dir.display().to_string(),
+            None => {
+                let store = self.store_url.as_str().trim_end_matches('/');
+                match self.root.as_ref() {
+                    "" => store.to_string(),
+                    root => format!("{store}/{root}"),
+                }
+            }
+        }
+    }
+
     /// What tells this store from another of the same URL (an Azure storage account, a custom
     /// endpoint: `account=acme`), empty if nothing does.
     pub fn namespace(&self) -> &str {

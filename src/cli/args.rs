@@ -16,6 +16,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "TRAILSCOPE_ARCHIVE", value_name = "URL")]
     pub archive: Option<String>,
 
+    /// Where reading commands (query, view, report run, the workbench) run their queries: `local`
+    /// (this process, the default) or `ballista://HOST:PORT`, the scheduler of a trailscope
+    /// cluster (see `trailscope cluster --help`). Also `engine =` in the config file.
+    #[arg(long, global = true, env = "TRAILSCOPE_ENGINE", value_name = "local|ballista://HOST:PORT")]
+    pub engine: Option<String>,
+
     /// The config file (default: ~/.config/trailscope/config.toml, or $TRAILSCOPE_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -236,10 +242,56 @@ JSON lines, Azure's PT1H.json) and ingested through the ordinary ingest path. Th
 size give the same events. Reading commands use the demo archive when no archive is configured.")]
     Demo(DemoArgs),
 
+    /// Run a scheduler or an executor of a Ballista cluster that runs trailscope's queries.
+    #[command(subcommand, after_help = "Example, three processes on one host:
+  trailscope cluster scheduler &
+  trailscope cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50051 &
+  trailscope cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50053 &
+  trailscope view principals --engine ballista://127.0.0.1:50050 --archive s3://audit/prod
+
+The client checks, plans and journals every query as a local session does, and sends the plan \
+to the scheduler; the scheduler lists the archive's files and the executors read them, each with \
+the store credentials of its own environment (AWS_*, GOOGLE_*, AZURE_*, profiles, instance \
+roles): give them read access to the archive only. Ballista's endpoints do not authenticate \
+callers: both bind to loopback unless told otherwise, and a cluster on several hosts belongs on \
+a network only its clients reach (see the README). Secrets are never revealed through a cluster.")]
+    Cluster(ClusterCommand),
+
     /// Print the `events` table's columns, their types and what each means.
     #[command(after_help = "Example:
   trailscope schema")]
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Run a scheduler: it takes queries from clients, lists the archive's files, and hands
+    /// their parts to executors.
+    Scheduler {
+        /// Where its endpoint listens (gRPC for clients and executors, and /readyz).
+        #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
+        bind: std::net::SocketAddr,
+    },
+    /// Run an executor: it registers with the scheduler and reads the archive's files.
+    Executor {
+        /// The scheduler to register with.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+        scheduler: String,
+        /// Where its Arrow Flight endpoint listens (clients fetch results there); its task
+        /// endpoint listens on the next port.
+        #[arg(long, default_value = "127.0.0.1:50051", value_name = "HOST:PORT")]
+        bind: std::net::SocketAddr,
+        /// The name or address the scheduler and clients reach it at (needed when it binds
+        /// 0.0.0.0).
+        #[arg(long, value_name = "HOST")]
+        advertise: Option<String>,
+        /// Tasks it runs at once (default: one per core).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        slots: Option<u16>,
+        /// Where it writes shuffle files (default: a temporary folder, removed when it stops).
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,7 @@ pub async fn run(cx: &Context) -> Result<ExitCode, Failure> {
         kind: "fingerprint".into(),
         report: None,
         revealed: true,
+        engine: String::new(),
     };
     journal
         .start(&start)

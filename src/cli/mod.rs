@@ -1,6 +1,7 @@
 //! The command line: argument parsing and printing only. Every query goes through `engine`.
 
 mod args;
+mod cluster;
 mod compact;
 mod concept;
 mod coverage;
@@ -85,6 +86,7 @@ fn said(e: &crate::engine::EngineError) -> String {
             format!("{}: give --to too, or an earlier --from", window.bounds())
         }
         E::Param(param) => report::said(param, |_| None),
+        E::Cluster(c) => cluster::said(c),
         _ => e.to_string(),
     }
 }
@@ -114,6 +116,8 @@ impl From<crate::config::ConfigError> for Failure {
 pub struct Context {
     pub config: Config,
     archive: Option<String>,
+    /// `--engine`, or TRAILSCOPE_ENGINE: where reading commands run their queries.
+    engine: Option<String>,
     pub store: StoreOptions,
     /// The journals of the sessions opened, flushed before the process ends.
     journals: std::sync::Mutex<Vec<crate::engine::journal::Journal>>,
@@ -150,6 +154,7 @@ impl Context {
     /// Opens the archive for queries; `reveal` shows leaked secrets. What the journal has to
     /// say (an entry it could not write) is said on standard error.
     pub async fn session(&self, reveal: bool) -> Result<Session, Failure> {
+        let engine = self.engine()?;
         let location = Location::open(&self.archive_to_read().await?, &self.store)?;
         let journal = crate::engine::journal::Journal::local(crate::engine::journal::Journal::default_path())
             .with_notices(std::sync::Arc::new(|m| crate::note!("trailscope: {m}")));
@@ -158,6 +163,7 @@ impl Context {
             journal: Some(journal),
             // Off only to measure or check the facts against the files they count.
             facts: std::env::var_os("TRAILSCOPE_NO_FACTS").is_none(),
+            engine,
         };
         let session = Session::open(location, options).await?;
         if let Some(journal) = session.journal() {
@@ -170,6 +176,12 @@ impl Context {
             );
         }
         Ok(session)
+    }
+
+    /// Where queries run: --engine (or TRAILSCOPE_ENGINE), else the config file's, else here.
+    fn engine(&self) -> Result<crate::engine::cluster::Engine, Failure> {
+        let chosen = self.engine.as_deref().or(self.config.engine.as_deref()).unwrap_or("local");
+        crate::engine::cluster::Engine::parse(chosen).map_err(|e| Failure::usage(e.to_string()))
     }
 
     /// Waits for the journal records still being written; says so if some could not be.
@@ -205,7 +217,11 @@ async fn workbench(cx: &Context) -> Result<ExitCode, Failure> {
     let keys = crate::tui::keys::configured(&cx.config.keys).map_err(Failure::usage)?;
     let state = crate::engine::journal::Journal::default_path().and_then(|p| p.parent().map(|d| d.to_path_buf()));
     let setup = crate::tui::Setup {
-        archive: session.location().display.clone(),
+        // The header says where queries run when it is not here.
+        archive: match session.engine() {
+            crate::engine::cluster::Engine::Local => session.location().display.clone(),
+            cluster => format!("{} on {cluster}", session.location().display),
+        },
         window,
         archive_end,
         reports: report::library(cx).all().cloned().collect(),
@@ -239,6 +255,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let cx = Context {
         config,
         archive: cli.archive,
+        engine: cli.engine,
         store: StoreOptions::default(),
         journals: Default::default(),
     };
@@ -258,6 +275,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
     };
     cx.flush_journals().await;
+    crate::engine::cluster::cancels_settled().await;
     if out::pipe_closed() {
         return Err(Failure {
             message: String::new(),
@@ -311,5 +329,6 @@ async fn command(cx: &Context, command: Command) -> Result<ExitCode, Failure> {
         Command::Schema => Ok(schema::run()),
         Command::Coverage(args) => coverage::run(cx, args).await,
         Command::Concept(args) => concept::run(cx, args).await,
+        Command::Cluster(command) => cluster::run(command).await,
     }
 }

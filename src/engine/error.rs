@@ -5,6 +5,9 @@
 pub enum EngineError {
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
+    /// The cluster the queries were to run on cannot run them (see `cluster`).
+    #[error(transparent)]
+    Cluster(#[from] super::cluster::ClusterError),
     /// The archive (its display form) has no events to query.
     #[error("the archive at {0} holds no events yet: ingest some audit logs into it first")]
     EmptyArchive(String),
@@ -43,6 +46,11 @@ impl EngineError {
                 | EngineError::Usage(_)
                 | EngineError::EmptyWindow(_)
                 | EngineError::Param(_)
+                | EngineError::Cluster(
+                    super::cluster::ClusterError::BadEngine { .. }
+                        | super::cluster::ClusterError::Reveal
+                        | super::cluster::ClusterError::Format { .. }
+                )
         )
     }
 

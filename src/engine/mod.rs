@@ -2,11 +2,13 @@
 //! views, saved reports, and results streamed out with secrets masked.
 
 pub mod cells;
+pub mod cluster;
 pub mod coverage;
 mod error;
 pub mod export;
 mod facts;
 mod file_pruning;
+mod functions;
 pub mod journal;
 pub mod output;
 pub mod pretty;

@@ -13,7 +13,6 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
-use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::{Stream, StreamExt};
 
@@ -21,6 +20,7 @@ use super::facts::FactsUsed;
 use super::journal::{ArchiveJournal, End, Journal, JournaledReport, Start};
 use super::table::EventsTable;
 use super::views::Query;
+use super::cluster::{CancelOnDrop, Cluster, ClusterError, Engine};
 use super::{EngineError, readonly, redact};
 use crate::archive::Location;
 use crate::archive::layout::EVENTS;
@@ -37,6 +37,8 @@ pub struct SessionOptions {
     /// Answer the principals, resources and timeline views from the file index's facts where
     /// they cover the window's days (off: every view reads the files, as a check of the facts).
     pub facts: bool,
+    /// Where queries run: here, or on a Ballista cluster.
+    pub engine: Engine,
 }
 
 impl Default for SessionOptions {
@@ -45,6 +47,7 @@ impl Default for SessionOptions {
             redact: true,
             journal: Some(Journal::local(Journal::default_path())),
             facts: true,
+            engine: Engine::Local,
         }
     }
 }
@@ -52,6 +55,8 @@ impl Default for SessionOptions {
 /// The archive's `events` table, ready for read-only SQL.
 pub struct Session {
     ctx: SessionContext,
+    /// For a session on a cluster: a context of this process, for what the facts answer.
+    local: Option<SessionContext>,
     location: Location,
     options: SessionOptions,
     /// The archive's format version (1: written before secrets were sealed at ingest).
@@ -62,6 +67,8 @@ pub struct Session {
     identity: String,
     /// The newest event's time, found once when first needed (`archive_end()`, default windows).
     end: Arc<OnceLock<Option<i64>>>,
+    /// The cluster queries run on, when not here.
+    cluster: Option<Cluster>,
 }
 
 impl Session {
@@ -71,6 +78,15 @@ impl Session {
         if !location.holds_any(EVENTS).await? {
             return Err(EngineError::EmptyArchive(location.display.clone()));
         }
+        let format = crate::archive::format::read(&location).await?.unwrap_or(1);
+        let cluster = match &options.engine {
+            Engine::Local => None,
+            // Checked before anything is sent: the cluster never sees a session that would reveal
+            // secrets, nor an archive whose secrets are masked only as it is read.
+            Engine::Ballista(_) if !options.redact => return Err(ClusterError::Reveal.into()),
+            Engine::Ballista(_) if format < 2 => return Err(ClusterError::Format { format }.into()),
+            Engine::Ballista(scheduler) => Some(Cluster::check(scheduler).await?),
+        };
         let mut config = SessionConfig::new().with_information_schema(true);
         // Planning does not read every file's footer for table statistics: on a 30-day archive
         // of 1,830 files that alone took 0.4 s of a 0.8 s needle query (`EXPLAIN` 0.44 s → 0.07 s).
@@ -93,33 +109,21 @@ impl Session {
             .with_memory_limit(memory_limit(), 1.0)
             .build_arc()
             .map_err(EngineError::from_datafusion)?;
-        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
-        ctx.register_object_store(&location.store_url, location.store.clone());
-        datafusion_functions_json::register_all(&mut ctx).map_err(EngineError::from_datafusion)?;
-
-        let format = crate::archive::format::read(&location).await?.unwrap_or(1);
-        let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(location.clone()));
-        let masks_results = options.redact && format < 2;
-        let events = if masks_results {
-            // These two rules move leaf expressions (json_get_str(raw, …)) below projections and,
-            // in DataFusion 55, let other uses of `raw` bypass the masking projection. Without them
-            // no SQL can read an unmasked column.
-            ctx.remove_optimizer_rule("extract_leaf_expressions");
-            ctx.remove_optimizer_rule("push_down_leaf_projections");
-            masked(events)?
-        } else if !options.redact && crate::archive::seal::holds_records(&location).await? {
-            // As above: the view's join names `source_index` twice, which these rules, pushing
-            // `json_get_str(raw, …)` below the view's projection, would make ambiguous.
-            ctx.remove_optimizer_rule("extract_leaf_expressions");
-            ctx.remove_optimizer_rule("push_down_leaf_projections");
-            super::sealed::revealed(&location).map_err(EngineError::from_datafusion)?
-        } else {
-            events
-        };
-        ctx.register_table("events", events)
-            .map_err(EngineError::from_datafusion)?;
+        if cluster.is_some() {
+            // Ballista 55's adaptive planner swaps a hash join's inputs after its dynamic filter
+            // was built, which fails the job's stage updates and leaves it running forever.
+            config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
+        }
         let end = Arc::new(OnceLock::new());
-        ctx.register_udf(archive_end_udf(end.clone()));
+        let masks_results = options.redact && format < 2;
+        let ctx = context(&location, config.clone(), runtime.clone(), cluster.as_ref(), &options, masks_results, &end).await?;
+        // A cluster session answers from the file index's facts here: they are the client's to
+        // read (a month's facts are megabytes, too many to send with each plan), and a query they
+        // answer reads at most the days they do not cover.
+        let local = match &cluster {
+            Some(_) => Some(context(&location, config, runtime, None, &options, masks_results, &end).await?),
+            None => None,
+        };
         let mut options = options;
         if let Some(journal) = options.journal.take() {
             options.journal = Some(journal.with_archive(ArchiveJournal::open(&location).await?));
@@ -127,13 +131,33 @@ impl Session {
         let identity = location.identity().await;
         Ok(Session {
             ctx,
+            local,
             location,
             options,
             format,
             masks_results,
             identity,
             end,
+            cluster,
         })
+    }
+
+    /// Where this session's queries run (`local`, `ballista://HOST:PORT`).
+    pub fn engine(&self) -> &Engine {
+        &self.options.engine
+    }
+
+    /// The cluster this session's queries run on, as it was found when the session opened.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// A DataFusion error as this session says it: in words of the cluster where it came from it.
+    fn error(&self, e: datafusion::error::DataFusionError) -> EngineError {
+        match self.cluster.as_ref().and_then(|c| c.said(&e)) {
+            Some(said) => said.into(),
+            None => EngineError::from_datafusion(e),
+        }
     }
 
     /// Where this session records its queries.
@@ -207,7 +231,7 @@ impl Session {
     async fn run_as(&self, query: &Query, report: Option<&JournaledReport>) -> Result<ResultStream, EngineError> {
         if let Err(refused) = readonly::check(&query.sql) {
             // A refused attempt is access too: it is recorded.
-            let start = self.start(query, "query", report);
+            let start = self.start(query, "query", report, false);
             self.record_start(&start).await?;
             self.unended(&start).finish(0, format!("refused: {refused}"));
             return Err(refused);
@@ -216,23 +240,28 @@ impl Session {
         // A revealed session reads the files: facts hold masked values only.
         let facts = self.options.facts && self.options.redact && !self.masks_results;
         let answered = match &query.facts {
-            Some(view) if facts => super::facts::answer(&self.ctx, &self.location, query, view).await,
+            Some(view) if facts => super::facts::answer(self.here(), &self.location, query, view).await,
             _ => None,
         };
         match answered {
             // The plan holds the facts it reads; their table goes with `answered`, once the
             // query is planned or dropped.
-            Some(answered) => self.execute(&answered.query, report).await.map(|mut s| {
+            Some(answered) => self.execute(&answered.query, report, true).await.map(|mut s| {
                 s.facts = Some(answered.used);
                 s
             }),
-            None => self.execute(query, report).await,
+            None => self.execute(query, report, false).await,
         }
+    }
+
+    /// The context that runs queries in this process (a cluster session's local one).
+    fn here(&self) -> &SessionContext {
+        self.local.as_ref().unwrap_or(&self.ctx)
     }
 
     /// The journal's record of a query about to run. What the journal keeps of SQL and values
     /// is masked: a query may quote a secret (a search for it), and the journal is read by others.
-    fn start(&self, query: &Query, kind: &str, report: Option<&JournaledReport>) -> Start {
+    fn start(&self, query: &Query, kind: &str, report: Option<&JournaledReport>, here: bool) -> Start {
         let masked = |t: &str| crate::secrets::mask_text(t).into_owned();
         Start {
             id: ulid::Ulid::new().to_string(),
@@ -250,6 +279,10 @@ impl Session {
             kind: kind.to_string(),
             report: report.cloned(),
             revealed: !self.options.redact,
+            engine: match &self.options.engine {
+                Engine::Ballista(_) if !here => self.options.engine.to_string(),
+                _ => String::new(),
+            },
         }
     }
 
@@ -270,9 +303,17 @@ impl Session {
         }
     }
 
-    /// Plans and starts a checked query, journaled.
-    async fn execute(&self, query: &Query, report: Option<&JournaledReport>) -> Result<ResultStream, EngineError> {
-        let start = self.start(query, "query", report);
+    /// Plans and starts a checked query, journaled; `here`: in this process even in a cluster
+    /// session.
+    async fn execute(
+        &self,
+        query: &Query,
+        report: Option<&JournaledReport>,
+        here: bool,
+    ) -> Result<ResultStream, EngineError> {
+        let cluster = self.cluster.as_ref().filter(|_| !here);
+        let ctx = if here { self.here() } else { &self.ctx };
+        let start = self.start(query, "query", report, here);
         self.record_start(&start).await?;
         // From here on the query's end is recorded however it ends, even if this future is
         // dropped while the query is planned (Ctrl+C, the workbench moving on).
@@ -282,7 +323,7 @@ impl Session {
                 .with_allow_ddl(false)
                 .with_allow_dml(false)
                 .with_allow_statements(false);
-            let mut frame = self.ctx.sql_with_options(&query.sql, options).await?;
+            let mut frame = ctx.sql_with_options(&query.sql, options).await?;
             if !query.params.is_empty() {
                 frame = frame.with_param_values(query.params.clone())?;
             }
@@ -294,6 +335,8 @@ impl Session {
         match planned.await {
             Ok((plan, stream)) => Ok(ResultStream {
                 inner: stream,
+                cancel: cluster.map(|c| CancelOnDrop::new(plan.clone(), c.scheduler.clone())),
+                said: cluster.cloned(),
                 plan,
                 finished: false,
                 redact: self.masks_results,
@@ -303,7 +346,7 @@ impl Session {
                 facts: None,
             }),
             Err(e) => {
-                let error = EngineError::from_datafusion(e);
+                let error = self.error(e);
                 unended.finish(0, format!("failed: {error}"));
                 Err(error)
             }
@@ -330,6 +373,7 @@ impl Session {
             },
             "parameter default",
             None,
+            true,
         );
         self.record_start(&start).await?;
         let mut unended = self.unended(&start);
@@ -348,12 +392,14 @@ impl Session {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
+        // A default is a value to fill in a form (`archive_end() - INTERVAL '7 days'`): it is
+        // worked out here, not sent to a cluster as a job.
         let frame = self
-            .ctx
+            .here()
             .sql_with_options(sql, options)
             .await
-            .map_err(EngineError::from_datafusion)?;
-        let batches = frame.collect().await.map_err(EngineError::from_datafusion)?;
+            .map_err(|e| self.error(e))?;
+        let batches = frame.collect().await.map_err(|e| self.error(e))?;
         let batch = batches
             .iter()
             .find(|b| b.num_rows() > 0)
@@ -414,10 +460,10 @@ impl Session {
                 .read_table(table.clone())
                 .and_then(|f| f.filter(col("date").eq(lit(day))))
                 .and_then(|f| f.aggregate(vec![], vec![max(col("event_time"))]))
-                .map_err(EngineError::from_datafusion)?
+                .map_err(|e| self.error(e))?
                 .collect()
                 .await
-                .map_err(EngineError::from_datafusion)?;
+                .map_err(|e| self.error(e))?;
             let value = batches
                 .first()
                 .filter(|b| b.num_rows() > 0)
@@ -458,8 +504,49 @@ impl Session {
     }
 }
 
+/// A context of `config` and `runtime` with `events` and trailscope's functions, running its
+/// plans here or on `cluster`.
+async fn context(
+    location: &Location,
+    config: SessionConfig,
+    runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    cluster: Option<&Cluster>,
+    options: &SessionOptions,
+    masks_results: bool,
+    end: &Arc<OnceLock<Option<i64>>>,
+) -> Result<SessionContext, EngineError> {
+    let mut ctx = match cluster {
+        None => SessionContext::new_with_config_rt(config, runtime),
+        Some(cluster) => cluster.context(config, runtime).map_err(EngineError::from_datafusion)?,
+    };
+    ctx.register_object_store(&location.store_url, location.store.clone());
+    datafusion_functions_json::register_all(&mut ctx).map_err(EngineError::from_datafusion)?;
+
+    let events: Arc<dyn datafusion::catalog::TableProvider> = Arc::new(EventsTable::new(location.clone()));
+    let events = if masks_results {
+        // These two rules move leaf expressions (json_get_str(raw, …)) below projections and,
+        // in DataFusion 55, let other uses of `raw` bypass the masking projection. Without them
+        // no SQL can read an unmasked column.
+        ctx.remove_optimizer_rule("extract_leaf_expressions");
+        ctx.remove_optimizer_rule("push_down_leaf_projections");
+        masked(events)?
+    } else if !options.redact && crate::archive::seal::holds_records(location).await? {
+        // As above: the view's join names `source_index` twice, which these rules, pushing
+        // `json_get_str(raw, …)` below the view's projection, would make ambiguous.
+        ctx.remove_optimizer_rule("extract_leaf_expressions");
+        ctx.remove_optimizer_rule("push_down_leaf_projections");
+        super::sealed::revealed(location).map_err(EngineError::from_datafusion)?
+    } else {
+        events
+    };
+    ctx.register_table("events", events)
+        .map_err(EngineError::from_datafusion)?;
+    ctx.register_udf(super::functions::archive_end(end.clone()));
+    Ok(ctx)
+}
+
 /// The query memory pool: a third of the machine's memory, at least 1 GiB, at most 16 GiB.
-fn memory_limit() -> usize {
+pub(crate) fn memory_limit() -> usize {
     let total = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {
@@ -481,19 +568,8 @@ fn masked(
     events: Arc<dyn datafusion::catalog::TableProvider>,
 ) -> Result<Arc<dyn datafusion::catalog::TableProvider>, EngineError> {
     use datafusion::logical_expr::{LogicalPlanBuilder, col};
-    let udf = |name: &str, json: bool| {
-        Arc::new(create_udf(
-            name,
-            vec![DataType::Utf8],
-            DataType::Utf8,
-            Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| {
-                let arrays = ColumnarValue::values_to_arrays(args)?;
-                Ok(ColumnarValue::Array(redact::mask_column(&arrays[0], json)))
-            }),
-        ))
-    };
-    let (mask_record, mask_text) = (udf("mask_record", true), udf("mask_text", false));
+    let function = |name: &str| super::functions::shared_by_name(name).expect("one of ours");
+    let (mask_record, mask_text) = (function(super::functions::MASK_RECORD), function(super::functions::MASK_TEXT));
     let schema = events.schema();
     let source = datafusion::catalog::default_table_source::provider_as_source(events);
     let scan = LogicalPlanBuilder::scan("events", source, None).map_err(EngineError::from_datafusion)?;
@@ -518,30 +594,16 @@ fn masked(
     Ok(Arc::new(datafusion::catalog::view::ViewTable::new(plan, None)))
 }
 
-/// `archive_end()`: the newest event's time in the archive (the wall clock's now for an
-/// archive without events), so that report defaults follow the data, not the calendar.
-fn archive_end_udf(end: Arc<OnceLock<Option<i64>>>) -> datafusion::logical_expr::ScalarUDF {
-    let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    let fun = Arc::new(move |_: &[ColumnarValue]| {
-        let t = end
-            .get()
-            .copied()
-            .flatten()
-            .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
-        Ok(ColumnarValue::Scalar(ScalarValue::TimestampMicrosecond(
-            Some(t),
-            Some("UTC".into()),
-        )))
-    });
-    create_udf("archive_end", vec![], utc, Volatility::Stable, fun)
-}
-
 /// A query's result as it arrives: secrets masked (unless revealed), rows counted, and the
 /// query recorded in the journal when the stream ends or is dropped.
 pub struct ResultStream {
     inner: SendableRecordBatchStream,
     /// The running plan, whose scans count what they pruned.
     plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    /// For a query on a cluster: its job there, cancelled if the stream is dropped unfinished.
+    cancel: Option<CancelOnDrop>,
+    /// For a query on a cluster: how its errors are said.
+    said: Option<Cluster>,
     /// The stream has ended (so the scans' counts are final).
     finished: bool,
     redact: bool,
@@ -554,6 +616,12 @@ pub struct ResultStream {
 }
 
 impl ResultStream {
+    /// The query's job on its cluster, once the scheduler has taken it (`None` on the local
+    /// engine).
+    pub fn cluster_job(&self) -> Option<String> {
+        self.cancel.as_ref().and_then(CancelOnDrop::job)
+    }
+
     /// What the file index's facts answered, when they did.
     pub fn facts(&self) -> Option<FactsUsed> {
         self.facts
@@ -600,9 +668,19 @@ impl Stream for ResultStream {
                     return Poll::Ready(Some(Ok(masked)));
                 }
             }
-            Poll::Ready(Some(Err(e))) => self.failed = Some(e.to_string()),
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(said) = self.said.as_ref().and_then(|c| c.said(e)) {
+                    let said = said.to_string();
+                    self.failed = Some(said.clone());
+                    return Poll::Ready(Some(Err(datafusion::error::DataFusionError::Execution(said))));
+                }
+                self.failed = Some(e.to_string())
+            }
             Poll::Ready(None) => {
                 self.finished = true;
+                if let Some(cancel) = &mut self.cancel {
+                    cancel.finished();
+                }
                 let outcome = self
                     .failed
                     .take()

@@ -73,6 +73,9 @@ pub struct EventsTable {
     snapshot: tokio::sync::Mutex<Option<Snapshot>>,
     /// For an archive in object storage: its small files, read whole once (see `remote_files`).
     small_files: Option<Arc<SmallFiles>>,
+    /// Planned by a cluster's scheduler for a client: a store it cannot read is said as the
+    /// cluster's failure, not the client's.
+    on_cluster: bool,
 }
 
 type Snapshot = (
@@ -96,7 +99,27 @@ impl EventsTable {
             snapshot: Default::default(),
             small_files: location.local_dir.is_none().then(Default::default),
             location,
+            on_cluster: false,
         }
+    }
+
+    /// The table as a cluster's scheduler plans it for a client.
+    pub fn on_cluster(mut self) -> Self {
+        self.on_cluster = true;
+        self
+    }
+
+    /// A failure to list the archive, as this process says it.
+    fn unlisted(&self, e: crate::archive::ArchiveError) -> DataFusionError {
+        match self.on_cluster {
+            true => DataFusionError::Execution(format!("{}: {e}", super::cluster::STORE_UNREACHABLE)),
+            false => DataFusionError::External(Box::new(e)),
+        }
+    }
+
+    /// The URL of the archive whose events these are (see [`Location::url`]).
+    pub fn archive_url(&self) -> String {
+        self.location.url()
     }
 
     /// The visible files of `days`, listed once per query.
@@ -116,7 +139,7 @@ impl EventsTable {
         let files = Arc::new(
             visible_files(&self.location, days)
                 .await
-                .map_err(|e| DataFusionError::External(Box::new(e)))?,
+                .map_err(|e| self.unlisted(e))?,
         );
         *snapshot = Some((started, days.to_vec(), files.clone()));
         Ok(files)
@@ -143,7 +166,7 @@ impl EventsTable {
             .location
             .folders(EVENTS)
             .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            .map_err(|e| self.unlisted(e))?;
         let all_days = folders.iter().filter(|f| f.starts_with("date=")).count();
         let day_names = allowed_days(&folders, filters)?;
         let days: Vec<String> = day_names.iter().map(|day| format!("{EVENTS}/date={day}")).collect();

@@ -470,6 +470,7 @@ mod tests {
                 redact: true,
                 journal: None,
                 facts: true,
+                engine: Default::default(),
             },
         )
         .await

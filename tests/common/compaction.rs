@@ -144,6 +144,7 @@ pub async fn events_as(archive: &Path, redact: bool) -> BTreeMap<String, Vec<Str
             redact,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await
@@ -281,6 +282,7 @@ pub async fn header(archive: &Path) -> Vec<String> {
             redact: false,
             journal: None,
             facts: true,
+            engine: Default::default(),
         },
     )
     .await

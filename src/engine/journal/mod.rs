@@ -48,6 +48,9 @@ pub struct Start {
     /// The query saw secrets revealed (`--reveal`, or the workbench started with it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revealed: bool,
+    /// Where the query ran when not in the journaling process: `ballista://HOST:PORT`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub engine: String,
 }
 
 /// The saved report a query is: its name and, for a user's report, the file it was read from,
@@ -353,6 +356,7 @@ impl From<OldEntry> for JournalEntry {
                 kind: String::new(),
                 report: None,
                 revealed: old.revealed,
+                engine: String::new(),
             },
             end: Some(End {
                 id: String::new(),
@@ -381,6 +385,7 @@ mod tests {
             kind: "query".into(),
             report: None,
             revealed: false,
+            engine: String::new(),
         }
     }
 

@@ -1,0 +1,257 @@
+//! The client's side: a session whose plans go to the scheduler, the checks made before the
+//! first one does, the cancelling of a job whose results nobody reads any more, and cluster
+//! errors said as what to do about them.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use ballista_core::execution_plans::DistributedQueryExec;
+use ballista_core::extension::{SessionConfigExt, SessionStateExt};
+use ballista_core::serde::protobuf::CancelJobParams;
+use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_proto::protobuf::LogicalPlanNode;
+use tokio::task::JoinHandle;
+
+use super::codec::LogicalCodec;
+use super::{ClusterError, STORE_UNREACHABLE, Scheduler, VERSION_MISMATCH};
+
+/// A cluster found ready: its scheduler answered as Ballista of our release, with executors.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub scheduler: Scheduler,
+    /// Executors registered when the session opened.
+    pub executors: usize,
+}
+
+impl Cluster {
+    /// Asks the scheduler whether it is a Ballista scheduler of this release with executors
+    /// (its `/readyz`, on the gRPC port): a session says what is wrong before its first query,
+    /// rather than waiting on a job no executor will take.
+    pub async fn check(scheduler: &Scheduler) -> Result<Cluster, ClusterError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| ClusterError::Failed(e.to_string()))?;
+        let url = format!("{}/readyz", scheduler.http());
+        let response = client.get(&url).send().await.map_err(|e| ClusterError::Unreachable {
+            scheduler: scheduler.to_string(),
+            reason: reason(&e),
+        })?;
+        let server = response
+            .headers()
+            .get(reqwest::header::SERVER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let Some(found) = server.strip_prefix("ballista/") else {
+            return Err(ClusterError::NotAScheduler {
+                scheduler: scheduler.to_string(),
+                reason: match server.is_empty() {
+                    true => "it does not name its server".into(),
+                    false => format!("its server is '{server}'"),
+                },
+            });
+        };
+        if major(found) != major(super::ballista_version()) {
+            return Err(ClusterError::Version {
+                scheduler: scheduler.to_string(),
+                found: format!("Ballista {found}"),
+                wanted: super::ballista_version().to_string(),
+            });
+        }
+        let ready = response.status().is_success();
+        let body = response.text().await.unwrap_or_default();
+        // "ready: 2 executors registered", "not ready: 0/1 executors registered"
+        let executors = body
+            .split_whitespace()
+            .nth(if ready { 1 } else { 2 })
+            .and_then(|n| n.split('/').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        if !ready || executors == 0 {
+            return Err(ClusterError::NoExecutors {
+                scheduler: scheduler.to_string(),
+            });
+        }
+        Ok(Cluster {
+            scheduler: scheduler.clone(),
+            executors,
+        })
+    }
+
+    /// A session context whose plans run on this cluster: `config` and `runtime` as a local
+    /// session has them, with trailscope's codec for the plans it sends. Functions, tables and
+    /// stores are registered on it afterwards, as on a local one.
+    pub fn context(&self, config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionContext, DataFusionError> {
+        let config = config
+            .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
+            .with_ballista_job_name("trailscope");
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .build()
+            .upgrade_for_ballista(self.scheduler.http())?;
+        Ok(SessionContext::new_with_state(state))
+    }
+
+    /// A query's error, said in words of the cluster where it came from the cluster.
+    pub fn said(&self, e: &DataFusionError) -> Option<ClusterError> {
+        let text = e.to_string();
+        let scheduler = self.scheduler.to_string();
+        if text.contains("transport error") || text.contains("Connection refused") || text.contains("tcp connect") {
+            return Some(ClusterError::Unreachable {
+                scheduler,
+                reason: "the connection failed while the query ran".into(),
+            });
+        }
+        if let Some(at) = text.find(VERSION_MISMATCH) {
+            return Some(ClusterError::Failed(clean(&text[at..])));
+        }
+        if let Some(at) = text.find(STORE_UNREACHABLE) {
+            return Some(ClusterError::Failed(clean(&text[at..])));
+        }
+        if ["Object Store error", "ObjectStore", "Generic S3 error", "Generic GCS error", "Generic MicrosoftAzure error"]
+            .iter()
+            .any(|m| text.contains(m))
+        {
+            return Some(ClusterError::Failed(format!(
+                "{STORE_UNREACHABLE} from an executor (each executor reads the files with its own credentials): {}",
+                clean(&text)
+            )));
+        }
+        text.contains("Job ").then(|| ClusterError::Failed(clean(&text)))
+    }
+}
+
+/// The version's major number (`55` of `55.0.0`).
+fn major(version: &str) -> &str {
+    version.split('.').next().unwrap_or(version)
+}
+
+/// A connection error's innermost cause ("Connection refused (os error 111)").
+fn reason(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    inner.to_string()
+}
+
+/// A cluster's error without the layers its relays added ("Job X failed: Error planning job X:
+/// DataFusion error: Execution(\"…\")").
+fn clean(text: &str) -> String {
+    let mut text = text.trim();
+    loop {
+        let before = text;
+        for prefix in ["Execution error: ", "External error: ", "Internal error: ", "Error during planning: "] {
+            text = text.strip_prefix(prefix).unwrap_or(text);
+        }
+        if let Some(rest) = text.strip_prefix("Job ").and_then(|r| r.split_once(" failed: ")) {
+            text = rest.1;
+        }
+        if let Some(rest) = text.strip_prefix("Error planning job ").and_then(|r| r.split_once(": ")) {
+            text = rest.1;
+        }
+        if let Some(rest) = text.strip_prefix("DataFusion error: ") {
+            text = rest;
+        }
+        for wrapper in ["Execution(\"", "Plan(\"", "Internal(\""] {
+            if let Some(inner) = text.strip_prefix(wrapper).and_then(|t| t.strip_suffix("\")")) {
+                text = inner;
+            }
+        }
+        if text == before {
+            break;
+        }
+    }
+    text.replace("\\\"", "\"")
+}
+
+/// Cancels its query's job on the cluster when dropped before the results were all read: a
+/// cancelled query stops using the cluster, not only the client.
+pub struct CancelOnDrop {
+    plan: Arc<dyn ExecutionPlan>,
+    scheduler: Scheduler,
+    finished: bool,
+}
+
+impl CancelOnDrop {
+    pub fn new(plan: Arc<dyn ExecutionPlan>, scheduler: Scheduler) -> Self {
+        CancelOnDrop {
+            plan,
+            scheduler,
+            finished: false,
+        }
+    }
+
+    /// The results were all read: nothing to cancel.
+    pub fn finished(&mut self) {
+        self.finished = true;
+    }
+
+    /// The job's id on the cluster, once the scheduler has given one.
+    pub fn job(&self) -> Option<String> {
+        self.plan
+            .downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()
+            .and_then(|q| q.job_id())
+            .map(|id| id.to_string())
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let Some(job) = self.job() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let url = self.scheduler.http();
+        let cancel = runtime.spawn(async move {
+            let ask = async {
+                let mut client = SchedulerGrpcClient::connect(url).await.ok()?;
+                client.cancel_job(CancelJobParams { job_id: job }).await.ok()
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(5), ask).await;
+        });
+        cancels().lock().expect("not poisoned").push(cancel);
+    }
+}
+
+fn cancels() -> &'static Mutex<Vec<JoinHandle<()>>> {
+    static CANCELS: OnceLock<Mutex<Vec<JoinHandle<()>>>> = OnceLock::new();
+    CANCELS.get_or_init(Default::default)
+}
+
+/// Waits (at most 5 s each) for the cancellations sent to clusters: a process that ends right
+/// after a query was interrupted still stops its job.
+pub async fn cancels_settled() {
+    let pending: Vec<_> = std::mem::take(&mut *cancels().lock().expect("not poisoned"));
+    for cancel in pending {
+        let _ = cancel.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_failure_is_said_without_its_relays() {
+        let text = "Execution error: Job Xq1 failed: Error planning job Xq1: DataFusion error: Plan(\"trailscope version mismatch: the plan was written by trailscope 0.2.0\")";
+        assert_eq!(
+            clean(text),
+            "trailscope version mismatch: the plan was written by trailscope 0.2.0"
+        );
+    }
+}
