@@ -70,7 +70,11 @@ impl Processes {
         let mut all = String::new();
         for entry in std::fs::read_dir(self.logs.path()).unwrap() {
             let path = entry.unwrap().path();
-            all += &format!("--- {}\n{}\n", path.display(), std::fs::read_to_string(&path).unwrap_or_default());
+            all += &format!(
+                "--- {}\n{}\n",
+                path.display(),
+                std::fs::read_to_string(&path).unwrap_or_default()
+            );
         }
         all
     }
@@ -96,7 +100,16 @@ async fn start_cluster(executors: usize, env: &[(&str, String)]) -> (Processes, 
         let bind = format!("127.0.0.1:{}", free_ports(true));
         processes.spawn(
             &format!("executor-{i}"),
-            &["cluster", "executor", "--scheduler", &address, "--bind", &bind, "--slots", "1"],
+            &[
+                "cluster",
+                "executor",
+                "--scheduler",
+                &address,
+                "--bind",
+                &bind,
+                "--slots",
+                "1",
+            ],
             env,
         );
     }
@@ -180,7 +193,11 @@ const QUESTIONS: [&str; 10] = [
 async fn agree(local: &Session, cluster: &Session, archive: &str) -> usize {
     let window = TimeWindow::resolve(None, None, local.archive_end().await.unwrap(), 3650 * 86_400_000_000).unwrap();
     let scope = Scope::new(window);
-    let mut queries: Vec<Query> = vec![views::timeline(&scope), views::principals(&scope), views::resources(&scope)];
+    let mut queries: Vec<Query> = vec![
+        views::timeline(&scope),
+        views::principals(&scope),
+        views::resources(&scope),
+    ];
     let principal = rows(local, &views::principals(&scope)).await.unwrap();
     let busiest = |rows: &[String]| rows.first().map(|r| r.split('|').next().unwrap().to_string()).unwrap();
     let view = views::principal(&scope, &busiest(&principal));
@@ -203,20 +220,36 @@ async fn agree(local: &Session, cluster: &Session, archive: &str) -> usize {
     queries.extend(QUESTIONS.iter().map(|q| sql(q)));
     let mut non_empty = 0;
     for query in &queries {
-        let here = rows(local, query).await.unwrap_or_else(|e| panic!("{archive}: {}: {e}", query.sql));
+        let here = rows(local, query)
+            .await
+            .unwrap_or_else(|e| panic!("{archive}: {}: {e}", query.sql));
         let there = rows(cluster, query)
             .await
             .unwrap_or_else(|e| panic!("{archive}, on the cluster: {}: {e}", query.sql));
         assert_eq!(here, there, "{archive}: {}", query.sql);
         non_empty += usize::from(!here.is_empty());
     }
-    assert!(non_empty * 2 > queries.len(), "{archive}: most answers have rows ({non_empty} of {})", queries.len());
+    assert!(
+        non_empty * 2 > queries.len(),
+        "{archive}: most answers have rows ({non_empty} of {})",
+        queries.len()
+    );
     queries.len()
 }
 
 fn demo_archive(path: &Path) {
     let out = trailscope(
-        &["demo", "--archive", path.to_str().unwrap(), "--events", "6000", "--days", "7", "--seed", "11"],
+        &[
+            "demo",
+            "--archive",
+            path.to_str().unwrap(),
+            "--events",
+            "6000",
+            "--days",
+            "7",
+            "--seed",
+            "11",
+        ],
         &[],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -244,18 +277,22 @@ async fn a_cluster_answers_views_reports_and_queries_as_the_local_engine_does_in
         (
             "demo",
             Location::open(demo.to_str().unwrap(), &StoreOptions::default()).unwrap(),
-            false,
+            None,
         ),
         (
             "incident",
             Location::open(incident.to_str().unwrap(), &StoreOptions::default()).unwrap(),
-            false,
+            None,
         ),
-        ("s3 demo", Location::open("s3://audit/demo", &s3.store_options()).unwrap(), true),
+        (
+            "s3 demo",
+            Location::open("s3://audit/demo", &s3.store_options()).unwrap(),
+            Some("demo"),
+        ),
         (
             "s3 incident",
             Location::open("s3://audit/incident", &s3.store_options()).unwrap(),
-            true,
+            Some("incident"),
         ),
     ] {
         let here = open(local.clone(), Engine::Local, None).await.unwrap();
@@ -264,21 +301,46 @@ async fn a_cluster_answers_views_reports_and_queries_as_the_local_engine_does_in
             .unwrap_or_else(|e| panic!("{name}: {e}\n{}", processes.logs()));
         assert_eq!(there.cluster().map(|c| c.executors), Some(2));
         compared += agree(&here, &there, name).await;
-        if remote {
-            assert!(s3.requests().len() > 0);
+        if let Some(prefix) = remote {
+            // The files are read by the cluster's processes, from the store, with their own
+            // credentials: the client only plans and journals.
+            s3.reset();
+            rows(&there, &sql(QUESTIONS[1])).await.unwrap();
+            let read = s3.count(common::S3Kind::Get, &format!("audit/{prefix}/events/"));
+            assert!(read > 0, "{}", s3.tally());
         }
     }
     assert!(compared > 100, "{compared} answers compared");
 
     // The client journals each query, naming the cluster it ran on.
+    // (What the file index's facts answer runs at the client, and is journaled as such.)
     let journaled = std::fs::read_to_string(&journal).unwrap();
     let named = format!("\"engine\":\"ballista://{scheduler}\"");
-    assert!(journaled.lines().filter(|l| l.contains(&named)).count() >= compared, "{named}");
+    let first: Vec<&str> = journaled
+        .lines()
+        .filter(|l| l.contains("count(DISTINCT principal), min(event_time)"))
+        .collect();
+    assert_eq!(first.len(), 4, "one question on each of the four archives");
+    assert!(first.iter().all(|l| l.contains(&named)), "{first:?}");
+    let on_cluster = journaled.lines().filter(|l| l.contains(&named)).count();
+    assert!(
+        on_cluster * 2 > compared,
+        "{on_cluster} of {compared} queries ran on the cluster"
+    );
 
     // The command line's --engine gives what the local engine gives.
     let view = |engine: &str| {
         trailscope(
-            &["view", "principals", "--archive", demo.to_str().unwrap(), "--format", "csv", "--engine", engine],
+            &[
+                "view",
+                "principals",
+                "--archive",
+                demo.to_str().unwrap(),
+                "--format",
+                "csv",
+                "--engine",
+                engine,
+            ],
             &[],
         )
     };
@@ -329,7 +391,11 @@ async fn the_client_refuses_writes_and_reveals_and_cancels_a_dropped_query_on_th
         },
     )
     .await;
-    assert!(matches!(revealing, Err(EngineError::Cluster(ClusterError::Reveal))), "{:?}", revealing.err());
+    assert!(
+        matches!(revealing, Err(EngineError::Cluster(ClusterError::Reveal))),
+        "{:?}",
+        revealing.err()
+    );
 
     // A query the user gives up on: its job stops on the cluster.
     let mut stream = session
@@ -337,11 +403,15 @@ async fn the_client_refuses_writes_and_reveals_and_cancels_a_dropped_query_on_th
         .await
         .unwrap();
     assert!(
-        tokio::time::timeout(Duration::from_secs(3), stream.next()).await.is_err(),
+        tokio::time::timeout(Duration::from_secs(3), stream.next())
+            .await
+            .is_err(),
         "the query is still running"
     );
     let job = stream.cluster_job().expect("the scheduler took the job");
-    let mut client = SchedulerGrpcClient::connect(format!("http://{scheduler}")).await.unwrap();
+    let mut client = SchedulerGrpcClient::connect(format!("http://{scheduler}"))
+        .await
+        .unwrap();
     let status = |client: &mut SchedulerGrpcClient<_>| {
         let job = job.clone();
         let mut client = client.clone();
@@ -374,8 +444,12 @@ async fn the_client_refuses_writes_and_reveals_and_cancels_a_dropped_query_on_th
         }
     }
     // The cluster is free again: a query after it is answered.
-    let after = rows(&session, &sql("SELECT count(*) FROM events")).await.unwrap();
-    assert_eq!(after, vec!["6000".to_string()]);
+    let count = sql("SELECT count(*) FROM events");
+    let here = open(location(), Engine::Local, None).await.unwrap();
+    assert_eq!(
+        rows(&session, &count).await.unwrap(),
+        rows(&here, &count).await.unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -400,17 +474,33 @@ async fn a_cluster_that_cannot_answer_says_why() {
         other => panic!("{:?}", other.err()),
     }
     let out = trailscope(
-        &["query", "--archive", demo.to_str().unwrap(), "--engine", &format!("ballista://127.0.0.1:{nobody}"), "SELECT 1"],
+        &[
+            "query",
+            "--archive",
+            demo.to_str().unwrap(),
+            "--engine",
+            &format!("ballista://127.0.0.1:{nobody}"),
+            "SELECT 1",
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(1));
     let said = stderr(&out);
-    assert!(said.contains(&format!("cannot reach the Ballista scheduler at 127.0.0.1:{nobody}")), "{said}");
+    assert!(
+        said.contains(&format!("cannot reach the Ballista scheduler at 127.0.0.1:{nobody}")),
+        "{said}"
+    );
     assert!(said.contains("trailscope cluster scheduler"), "{said}");
 
     // A web server that is not a scheduler, and one that says it is Ballista of another release.
-    for (server, expected) in [("nginx/1.25", "not as a Ballista scheduler"), ("ballista/54.1.0", "Ballista 54.1.0")] {
-        let fake = common::http::answer_every_request(vec![("server".into(), server.into())], "ready: 2 executors registered\n");
+    for (server, expected) in [
+        ("nginx/1.25", "not as a Ballista scheduler"),
+        ("ballista/54.1.0", "Ballista 54.1.0"),
+    ] {
+        let fake = common::http::answer_every_request(
+            vec![("server".into(), server.into())],
+            "ready: 2 executors registered\n",
+        );
         match open(location(), cluster_at(fake), None).await {
             Err(e @ EngineError::Cluster(_)) => assert!(e.to_string().contains(expected), "{e}"),
             other => panic!("{server}: {:?}", other.err()),
@@ -424,11 +514,21 @@ async fn a_cluster_that_cannot_answer_says_why() {
         other => panic!("{:?}", other.err()),
     }
     let out = trailscope(
-        &["query", "--archive", demo.to_str().unwrap(), "--engine", &format!("ballista://{scheduler}"), "SELECT 1"],
+        &[
+            "query",
+            "--archive",
+            demo.to_str().unwrap(),
+            "--engine",
+            &format!("ballista://{scheduler}"),
+            "SELECT 1",
+        ],
         &[],
     );
     let said = stderr(&out);
-    assert!(said.contains("has no executor") && said.contains("trailscope cluster executor --scheduler"), "{said}");
+    assert!(
+        said.contains("has no executor") && said.contains("trailscope cluster executor --scheduler"),
+        "{said}"
+    );
 
     // A cluster whose credentials the store refuses, while the client's are good.
     let s3 = S3Server::start(&["audit"]);
@@ -446,7 +546,10 @@ async fn a_cluster_that_cannot_answer_says_why() {
     .await
     .unwrap();
     let failed = rows(&session, &sql("SELECT count(*) FROM events")).await.unwrap_err();
-    assert!(failed.contains("the cluster cannot open the archive's store"), "{failed}");
+    assert!(
+        failed.contains("the cluster cannot open the archive's store"),
+        "{failed}"
+    );
 }
 
 #[test]
@@ -459,11 +562,23 @@ fn an_engine_is_local_or_a_ballista_scheduler() {
             port: 50050
         })
     );
-    assert_eq!(Engine::parse("ballista://[::1]:7000").unwrap().to_string(), "ballista://[::1]:7000");
-    for bad in ["df://host:50050", "ballista://", "ballista://host:50050/path", "ballista://user:pw@host"] {
+    assert_eq!(
+        Engine::parse("ballista://[::1]:7000").unwrap().to_string(),
+        "ballista://[::1]:7000"
+    );
+    for bad in [
+        "df://host:50050",
+        "ballista://",
+        "ballista://host:50050/path",
+        "ballista://user:pw@host",
+    ] {
         assert!(Engine::parse(bad).is_err(), "{bad}");
     }
     let out = trailscope(&["query", "--engine", "spark://x", "SELECT 1"], &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("use local or ballista://HOST:PORT"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("use local or ballista://HOST:PORT"),
+        "{}",
+        stderr(&out)
+    );
 }

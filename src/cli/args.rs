@@ -19,7 +19,12 @@ pub struct Cli {
     /// Where reading commands (query, view, report run, the workbench) run their queries: `local`
     /// (this process, the default) or `ballista://HOST:PORT`, the scheduler of a trailscope
     /// cluster (see `trailscope cluster --help`). Also `engine =` in the config file.
-    #[arg(long, global = true, env = "TRAILSCOPE_ENGINE", value_name = "local|ballista://HOST:PORT")]
+    #[arg(
+        long,
+        global = true,
+        env = "TRAILSCOPE_ENGINE",
+        value_name = "local|ballista://HOST:PORT"
+    )]
     pub engine: Option<String>,
 
     /// The config file (default: ~/.config/trailscope/config.toml, or $TRAILSCOPE_CONFIG).
@@ -243,7 +248,9 @@ size give the same events. Reading commands use the demo archive when no archive
     Demo(DemoArgs),
 
     /// Run a scheduler or an executor of a Ballista cluster that runs trailscope's queries.
-    #[command(subcommand, after_help = "Example, three processes on one host:
+    #[command(
+        subcommand,
+        after_help = "Example, three processes on one host:
   trailscope cluster scheduler &
   trailscope cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50051 &
   trailscope cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50053 &
@@ -254,7 +261,8 @@ to the scheduler; the scheduler lists the archive's files and the executors read
 the store credentials of its own environment (AWS_*, GOOGLE_*, AZURE_*, profiles, instance \
 roles): give them read access to the archive only. Ballista's endpoints do not authenticate \
 callers: both bind to loopback unless told otherwise, and a cluster on several hosts belongs on \
-a network only its clients reach (see the README). Secrets are never revealed through a cluster.")]
+a network only its clients reach (see the README). Secrets are never revealed through a cluster."
+    )]
     Cluster(ClusterCommand),
 
     /// Print the `events` table's columns, their types and what each means.

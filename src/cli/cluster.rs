@@ -93,7 +93,11 @@ struct Logger {
 
 impl Logger {
     fn install() {
-        let level = match std::env::var("TRAILSCOPE_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
+        let level = match std::env::var("TRAILSCOPE_LOG")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "trace" => log::LevelFilter::Trace,
             "debug" => log::LevelFilter::Debug,
             "info" => log::LevelFilter::Info,

@@ -180,7 +180,11 @@ impl Context {
 
     /// Where queries run: --engine (or TRAILSCOPE_ENGINE), else the config file's, else here.
     fn engine(&self) -> Result<crate::engine::cluster::Engine, Failure> {
-        let chosen = self.engine.as_deref().or(self.config.engine.as_deref()).unwrap_or("local");
+        let chosen = self
+            .engine
+            .as_deref()
+            .or(self.config.engine.as_deref())
+            .unwrap_or("local");
         crate::engine::cluster::Engine::parse(chosen).map_err(|e| Failure::usage(e.to_string()))
     }
 

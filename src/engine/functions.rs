@@ -41,6 +41,25 @@ pub fn shared_by_name(name: &str) -> Option<Arc<ScalarUDF>> {
     shared().into_iter().find(|f| f.name() == name)
 }
 
+/// A function a plan may call by name: one of [`shared`], or one of DataFusion's built-in scalar
+/// functions (Ballista's executors know only its core ones by themselves, not the array
+/// functions such as `array_sort` that the views use).
+pub fn known(name: &str) -> Option<Arc<ScalarUDF>> {
+    static BUILT_IN: OnceLock<std::collections::HashMap<String, Arc<ScalarUDF>>> = OnceLock::new();
+    shared_by_name(name).or_else(|| {
+        BUILT_IN
+            .get_or_init(|| {
+                datafusion::execution::SessionStateBuilder::new()
+                    .with_default_features()
+                    .build()
+                    .scalar_functions()
+                    .clone()
+            })
+            .get(name)
+            .cloned()
+    })
+}
+
 pub const MASK_RECORD: &str = "mask_record";
 pub const MASK_TEXT: &str = "mask_text";
 
@@ -93,7 +112,11 @@ pub fn archive_end_value(udf: &ScalarUDF) -> Option<Option<i64>> {
             args: vec![],
             arg_fields: vec![],
             number_rows: 1,
-            return_field: Arc::new(datafusion::arrow::datatypes::Field::new(ARCHIVE_END, archive_end_type(), true)),
+            return_field: Arc::new(datafusion::arrow::datatypes::Field::new(
+                ARCHIVE_END,
+                archive_end_type(),
+                true,
+            )),
             config_options: Default::default(),
         })
         .ok()?;

@@ -16,11 +16,11 @@ use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::{Stream, StreamExt};
 
+use super::cluster::{CancelOnDrop, Cluster, ClusterError, Engine};
 use super::facts::FactsUsed;
 use super::journal::{ArchiveJournal, End, Journal, JournaledReport, Start};
 use super::table::EventsTable;
 use super::views::Query;
-use super::cluster::{CancelOnDrop, Cluster, ClusterError, Engine};
 use super::{EngineError, readonly, redact};
 use crate::archive::Location;
 use crate::archive::layout::EVENTS;
@@ -116,7 +116,16 @@ impl Session {
         }
         let end = Arc::new(OnceLock::new());
         let masks_results = options.redact && format < 2;
-        let ctx = context(&location, config.clone(), runtime.clone(), cluster.as_ref(), &options, masks_results, &end).await?;
+        let ctx = context(
+            &location,
+            config.clone(),
+            runtime.clone(),
+            cluster.as_ref(),
+            &options,
+            masks_results,
+            &end,
+        )
+        .await?;
         // A cluster session answers from the file index's facts here: they are the client's to
         // read (a month's facts are megabytes, too many to send with each plan), and a query they
         // answer reads at most the days they do not cover.
@@ -569,7 +578,10 @@ fn masked(
 ) -> Result<Arc<dyn datafusion::catalog::TableProvider>, EngineError> {
     use datafusion::logical_expr::{LogicalPlanBuilder, col};
     let function = |name: &str| super::functions::shared_by_name(name).expect("one of ours");
-    let (mask_record, mask_text) = (function(super::functions::MASK_RECORD), function(super::functions::MASK_TEXT));
+    let (mask_record, mask_text) = (
+        function(super::functions::MASK_RECORD),
+        function(super::functions::MASK_TEXT),
+    );
     let schema = events.schema();
     let source = datafusion::catalog::default_table_source::provider_as_source(events);
     let scan = LogicalPlanBuilder::scan("events", source, None).map_err(EngineError::from_datafusion)?;

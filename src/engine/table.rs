@@ -162,11 +162,7 @@ impl EventsTable {
             .collect();
         // The day folders, from one listing of `events/` by delimiter (a folder per day): only the
         // days the window allows are then listed.
-        let folders = self
-            .location
-            .folders(EVENTS)
-            .await
-            .map_err(|e| self.unlisted(e))?;
+        let folders = self.location.folders(EVENTS).await.map_err(|e| self.unlisted(e))?;
         let all_days = folders.iter().filter(|f| f.starts_with("date=")).count();
         let day_names = allowed_days(&folders, filters)?;
         let days: Vec<String> = day_names.iter().map(|day| format!("{EVENTS}/date={day}")).collect();

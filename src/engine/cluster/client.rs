@@ -89,9 +89,17 @@ impl Cluster {
     /// session has them, with trailscope's codec for the plans it sends. Functions, tables and
     /// stores are registered on it afterwards, as on a local one.
     pub fn context(&self, config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionContext, DataFusionError> {
-        let config = config
+        let mut config = config
+            .upgrade_for_ballista()
             .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
-            .with_ballista_job_name("trailscope");
+            .with_ballista_job_name("trailscope")
+            // As Ballista's own clients have it: a plan's stages split into up to 16 tasks, so
+            // that every executor's slots take part.
+            .with_target_partitions(16);
+        // The client asks for the job's state (every 50 ms) rather than waiting to be told: it
+        // has the job's id as soon as the scheduler takes it, so a query given up on is
+        // cancelled on the cluster at any point.
+        config.options_mut().set("ballista.client.pull", "true")?;
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
@@ -117,9 +125,15 @@ impl Cluster {
         if let Some(at) = text.find(STORE_UNREACHABLE) {
             return Some(ClusterError::Failed(clean(&text[at..])));
         }
-        if ["Object Store error", "ObjectStore", "Generic S3 error", "Generic GCS error", "Generic MicrosoftAzure error"]
-            .iter()
-            .any(|m| text.contains(m))
+        if [
+            "Object Store error",
+            "ObjectStore",
+            "Generic S3 error",
+            "Generic GCS error",
+            "Generic MicrosoftAzure error",
+        ]
+        .iter()
+        .any(|m| text.contains(m))
         {
             return Some(ClusterError::Failed(format!(
                 "{STORE_UNREACHABLE} from an executor (each executor reads the files with its own credentials): {}",
@@ -150,13 +164,21 @@ fn clean(text: &str) -> String {
     let mut text = text.trim();
     loop {
         let before = text;
-        for prefix in ["Execution error: ", "External error: ", "Internal error: ", "Error during planning: "] {
+        for prefix in [
+            "Execution error: ",
+            "External error: ",
+            "Internal error: ",
+            "Error during planning: ",
+        ] {
             text = text.strip_prefix(prefix).unwrap_or(text);
         }
         if let Some(rest) = text.strip_prefix("Job ").and_then(|r| r.split_once(" failed: ")) {
             text = rest.1;
         }
-        if let Some(rest) = text.strip_prefix("Error planning job ").and_then(|r| r.split_once(": ")) {
+        if let Some(rest) = text
+            .strip_prefix("Error planning job ")
+            .and_then(|r| r.split_once(": "))
+        {
             text = rest.1;
         }
         if let Some(rest) = text.strip_prefix("DataFusion error: ") {

@@ -175,12 +175,14 @@ fn encode_function(node: &ScalarUDF, buf: &mut Vec<u8>) {
 /// A function the receiving side does not know by itself: ours.
 fn decode_function(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
     if buf.is_empty() {
-        return functions::shared_by_name(name)
+        return functions::known(name)
             .ok_or_else(|| DataFusionError::Plan(format!("this cluster has no SQL function named {name}")));
     }
     let (kind, payload) = unframe(buf)?;
     if kind != ARCHIVE_END {
-        return Err(DataFusionError::Internal(format!("function {name} arrived encoded as kind {kind}")));
+        return Err(DataFusionError::Internal(format!(
+            "function {name} arrived encoded as kind {kind}"
+        )));
     }
     let end = <[u8; 8]>::try_from(payload).ok().map(i64::from_le_bytes);
     Ok(Arc::new(functions::archive_end_fixed(end)))

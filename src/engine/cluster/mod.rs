@@ -117,9 +117,7 @@ pub enum ClusterError {
     },
     #[error("the cluster at {scheduler} has no executor: start at least one for it")]
     NoExecutors { scheduler: String },
-    #[error(
-        "secrets are not revealed through a cluster: its executors never read the sealed tier"
-    )]
+    #[error("secrets are not revealed through a cluster: its executors never read the sealed tier")]
     Reveal,
     #[error(
         "the archive is in format {format}, whose secrets are masked as it is read, which a cluster does not do: migrate it first (compact)"

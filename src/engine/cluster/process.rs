@@ -65,7 +65,9 @@ pub async fn scheduler(setup: SchedulerSetup) -> Result<(), ClusterError> {
     };
     let failed = |e: ballista_core::error::BallistaError| ClusterError::Failed(format!("the scheduler stopped: {e}"));
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(failed)?;
-    start_server(cluster, setup.bind, Arc::new(config)).await.map_err(failed)
+    start_server(cluster, setup.bind, Arc::new(config))
+        .await
+        .map_err(failed)
 }
 
 /// Runs an executor until the process ends.
@@ -86,8 +88,17 @@ pub async fn executor(setup: ExecutorSetup) -> Result<(), ClusterError> {
         }
     };
     let mut registry = BallistaFunctionRegistry::default();
-    for function in functions::shared() {
+    let state = datafusion::execution::SessionStateBuilder::new()
+        .with_default_features()
+        .build();
+    for function in state.scalar_functions().values().cloned().chain(functions::shared()) {
         registry.scalar_functions.insert(function.name().to_string(), function);
+    }
+    for function in state.aggregate_functions().values() {
+        registry
+            .aggregate_functions
+            .entry(function.name().to_string())
+            .or_insert_with(|| function.clone());
     }
     let grpc_port = setup.bind.port().checked_add(1).ok_or_else(|| {
         ClusterError::Failed("the executor's port must leave the next one free for its gRPC endpoint".into())

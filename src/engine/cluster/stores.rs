@@ -25,9 +25,8 @@ pub fn archive(url: &str) -> Result<Location> {
     if let Some(location) = opened().lock().expect("not poisoned").get(url) {
         return Ok(location.clone());
     }
-    let location = Location::open(url, &StoreOptions::default()).map_err(|e| {
-        DataFusionError::Execution(format!("{}: {e}", super::STORE_UNREACHABLE))
-    })?;
+    let location = Location::open(url, &StoreOptions::default())
+        .map_err(|e| DataFusionError::Execution(format!("{}: {e}", super::STORE_UNREACHABLE)))?;
     opened()
         .lock()
         .expect("not poisoned")
