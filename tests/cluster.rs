@@ -492,6 +492,40 @@ async fn a_cluster_that_cannot_answer_says_why() {
     );
     assert!(said.contains("trailscope cluster scheduler"), "{said}");
 
+    // An archive of format 1, whose secrets are masked as it is read: refused before anything
+    // is sent (here, before the address is even tried), as --reveal is.
+    let old = dir.path().join("format-1");
+    common::compaction::write_format_1_archive(&old, &[common::fixture("reports")]);
+    let opened = open(
+        Location::open(old.to_str().unwrap(), &StoreOptions::default()).unwrap(),
+        cluster_at(nobody),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(opened, Err(EngineError::Cluster(ClusterError::Format { format: 1 }))),
+        "{:?}",
+        opened.err()
+    );
+    let out = trailscope(
+        &[
+            "query",
+            "--archive",
+            demo.to_str().unwrap(),
+            "--reveal",
+            "--engine",
+            &format!("ballista://127.0.0.1:{nobody}"),
+            "SELECT 1",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("secrets are not revealed through a cluster"),
+        "{}",
+        stderr(&out)
+    );
+
     // A web server that is not a scheduler, and one that says it is Ballista of another release.
     for (server, expected) in [
         ("nginx/1.25", "not as a Ballista scheduler"),
