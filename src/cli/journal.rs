@@ -71,6 +71,9 @@ pub async fn run(cx: &Context, args: JournalArgs) -> Result<ExitCode, Failure> {
         if s.revealed {
             notes.push("secrets revealed".to_string());
         }
+        if !s.engine.is_empty() {
+            notes.push(format!("ran on {}", one(&s.engine)));
+        }
         if s.kind == "parameter default" {
             notes.push("a report parameter's default".to_string());
         }

@@ -187,3 +187,42 @@ fn decode_function(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
     let end = <[u8; 8]>::try_from(payload).ok().map(i64::from_le_bytes);
     Ok(Arc::new(functions::archive_end_fixed(end)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_written_by_another_version_is_refused_in_words() {
+        let mut buf = Vec::new();
+        frame(EVENTS, b"s3://audit/prod", &mut buf);
+        assert_eq!(unframe(&buf).unwrap(), (EVENTS, &b"s3://audit/prod"[..]));
+        let other = [&[EVENTS, 5][..], b"0.0.9", b"s3://audit/prod"].concat();
+        let refused = unframe(&other).unwrap_err().to_string();
+        assert!(refused.contains("written by trailscope 0.0.9"), "{refused}");
+        assert!(
+            refused.contains(&format!("this cluster runs trailscope {VERSION}")),
+            "{refused}"
+        );
+        assert!(unframe(&[EVENTS, 9, b'0']).is_err(), "cut short");
+    }
+
+    #[test]
+    fn archive_end_travels_with_the_value_the_client_found() {
+        for end in [Some(1_717_000_000_000_000), None] {
+            let mut buf = Vec::new();
+            encode_function(&functions::archive_end_fixed(end), &mut buf);
+            let decoded = decode_function(functions::ARCHIVE_END, &buf).unwrap();
+            match end {
+                Some(_) => assert_eq!(functions::archive_end_value(&decoded), Some(end)),
+                // No newest event: the wall clock's now, on the cluster as here.
+                None => assert!(functions::archive_end_value(&decoded).flatten().is_some()),
+            }
+        }
+        let mut buf = Vec::new();
+        encode_function(&functions::shared_by_name("json_get_str").unwrap(), &mut buf);
+        assert!(buf.is_empty(), "the other functions travel by name");
+        assert_eq!(decode_function("array_sort", &[]).unwrap().name(), "array_sort");
+        assert!(decode_function("no_such_function", &[]).is_err());
+    }
+}
