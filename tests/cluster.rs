@@ -353,6 +353,24 @@ async fn a_cluster_answers_views_reports_and_queries_as_the_local_engine_does_in
     };
     assert_eq!(sorted(&here), sorted(&there));
     assert!(sorted(&here).len() > 5);
+    // The principals view is answered from the facts at the client; a question is not.
+    let out = trailscope(
+        &[
+            "query",
+            "--archive",
+            demo.to_str().unwrap(),
+            "--engine",
+            &format!("ballista://{scheduler}"),
+            QUESTIONS[1],
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let journal = common::stdout(&trailscope(
+        &["journal", "--archive", demo.to_str().unwrap(), "--last", "1"],
+        &[],
+    ));
+    assert!(journal.contains(&format!("ran on ballista://{scheduler}")), "{journal}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
