@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::serde::protobuf::{GetJobStatusParams, job_status};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::StreamExt;
 use trailscope::archive::{Location, StoreOptions};
 use trailscope::engine::cluster::{Cluster, ClusterError, Engine, Scheduler};
@@ -147,19 +146,9 @@ async fn open(location: Location, engine: Engine, journal: Option<Journal>) -> R
 /// A query's rows as text, sorted: a cluster returns rows of equal sort keys in another order.
 async fn rows(session: &Session, query: &Query) -> Result<Vec<String>, String> {
     let mut stream = session.run(query).await.map_err(|e| e.to_string())?;
-    let options = FormatOptions::default().with_null("∅");
     let mut out = Vec::new();
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| e.to_string())?;
-        let formatters: Vec<ArrayFormatter<'_>> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-            .collect();
-        for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters.iter().map(|f| f.value(row).to_string()).collect();
-            out.push(cells.join("|"));
-        }
+        out.extend(common::batch_rows(&batch.map_err(|e| e.to_string())?));
     }
     out.sort();
     Ok(out)
@@ -170,6 +159,14 @@ fn sql(text: &str) -> Query {
         sql: text.into(),
         ..Query::default()
     }
+}
+
+/// `trailscope query --archive ARCHIVE --engine ENGINE SQL`.
+fn query_on(archive: &Path, engine: &str, sql: &str) -> std::process::Output {
+    trailscope(
+        &["query", "--archive", archive.to_str().unwrap(), "--engine", engine, sql],
+        &[],
+    )
 }
 
 /// Ad-hoc questions a responder asks: scans, filters on the record's JSON, joins, windows,
@@ -238,21 +235,7 @@ async fn agree(local: &Session, cluster: &Session, archive: &str) -> usize {
 }
 
 fn demo_archive(path: &Path) {
-    let out = trailscope(
-        &[
-            "demo",
-            "--archive",
-            path.to_str().unwrap(),
-            "--events",
-            "6000",
-            "--days",
-            "7",
-            "--seed",
-            "11",
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::demo_archive(path, 6000, 7, 11);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,17 +337,7 @@ async fn a_cluster_answers_views_reports_and_queries_as_the_local_engine_does_in
     assert_eq!(sorted(&here), sorted(&there));
     assert!(sorted(&here).len() > 5);
     // The principals view is answered from the facts at the client; a question is not.
-    let out = trailscope(
-        &[
-            "query",
-            "--archive",
-            demo.to_str().unwrap(),
-            "--engine",
-            &format!("ballista://{scheduler}"),
-            QUESTIONS[1],
-        ],
-        &[],
-    );
+    let out = query_on(&demo, &format!("ballista://{scheduler}"), QUESTIONS[1]);
     assert!(out.status.success(), "{}", stderr(&out));
     let journal = common::stdout(&trailscope(
         &["journal", "--archive", demo.to_str().unwrap(), "--last", "1"],
@@ -491,17 +464,7 @@ async fn a_cluster_that_cannot_answer_says_why() {
         }
         other => panic!("{:?}", other.err()),
     }
-    let out = trailscope(
-        &[
-            "query",
-            "--archive",
-            demo.to_str().unwrap(),
-            "--engine",
-            &format!("ballista://127.0.0.1:{nobody}"),
-            "SELECT 1",
-        ],
-        &[],
-    );
+    let out = query_on(&demo, &format!("ballista://127.0.0.1:{nobody}"), "SELECT 1");
     assert_eq!(out.status.code(), Some(1));
     let said = stderr(&out);
     assert!(
@@ -565,17 +528,7 @@ async fn a_cluster_that_cannot_answer_says_why() {
         Err(EngineError::Cluster(ClusterError::NoExecutors { .. })) => {}
         other => panic!("{:?}", other.err()),
     }
-    let out = trailscope(
-        &[
-            "query",
-            "--archive",
-            demo.to_str().unwrap(),
-            "--engine",
-            &format!("ballista://{scheduler}"),
-            "SELECT 1",
-        ],
-        &[],
-    );
+    let out = query_on(&demo, &format!("ballista://{scheduler}"), "SELECT 1");
     let said = stderr(&out);
     assert!(
         said.contains("has no executor") && said.contains("trailscope cluster executor --scheduler"),

@@ -7,7 +7,6 @@ mod common;
 
 use std::path::Path;
 
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::StreamExt;
 use trailscope::archive::chain::verify::{VerifyOptions, verify};
 use trailscope::archive::{Location, Quiet, StoreOptions, format};
@@ -40,19 +39,9 @@ async fn open(archive: &Path, facts: bool) -> Session {
 /// A query's rows as text, in the order it returned them, and what facts answered.
 async fn rows(session: &Session, query: &Query) -> (Vec<String>, Option<FactsUsed>) {
     let mut stream = session.run(query).await.unwrap();
-    let options = FormatOptions::default().with_null("∅");
     let mut out = Vec::new();
     while let Some(batch) = stream.next().await {
-        let batch = batch.unwrap();
-        let formatters: Vec<ArrayFormatter<'_>> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-            .collect();
-        for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters.iter().map(|f| f.value(row).to_string()).collect();
-            out.push(cells.join("|"));
-        }
+        out.extend(common::batch_rows(&batch.unwrap()));
     }
     (out, stream.facts())
 }

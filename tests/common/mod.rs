@@ -75,6 +75,43 @@ pub fn on_incident(args: &[&str]) -> Output {
     trailscope(&all, &[])
 }
 
+/// Builds a demo archive of `events` over `days` at `path` with the real binary.
+pub fn demo_archive(path: &Path, events: usize, days: usize, seed: u64) {
+    let (events, days, seed) = (events.to_string(), days.to_string(), seed.to_string());
+    let out = trailscope(
+        &[
+            "demo",
+            "--archive",
+            path.to_str().unwrap(),
+            "--events",
+            &events,
+            "--days",
+            &days,
+            "--seed",
+            &seed,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A batch's rows as text: cells joined by `|`, nulls as `∅`.
+pub fn batch_rows(batch: &datafusion::arrow::array::RecordBatch) -> Vec<String> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default().with_null("∅");
+    let formatters: Vec<ArrayFormatter<'_>> = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+        .collect();
+    (0..batch.num_rows())
+        .map(|row| {
+            let cells: Vec<String> = formatters.iter().map(|f| f.value(row).to_string()).collect();
+            cells.join("|")
+        })
+        .collect()
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
