@@ -62,13 +62,23 @@ pub async fn emit(stream: ResultStream, args: &OutputArgs, provenance: Provenanc
         if let Some(facts) = stream.facts() {
             crate::note!("facts: {facts}");
         }
-        match stream.pruning() {
-            Some(pruning) => crate::note!("pruning: {pruning}"),
-            None => crate::note!("pruning: no Parquet file was read"),
+        let cluster = stream.cluster().map(|c| c.scheduler.to_string());
+        match (stream.pruning(), &cluster) {
+            (_, Some(cluster)) => crate::note!(
+                "pruning: not known here: the query's scans ran on the cluster at {cluster}{}",
+                stream
+                    .cluster_job()
+                    .map_or(String::new(), |job| format!(" (job {job})"))
+            ),
+            (Some(pruning), None) => crate::note!("pruning: {pruning}"),
+            (None, None) => crate::note!("pruning: no Parquet file was read"),
         }
         let requests = crate::archive::requests::snapshot();
         if requests.total() > 0 {
-            crate::note!("requests: {requests}");
+            match cluster {
+                Some(_) => crate::note!("requests: {requests} from this process (the cluster's are not counted)"),
+                None => crate::note!("requests: {requests}"),
+            }
         }
     }
     Ok(rows)

@@ -345,7 +345,7 @@ impl Session {
             Ok((plan, stream)) => Ok(ResultStream {
                 inner: stream,
                 cancel: cluster.map(|c| CancelOnDrop::new(plan.clone(), c.scheduler.clone())),
-                said: cluster.cloned(),
+                cluster: cluster.cloned(),
                 plan,
                 finished: false,
                 redact: self.masks_results,
@@ -614,8 +614,8 @@ pub struct ResultStream {
     plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
     /// For a query on a cluster: its job there, cancelled if the stream is dropped unfinished.
     cancel: Option<CancelOnDrop>,
-    /// For a query on a cluster: how its errors are said.
-    said: Option<Cluster>,
+    /// The cluster the query runs on, if not here (its errors are said in its words).
+    cluster: Option<Cluster>,
     /// The stream has ended (so the scans' counts are final).
     finished: bool,
     redact: bool,
@@ -628,6 +628,11 @@ pub struct ResultStream {
 }
 
 impl ResultStream {
+    /// The cluster the query runs on (`None`: here).
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
     /// The query's job on its cluster, once the scheduler has taken it (`None` on the local
     /// engine).
     pub fn cluster_job(&self) -> Option<String> {
@@ -681,7 +686,7 @@ impl Stream for ResultStream {
                 }
             }
             Poll::Ready(Some(Err(e))) => {
-                if let Some(said) = self.said.as_ref().and_then(|c| c.said(e)) {
+                if let Some(said) = self.cluster.as_ref().and_then(|c| c.said(e)) {
                     let said = said.to_string();
                     self.failed = Some(said.clone());
                     return Poll::Ready(Some(Err(datafusion::error::DataFusionError::Execution(said))));
