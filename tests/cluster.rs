@@ -552,9 +552,26 @@ async fn a_cluster_that_cannot_answer_says_why() {
     .unwrap();
     let failed = rows(&session, &sql("SELECT count(*) FROM events")).await.unwrap_err();
     assert!(
-        failed.contains("the cluster cannot open the archive's store"),
+        failed.contains("the cluster cannot read the archive's store"),
         "{failed}"
     );
+
+    // A cluster that reaches the bucket at another address than the client (here the same
+    // server by another name; elsewhere, another store): refused, not another archive read.
+    let mut elsewhere = s3.env();
+    elsewhere.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
+    elsewhere.push(("AWS_ENDPOINT_URL", format!("http://localhost:{}", s3.addr.port())));
+    elsewhere.push(("AWS_ALLOW_HTTP", "true".into()));
+    let (_elsewhere, scheduler) = start_cluster(1, &elsewhere).await;
+    let session = open(
+        Location::open("s3://audit/demo", &s3.store_options()).unwrap(),
+        Engine::Ballista(scheduler),
+        None,
+    )
+    .await
+    .unwrap();
+    let failed = rows(&session, &sql("SELECT count(*) FROM events")).await.unwrap_err();
+    assert!(failed.contains("they would read different archives"), "{failed}");
 }
 
 #[test]

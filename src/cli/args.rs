@@ -16,9 +16,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "TRAILSCOPE_ARCHIVE", value_name = "URL")]
     pub archive: Option<String>,
 
-    /// Where reading commands (query, view, report run, the workbench) run their queries: `local`
-    /// (this process, the default) or `ballista://HOST:PORT`, the scheduler of a trailscope
-    /// cluster (see `trailscope cluster --help`). Also `engine =` in the config file.
+    /// Where reading commands (query, view, report run, coverage, concept, the workbench) run
+    /// their queries: `local` (this process, the default) or `ballista://HOST:PORT`, the
+    /// scheduler of a trailscope cluster (see `trailscope cluster --help`). Also `engine =` in
+    /// the config file.
     #[arg(
         long,
         global = true,
@@ -279,6 +280,9 @@ pub enum ClusterCommand {
         /// Where its endpoint listens (gRPC for clients and executors, and /readyz).
         #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
         bind: std::net::SocketAddr,
+        /// The name or address executors reach it at (needed when it binds 0.0.0.0).
+        #[arg(long, value_name = "HOST")]
+        advertise: Option<String>,
     },
     /// Run an executor: it registers with the scheduler and reads the archive's files.
     Executor {

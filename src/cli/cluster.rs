@@ -15,14 +15,21 @@ pub async fn run(command: ClusterCommand) -> Result<ExitCode, Failure> {
         code: exit::FAILURE,
     };
     match command {
-        ClusterCommand::Scheduler { bind } => {
+        ClusterCommand::Scheduler { bind, advertise } => {
+            if bind.ip().is_unspecified() && advertise.is_none() {
+                return Err(Failure::usage(format!(
+                    "the scheduler binds every address ({bind}): say which one executors reach it at with --advertise HOST"
+                )));
+            }
             crate::note!(
                 "trailscope {} cluster scheduler (Ballista {}) listening on {bind}; clients use --engine ballista://{bind}",
                 env!("CARGO_PKG_VERSION"),
                 crate::engine::cluster::ballista_version(),
             );
             warn_if_open(&bind.ip());
-            process::scheduler(SchedulerSetup { bind }).await.map_err(failed)?;
+            process::scheduler(SchedulerSetup { bind, advertise })
+                .await
+                .map_err(failed)?;
         }
         ClusterCommand::Executor {
             scheduler,

@@ -56,6 +56,9 @@ impl EngineError {
 
     pub(crate) fn from_datafusion(e: datafusion::error::DataFusionError) -> Self {
         use datafusion::error::DataFusionError as D;
+        if let Some(cluster) = super::cluster::as_cluster_error(&e) {
+            return EngineError::Cluster(cluster.clone());
+        }
         match e.find_root() {
             D::SQL(..) => EngineError::Sql(parse_error(root_message(&e))),
             D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) => EngineError::Sql(root_message(&e)),

@@ -161,9 +161,10 @@ impl Session {
         self.cluster.as_ref()
     }
 
-    /// A DataFusion error as this session says it: in words of the cluster where it came from it.
-    fn error(&self, e: datafusion::error::DataFusionError) -> EngineError {
-        match self.cluster.as_ref().and_then(|c| c.said(&e)) {
+    /// A DataFusion error as this session says it: in words of the cluster where the query ran
+    /// there (`here`: it ran in this process).
+    fn error(&self, e: datafusion::error::DataFusionError, here: bool) -> EngineError {
+        match self.cluster.as_ref().filter(|_| !here).and_then(|c| c.said(&e)) {
             Some(said) => said.into(),
             None => EngineError::from_datafusion(e),
         }
@@ -240,7 +241,8 @@ impl Session {
     async fn run_as(&self, query: &Query, report: Option<&JournaledReport>) -> Result<ResultStream, EngineError> {
         if let Err(refused) = readonly::check(&query.sql) {
             // A refused attempt is access too: it is recorded.
-            let start = self.start(query, "query", report, false);
+            // Refused here: it never reaches a cluster.
+            let start = self.start(query, "query", report, true);
             self.record_start(&start).await?;
             self.unended(&start).finish(0, format!("refused: {refused}"));
             return Err(refused);
@@ -355,7 +357,7 @@ impl Session {
                 facts: None,
             }),
             Err(e) => {
-                let error = self.error(e);
+                let error = self.error(e, here);
                 unended.finish(0, format!("failed: {error}"));
                 Err(error)
             }
@@ -407,8 +409,8 @@ impl Session {
             .here()
             .sql_with_options(sql, options)
             .await
-            .map_err(|e| self.error(e))?;
-        let batches = frame.collect().await.map_err(|e| self.error(e))?;
+            .map_err(EngineError::from_datafusion)?;
+        let batches = frame.collect().await.map_err(EngineError::from_datafusion)?;
         let batch = batches
             .iter()
             .find(|b| b.num_rows() > 0)
@@ -464,15 +466,16 @@ impl Session {
             }
             use datafusion::functions_aggregate::expr_fn::max;
             use datafusion::logical_expr::{col, lit};
+            // Bookkeeping of this process (one day's newest time), not a query sent to a cluster.
             let batches: Vec<RecordBatch> = self
-                .ctx
+                .here()
                 .read_table(table.clone())
                 .and_then(|f| f.filter(col("date").eq(lit(day))))
                 .and_then(|f| f.aggregate(vec![], vec![max(col("event_time"))]))
-                .map_err(|e| self.error(e))?
+                .map_err(EngineError::from_datafusion)?
                 .collect()
                 .await
-                .map_err(|e| self.error(e))?;
+                .map_err(EngineError::from_datafusion)?;
             let value = batches
                 .first()
                 .filter(|b| b.num_rows() > 0)
@@ -687,9 +690,8 @@ impl Stream for ResultStream {
             }
             Poll::Ready(Some(Err(e))) => {
                 if let Some(said) = self.cluster.as_ref().and_then(|c| c.said(e)) {
-                    let said = said.to_string();
-                    self.failed = Some(said.clone());
-                    return Poll::Ready(Some(Err(datafusion::error::DataFusionError::Execution(said))));
+                    self.failed = Some(said.to_string());
+                    return Poll::Ready(Some(Err(said.into_datafusion())));
                 }
                 self.failed = Some(e.to_string())
             }

@@ -112,14 +112,15 @@ impl EventsTable {
     /// A failure to list the archive, as this process says it.
     fn unlisted(&self, e: crate::archive::ArchiveError) -> DataFusionError {
         match self.on_cluster {
-            true => DataFusionError::Execution(format!("{}: {e}", super::cluster::STORE_UNREACHABLE)),
+            true => DataFusionError::Execution(format!("{}{e}", super::cluster::STORE_UNREACHABLE)),
             false => DataFusionError::External(Box::new(e)),
         }
     }
 
-    /// The URL of the archive whose events these are (see [`Location::url`]).
-    pub fn archive_url(&self) -> String {
-        self.location.url()
+    /// The URL of the archive whose events these are (see [`Location::url`]), and what tells its
+    /// store from another of the same URL (see [`Location::namespace`]).
+    pub fn archive(&self) -> (String, String) {
+        (self.location.url(), self.location.namespace().to_string())
     }
 
     /// The visible files of `days`, listed once per query.

@@ -37,7 +37,7 @@ impl Cluster {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| ClusterError::Failed(e.to_string()))?;
+            .map_err(|e| ClusterError::Process(e.to_string()))?;
         let url = format!("{}/readyz", scheduler.http());
         let response = client.get(&url).send().await.map_err(|e| ClusterError::Unreachable {
             scheduler: scheduler.to_string(),
@@ -109,21 +109,18 @@ impl Cluster {
         Ok(SessionContext::new_with_state(state))
     }
 
-    /// A query's error, said in words of the cluster where it came from the cluster.
+    /// A query's error, said in words of the cluster where it came from the cluster: what the
+    /// cluster's processes said crosses to the client as text, so it is told by its words.
     pub fn said(&self, e: &DataFusionError) -> Option<ClusterError> {
-        let text = e.to_string();
-        let scheduler = self.scheduler.to_string();
-        if text.contains("transport error") || text.contains("Connection refused") || text.contains("tcp connect") {
-            return Some(ClusterError::Unreachable {
-                scheduler,
-                reason: "the connection failed while the query ran".into(),
-            });
+        if let Some(said) = as_cluster_error(e) {
+            return Some(said.clone());
         }
+        let text = e.to_string();
         if let Some(at) = text.find(VERSION_MISMATCH) {
-            return Some(ClusterError::Failed(clean(&text[at..])));
+            return Some(ClusterError::OtherVersion(clean(&text[at + VERSION_MISMATCH.len()..])));
         }
         if let Some(at) = text.find(STORE_UNREACHABLE) {
-            return Some(ClusterError::Failed(clean(&text[at..])));
+            return Some(ClusterError::Store(clean(&text[at + STORE_UNREACHABLE.len()..])));
         }
         if [
             "Object Store error",
@@ -135,12 +132,35 @@ impl Cluster {
         .iter()
         .any(|m| text.contains(m))
         {
-            return Some(ClusterError::Failed(format!(
-                "{STORE_UNREACHABLE} from an executor (each executor reads the files with its own credentials): {}",
-                clean(&text)
-            )));
+            return Some(ClusterError::Store(clean(&text)));
         }
-        text.contains("Job ").then(|| ClusterError::Failed(clean(&text)))
+        // An executor's address is named by Ballista's own message: it is kept.
+        if text.contains("executor") && (text.contains("connect") || text.contains("transport error")) {
+            return Some(ClusterError::Executor(clean(&text)));
+        }
+        if text.contains("transport error") || text.contains("Connection refused") || text.contains("tcp connect") {
+            return Some(ClusterError::Unreachable {
+                scheduler: self.scheduler.to_string(),
+                reason: "the connection failed while the query ran".into(),
+            });
+        }
+        (text.contains("Job ") || text.contains("ExecuteQueryFailureResult"))
+            .then(|| ClusterError::Failed(clean(&text)))
+    }
+}
+
+/// The cluster's error a stream carries (see [`ClusterError::into_datafusion`]).
+pub fn as_cluster_error(e: &DataFusionError) -> Option<&ClusterError> {
+    match e.find_root() {
+        DataFusionError::External(inner) => inner.downcast_ref::<ClusterError>(),
+        _ => None,
+    }
+}
+
+impl ClusterError {
+    /// The error as a stream of results carries it, still typed.
+    pub fn into_datafusion(self) -> DataFusionError {
+        DataFusionError::External(Box::new(self))
     }
 }
 
@@ -184,7 +204,20 @@ fn clean(text: &str) -> String {
         if let Some(rest) = text.strip_prefix("DataFusion error: ") {
             text = rest;
         }
-        for wrapper in ["Execution(\"", "Plan(\"", "Internal(\""] {
+        if let Some(rest) = text
+            .strip_prefix("Fail to execute query due to ExecuteQueryFailureResult { failure: Some(")
+            .and_then(|r| r.strip_suffix(") }"))
+        {
+            text = rest;
+        }
+        for wrapper in [
+            "Execution(\"",
+            "Plan(\"",
+            "Internal(\"",
+            "PlanParsingFailure(\"",
+            "PlanningFailure(\"",
+            "ExecutionFailure(\"",
+        ] {
             if let Some(inner) = text.strip_prefix(wrapper).and_then(|t| t.strip_suffix("\")")) {
                 text = inner;
             }
@@ -218,12 +251,16 @@ impl CancelOnDrop {
         self.finished = true;
     }
 
-    /// The job's id on the cluster, once the scheduler has given one.
+    /// The job's id on the cluster, once the scheduler has given one. The job is the plan's
+    /// `DistributedQueryExec`, at its top or under what wraps it (`EXPLAIN ANALYZE`).
     pub fn job(&self) -> Option<String> {
-        self.plan
-            .downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()
-            .and_then(|q| q.job_id())
-            .map(|id| id.to_string())
+        fn find(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
+            match plan.downcast_ref::<DistributedQueryExec<LogicalPlanNode>>() {
+                Some(query) => query.job_id().map(|id| id.to_string()),
+                None => plan.children().into_iter().find_map(find),
+            }
+        }
+        find(&self.plan)
     }
 }
 
@@ -246,7 +283,9 @@ impl Drop for CancelOnDrop {
             };
             let _ = tokio::time::timeout(Duration::from_secs(5), ask).await;
         });
-        cancels().lock().expect("not poisoned").push(cancel);
+        let mut pending = cancels().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pending.retain(|c| !c.is_finished());
+        pending.push(cancel);
     }
 }
 
@@ -258,7 +297,7 @@ fn cancels() -> &'static Mutex<Vec<JoinHandle<()>>> {
 /// Waits (at most 5 s each) for the cancellations sent to clusters: a process that ends right
 /// after a query was interrupted still stops its job.
 pub async fn cancels_settled() {
-    let pending: Vec<_> = std::mem::take(&mut *cancels().lock().expect("not poisoned"));
+    let pending: Vec<_> = std::mem::take(&mut *cancels().lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     for cancel in pending {
         let _ = cancel.await;
     }
@@ -267,6 +306,12 @@ pub async fn cancels_settled() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_plan_is_said_without_its_relays() {
+        let text = "Execution error: Fail to execute query due to ExecuteQueryFailureResult { failure: Some(PlanParsingFailure(\"the plan was written by trailscope 0.0.9\")) }";
+        assert_eq!(clean(text), "the plan was written by trailscope 0.0.9");
+    }
 
     #[test]
     fn a_job_failure_is_said_without_its_relays() {

@@ -48,7 +48,7 @@ fn unframe(buf: &[u8]) -> Result<(u8, &[u8])> {
     let version = String::from_utf8_lossy(version);
     if version != VERSION {
         return Err(DataFusionError::Plan(format!(
-            "{}: the plan was written by trailscope {version}, and this cluster runs trailscope {VERSION}",
+            "{}the plan was written by trailscope {version}, and this cluster runs trailscope {VERSION}",
             super::VERSION_MISMATCH
         )));
     }
@@ -84,9 +84,12 @@ impl LogicalExtensionCodec for LogicalCodec {
             return self.ballista.try_decode_table_provider(buf, table_ref, schema, ctx);
         }
         let (_, payload) = unframe(buf)?;
-        let url = std::str::from_utf8(payload)
+        let text = std::str::from_utf8(payload)
             .map_err(|_| DataFusionError::Internal("an archive URL that is not text".into()))?;
-        Ok(Arc::new(EventsTable::new(stores::archive(url)?).on_cluster()))
+        let (url, namespace) = text.split_once('\n').unwrap_or((text, ""));
+        Ok(Arc::new(
+            EventsTable::new(stores::archive(url, namespace)?).on_cluster(),
+        ))
     }
 
     fn try_encode_table_provider(
@@ -96,7 +99,10 @@ impl LogicalExtensionCodec for LogicalCodec {
         buf: &mut Vec<u8>,
     ) -> Result<()> {
         if let Some(events) = node.downcast_ref::<EventsTable>() {
-            frame(EVENTS, events.archive_url().as_bytes(), buf);
+            // With what tells the store from another of the same URL (a custom endpoint, an
+            // Azure account): the cluster must read the archive the client means.
+            let (url, namespace) = events.archive();
+            frame(EVENTS, format!("{url}\n{namespace}").as_bytes(), buf);
             return Ok(());
         }
         self.ballista.try_encode_table_provider(table_ref, node, buf)

@@ -13,12 +13,13 @@ mod stores;
 
 use std::fmt;
 
-pub use client::{CancelOnDrop, Cluster, cancels_settled};
+pub use client::{CancelOnDrop, Cluster, as_cluster_error, cancels_settled};
 
-/// Marks an error a cluster returns when its trailscope is another version than the client's.
-const VERSION_MISMATCH: &str = "trailscope version mismatch";
-/// Marks an error of a cluster's process that could not open the archive's store.
-pub(crate) const STORE_UNREACHABLE: &str = "the cluster cannot open the archive's store";
+/// Marks an error a cluster returns when its trailscope is another version than the client's
+/// (errors cross from the cluster's processes as text).
+const VERSION_MISMATCH: &str = "trailscope version mismatch: ";
+/// Marks an error of a cluster's process that could not open or list the archive's store.
+pub(crate) const STORE_UNREACHABLE: &str = "the archive's store cannot be read here: ";
 
 /// Where a session's queries run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,10 +68,6 @@ impl Engine {
             port: url.port().unwrap_or(DEFAULT_PORT),
         }))
     }
-
-    pub fn is_local(&self) -> bool {
-        matches!(self, Engine::Local)
-    }
 }
 
 impl fmt::Display for Engine {
@@ -99,7 +96,7 @@ impl Scheduler {
 }
 
 /// What stands between a session and its cluster, in words of the cluster.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("the engine '{given}' cannot be used: {why} (use local or ballista://HOST:PORT)")]
     BadEngine { given: String, why: String },
@@ -123,7 +120,20 @@ pub enum ClusterError {
         "the archive is in format {format}, whose secrets are masked as it is read, which a cluster does not do: migrate it first (compact)"
     )]
     Format { format: u32 },
+    /// The cluster runs another trailscope version than the client.
+    #[error("the cluster refused the plan: {0}; run the same trailscope release on the cluster and here")]
+    OtherVersion(String),
+    /// The cluster's scheduler or an executor could not read the archive's store.
+    #[error("the cluster cannot read the archive's store (its processes read it with their own credentials): {0}")]
+    Store(String),
+    /// The client could not fetch results from an executor.
+    #[error("an executor of the cluster cannot be reached from here: {0}")]
+    Executor(String),
+    /// A cluster's process could not start or stopped.
     #[error("{0}")]
+    Process(String),
+    /// The job failed on the cluster.
+    #[error("the query failed on the cluster: {0}")]
     Failed(String),
 }
 

@@ -24,6 +24,8 @@ use crate::engine::functions;
 pub struct SchedulerSetup {
     /// Where its gRPC (and health) endpoint listens.
     pub bind: SocketAddr,
+    /// The host name or address executors reach it at (default: the bind address).
+    pub advertise: Option<String>,
 }
 
 /// How an executor is started.
@@ -47,7 +49,7 @@ pub async fn scheduler(setup: SchedulerSetup) -> Result<(), ClusterError> {
     let config = SchedulerConfig {
         bind_host: setup.bind.ip().to_string(),
         bind_port: setup.bind.port(),
-        external_host: setup.bind.ip().to_string(),
+        external_host: setup.advertise.clone().unwrap_or_else(|| setup.bind.ip().to_string()),
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         override_session_builder: Some(Arc::new(|config: SessionConfig| {
@@ -63,7 +65,7 @@ pub async fn scheduler(setup: SchedulerSetup) -> Result<(), ClusterError> {
         })),
         ..Default::default()
     };
-    let failed = |e: ballista_core::error::BallistaError| ClusterError::Failed(format!("the scheduler stopped: {e}"));
+    let failed = |e: ballista_core::error::BallistaError| ClusterError::Process(format!("the scheduler stopped: {e}"));
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(failed)?;
     start_server(cluster, setup.bind, Arc::new(config))
         .await
@@ -72,19 +74,19 @@ pub async fn scheduler(setup: SchedulerSetup) -> Result<(), ClusterError> {
 
 /// Runs an executor until the process ends.
 pub async fn executor(setup: ExecutorSetup) -> Result<(), ClusterError> {
-    let work_dir = match &setup.work_dir {
+    // A folder of its own unless told where: held (and removed at exit) by `_temporary`.
+    let (work_dir, _temporary) = match &setup.work_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)
-                .map_err(|e| ClusterError::Failed(format!("cannot make the work folder {}: {e}", dir.display())))?;
-            (None, dir.clone())
+                .map_err(|e| ClusterError::Process(format!("cannot make the work folder {}: {e}", dir.display())))?;
+            (dir.clone(), None)
         }
         None => {
             let held = tempfile::Builder::new()
                 .prefix("trailscope-executor-")
                 .tempdir()
-                .map_err(|e| ClusterError::Failed(format!("cannot make a work folder: {e}")))?;
-            let dir = held.path().to_path_buf();
-            (Some(held), dir)
+                .map_err(|e| ClusterError::Process(format!("cannot make a work folder: {e}")))?;
+            (held.path().to_path_buf(), Some(held))
         }
     };
     let mut registry = BallistaFunctionRegistry::default();
@@ -101,7 +103,7 @@ pub async fn executor(setup: ExecutorSetup) -> Result<(), ClusterError> {
             .or_insert_with(|| function.clone());
     }
     let grpc_port = setup.bind.port().checked_add(1).ok_or_else(|| {
-        ClusterError::Failed("the executor's port must leave the next one free for its gRPC endpoint".into())
+        ClusterError::Process("the executor's port must leave the next one free for its gRPC endpoint".into())
     })?;
     let advertise = setup.advertise.clone().or_else(|| {
         let ip = setup.bind.ip();
@@ -117,7 +119,7 @@ pub async fn executor(setup: ExecutorSetup) -> Result<(), ClusterError> {
         // Keeps trying while the scheduler starts.
         scheduler_connect_timeout_seconds: 30,
         vcores: setup.slots.unwrap_or(0),
-        work_dir: Some(work_dir.1.display().to_string()),
+        work_dir: Some(work_dir.display().to_string()),
         // Shuffle files of finished jobs are removed an hour after they end.
         job_data_ttl_seconds: 3600,
         job_data_clean_up_interval_seconds: 600,
@@ -128,18 +130,16 @@ pub async fn executor(setup: ExecutorSetup) -> Result<(), ClusterError> {
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         ..Default::default()
     };
-    let outcome = start_executor_process(Arc::new(config))
+    start_executor_process(Arc::new(config))
         .await
-        .map_err(|e| ClusterError::Failed(format!("the executor stopped: {e}")));
-    drop(work_dir);
-    outcome
+        .map_err(|e| ClusterError::Process(format!("the executor stopped: {e}")))
 }
 
 /// A cluster process's runtime: archives' stores opened from their URLs with this process's
-/// credentials, and memory bounded as a local session's is.
+/// credentials. (An executor gives each task a memory pool of its own, a share of the host's
+/// memory, in place of the runtime's.)
 fn runtime(_config: &SessionConfig) -> datafusion::error::Result<Arc<RuntimeEnv>> {
     RuntimeEnvBuilder::new()
         .with_object_store_registry(Arc::new(ArchiveStores::default()))
-        .with_memory_limit(crate::engine::session::memory_limit(), 1.0)
         .build_arc()
 }

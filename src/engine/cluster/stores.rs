@@ -20,17 +20,35 @@ fn opened() -> &'static Mutex<HashMap<String, Location>> {
     OPENED.get_or_init(Default::default)
 }
 
-/// The archive at `url`, as this process reaches it.
-pub fn archive(url: &str) -> Result<Location> {
-    if let Some(location) = opened().lock().expect("not poisoned").get(url) {
-        return Ok(location.clone());
+/// The archive at `url`, as this process reaches it; `namespace` is what the client reaches it
+/// through (see [`Location::namespace`]: a custom endpoint, an Azure account), and must be what
+/// this process does, or the two would read different archives of the same name.
+pub fn archive(url: &str, namespace: &str) -> Result<Location> {
+    let location = opened().lock().expect("not poisoned").get(url).cloned();
+    let location = match location {
+        Some(location) => location,
+        None => {
+            let location = Location::open(url, &StoreOptions::default())
+                .map_err(|e| DataFusionError::Execution(format!("{}{e}", super::STORE_UNREACHABLE)))?;
+            opened()
+                .lock()
+                .expect("not poisoned")
+                .insert(url.to_string(), location.clone());
+            location
+        }
+    };
+    if location.namespace() != namespace {
+        let through = |n: &str| match n {
+            "" => "the store's own address".to_string(),
+            n => n.to_string(),
+        };
+        return Err(DataFusionError::Execution(format!(
+            "{}the client reaches {url} through {}, and this cluster through {}: they would read different archives",
+            super::STORE_UNREACHABLE,
+            through(namespace),
+            through(location.namespace())
+        )));
     }
-    let location = Location::open(url, &StoreOptions::default())
-        .map_err(|e| DataFusionError::Execution(format!("{}: {e}", super::STORE_UNREACHABLE)))?;
-    opened()
-        .lock()
-        .expect("not poisoned")
-        .insert(url.to_string(), location.clone());
     Ok(location)
 }
 
@@ -61,7 +79,13 @@ impl ObjectStoreRegistry for ArchiveStores {
         }
         let store: Arc<dyn ObjectStore> = match url.scheme() {
             "file" => Arc::new(LocalFileSystem::new()),
-            _ => archive(&key)?.store,
+            // The bucket a scan names, through this process's own settings (the scheduler has
+            // checked them against the client's).
+            _ => {
+                Location::open(&key, &StoreOptions::default())
+                    .map_err(|e| DataFusionError::Execution(format!("{}{e}", super::STORE_UNREACHABLE)))?
+                    .store
+            }
         };
         self.stores.lock().expect("not poisoned").insert(key, store.clone());
         Ok(store)
