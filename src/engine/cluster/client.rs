@@ -53,7 +53,7 @@ impl Cluster {
             return Err(ClusterError::NotAScheduler {
                 scheduler: scheduler.to_string(),
                 reason: match server.is_empty() {
-                    true => "it does not name its server".into(),
+                    true => "it does not say it is Ballista: another service on that port, or a scheduler older than Ballista 55".into(),
                     false => format!("its server is '{server}'"),
                 },
             });
@@ -116,11 +116,11 @@ impl Cluster {
             return Some(said.clone());
         }
         let text = e.to_string();
-        if let Some(at) = text.find(VERSION_MISMATCH) {
-            return Some(ClusterError::OtherVersion(clean(&text[at + VERSION_MISMATCH.len()..])));
+        if let Some(said) = after(&text, VERSION_MISMATCH) {
+            return Some(ClusterError::OtherVersion(said));
         }
-        if let Some(at) = text.find(STORE_UNREACHABLE) {
-            return Some(ClusterError::Store(clean(&text[at + STORE_UNREACHABLE.len()..])));
+        if let Some(said) = after(&text, STORE_UNREACHABLE) {
+            return Some(ClusterError::Store(said));
         }
         if [
             "Object Store error",
@@ -162,6 +162,18 @@ impl ClusterError {
     pub fn into_datafusion(self) -> DataFusionError {
         DataFusionError::External(Box::new(self))
     }
+}
+
+/// What follows `marker` in a relayed error, up to where the relays' quoting of it ends
+/// (`…Plan(\"<marker>what was said\")) }`).
+fn after(text: &str, marker: &str) -> Option<String> {
+    let rest = &text[text.find(marker)? + marker.len()..];
+    let end = ["\\\"", "\")"]
+        .iter()
+        .filter_map(|q| rest.find(q))
+        .min()
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string())
 }
 
 /// The version's major number (`55` of `55.0.0`).
@@ -306,6 +318,20 @@ pub async fn cancels_settled() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_marked_error_is_said_without_the_quoting_around_it() {
+        let text = format!(
+            "Execution error: Fail to execute query due to ExecuteQueryFailureResult {{ failure: Some(PlanParsingFailure(\"Error during planning: {VERSION_MISMATCH}the plan was written by trailscope 0.0.9\")) }}"
+        );
+        assert_eq!(
+            after(&text, VERSION_MISMATCH).unwrap(),
+            "the plan was written by trailscope 0.0.9"
+        );
+        let relayed = format!("Job 1 failed: Execution(\\\"{STORE_UNREACHABLE}cannot reach s3://a\\\")");
+        assert_eq!(after(&relayed, STORE_UNREACHABLE).unwrap(), "cannot reach s3://a");
+        assert_eq!(after("nothing", STORE_UNREACHABLE), None);
+    }
 
     #[test]
     fn a_refused_plan_is_said_without_its_relays() {
