@@ -364,13 +364,12 @@ fn a_query_whose_reader_stops_early_is_journaled_with_how_it_ended() {
     let archive = own_archive(dir.path());
     // `| head -1`: the reader goes away while rows are being written.
     let sql = "SELECT e.raw FROM events e CROSS JOIN range(2000) -- head-7c1e";
-    let script = format!(
-        "{} query --archive '{archive}' --format csv \"{sql}\" | head -1",
-        env!("CARGO_BIN_EXE_trailscope")
-    );
+    // The binary, archive and SQL as the shell's own arguments: a path with a space in it (a
+    // clone in "odd path/") stays one word.
     let out = std::process::Command::new("sh")
         .arg("-c")
-        .arg(&script)
+        .arg(r#""$0" query --archive "$1" --format csv "$2" | head -1"#)
+        .args([env!("CARGO_BIN_EXE_trailscope"), &archive, sql])
         .env("TRAILSCOPE_STATE_DIR", common::state_dir())
         .env("TRAILSCOPE_CONFIG", common::state_dir().join("no-config.toml"))
         .output()
