@@ -1,7 +1,8 @@
 -- name: new-credentials
 -- title: New access keys and credentials
 -- description: Credentials created or re-issued: AWS access keys, console passwords, SSH keys and
--- description: service-specific credentials; GCP service account keys; Azure storage account keys.
+-- description: service-specific credentials; GCP service account keys; Azure storage account keys; secrets
+-- description: and certificates added to Entra ID applications and service principals.
 -- param: since timestamp = archive_end() - interval '30 days' | start of the period
 -- param: until timestamp = archive_end() + interval '1 second' | end of the period (excluded)
 SELECT event_time, cloud, tenant, principal, action, resource, outcome, source_ip, event_id
@@ -13,6 +14,8 @@ WHERE event_time >= $since AND event_time < $until
         'CreateServiceSpecificCredential', 'ResetServiceSpecificCredential', 'UploadSSHPublicKey', 'UploadSigningCertificate'))
     OR (cloud = 'gcp' AND action IN ('google.iam.admin.v1.CreateServiceAccountKey', 'google.iam.admin.v1.UploadServiceAccountKey'))
     OR (cloud = 'azure' AND lower(action) = 'microsoft.storage/storageaccounts/regeneratekey/action')
+    OR (cloud = 'azure' AND category = 'entra_audit' AND (action = 'Add service principal credentials'
+        OR action LIKE 'Update application%Certificates and secrets management%'))
   )
   AND NOT (cloud = 'azure' AND lower(coalesce(json_get_str(raw, 'status', 'value'), json_get_str(raw, 'resultType'), '')) IN ('started', 'start', 'accepted', 'accept'))
 ORDER BY event_time, event_id

@@ -6,6 +6,7 @@
 //! | 2 | secrets sealed at ingest: markers in `raw` and every column, `sealed_id`, `_sealed/`, the quarantine under `_sealed/quarantine/` |
 //! | 3 | the integrity chain (`_chain/`, see `chain`): every object of `events/`, `_index/` and the sealed records accounted for |
 //! | 4 | every file's index entry carries its facts (see `file_index::facts`), which the principals, resources and timeline views add up instead of reading the files |
+//! | 5 | the `category` column (which log of its cloud), Entra ID audit and sign-in logs and CloudTrail Insights mapped as their own (format 4 took the first for Activity Log events and left the second without a caller), data events left out of the views' changes |
 //!
 //! An archive is migrated to the next version by `compact`, once, atomically per partition and
 //! resumably; the record is written when every partition is done. Until then readers treat the
@@ -20,7 +21,7 @@ use super::{ArchiveError, Location};
 pub const RECORD: &str = "_ingest/format.json";
 
 /// The version this trailscope writes.
-pub const CURRENT: u32 = 4;
+pub const CURRENT: u32 = 5;
 
 /// The first version whose writers keep the integrity chain.
 pub const CHAINED: u32 = 3;

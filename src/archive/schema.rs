@@ -68,7 +68,7 @@ pub const COLUMNS: &[Column] = &[
         Text,
         false,
         InPath,
-        "AWS account, GCP project, Azure subscription (partition)",
+        "AWS account, GCP project, Azure subscription or Entra tenant (partition)",
     ),
     col("region", Text, true, InFile, "region or location"),
     col(
@@ -128,6 +128,13 @@ pub const COLUMNS: &[Column] = &[
         InFile,
         "eventSource / serviceName / resource provider",
     ),
+    col(
+        "category",
+        Text,
+        true,
+        InFile,
+        "which log of its cloud: management, data, insight, network_activity (AWS); admin_activity, data_access, system_event, policy_denied (GCP); activity, entra_audit, entra_signin (Azure)",
+    ),
     col("action", Text, false, InFile, "eventName / methodName / operationName"),
     col(
         "resource",
@@ -148,7 +155,7 @@ pub const COLUMNS: &[Column] = &[
         Text,
         false,
         InFile,
-        "success or failure, by each cloud's own semantics; started for the first record of a call whose end is another record (Azure Started/Accepted, a GCP long-running operation's first entry)",
+        "success or failure, by each cloud's own semantics; started for the first record of a call whose end is another record (Azure Started/Accepted, a GCP long-running operation's first entry); observed for an observation about calls, not a call (a CloudTrail Insight)",
     ),
     col(
         "error_code",

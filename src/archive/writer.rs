@@ -159,6 +159,7 @@ pub fn columns(events: &[Event]) -> Vec<ArrayRef> {
         text(&|e| e.source_ip.as_deref()),
         text(&|e| e.user_agent.as_deref()),
         text(&|e| Some(&e.service)),
+        text(&|e| Some(e.category)),
         text(&|e| Some(&e.action)),
         text(&|e| e.resource.as_deref()),
         text(&|e| e.resource_type.as_deref()),

@@ -9,6 +9,9 @@ pub enum Outcome {
     /// first entry of a GCP long-running operation): it neither succeeded nor failed yet, so it
     /// is counted as neither (nor as a change).
     Started,
+    /// An observation about calls, not a call (a CloudTrail Insight: a rate of calls or errors
+    /// out of the ordinary): nothing succeeded or failed.
+    Observed,
 }
 
 impl Outcome {
@@ -17,6 +20,7 @@ impl Outcome {
             Outcome::Success => "success",
             Outcome::Failure => "failure",
             Outcome::Started => "started",
+            Outcome::Observed => "observed",
         }
     }
 }
@@ -41,6 +45,9 @@ pub struct Event {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub service: String,
+    /// Which log of its cloud the event came from (see `schema::COLUMNS`): management or data
+    /// events, an Insight, GCP's four audit logs, the Activity Log or Entra ID's logs.
+    pub category: &'static str,
     pub action: String,
     pub resource: Option<String>,
     pub resource_type: Option<String>,

@@ -34,7 +34,12 @@ pub fn detect(value: &Value) -> Option<Cloud> {
         Some(Cloud::Aws)
     } else if has("logName") || (has("insertId") && (has("protoPayload") || has("jsonPayload") || has("textPayload"))) {
         Some(Cloud::Gcp)
-    } else if has("operationName") || has("operation_name") || has("eventDataId") || has("event_data_id") {
+    } else if has("operationName")
+        || has("operation_name")
+        || has("eventDataId")
+        || has("event_data_id")
+        || azure::entra::log_of(value).is_some()
+    {
         Some(Cloud::Azure)
     } else {
         None
@@ -56,7 +61,7 @@ pub fn map_record(raw: &str, choice: CloudChoice, origin: Origin<'_>) -> Mapped 
         (CloudChoice::Auto, Some(found)) => found,
         (CloudChoice::Auto, None) => {
             return Mapped::Rejected(
-                "not a record of a known shape (CloudTrail, GCP LogEntry, Azure Activity Log)".into(),
+                "not a record of a known shape (CloudTrail, GCP LogEntry, Azure Activity Log, Entra ID audit or sign-in log)".into(),
             );
         }
     };

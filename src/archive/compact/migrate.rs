@@ -153,3 +153,80 @@ pub(super) fn migrate(
     }
     Ok(RecordBatch::try_new(file_schema(), writer::columns(&events))?)
 }
+
+/// A batch of a file written before `category` (format 4), in this version's schema: each row's
+/// category read from its record. Rows of the logs format 4 did not know (Entra ID's audit and
+/// sign-in logs, taken for Activity Log events; CloudTrail Insights, which name no caller) are
+/// mapped again from their record, keeping what identifies them in the archive (event id and
+/// time, source, sealed record). Records are read as stored: secrets masked, which no mapping of
+/// these logs reads from.
+pub(super) fn categorise(batch: &RecordBatch, cloud: Cloud) -> Result<RecordBatch, ArchiveError> {
+    use arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
+    let schema = file_schema();
+    let current = by_name(batch, &schema)?;
+    let Some(raw) = current.column_by_name("raw").and_then(|c| c.as_string_opt::<i32>().cloned()) else {
+        return Ok(current);
+    };
+    let mapped: Vec<Option<Event>> = (0..current.num_rows())
+        .map(|i| {
+            let origin = Origin {
+                source_object: "",
+                source_index: 0,
+            };
+            match map_record(raw.value(i), CloudChoice::Only(cloud), origin) {
+                Mapped::Event(e) => Some(*e),
+                Mapped::Rejected(_) | Mapped::Skipped(_) => None,
+            }
+        })
+        .collect();
+    let remapped = |e: &Event| e.category.starts_with("entra_") || e.category == "insight";
+    let text = |name: &str, new: &dyn Fn(&Event) -> Option<&str>| -> ArrayRef {
+        let old = current.column_by_name(name).and_then(|c| c.as_string_opt::<i32>());
+        let values: StringArray = (0..current.num_rows())
+            .map(|i| match &mapped[i] {
+                Some(e) if remapped(e) => new(e),
+                _ => old.and_then(|o| (!o.is_null(i)).then(|| o.value(i))),
+            })
+            .collect();
+        std::sync::Arc::new(values)
+    };
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let column: ArrayRef = match field.name().as_str() {
+            "category" => {
+                let values: StringArray = mapped.iter().map(|e| e.as_ref().map(|e| e.category)).collect();
+                std::sync::Arc::new(values)
+            }
+            "region" => text("region", &|e| e.region.as_deref()),
+            "principal" => text("principal", &|e| Some(&e.principal)),
+            "principal_type" => text("principal_type", &|e| e.principal_type.as_deref()),
+            "access_key_id" => text("access_key_id", &|e| e.access_key_id.as_deref()),
+            "source_ip" => text("source_ip", &|e| e.source_ip.as_deref()),
+            "user_agent" => text("user_agent", &|e| e.user_agent.as_deref()),
+            "service" => text("service", &|e| Some(&e.service)),
+            "action" => text("action", &|e| Some(&e.action)),
+            "resource" => text("resource", &|e| e.resource.as_deref()),
+            "resource_type" => text("resource_type", &|e| e.resource_type.as_deref()),
+            "outcome" => text("outcome", &|e| Some(e.outcome.as_str())),
+            "error_code" => text("error_code", &|e| e.error_code.as_deref()),
+            "error_message" => text("error_message", &|e| e.error_message.as_deref()),
+            "request_id" => text("request_id", &|e| e.request_id.as_deref()),
+            "read_only" => {
+                let old = current.column_by_name("read_only").and_then(|c| c.as_boolean_opt());
+                let values: BooleanArray = (0..current.num_rows())
+                    .map(|i| match &mapped[i] {
+                        Some(e) if remapped(e) => e.read_only,
+                        _ => old.and_then(|o| (!o.is_null(i)).then(|| o.value(i))),
+                    })
+                    .collect();
+                std::sync::Arc::new(values)
+            }
+            name => current
+                .column_by_name(name)
+                .expect("by_name gives every column of the schema")
+                .clone(),
+        };
+        columns.push(column);
+    }
+    Ok(RecordBatch::try_new(schema, columns)?)
+}

@@ -26,7 +26,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 mod migrate;
 
-use migrate::{Rejected, Upgrade, by_name, migrate, move_old_quarantine, predates_schema};
+use migrate::{Rejected, Upgrade, by_name, categorise, migrate, move_old_quarantine, predates_schema};
 
 use super::chain::{Append, Chain, Entry, GenesisSummary, LinkKind, Signer};
 use super::changes::{self, Change, ChangeKind, RETAIN, visible_files};
@@ -529,8 +529,10 @@ fn merge(
         for batch in reader {
             let batch = batch?;
             // A file without `sealed_id` predates sealing: its rows are mapped and sealed again.
+            // One without `category` predates it: each row's category is read from its record.
             let batch = match (batch.column_by_name("sealed_id"), cloud) {
                 (None, Some(cloud)) => migrate(&batch, cloud, upgrade, &mut sealed, &mut rejected)?,
+                (Some(_), Some(cloud)) if batch.column_by_name("category").is_none() => categorise(&batch, cloud)?,
                 _ => by_name(&batch, &schema)?,
             };
             written_order.extend(std::iter::repeat_n(rank as u32, batch.num_rows()));

@@ -36,7 +36,7 @@ pub const HOUR: &str = "hour";
 pub const KINDS: [&str; 5] = [HOUR, PRINCIPAL, PRINCIPAL_FACET, RESOURCE, RESOURCE_FACET];
 
 /// The columns of the events a file's facts are counted from.
-pub const READS: [&str; 9] = [
+pub const READS: [&str; 10] = [
     "event_time",
     "event_id",
     "principal",
@@ -46,6 +46,7 @@ pub const READS: [&str; 9] = [
     "source_ip",
     "outcome",
     "read_only",
+    "category",
 ];
 
 const HOUR_MICROS: i64 = 3_600_000_000;
@@ -199,6 +200,9 @@ impl FactsBuilder {
             return;
         };
         let read_only: &BooleanArray = &read_only;
+        // Data events are no changes (see `engine::views::CHANGED`); a batch without the column
+        // (written before it) has none told apart.
+        let categories = text("category").unwrap_or_else(|| vec![None; batch.num_rows()]);
         for i in 0..batch.num_rows() {
             // The views count events by id and time; a row without either counts nowhere.
             let (Some(id), true) = (ids[i], times.is_valid(i)) else {
@@ -219,7 +223,8 @@ impl FactsBuilder {
             };
             let succeeded = outcomes[i] == Some("success");
             let failed = outcomes[i] == Some("failure");
-            let changed = read_only.is_valid(i) && !read_only.value(i) && succeeded;
+            let data = matches!(categories[i], Some("data" | "data_access"));
+            let changed = read_only.is_valid(i) && !read_only.value(i) && succeeded && !data;
             if let Some(principal) = principals[i] {
                 let c = counts(&mut self.principals, principal);
                 c.add(id, time, failed, false);
@@ -427,6 +432,8 @@ mod tests {
                 text(&|_| Some("10.0.0.1".to_string())),
                 text(&|r| Some(r.5.to_string())),
                 Arc::new(BooleanArray::from(rows.iter().map(|r| r.6).collect::<Vec<_>>())),
+                // An object (`s3obj:`) is acted on by data events.
+                text(&|r| Some(if r.4.is_some_and(|x| x.starts_with("s3obj:")) { "data" } else { "management" }.to_string())),
             ],
         )
         .unwrap()
@@ -481,6 +488,27 @@ mod tests {
         assert_eq!(rows.column(4).as_string::<i32>().value(5), "bucket");
         // Hours: one event each.
         assert_eq!((events_.value(9), events_.value(10)), (1, 1));
+    }
+
+    #[test]
+    fn a_data_event_that_writes_is_no_change() {
+        let mut b = FactsBuilder::default();
+        b.add(&events(&[
+            ("e1", 10, "alice", "PutObject", Some("s3obj:a/k"), "success", false),
+            ("e2", 20, "alice", "PutBucketPolicy", Some("s3:a"), "success", false),
+        ]));
+        let facts = b.finish("g".into()).unwrap();
+        let rows = &facts.rows;
+        let fact = rows.column(0).as_string::<i32>();
+        let subject = rows.column(1).as_string::<i32>();
+        let changes = rows.column(7).as_primitive::<arrow::datatypes::Int64Type>();
+        let changes_of = |resource: &str| {
+            (0..rows.num_rows())
+                .find(|&i| fact.value(i) == RESOURCE && subject.value(i) == resource)
+                .map(|i| changes.value(i))
+        };
+        assert_eq!(changes_of("s3obj:a/k"), Some(0));
+        assert_eq!(changes_of("s3:a"), Some(1));
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub(super) fn parse(
                 .iter()
                 .all(|(_, m, _)| matches!(m, Mapped::Rejected(r) if r.starts_with("not a record of a known shape")));
             if unknown && !records.records.is_empty() {
-                Err("no record has a known shape (CloudTrail, GCP LogEntry, Azure Activity Log)".to_string())
+                Err("no record has a known shape (CloudTrail, GCP LogEntry, Azure Activity Log, Entra ID audit or sign-in log)".to_string())
             } else {
                 Ok(records)
             }

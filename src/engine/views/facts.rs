@@ -6,7 +6,7 @@
 //! distinct values do not, so the facts list each principal's and resource's values, and the
 //! values are counted here, once, over the facts and the events read together.
 
-use super::{BUSIEST, Counted, EVENTS, FactsView, Query, buckets};
+use super::{BUSIEST, CHANGED, Counted, EVENTS, FactsView, Query, buckets};
 use datafusion::common::ScalarValue;
 
 /// An hour in microseconds: the facts' finest bucket.
@@ -162,7 +162,7 @@ fn resources(clause: &str, table: &str) -> String {
     let clause = clause.replace('\n', "\n  ");
     format!(
         "WITH scanned AS (\n\
-         \x20 SELECT resource, resource_type, event_id, event_time, principal, action, read_only, outcome\n\
+         \x20 SELECT resource, resource_type, event_id, event_time, principal, action, read_only, outcome, category\n\
          \x20 FROM events\n\
          \x20 WHERE {clause}\n\
          \x20   AND resource IS NOT NULL\n\
@@ -185,7 +185,7 @@ fn resources(clause: &str, table: &str) -> String {
          \x20   FROM {table} WHERE fact = 'resource' AND subject IN (SELECT resource FROM busiest)\n\
          \x20   UNION ALL\n\
          \x20   SELECT resource, min(resource_type), {EVENTS},\n\
-         \x20          {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success'),\n\
+         \x20          {EVENTS} FILTER (WHERE {CHANGED}),\n\
          \x20          {EVENTS} FILTER (WHERE outcome = 'failure'),\n\
          \x20          min(event_time), max(event_time)\n\
          \x20   FROM scanned WHERE resource IN (SELECT resource FROM busiest) GROUP BY resource\n\

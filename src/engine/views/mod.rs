@@ -79,6 +79,13 @@ fn countable(mut query: Query, view: Counted, scope: &Scope) -> Query {
 /// Counts are of distinct events: the same event delivered twice is one event.
 const EVENTS: &str = "count(DISTINCT event_id)";
 
+/// A change, as the views count them: a call that changed something and succeeded, to the
+/// cloud's configuration. Data events (S3 object writes, GCP data-access writes) are left out:
+/// where they are recorded they outnumber every other change many times over and would hide them.
+/// (Files written before `category` count theirs until `compact` brings them up to date.)
+pub(super) const CHANGED: &str =
+    "read_only = false AND outcome = 'success' AND coalesce(category, '') NOT IN ('data', 'data_access')";
+
 /// The principals and resources tables list this many, the busiest first: a window of an
 /// organisation's archive can hold millions of S3 objects or role sessions, and their distinct
 /// counts would not fit in memory. The busiest are found with a plain count first.
@@ -197,7 +204,7 @@ pub fn resources(scope: &Scope) -> Query {
          SELECT resource,\n\
          \x20      min(resource_type) AS resource_type,\n\
          \x20      {EVENTS} AS events,\n\
-         \x20      {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success') AS changes,\n\
+         \x20      {EVENTS} FILTER (WHERE {CHANGED}) AS changes,\n\
          \x20      min(event_time) AS first_seen,\n\
          \x20      max(event_time) AS last_seen,\n\
          \x20      count(DISTINCT principal) AS principals,\n\
@@ -377,7 +384,7 @@ pub fn principal(scope: &Scope, principal: &str) -> PrincipalView {
             format!(
                 "SELECT resource,\n\
                  \x20      {EVENTS} AS events,\n\
-                 \x20      {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success') AS changes,\n\
+                 \x20      {EVENTS} FILTER (WHERE {CHANGED}) AS changes,\n\
                  \x20      min(event_time) AS first_seen,\n\
                  \x20      max(event_time) AS last_seen,\n\
                  \x20      array_to_string(array_sort(array_agg(DISTINCT action)), ', ') AS actions\n\
@@ -449,7 +456,7 @@ pub fn resource(scope: &Scope, resource: &str) -> ResourceView {
             format!(
                 "SELECT principal,\n\
                  \x20      {EVENTS} AS events,\n\
-                 \x20      {EVENTS} FILTER (WHERE read_only = false AND outcome = 'success') AS changes,\n\
+                 \x20      {EVENTS} FILTER (WHERE {CHANGED}) AS changes,\n\
                  \x20      min(event_time) AS first_seen,\n\
                  \x20      max(event_time) AS last_seen,\n\
                  \x20      array_to_string(array_sort(array_agg(DISTINCT action)), ', ') AS actions\n\

@@ -15,6 +15,7 @@
 //! | source_ip | `sourceIPAddress` (a service name for service calls) |
 //! | user_agent | `userAgent` |
 //! | service | `eventSource` |
+//! | category | `eventCategory` lower-cased (`management`, `data`, `insight`, `network_activity`); records older than it: `insight` for Insights events, `data` for data events (`managementEvent: false`, an `AWS::S3::Object` among the resources, a Lambda `Invoke`), else `management` |
 //! | action | `eventName` |
 //! | resource, resource_type | the `resources` list, else derived from the request (see [`resource`]) |
 //! | outcome | failure when `errorCode` is set, or when a console sign-in answers `Failure` (a failed `ConsoleLogin` has no `errorCode`) |
@@ -22,9 +23,12 @@
 //! | read_only | `readOnly` |
 //! | request_id | `requestID` |
 //! | raw | the record's text; for the event-history export (`CloudTrailEvent` as a string) the embedded record's text |
+//!
+//! Insights events (`eventType: AwsCloudTrailInsight`) name no caller: see [`insight`].
 
 pub mod digest;
 pub mod identity;
+pub mod insight;
 pub mod resource;
 
 use serde_json::Value;
@@ -77,7 +81,8 @@ fn map_record(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
     });
     let found = found.or_else(|| identity::self_service(r, &who));
     let (outcome, error_code, error_message) = outcome(r);
-    Mapped::Event(Box::new(Event {
+    let category = category(r);
+    let mut event = Event {
         event_time,
         event_id,
         cloud: Cloud::Aws,
@@ -92,6 +97,7 @@ fn map_record(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         source_ip: text(r, &["sourceIPAddress"]),
         user_agent: text(r, &["userAgent"]),
         service: text(r, &["eventSource"]).unwrap_or_else(|| "unknown".into()),
+        category,
         action: text(r, &["eventName"]).unwrap_or_else(|| "unknown".into()),
         resource: found.as_ref().map(|f| f.arn.clone()),
         resource_type: found.and_then(|f| f.kind),
@@ -104,7 +110,45 @@ fn map_record(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         source_index: origin.source_index,
         sealed_id: None,
         raw: raw.to_string(),
-    }))
+    };
+    if insight::is_insight(r) {
+        let seen = insight::read(r);
+        event.service = seen.service;
+        event.action = seen.action;
+        event.principal = seen.principal;
+        event.principal_type = seen.principal_type;
+        event.outcome = Outcome::Observed;
+        event.error_code = seen.error_code;
+        event.error_message = seen.error_message;
+        event.request_id = text(r, &["sharedEventID"]);
+    }
+    Mapped::Event(Box::new(event))
+}
+
+/// Which of CloudTrail's logs the record belongs to. Records written before `eventCategory`
+/// (event version 1.07) are told apart by what only data events carry.
+fn category(r: &Value) -> &'static str {
+    match text(r, &["eventCategory"]).map(|c| c.to_ascii_lowercase()).as_deref() {
+        Some("management") => return "management",
+        Some("data") => return "data",
+        Some("insight") => return "insight",
+        Some("networkactivity") => return "network_activity",
+        _ => {}
+    }
+    if insight::is_insight(r) {
+        return "insight";
+    }
+    let s3_object = r
+        .get("resources")
+        .and_then(Value::as_array)
+        .is_some_and(|list| list.iter().any(|x| x.get("type").and_then(Value::as_str) == Some("AWS::S3::Object")));
+    let invoke = text(r, &["eventSource"]).as_deref() == Some("lambda.amazonaws.com")
+        && text(r, &["eventName"]).as_deref() == Some("Invoke");
+    if flag(r, &["managementEvent"]) == Some(false) || s3_object || invoke {
+        "data"
+    } else {
+        "management"
+    }
 }
 
 /// The session a call created: `AssumeRole*` answer with `assumedRoleUser.arn`,

@@ -13,6 +13,7 @@
 //! | session_issuer, source_identity, assumed_principal, access_key_id, user_agent | none: the Activity Log does not carry them |
 //! | source_ip | `httpRequest.clientIpAddress` · `http_request.client_ip_address` · `callerIpAddress`, else the `ipaddr` claim |
 //! | service | lower-cased: `resourceProviderName.value` · `resource_provider_name.value` · the provider part of `operationName` |
+//! | category | `activity` (Entra ID's audit and sign-in logs, exported the same ways, are mapped by [`entra`]) |
 //! | action | lower-cased: `operationName.value` · `operation_name.value` · `operationName` |
 //! | resource | lower-cased: `resourceId` · `resource_id` · `resourceId` |
 //! | resource_type | lower-cased: `resourceType.value` · `resource_type.value` · the provider and type segments of the resource id |
@@ -20,6 +21,8 @@
 //! | error_code, error_message | for failures, the sub-status (`Forbidden`, `Conflict`) or `properties.statusCode`; `properties.statusMessage` |
 //! | read_only | from the operation's last segment: `read` → true; `write`, `delete`, `action` → false |
 //! | request_id | the correlation id (shared by the steps of one call) |
+
+pub mod entra;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -32,6 +35,9 @@ const OBJECT_ID: &str = "http://schemas.microsoft.com/identity/claims/objectiden
 const TENANT_ID: &str = "http://schemas.microsoft.com/identity/claims/tenantid";
 
 pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
+    if let Some(log) = entra::log_of(r) {
+        return entra::map(raw, r, log, origin);
+    }
     let event_time = match time_at(r, &[&["eventTimestamp"], &["event_timestamp"], &["time"]]) {
         Ok(t) => t,
         Err((field, e)) => return Mapped::Rejected(e.describe(&field)),
@@ -125,6 +131,7 @@ pub fn map(raw: &str, r: &Value, origin: Origin<'_>) -> Mapped {
         )
         .or_else(|| action.split('/').next().filter(|p| p.contains('.')).map(str::to_string))
         .map_or_else(|| "unknown".into(), |s| s.to_ascii_lowercase()),
+        category: "activity",
         resource_type: first_text(r, &[&["resourceType", "value"], &["resource_type", "value"]])
             .or_else(|| resource.as_deref().and_then(type_of))
             .map(|s| s.to_ascii_lowercase()),

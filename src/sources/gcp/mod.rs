@@ -15,6 +15,7 @@
 //! | source_ip | `requestMetadata.callerIp` |
 //! | user_agent | `requestMetadata.callerSuppliedUserAgent` |
 //! | service | `protoPayload.serviceName` |
+//! | category | the audit log of `logName`: `admin_activity`, `data_access`, `system_event`, `policy_denied`; without one, `data_access` when every `authorizationInfo[].permissionType` is `DATA_*`, else `admin_activity` |
 //! | action | `protoPayload.methodName` |
 //! | resource | `protoPayload.resourceName`, else the first `authorizationInfo[].resource` |
 //! | resource_type | `resource.type` (the monitored resource type, e.g. `cloud_function`) |
@@ -75,6 +76,7 @@ pub fn map(raw: &str, e: &Value, origin: Origin<'_>) -> Mapped {
         source_ip: text(payload, &["requestMetadata", "callerIp"]),
         user_agent: text(payload, &["requestMetadata", "callerSuppliedUserAgent"]),
         service: text(payload, &["serviceName"]).unwrap_or_else(|| "unknown".into()),
+        category: category(e, payload),
         action: text(payload, &["methodName"]).unwrap_or_else(|| "unknown".into()),
         resource: text(payload, &["resourceName"]).or_else(|| {
             payload
@@ -194,6 +196,37 @@ fn outcome(payload: &Value) -> (Outcome, Option<String>, Option<String>) {
                 .and_then(|c| CODES.get(c))
                 .map_or_else(|| code.to_string(), |n| n.to_string());
             (Outcome::Failure, Some(name), message)
+        }
+    }
+}
+
+/// Which of the project's four audit logs the entry was written to.
+fn category(e: &Value, payload: &Value) -> &'static str {
+    let log = text(e, &["logName"]).unwrap_or_default();
+    // `projects/p/logs/cloudaudit.googleapis.com%2Fdata_access`, or with the slash unescaped.
+    let kind = log.split_once("cloudaudit.googleapis.com").map_or("", |(_, kind)| {
+        kind.trim_start_matches('/')
+            .trim_start_matches("%2F")
+            .trim_start_matches("%2f")
+    });
+    match kind {
+        "activity" => "admin_activity",
+        "data_access" => "data_access",
+        "system_event" => "system_event",
+        "policy" => "policy_denied",
+        _ => {
+            let data = payload
+                .get("authorizationInfo")
+                .and_then(Value::as_array)
+                .filter(|list| !list.is_empty())
+                .is_some_and(|list| {
+                    list.iter().all(|a| {
+                        a.get("permissionType")
+                            .and_then(Value::as_str)
+                            .is_some_and(|k| k.starts_with("DATA_"))
+                    })
+                });
+            if data { "data_access" } else { "admin_activity" }
         }
     }
 }
