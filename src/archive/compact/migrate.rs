@@ -164,7 +164,10 @@ pub(super) fn categorise(batch: &RecordBatch, cloud: Cloud) -> Result<RecordBatc
     use arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
     let schema = file_schema();
     let current = by_name(batch, &schema)?;
-    let Some(raw) = current.column_by_name("raw").and_then(|c| c.as_string_opt::<i32>().cloned()) else {
+    let Some(raw) = current
+        .column_by_name("raw")
+        .and_then(|c| c.as_string_opt::<i32>().cloned())
+    else {
         return Ok(current);
     };
     let mapped: Vec<Option<Event>> = (0..current.num_rows())

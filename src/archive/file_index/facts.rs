@@ -433,7 +433,16 @@ mod tests {
                 text(&|r| Some(r.5.to_string())),
                 Arc::new(BooleanArray::from(rows.iter().map(|r| r.6).collect::<Vec<_>>())),
                 // An object (`s3obj:`) is acted on by data events.
-                text(&|r| Some(if r.4.is_some_and(|x| x.starts_with("s3obj:")) { "data" } else { "management" }.to_string())),
+                text(&|r| {
+                    Some(
+                        if r.4.is_some_and(|x| x.starts_with("s3obj:")) {
+                            "data"
+                        } else {
+                            "management"
+                        }
+                        .to_string(),
+                    )
+                }),
             ],
         )
         .unwrap()

@@ -138,10 +138,10 @@ fn category(r: &Value) -> &'static str {
     if insight::is_insight(r) {
         return "insight";
     }
-    let s3_object = r
-        .get("resources")
-        .and_then(Value::as_array)
-        .is_some_and(|list| list.iter().any(|x| x.get("type").and_then(Value::as_str) == Some("AWS::S3::Object")));
+    let s3_object = r.get("resources").and_then(Value::as_array).is_some_and(|list| {
+        list.iter()
+            .any(|x| x.get("type").and_then(Value::as_str) == Some("AWS::S3::Object"))
+    });
     let invoke = text(r, &["eventSource"]).as_deref() == Some("lambda.amazonaws.com")
         && text(r, &["eventName"]).as_deref() == Some("Invoke");
     if flag(r, &["managementEvent"]) == Some(false) || s3_object || invoke {

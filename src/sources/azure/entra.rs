@@ -135,7 +135,9 @@ fn graph_sign_in(r: &Value) -> SignIn {
 
 pub fn map(raw: &str, r: &Value, log: Log, origin: Origin<'_>) -> Mapped {
     // Diagnostic settings wrap the log's object; Graph gives it bare.
-    let diagnostic = r.get("properties").filter(|p| p.is_object() && r.get("operationName").is_some());
+    let diagnostic = r
+        .get("properties")
+        .filter(|p| p.is_object() && r.get("operationName").is_some());
     let o = diagnostic.unwrap_or(r);
     let own_time: &[&str] = match log {
         Log::Audit => &["activityDateTime"],
@@ -205,16 +207,16 @@ fn audit(event: &mut Event, r: &Value, o: &Value) {
         .or_else(|| text(r, &["operationName"]))
         .unwrap_or_else(|| "unknown".into());
     event.service = text(o, &["loggedByService"]).unwrap_or_else(|| "microsoft.aadiam".into());
-    event.source_ip = user
-        .and_then(|u| text(u, &["ipAddress"]))
-        .or_else(|| caller_ip(r));
+    event.source_ip = user.and_then(|u| text(u, &["ipAddress"])).or_else(|| caller_ip(r));
     event.user_agent = o
         .get("additionalDetails")
         .and_then(Value::as_array)
         .and_then(|details| {
             details.iter().find_map(|d| {
                 let key = d.get("key").and_then(Value::as_str)?;
-                key.eq_ignore_ascii_case("User-Agent").then(|| text(d, &["value"])).flatten()
+                key.eq_ignore_ascii_case("User-Agent")
+                    .then(|| text(d, &["value"]))
+                    .flatten()
             })
         });
     if let Some(target) = o.pointer("/targetResources/0") {
@@ -261,7 +263,8 @@ fn sign_in(event: &mut Event, r: &Value, o: &Value, kind: SignIn) {
     let code = text(o, &["status", "errorCode"]).or_else(|| text(r, &["resultType"]));
     if let Some(code) = code.filter(|c| c != "0") {
         event.outcome = Outcome::Failure;
-        event.error_message = first_text(o, &[&["status", "failureReason"]]).or_else(|| text(r, &["resultDescription"]));
+        event.error_message =
+            first_text(o, &[&["status", "failureReason"]]).or_else(|| text(r, &["resultDescription"]));
         event.error_code = Some(code);
     }
 }
