@@ -220,3 +220,68 @@ fn a_record_without_time_or_id_is_rejected_with_its_reason() {
         "the rejected record's text is kept for quarantine"
     );
 }
+
+const INSIGHTS: &str = include_str!(
+    "../../../tests/fixtures/cloudtrail-kinds/insights/123456789012_CloudTrail-Insight_us-east-1_20240620T1015Z_a1b2c3.json"
+);
+const DATA_EVENTS: &str = include_str!(
+    "../../../tests/fixtures/cloudtrail-kinds/data-events/123456789012_CloudTrail_us-east-1_20240620T1020Z_d4e5f6.json"
+);
+
+#[test]
+fn an_insight_names_the_api_and_the_principal_behind_most_of_its_calls_and_is_no_call() {
+    let all = events(INSIGHTS);
+    assert_eq!(all.len(), 3);
+    let start = by_id(&all, "7f61");
+    assert_eq!(start.category, "insight");
+    assert_eq!(
+        (start.service.as_str(), start.action.as_str()),
+        ("iam.amazonaws.com", "DeleteAccessKey")
+    );
+    assert_eq!(
+        (start.principal.as_str(), start.principal_type.as_deref()),
+        ("arn:aws:iam::123456789012:user/ci-bot", Some("IAMUser")),
+        "the attribution with the highest insight average"
+    );
+    assert_eq!(start.outcome, Outcome::Observed);
+    assert_eq!(start.error_message.as_deref(), Some("ApiCallRateInsight Start"));
+    let end = by_id(&all, "9e82");
+    assert_eq!(
+        end.request_id, start.request_id,
+        "Start and End share their sharedEventID"
+    );
+    assert!(start.request_id.is_some());
+    let errors = by_id(&all, "8a93");
+    assert_eq!(errors.error_code.as_deref(), Some("AccessDenied"));
+    assert_eq!(errors.action, "AssumeRole");
+}
+
+#[test]
+fn data_events_are_told_apart_with_their_object_or_function_as_the_resource() {
+    let all = events(DATA_EVENTS);
+    assert_eq!(all.len(), 4);
+    assert!(
+        all.iter().all(|e| e.category == "data"),
+        "the 1.05 record too, by its S3 object"
+    );
+    let get = by_id(&all, "4a51");
+    assert_eq!(
+        get.resource.as_deref(),
+        Some("arn:aws:s3:::contoso-finance-exports/reports/2024/06/payroll-2024-06.csv")
+    );
+    assert_eq!(get.resource_type.as_deref(), Some("AWS::S3::Object"));
+    assert_eq!(
+        get.principal,
+        "arn:aws:sts::123456789012:assumed-role/DataAnalyst/j.doe"
+    );
+    let invoke = by_id(&all, "6c73");
+    assert_eq!(
+        invoke.resource.as_deref(),
+        Some("arn:aws:lambda:us-east-1:123456789012:function:invoice-renderer")
+    );
+    // In a trail's delivery file: management events, and one data event among them.
+    for e in events(DELIVERY) {
+        let expected = if e.action == "GetObject" { "data" } else { "management" };
+        assert_eq!(e.category, expected, "{}", e.action);
+    }
+}

@@ -17,7 +17,7 @@
 //! | source_ip, user_agent | `initiatedBy.user.ipAddress`, else `callerIpAddress`; the `User-Agent` of `additionalDetails` |
 //! | service | `loggedByService` (`Core Directory`, `B2C`, `PIM`, …) |
 //! | action | `activityDisplayName` as written (`Add service principal credentials`, `Consent to application`) |
-//! | resource | the first target: an application or service principal by its app id (from `TargetId.ServicePrincipalNames` or `AppId` among its modified properties) so that its sign-ins and Azure calls meet it, else its `id`; a user by its `userPrincipalName`; anything else by its `id` |
+//! | resource | the first target: an application or service principal by its app id (from `TargetId.ServicePrincipalNames` or `AppId` among its modified properties, else the `AppId` of `additionalDetails`) so that its sign-ins and Azure calls meet it, else its `id`; a user by its `userPrincipalName`; anything else by its `id` |
 //! | resource_type | `entra/` and the target's `type` lower-cased (`entra/serviceprincipal`) |
 //! | outcome | `result`: `success`; `failure` or `timeout` → failure, with `result` as error code and `resultReason` as message |
 //! | read_only | false: every audit event records a change |
@@ -208,24 +208,20 @@ fn audit(event: &mut Event, r: &Value, o: &Value) {
         .unwrap_or_else(|| "unknown".into());
     event.service = text(o, &["loggedByService"]).unwrap_or_else(|| "microsoft.aadiam".into());
     event.source_ip = user.and_then(|u| text(u, &["ipAddress"])).or_else(|| caller_ip(r));
-    event.user_agent = o
-        .get("additionalDetails")
-        .and_then(Value::as_array)
-        .and_then(|details| {
-            details.iter().find_map(|d| {
-                let key = d.get("key").and_then(Value::as_str)?;
-                key.eq_ignore_ascii_case("User-Agent")
-                    .then(|| text(d, &["value"]))
-                    .flatten()
-            })
-        });
+    event.user_agent = detail(o, "User-Agent");
     if let Some(target) = o.pointer("/targetResources/0") {
         let kind = text(target, &["type"]);
         let app_like = kind
             .as_deref()
             .is_some_and(|k| k.eq_ignore_ascii_case("ServicePrincipal") || k.eq_ignore_ascii_case("Application"));
         event.resource = if app_like {
-            app_id_of(target).or_else(|| text(target, &["id"]))
+            app_id_of(target)
+                .or_else(|| {
+                    detail(o, "AppId")
+                        .filter(|v| is_guid(v))
+                        .map(|v| v.to_ascii_lowercase())
+                })
+                .or_else(|| text(target, &["id"]))
         } else if kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("User")) {
             first_text(target, &[&["userPrincipalName"], &["id"]])
         } else {
@@ -269,6 +265,15 @@ fn sign_in(event: &mut Event, r: &Value, o: &Value, kind: SignIn) {
     }
 }
 
+/// The value of one of an audit event's `additionalDetails` (`[{"key": …, "value": …}]`).
+fn detail(o: &Value, key: &str) -> Option<String> {
+    let details = o.get("additionalDetails")?.as_array()?;
+    details.iter().find_map(|d| {
+        let k = d.get("key").and_then(Value::as_str)?;
+        k.eq_ignore_ascii_case(key).then(|| text(d, &["value"])).flatten()
+    })
+}
+
 /// `callerIpAddress`, which Entra fills with `<null>` when it has none.
 fn caller_ip(r: &Value) -> Option<String> {
     text(r, &["callerIpAddress"]).filter(|ip| ip != "<null>")
@@ -299,3 +304,6 @@ fn is_guid(s: &str) -> bool {
             _ => c.is_ascii_hexdigit(),
         })
 }
+
+#[cfg(test)]
+mod tests;
