@@ -558,3 +558,105 @@ async fn coverage_counts_each_tenants_days_and_puts_the_longest_silent_first() {
     assert_eq!(column("events").await, strings(&["30", "52", "12", "28"]));
     assert_eq!(column("first_event").await[1..2], strings(&["2024-05-20T09:00:00Z"]));
 }
+
+/// The Entra ID fixtures (tests/fixtures/entra/: diagnostic settings and Graph), ingested once.
+fn entra_archive() -> &'static PathBuf {
+    static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let path = tempfile::tempdir().unwrap().keep().join("entra");
+        let target = path.clone();
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let location = Location::create(target.to_str().unwrap(), &StoreOptions::default()).unwrap();
+                let inputs = resolve(
+                    &[common::fixture("entra").display().to_string()],
+                    &StoreOptions::default(),
+                )
+                .await
+                .unwrap();
+                let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+                    .await
+                    .unwrap();
+                assert_eq!(summary.events_total(), 17, "{summary:?}");
+                assert!(!summary.has_rejections());
+            })
+        })
+        .join()
+        .unwrap();
+        path
+    })
+}
+
+async fn entra(report: &str, params: &[(&str, &str)], name: &str) -> Vec<String> {
+    column_in(entra_archive(), report, params, name).await
+}
+
+#[tokio::test]
+async fn risky_entra_sign_ins_are_those_at_or_above_the_level_asked() {
+    let carol = strings(&["d9e3a4f5-6c7b-4a8d-9e0f-1a2b3c4d5500"]);
+    assert_eq!(entra("entra-risky-sign-ins", &[], "event_id").await, carol);
+    assert_eq!(
+        entra("entra-risky-sign-ins", &[("level", "high")], "event_id").await,
+        carol
+    );
+    assert_eq!(
+        entra("entra-risky-sign-ins", &[], "risk_during_sign_in").await,
+        strings(&["high"])
+    );
+}
+
+#[tokio::test]
+async fn entra_sign_ins_without_mfa_are_successful_interactive_single_factor_ones() {
+    // Alice's sign-in used MFA; Bob's failed; the others are not interactive user sign-ins.
+    assert_eq!(
+        entra("entra-sign-ins-without-mfa", &[], "event_id").await,
+        strings(&["d9e3a4f5-6c7b-4a8d-9e0f-1a2b3c4d5500"])
+    );
+}
+
+#[tokio::test]
+async fn entra_app_credentials_consents_and_permissions_name_the_app() {
+    let actions = entra("entra-app-credentials", &[], "action").await;
+    let kinds: std::collections::BTreeSet<&str> = actions.iter().map(|a| a.trim_end()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Add application",
+            "Add app role assignment to service principal",
+            "Add service principal credentials",
+            "Consent to application",
+            "Update application – Certificates and secrets management",
+        ]
+        .into_iter()
+        .collect()
+    );
+    let resources = entra("entra-app-credentials", &[], "resource").await;
+    let credential = actions
+        .iter()
+        .position(|a| a == "Add service principal credentials")
+        .unwrap();
+    assert_eq!(
+        resources[credential], "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+        "the app's id"
+    );
+    // Every new secret is a new credential too.
+    let new = column_in(entra_archive(), "new-credentials", &[], "action").await;
+    assert!(new.iter().any(|a| a == "Add service principal credentials"), "{new:?}");
+    assert!(new.iter().any(|a| a.starts_with("Update application")), "{new:?}");
+}
+
+#[tokio::test]
+async fn entra_role_changes_name_the_role_and_the_member() {
+    assert_eq!(
+        entra("entra-role-changes", &[], "role").await,
+        strings(&["Global Administrator"])
+    );
+    assert_eq!(
+        entra("entra-role-changes", &[], "member").await,
+        strings(&["bob.ops@contoso.com"])
+    );
+    assert_eq!(
+        entra("entra-role-changes", &[], "principal").await,
+        strings(&["7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b"])
+    );
+}

@@ -6,7 +6,7 @@ use crate::engine::Format;
 use crate::sources::CloudChoice;
 
 /// trailscope: investigate cloud audit logs (AWS CloudTrail, Google Cloud Audit Logs, Azure
-/// Activity Log) with SQL over a Parquet archive, without a server.
+/// Activity Log, Entra ID audit and sign-in logs) with SQL over a Parquet archive, without a server.
 #[derive(Debug, Parser)]
 #[command(name = "trailscope", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {

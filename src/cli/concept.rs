@@ -134,8 +134,10 @@ pub async fn run(cx: &Context, args: ConceptArgs) -> Result<ExitCode, Failure> {
     let _ = writeln!(md, "## What is collected\n");
     let _ = writeln!(
         md,
-        "The audit logs of every cloud tenant (AWS CloudTrail, Google Cloud Audit Logs, Azure \
-         Activity Log) are normalised into one Parquet archive. As it stands, the archive holds:\n"
+        "The audit logs of every cloud tenant (AWS CloudTrail management and data events and \
+         Insights, Google Cloud Audit Logs, Azure Activity Log, Entra ID audit and sign-in logs) are \
+         normalised into one Parquet archive; each event's `category` says which log it came from. \
+         As it stands, the archive holds:\n"
     );
     let mut clouds: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
     for t in &state.tenants {

@@ -1,4 +1,4 @@
--- name: entra-privileged-role-changes
+-- name: entra-role-changes
 -- title: Entra ID directory role changes
 -- description: Members added to or removed from Entra ID directory roles (Global Administrator and kin),
 -- description: directly, as eligible, or by a PIM activation; the role's name as the record gives it.

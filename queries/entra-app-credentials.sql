@@ -1,4 +1,4 @@
--- name: entra-app-credentials-and-consents
+-- name: entra-app-credentials
 -- title: New Entra ID app credentials, consents and permissions
 -- description: Secrets and certificates added to applications and service principals, consents to
 -- description: applications, permission grants and new owners: how an attacker gives an app a way in.
