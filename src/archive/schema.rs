@@ -53,7 +53,7 @@ pub const COLUMNS: &[Column] = &[
         Text,
         false,
         InFile,
-        "the source's unique id (CloudTrail eventID, GCP insertId, Azure eventDataId)",
+        "the source's unique id (CloudTrail eventID, GCP insertId, Azure eventDataId, Entra ID's id)",
     ),
     col(
         "date",
@@ -76,7 +76,7 @@ pub const COLUMNS: &[Column] = &[
         Text,
         false,
         InFile,
-        "who: ARN, e-mail, UPN or object id, canonicalised per cloud",
+        "who: ARN, e-mail, UPN, app id or object id, canonicalised per cloud",
     ),
     col(
         "principal_type",
