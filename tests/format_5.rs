@@ -61,7 +61,7 @@ fn an_archive_of_format_4_reads_as_before_and_compaction_gives_every_row_its_cat
             "entra_signin",
             "UserSignIn",
             "admin@contoso.example",
-            "Windows Azure Service Management API",
+            "797f4846-ba00-4fd7-ba43-dac1f8f63013",
             "failure",
             "50126"
         ]

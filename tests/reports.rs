@@ -660,3 +660,47 @@ async fn entra_role_changes_name_the_role_and_the_member() {
         strings(&["7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b"])
     );
 }
+
+#[tokio::test]
+async fn entra_role_changes_follow_pim_and_removals_and_leave_out_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |id: &str, activity: &str, targets: serde_json::Value| {
+        serde_json::json!({"id": id, "category": "RoleManagement", "correlationId": id, "result": "success",
+            "activityDisplayName": activity, "activityDateTime": "2024-06-20T09:00:00Z", "loggedByService": "PIM",
+            "operationType": "Assign", "initiatedBy": {"user": {"userPrincipalName": "bob.ops@contoso.com"}},
+            "targetResources": targets, "additionalDetails": []})
+    };
+    let role = |name: &str| serde_json::json!({"id": "62e90394-69f5-4237-9190-012177145e10", "displayName": name, "type": "Role"});
+    let member = serde_json::json!({"id": "u1", "type": "User", "userPrincipalName": "mallory@contoso.com"});
+    let removed = serde_json::json!({"id": "u2", "type": "User", "userPrincipalName": "carol.fin@contoso.com",
+        "modifiedProperties": [{"displayName": "Role.DisplayName", "oldValue": "\"Security Administrator\"", "newValue": null}]});
+    let page = serde_json::json!({"value": [
+        audit("a-pim", "Add member to role completed (PIM activation)", serde_json::json!([role("Global Administrator"), role("Global Administrator"), member])),
+        audit("b-removed", "Remove member from role", serde_json::json!([removed])),
+        audit("c-denied", "Add member to role request denied (PIM activation)", serde_json::json!([role("Global Administrator"), member])),
+    ]});
+    let sources = dir.path().join("graph");
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::write(sources.join("directoryAudits.json"), page.to_string()).unwrap();
+    let archive = dir.path().join("archive");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let inputs = resolve(&[sources.display().to_string()], &StoreOptions::default())
+        .await
+        .unwrap();
+    ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let report = "entra-role-changes";
+    assert_eq!(
+        column_in(&archive, report, &[], "event_id").await,
+        strings(&["a-pim", "b-removed"])
+    );
+    assert_eq!(
+        column_in(&archive, report, &[], "role").await,
+        strings(&["Global Administrator", "Security Administrator"])
+    );
+    assert_eq!(
+        column_in(&archive, report, &[], "member").await,
+        strings(&["mallory@contoso.com", "carol.fin@contoso.com"])
+    );
+}

@@ -197,7 +197,17 @@ pub(super) fn categorise(batch: &RecordBatch, cloud: Cloud) -> Result<RecordBatc
     for field in schema.fields() {
         let column: ArrayRef = match field.name().as_str() {
             "category" => {
-                let values: StringArray = mapped.iter().map(|e| e.as_ref().map(|e| e.category)).collect();
+                // A record no longer mapped (format 4 kept it, so ingest took it then) is of the
+                // cloud's main log.
+                let main = match cloud {
+                    Cloud::Aws => "management",
+                    Cloud::Gcp => "admin_activity",
+                    Cloud::Azure => "activity",
+                };
+                let values: StringArray = mapped
+                    .iter()
+                    .map(|e| Some(e.as_ref().map_or(main, |e| e.category)))
+                    .collect();
                 std::sync::Arc::new(values)
             }
             "region" => text("region", &|e| e.region.as_deref()),

@@ -447,7 +447,7 @@ pub fn resource(scope: &Scope, resource: &str) -> ResourceView {
                 "SELECT event_time, principal, source_identity, action, outcome, error_code, source_ip, event_id\n\
                  FROM events\n\
                  WHERE {clause}\n\
-                 ORDER BY CASE WHEN read_only = false THEN 0 ELSE 1 END, event_time, event_id"
+                 ORDER BY CASE WHEN read_only = false AND coalesce(category, '') NOT IN ('data', 'data_access') THEN 0 ELSE 1 END, event_time, event_id"
             ),
             params.clone(),
         ),

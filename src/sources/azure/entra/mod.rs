@@ -17,7 +17,7 @@
 //! | source_ip, user_agent | `initiatedBy.user.ipAddress`, else `callerIpAddress`; the `User-Agent` of `additionalDetails` |
 //! | service | `loggedByService` (`Core Directory`, `B2C`, `PIM`, …) |
 //! | action | `activityDisplayName` as written (`Add service principal credentials`, `Consent to application`) |
-//! | resource | the first target: an application or service principal by its app id (from `TargetId.ServicePrincipalNames` or `AppId` among its modified properties, else the `AppId` of `additionalDetails`) so that its sign-ins and Azure calls meet it, else its `id`; a user by its `userPrincipalName`; anything else by its `id` |
+//! | resource | the first target (after a role, its member): an application or service principal by its app id (a permission granted: the app that gets it, `ServicePrincipal.AppId`; else `AppId` or an id of `TargetId.ServicePrincipalNames` among its modified properties, else the `AppId` of `additionalDetails`) so that its sign-ins and Azure calls meet it, else its `id`; a user by its `userPrincipalName`; anything else by its `id` |
 //! | resource_type | `entra/` and the target's `type` lower-cased (`entra/serviceprincipal`) |
 //! | outcome | `result`: `success`; `failure` or `timeout` → failure, with `result` as error code and `resultReason` as message |
 //! | read_only | false: every audit event records a change |
@@ -30,13 +30,13 @@
 //! | event_time | `createdDateTime`, else the record's `time` |
 //! | event_id | `id` |
 //! | tenant | `tenantId` (diagnostic settings), else `resourceTenantId`, else `unknown` |
-//! | action | the kind of sign-in: `UserSignIn`, `NonInteractiveUserSignIn`, `ServicePrincipalSignIn`, `ManagedIdentitySignIn` (from the category, else `signInEventTypes`, else `isInteractive`) |
+//! | action | the kind of sign-in: `UserSignIn`, `NonInteractiveUserSignIn`, `ServicePrincipalSignIn`, `ManagedIdentitySignIn`, `ADFSSignIn` (from the category, else `signInEventTypes`, else `isInteractive`) |
 //! | principal, principal_type | users: `userPrincipalName`, else `userId` (`User`); service principals and managed identities: `appId` (`ServicePrincipal`, `ManagedIdentity`) |
 //! | access_key_id | `servicePrincipalCredentialKeyId` (the credential a service principal signed in with) |
 //! | source_ip, user_agent | `ipAddress`, else `callerIpAddress`; `userAgent` |
 //! | region | the record's `location` (a country code) |
 //! | service | `microsoft.aadiam` |
-//! | resource, resource_type | `resourceDisplayName`, else `resourceId`; `entra/resource` |
+//! | resource, resource_type | `resourceId` (the resource's app id, as audit events name apps; its display name is in `raw`), else `resourceDisplayName`; `entra/resource` |
 //! | outcome | `status.errorCode` (else `resultType`): 0 → success; any other code (wrong password, MFA required, blocked by conditional access) → failure, with the code and `status.failureReason` (else `resultDescription`) |
 //! | read_only | none: a sign-in neither reads nor changes |
 //! | request_id | `correlationId` |
@@ -62,6 +62,8 @@ pub enum SignIn {
     NonInteractiveUser,
     ServicePrincipal,
     ManagedIdentity,
+    /// A user's sign-in through AD FS, which Entra ID logs as its own category.
+    Adfs,
 }
 
 impl SignIn {
@@ -71,6 +73,7 @@ impl SignIn {
             SignIn::NonInteractiveUser => "NonInteractiveUserSignIn",
             SignIn::ServicePrincipal => "ServicePrincipalSignIn",
             SignIn::ManagedIdentity => "ManagedIdentitySignIn",
+            SignIn::Adfs => "ADFSSignIn",
         }
     }
 }
@@ -78,32 +81,45 @@ impl SignIn {
 /// The Entra log of a record, by its diagnostic-settings category or by the fields only Graph's
 /// `directoryAudit` and `signIn` objects carry; `None` for anything else.
 pub fn log_of(r: &Value) -> Option<Log> {
-    if let Some(category) = r.get("category").and_then(Value::as_str) {
-        let kind = match category {
-            "AuditLogs" => Some(Log::Audit),
-            "SignInLogs" => Some(Log::SignIn(SignIn::User)),
-            "NonInteractiveUserSignInLogs" => Some(Log::SignIn(SignIn::NonInteractiveUser)),
-            "ServicePrincipalSignInLogs" => Some(Log::SignIn(SignIn::ServicePrincipal)),
-            "ManagedIdentitySignInLogs" => Some(Log::SignIn(SignIn::ManagedIdentity)),
-            _ => None,
-        };
-        // A diagnostic record keeps the log's object under `properties`; a Graph directoryAudit
-        // has a `category` of its own (`ApplicationManagement`), told apart below.
-        if kind.is_some() && r.get("properties").is_some_and(Value::is_object) {
-            return kind;
-        }
+    if let Some(log) = diagnostic(r) {
+        return Some(log);
     }
     let has = |k: &str| r.get(k).is_some();
-    if has("activityDisplayName") && has("activityDateTime") {
+    if has("activityDisplayName") && has("activityDateTime") && has("id") {
         return Some(Log::Audit);
     }
+    // Fields only a sign-in has (a self-service sign-up also has a status and a user).
     if has("createdDateTime")
         && (has("userPrincipalName") || has("appId") || has("servicePrincipalId"))
-        && (has("status") || has("isInteractive") || has("signInEventTypes") || has("conditionalAccessStatus"))
+        && (has("isInteractive") || has("signInEventTypes") || has("clientAppUsed") || has("resourceId"))
     {
         return Some(Log::SignIn(graph_sign_in(r)));
     }
     None
+}
+
+/// The Entra log of a diagnostic-settings record: one of Entra ID's categories, with the log's
+/// object under `properties`, from Entra ID (`…/providers/Microsoft.aadiam`) or shaped like its
+/// objects. Other services export categories of the same name (Intune's and the FHIR service's
+/// `AuditLogs`): those stay Activity Log-shaped records.
+fn diagnostic(r: &Value) -> Option<Log> {
+    let kind = match r.get("category").and_then(Value::as_str)? {
+        "AuditLogs" => Log::Audit,
+        "SignInLogs" => Log::SignIn(SignIn::User),
+        "NonInteractiveUserSignInLogs" => Log::SignIn(SignIn::NonInteractiveUser),
+        "ServicePrincipalSignInLogs" => Log::SignIn(SignIn::ServicePrincipal),
+        "ManagedIdentitySignInLogs" => Log::SignIn(SignIn::ManagedIdentity),
+        "ADFSSignInLogs" => Log::SignIn(SignIn::Adfs),
+        _ => return None,
+    };
+    let properties = r.get("properties").filter(|p| p.is_object())?;
+    let from_entra =
+        text(r, &["resourceId"]).is_some_and(|id| id.to_ascii_lowercase().ends_with("/providers/microsoft.aadiam"));
+    let shaped = match kind {
+        Log::Audit => properties.get("activityDisplayName").is_some(),
+        Log::SignIn(_) => properties.get("createdDateTime").is_some(),
+    };
+    (from_entra || shaped).then_some(kind)
 }
 
 /// A Graph `signIn`'s kind: `signInEventTypes` (beta), else `isInteractive`.
@@ -135,9 +151,7 @@ fn graph_sign_in(r: &Value) -> SignIn {
 
 pub fn map(raw: &str, r: &Value, log: Log, origin: Origin<'_>) -> Mapped {
     // Diagnostic settings wrap the log's object; Graph gives it bare.
-    let diagnostic = r
-        .get("properties")
-        .filter(|p| p.is_object() && r.get("operationName").is_some());
+    let diagnostic = diagnostic(r).and_then(|_| r.get("properties"));
     let o = diagnostic.unwrap_or(r);
     let own_time: &[&str] = match log {
         Log::Audit => &["activityDateTime"],
@@ -209,25 +223,36 @@ fn audit(event: &mut Event, r: &Value, o: &Value) {
     event.service = text(o, &["loggedByService"]).unwrap_or_else(|| "microsoft.aadiam".into());
     event.source_ip = user.and_then(|u| text(u, &["ipAddress"])).or_else(|| caller_ip(r));
     event.user_agent = detail(o, "User-Agent");
-    if let Some(target) = o.pointer("/targetResources/0") {
-        let kind = text(target, &["type"]);
-        let app_like = kind
-            .as_deref()
-            .is_some_and(|k| k.eq_ignore_ascii_case("ServicePrincipal") || k.eq_ignore_ascii_case("Application"));
-        event.resource = if app_like {
-            app_id_of(target)
+    let targets: &[Value] = o
+        .get("targetResources")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let kind_of = |t: &Value| text(t, &["type"]).unwrap_or_default().to_ascii_lowercase();
+    // A role's changes name the role first and its member after: the member is what changed.
+    let target = match targets.first() {
+        Some(first) if kind_of(first) == "role" => targets.iter().find(|t| kind_of(t) != "role").or(Some(first)),
+        first => first,
+    };
+    if let Some(target) = target {
+        let kind = kind_of(target);
+        let own = std::slice::from_ref(target);
+        event.resource = if kind == "serviceprincipal" || kind == "application" {
+            // A permission granted names the API first; the app that gets it by its app id.
+            property(targets, "ServicePrincipal.AppId")
+                .or_else(|| property(own, "AppId"))
+                .or_else(|| property(own, "TargetId.ServicePrincipalNames"))
                 .or_else(|| {
                     detail(o, "AppId")
                         .filter(|v| is_guid(v))
                         .map(|v| v.to_ascii_lowercase())
                 })
                 .or_else(|| text(target, &["id"]))
-        } else if kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("User")) {
+        } else if kind == "user" {
             first_text(target, &[&["userPrincipalName"], &["id"]])
         } else {
             first_text(target, &[&["id"], &["displayName"]])
         };
-        event.resource_type = kind.map(|k| format!("entra/{}", k.to_ascii_lowercase()));
+        event.resource_type = text(target, &["type"]).map(|k| format!("entra/{}", k.to_ascii_lowercase()));
     }
     let result = text(o, &["result"]).unwrap_or_default().to_ascii_lowercase();
     if matches!(result.as_str(), "failure" | "timeout") {
@@ -244,7 +269,7 @@ fn sign_in(event: &mut Event, r: &Value, o: &Value, kind: SignIn) {
     let user = first_text(o, &[&["userPrincipalName"], &["userId"]]);
     let app = text(o, &["appId"]);
     let (principal, principal_type) = match kind {
-        SignIn::User | SignIn::NonInteractiveUser => (user.or(app), "User"),
+        SignIn::User | SignIn::NonInteractiveUser | SignIn::Adfs => (user.or(app), "User"),
         SignIn::ServicePrincipal => (app.or_else(|| text(o, &["servicePrincipalId"])), "ServicePrincipal"),
         SignIn::ManagedIdentity => (app.or_else(|| text(o, &["servicePrincipalId"])), "ManagedIdentity"),
     };
@@ -254,7 +279,8 @@ fn sign_in(event: &mut Event, r: &Value, o: &Value, kind: SignIn) {
     event.source_ip = text(o, &["ipAddress"]).or_else(|| caller_ip(r));
     event.user_agent = text(o, &["userAgent"]);
     event.region = text(r, &["location"]).filter(|_| r.get("properties").is_some());
-    event.resource = first_text(o, &[&["resourceDisplayName"], &["resourceId"]]);
+    // The resource's app id, as audit events name apps (its display name is its owner's choice).
+    event.resource = first_text(o, &[&["resourceId"], &["resourceDisplayName"]]);
     event.resource_type = event.resource.as_ref().map(|_| "entra/resource".to_string());
     let code = text(o, &["status", "errorCode"]).or_else(|| text(r, &["resultType"]));
     if let Some(code) = code.filter(|c| c != "0") {
@@ -279,21 +305,20 @@ fn caller_ip(r: &Value) -> Option<String> {
     text(r, &["callerIpAddress"]).filter(|ip| ip != "<null>")
 }
 
-/// The app id an application or service principal target carries among its modified
-/// properties (`TargetId.ServicePrincipalNames` lists it first, `AppId` alone).
-fn app_id_of(target: &Value) -> Option<String> {
-    let properties = target.get("modifiedProperties")?.as_array()?;
-    properties.iter().find_map(|p| {
-        let name = p.get("displayName").and_then(Value::as_str)?;
-        if !(name == "TargetId.ServicePrincipalNames" || name == "AppId") {
-            return None;
-        }
-        let value = text(p, &["newValue"]).or_else(|| text(p, &["oldValue"]))?;
-        // Written as JSON text: `"<app id>;https://…"` or `["<app id>"]`.
-        value
-            .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
-            .find(|part| is_guid(part))
-            .map(str::to_ascii_lowercase)
+/// An app id among the targets' modified properties: `name`'s new value (else its old one), JSON
+/// text such as `"\"<app id>;api://…\""` or `["<app id>"]`, of which an element that is exactly
+/// an id (an identifier URI holding one is the app owner's choice, not the app).
+fn property(targets: &[Value], name: &str) -> Option<String> {
+    targets.iter().find_map(|target| {
+        let properties = target.get("modifiedProperties")?.as_array()?;
+        properties.iter().find_map(|p| {
+            (p.get("displayName").and_then(Value::as_str) == Some(name)).then_some(())?;
+            let value = text(p, &["newValue"]).or_else(|| text(p, &["oldValue"]))?;
+            value
+                .split(|c: char| matches!(c, '"' | '\\' | ';' | ',' | '[' | ']') || c.is_whitespace())
+                .find(|part| is_guid(part))
+                .map(str::to_ascii_lowercase)
+        })
     })
 }
 

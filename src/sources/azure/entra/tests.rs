@@ -123,7 +123,11 @@ fn sign_ins_are_named_by_their_kind_and_an_error_code_is_a_failure() {
     );
     assert_eq!(ok.principal_type.as_deref(), Some("User"));
     assert_eq!(ok.service, "microsoft.aadiam");
-    assert_eq!(ok.resource.as_deref(), Some("Windows Azure Service Management API"));
+    assert_eq!(
+        ok.resource.as_deref(),
+        Some("797f4846-ba00-4fd7-ba43-dac1f8f63013"),
+        "the resource's app id (Azure Service Management): its name is in raw"
+    );
     assert_eq!((ok.outcome, ok.read_only), (Outcome::Success, None));
     assert_eq!(ok.source_ip.as_deref(), Some("198.51.100.24"));
     assert!(ok.user_agent.as_deref().unwrap().starts_with("Mozilla/5.0"));
@@ -180,4 +184,40 @@ fn graph_sign_ins_take_their_kind_from_the_event_types() {
     let same = by_id(&all, "b7c1e2d3");
     assert_eq!(same.action, "UserSignIn");
     assert_eq!(same.event_id, by_id(&events(SIGN_INS), "b7c1e2d3").event_id);
+}
+
+#[test]
+fn a_permission_granted_names_the_app_that_gets_it_not_the_api() {
+    let graph = events(GRAPH_AUDITS);
+    let grant = by_id(&graph, "Directory_7c8d9e0f");
+    assert_eq!(grant.action, "Add app role assignment to service principal");
+    assert_eq!(grant.resource.as_deref(), Some("c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"));
+}
+
+#[test]
+fn other_services_audit_logs_and_sign_up_objects_are_not_taken_for_entra() {
+    // Intune exports a category `AuditLogs` too, shaped as its own.
+    let intune = r#"{"time":"2024-06-20T09:00:00Z","resourceId":"/providers/Microsoft.Intune","operationName":"Delete ManagedDevice","category":"AuditLogs","resultType":"Success","properties":{"ActivityDate":"2024-06-20T09:00:00Z","Actor":{"UPN":"admin@contoso.com"},"AuditEventId":"7a1b"}}"#;
+    let read = read_file(intune.as_bytes(), "PT1H.json", CloudChoice::Auto).unwrap();
+    let e: Vec<&Event> = read.events().collect();
+    assert_eq!(e.len(), 1, "{:?}", read.records);
+    assert_eq!(
+        (e[0].category, e[0].action.as_str()),
+        ("activity", "delete manageddevice")
+    );
+    // A Graph selfServiceSignUp has a status and a user, but is no sign-in.
+    let sign_up = r#"{"id":"s1","createdDateTime":"2024-06-20T09:00:00Z","appId":"a","userPrincipalName":"x@contoso.com","status":{"errorCode":0},"userFlowId":"B2C_1_signup"}"#;
+    let read = read_file(sign_up.as_bytes(), "signup.json", CloudChoice::Auto).unwrap();
+    assert_eq!(read.events().count(), 0, "not a record of a known shape");
+}
+
+#[test]
+fn a_role_given_names_its_member_as_the_resource() {
+    let record = r#"{"id":"Directory_pim","activityDisplayName":"Add member to role completed (PIM activation)","activityDateTime":"2024-06-20T09:00:00Z","category":"RoleManagement","loggedByService":"PIM","result":"success","initiatedBy":{"user":{"userPrincipalName":"bob.ops@contoso.com"}},"targetResources":[{"id":"62e90394-69f5-4237-9190-012177145e10","displayName":"Global Administrator","type":"Role"},{"id":"r2","displayName":"Global Administrator","type":"Role"},{"id":"u1","type":"User","userPrincipalName":"bob.ops@contoso.com"}]}"#;
+    let e = &events(&format!(r#"{{"value":[{record}]}}"#))[0];
+    assert_eq!(
+        (e.resource.as_deref(), e.resource_type.as_deref()),
+        (Some("bob.ops@contoso.com"), Some("entra/user"))
+    );
+    assert_eq!(e.service, "PIM");
 }
