@@ -120,6 +120,29 @@ fn every_native_format_is_accepted_whole_by_the_ingest_path() {
             .map(|s| s.to_string())
             .collect()
     );
+    // Hundreds of actions even in a small week, and S3 data events about half of AWS's records,
+    // as AWS writes them.
+    let variety = rows(
+        &archive,
+        "SELECT cloud, count(DISTINCT action) AS actions, count(*) AS n, \
+         count(*) FILTER (WHERE json_get_str(raw, 'eventCategory') = 'Data') AS data, \
+         count(*) FILTER (WHERE json_get_str(raw, 'eventCategory') = 'Data' \
+           AND json_get_bool(raw, 'managementEvent') = false AND json_get_str(raw, 'resources', 0, 'type') IN \
+           ('AWS::S3::Object', 'AWS::Lambda::Function')) AS data_as_aws_writes_them \
+         FROM events GROUP BY cloud ORDER BY cloud",
+    );
+    let number = |cloud: &str, column: usize| -> f64 {
+        variety.iter().find(|r| r[0] == cloud).unwrap()[column].parse().unwrap()
+    };
+    assert!(number("aws", 1) >= 150.0, "{variety:?}");
+    assert!(number("gcp", 1) >= 50.0, "{variety:?}");
+    assert!(number("azure", 1) >= 40.0, "{variety:?}");
+    let share = number("aws", 3) / number("aws", 2);
+    assert!(
+        (0.35..0.6).contains(&share),
+        "data events' share of AWS: {share} {variety:?}"
+    );
+    assert_eq!(number("aws", 3), number("aws", 4), "{variety:?}");
 }
 
 #[test]

@@ -121,3 +121,15 @@ pub const AZURE_APPS: [&str; 3] = [
     "1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f",
     "2d3e4f5a-6b7c-4d8e-8f9a-1b2c3d4e5f6a",
 ];
+
+/// Workloads' IAM roles: each runs on a few instances (its sessions) in every account.
+pub const WORKLOAD_ROLES: [&str; 8] = [
+    "app-runtime",
+    "batch-jobs",
+    "etl-pipeline",
+    "backup-agent",
+    "ecs-task-web",
+    "eks-node-group",
+    "lambda-exec-api",
+    "data-sync",
+];

@@ -8,7 +8,10 @@
 use serde_json::{Value, json};
 
 use super::cast::*;
-use super::records::{AwsCall, AzureCall, GcpCall, assumed_role, azure_record, cloudtrail, gcp_entry, iam_user};
+use super::catalog::Access;
+use super::records::{
+    AwsCall, AzureCall, GcpCall, GcpStatus, assumed_role, azure_record, cloudtrail, gcp_entry, iam_user,
+};
 use super::rng::Rng;
 use crate::sources::Cloud;
 
@@ -45,6 +48,7 @@ pub fn records(rng: &mut Rng, start: i64) -> Vec<(Cloud, String, Value)> {
                 source,
                 name,
                 read_only,
+                data: false,
                 request,
                 response,
                 error,
@@ -269,20 +273,23 @@ pub fn records(rng: &mut Rng, start: i64) -> Vec<(Cloud, String, Value)> {
     let function = format!("projects/{GCP_PROJECT}/locations/us-central1/functions/{FUNCTION}");
     let key =
         format!("//iam.googleapis.com/projects/acme-ci-build/serviceAccounts/{GCP_DEPLOYER}/keys/7f3e2d1c0b9a8877");
-    for (minute, method, request) in [
+    for (minute, method, permission, request) in [
         (
             50,
             "google.cloud.functions.v2.FunctionService.CreateFunction",
+            "cloudfunctions.functions.create",
             json!({"functionId": FUNCTION, "parent": format!("projects/{GCP_PROJECT}/locations/us-central1")}),
         ),
         (
             52,
             "google.cloud.functions.v2.FunctionService.UpdateFunction",
+            "cloudfunctions.functions.update",
             json!({"function": {"name": function.clone(), "serviceConfig": {"environmentVariables": {"SYNC_URL": "https://203.0.113.66/collect"}}}}),
         ),
         (
             53,
             "google.cloud.functions.v1.CloudFunctionsService.SetIamPolicy",
+            "cloudfunctions.functions.setIamPolicy",
             json!({"policy": {"bindings": [{"role": "roles/cloudfunctions.invoker", "members": ["allUsers"]}]}}),
         ),
     ] {
@@ -297,8 +304,9 @@ pub fn records(rng: &mut Rng, start: i64) -> Vec<(Cloud, String, Value)> {
                 resource_name: function.clone(),
                 resource_type: "cloud_function",
                 location: "us-central1",
-                read: false,
-                denied: false,
+                access: Access::AdminWrite,
+                permission,
+                status: GcpStatus::Ok,
                 ip: ATTACKER_IP,
                 agent: ATTACKER_AGENT,
                 request,
@@ -319,6 +327,7 @@ pub fn records(rng: &mut Rng, start: i64) -> Vec<(Cloud, String, Value)> {
                 resource: "PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/6F2A9C1E-3B4D-4E5F-8A7B-9C0D1E2F3A4B"
                     .into(),
                 operation: "Microsoft.Authorization/roleAssignments/write",
+                category: "Administrative",
                 result,
                 signature,
                 caller_upn: None,

@@ -1,9 +1,10 @@
 //! The demo archive: a multi-cloud organisation's audit logs, generated in each cloud's native
-//! format (CloudTrail delivery files and their digests, a GCP sink's JSON lines, Azure's
-//! PT1H.json) and ingested through the ordinary ingest path, with an incident planted in ordinary
+//! format (CloudTrail delivery files and their digests, with S3 data events; a GCP sink's JSON
+//! lines; Azure's PT1H.json) and ingested through the ordinary ingest path, with an incident planted in ordinary
 //! background traffic. The same seed and size give the same events.
 
 mod cast;
+mod catalog;
 mod digests;
 mod incident;
 mod noise;
