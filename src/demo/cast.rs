@@ -19,6 +19,11 @@ pub const AZURE_SUBSCRIPTION: &str = "7c1e4f2a-9b3d-4e5f-8a6b-0c1d2e3f4a5b";
 /// The app that is granted Owner: nobody in the organisation registered it.
 pub const UNKNOWN_APP: &str = "f0e1d2c3-b4a5-4968-8776-a5b4c3d2e1f0";
 
+/// The organisation's Entra ID directory: its subscriptions' tenant, its people's sign-ins.
+pub const ENTRA_TENANT: &str = "5b0d2c1e-7a4f-4c3b-9e8d-1f2a3b4c5d6e";
+/// The directory's administrator: most of its changes are hers.
+pub const ENTRA_ADMIN: &str = "carol@acme.example";
+
 pub const AWS_ACCOUNTS: [(&str, &str); 24] = [
     (CI_ACCOUNT, "ci"),
     (PROD_ACCOUNT, "payments-prod"),
@@ -121,6 +126,8 @@ pub const AZURE_APPS: [&str; 3] = [
     "1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f",
     "2d3e4f5a-6b7c-4d8e-8f9a-1b2c3d4e5f6a",
 ];
+/// Their names in the directory: the first is the CI pipeline's.
+pub const AZURE_APP_NAMES: [&str; 3] = ["acme-ci-pipeline", "acme-billing-export", "acme-monitoring-agent"];
 
 /// Workloads' IAM roles: each runs on a few instances (its sessions) in every account.
 pub const WORKLOAD_ROLES: [&str; 8] = [

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::cast::ENTRA_TENANT;
 use super::catalog::Access;
 use super::rng::{LOWER_DIGITS, Rng};
 
@@ -268,7 +269,7 @@ pub struct AzureCall<'a> {
 }
 
 pub fn azure_record(rng: &mut Rng, c: AzureCall<'_>) -> Value {
-    let tenant = "5b0d2c1e-7a4f-4c3b-9e8d-1f2a3b4c5d6e";
+    let tenant = ENTRA_TENANT;
     let claims = match (c.caller_upn, c.caller_app) {
         (Some(upn), _) => {
             json!({"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": upn, "idtyp": "user", "ipaddr": c.ip,
