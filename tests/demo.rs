@@ -273,6 +273,98 @@ fn the_planted_incident_is_found_by_the_views_and_the_reports() {
         event.contains("f0e1d2c3-b4a5-4968-8776-a5b4c3d2e1f0"),
         "the unknown app is in the grant: {event}"
     );
+
+    // Entra ID, from the same address: the directory admin's sign-in with a password alone at
+    // high risk, the consent to the unknown app, a password credential added to its service
+    // principal, then (once it is Owner) its own sign-in with that key just before its calls.
+    use trailscope::demo::{ATTACKER_IP, ENTRA_ADMIN, ENTRA_TENANT, UNKNOWN_APP, UNKNOWN_APP_KEY};
+    let out = trailscope(
+        &[
+            "query",
+            "--archive",
+            a,
+            "--format",
+            "json",
+            &format!(
+                "SELECT event_time, tenant, raw FROM events WHERE cloud = 'azure' AND source_ip = '{ATTACKER_IP}' \
+                 ORDER BY event_time, source_index"
+            ),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let steps: Vec<(String, String, serde_json::Value)> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                row["event_time"].as_str().unwrap().to_string(),
+                row["tenant"].as_str().unwrap().to_string(),
+                serde_json::from_str(row["raw"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    let first = |what: &dyn Fn(&serde_json::Value) -> bool| -> usize {
+        steps
+            .iter()
+            .position(|(_, _, r)| what(r))
+            .unwrap_or_else(|| panic!("{steps:#?}"))
+    };
+    let text = |r: &serde_json::Value, path: &str| r.pointer(path).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let sign_in = first(&|r| {
+        r["category"] == "SignInLogs"
+            && r["resultType"] == "0"
+            && text(r, "/properties/userPrincipalName") == ENTRA_ADMIN
+    });
+    let risky = &steps[sign_in].2["properties"];
+    assert_eq!(risky["riskLevelDuringSignIn"], "high", "{risky}");
+    assert_eq!(
+        risky["authenticationRequirement"], "singleFactorAuthentication",
+        "{risky}"
+    );
+    let names_the_app = |r: &serde_json::Value| {
+        r["properties"]["targetResources"][0]["modifiedProperties"]
+            .as_array()
+            .is_some_and(|m| {
+                m.iter().any(|p| {
+                    p["displayName"] == "TargetId.ServicePrincipalNames"
+                        && p["newValue"].as_str().is_some_and(|v| v.contains(UNKNOWN_APP))
+                })
+            })
+    };
+    let consent = first(&|r| r["operationName"] == "Consent to application" && names_the_app(r));
+    let credential = first(&|r| r["operationName"] == "Add service principal credentials" && names_the_app(r));
+    for step in [consent, credential] {
+        let r = &steps[step].2;
+        assert_eq!(steps[step].1, ENTRA_TENANT, "{r}");
+        assert_eq!(
+            text(r, "/properties/initiatedBy/user/userPrincipalName"),
+            ENTRA_ADMIN,
+            "{r}"
+        );
+        assert_eq!(r["properties"]["targetResources"][0]["type"], "ServicePrincipal", "{r}");
+    }
+    assert!(
+        steps[credential].2.to_string().contains(UNKNOWN_APP_KEY),
+        "the new key is described: {}",
+        steps[credential].2
+    );
+    let grant =
+        first(&|r| text(r, "/identity/authorization/action") == "Microsoft.Authorization/roleAssignments/write");
+    let app_sign_in = first(&|r| {
+        r["category"] == "ServicePrincipalSignInLogs"
+            && text(r, "/properties/appId") == UNKNOWN_APP
+            && text(r, "/properties/servicePrincipalCredentialKeyId") == UNKNOWN_APP_KEY
+    });
+    let app_call = first(&|r| text(r, "/identity/claims/appid") == UNKNOWN_APP);
+    assert!(
+        sign_in < consent
+            && consent < credential
+            && credential < grant
+            && grant < app_sign_in
+            && app_sign_in < app_call,
+        "{sign_in} {consent} {credential} {grant} {app_sign_in} {app_call}: {steps:#?}"
+    );
 }
 
 #[test]
