@@ -606,6 +606,13 @@ pub static GCP: LazyLock<Table<Method>> = LazyLock::new(|| {
             "compute.instances.list",
         ),
         m(
+            K8S,
+            "io.k8s.core.v1.configmaps.update",
+            K8s,
+            AdminWrite,
+            "io.k8s.core.v1.configmaps.update",
+        ),
+        m(
             BQ,
             "google.cloud.bigquery.v2.JobService.GetQueryResults",
             BqJob,
@@ -625,6 +632,13 @@ pub static GCP: LazyLock<Table<Method>> = LazyLock::new(|| {
             CryptoKey,
             DataRead,
             "cloudkms.cryptoKeyVersions.useToDecrypt",
+        ),
+        m(
+            K8S,
+            "io.k8s.apps.v1.deployments.patch",
+            K8s,
+            AdminWrite,
+            "io.k8s.apps.v1.deployments.patch",
         ),
         m(
             BQ,
@@ -685,11 +699,25 @@ pub static GCP: LazyLock<Table<Method>> = LazyLock::new(|| {
             "resourcemanager.projects.getIamPolicy",
         ),
         m(
+            GCE,
+            "v1.compute.instances.insert",
+            Instance,
+            AdminWrite,
+            "compute.instances.create",
+        ),
+        m(
             GKE,
             "google.container.v1.ClusterManager.GetCluster",
             Cluster,
             AdminRead,
             "container.clusters.get",
+        ),
+        m(
+            GCE,
+            "v1.compute.instances.delete",
+            Instance,
+            AdminWrite,
+            "compute.instances.delete",
         ),
         m(
             KMS,
@@ -746,13 +774,6 @@ pub static GCP: LazyLock<Table<Method>> = LazyLock::new(|| {
             RunService,
             AdminRead,
             "run.services.get",
-        ),
-        m(
-            K8S,
-            "io.k8s.apps.v1.deployments.patch",
-            K8s,
-            AdminWrite,
-            "io.k8s.apps.v1.deployments.patch",
         ),
         m(
             GCE,
@@ -831,13 +852,6 @@ pub static GCP: LazyLock<Table<Method>> = LazyLock::new(|| {
             Project,
             AdminRead,
             "container.clusters.list",
-        ),
-        m(
-            K8S,
-            "io.k8s.core.v1.configmaps.update",
-            K8s,
-            AdminWrite,
-            "io.k8s.core.v1.configmaps.update",
         ),
         m(
             SM,
@@ -939,13 +953,6 @@ pub static GCP: LazyLock<Table<Method>> = LazyLock::new(|| {
             "logging.sinks.list",
         ),
         m(
-            GCE,
-            "v1.compute.instances.insert",
-            Instance,
-            AdminWrite,
-            "compute.instances.create",
-        ),
-        m(
             GCF,
             "google.cloud.functions.v2.FunctionService.UpdateFunction",
             Function,
@@ -953,13 +960,6 @@ pub static GCP: LazyLock<Table<Method>> = LazyLock::new(|| {
             "cloudfunctions.functions.update",
         ),
         m(KMS, "GetCryptoKey", CryptoKey, AdminRead, "cloudkms.cryptoKeys.get"),
-        m(
-            GCE,
-            "v1.compute.instances.delete",
-            Instance,
-            AdminWrite,
-            "compute.instances.delete",
-        ),
         m(
             GCE,
             "v1.compute.instanceGroupManagers.resize",

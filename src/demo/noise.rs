@@ -343,6 +343,26 @@ pub fn aws(rng: &mut Rng, time: i64, tenant: Option<&Tenant>) -> (String, Value)
     let region = tenant.and_then(|t| t.region).unwrap_or(region);
     // Workloads make most calls (and most data events); people, CI and AWS services the rest.
     let kind = *rng.weighted(&[("service", 14u32), ("person", 24), ("ci", 12), ("role", 50)]);
+    // Data events (with data event logging on, most of a trail's volume): workloads read and
+    // write objects all day, CI uploads artifacts, people now and then.
+    let data = rng.chance(match kind {
+        "role" => 0.78,
+        "ci" => 0.4,
+        "person" => 0.1,
+        _ => 0.0,
+    });
+    let api = if data {
+        catalog::DATA.draw(rng)
+    } else {
+        match kind {
+            "service" => catalog::SERVICE.draw(rng),
+            "person" => catalog::PERSON.draw(rng),
+            "ci" => catalog::CI.draw(rng),
+            _ => catalog::WORKLOAD.draw(rng),
+        }
+    };
+    // A change tried with a read-only role, which is refused.
+    let mut read_only_role = false;
     let (who, ip, agent, arn): (Value, String, String, String) = match kind {
         "service" => {
             let svc = *rng.pick(&AWS_SERVICES);
@@ -351,7 +371,19 @@ pub fn aws(rng: &mut Rng, time: i64, tenant: Option<&Tenant>) -> (String, Value)
         "person" => {
             // The first people in the list are the busiest.
             let (name, ip) = PEOPLE[rng.below(PEOPLE.len() as u64).min(rng.below(PEOPLE.len() as u64)) as usize];
-            let role = *rng.pick(&SSO_ROLES);
+            // Changes are made with the roles that may make them (IAM's and the organisation's
+            // with Administrator, others with Administrator or PowerUser); now and then someone
+            // tries one with ReadOnly.
+            let role = if api.read || api.name == "ConsoleLogin" {
+                *rng.pick(&SSO_ROLES)
+            } else if rng.chance(0.05) {
+                read_only_role = true;
+                SSO_ROLES[2]
+            } else if matches!(api.source, "iam" | "organizations") {
+                SSO_ROLES[0]
+            } else {
+                SSO_ROLES[rng.below(2) as usize]
+            };
             let session = format!("{name}@acme.example");
             let key = format!("ASIA{}", rng.token(super::rng::UPPER_DIGITS, 16));
             let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session}");
@@ -396,36 +428,19 @@ pub fn aws(rng: &mut Rng, time: i64, tenant: Option<&Tenant>) -> (String, Value)
         rng.pick(&["assets", "reports", "backups", "logs", "uploads"]),
         &account[..4]
     );
-    // Data events (with data event logging on, most of a trail's volume): workloads read and
-    // write objects all day, CI uploads artifacts, people now and then.
-    let data = rng.chance(match kind {
-        "role" => 0.78,
-        "ci" => 0.4,
-        "person" => 0.1,
-        _ => 0.0,
-    });
-    let api = if data {
-        catalog::DATA.draw(rng)
-    } else {
-        match kind {
-            "service" => catalog::SERVICE.draw(rng),
-            "person" => catalog::PERSON.draw(rng),
-            "ci" => catalog::CI.draw(rng),
-            _ => catalog::WORKLOAD.draw(rng),
-        }
-    };
     let request = if data {
         data_request(rng, api, account, region, &bucket)
     } else {
         aws_request(rng, api, account, region, &bucket)
     };
     // Refusals: people try what their role may not do more often than workloads.
-    let refused = rng.chance(match kind {
-        "person" => 0.02,
-        "ci" => 0.012,
-        "role" => 0.004,
-        _ => 0.0,
-    });
+    let refused = read_only_role
+        || rng.chance(match kind {
+            "person" => 0.015,
+            "ci" => 0.012,
+            "role" => 0.004,
+            _ => 0.0,
+        });
     let absent = aws_absent(api.source, api.name).filter(|(_, _, p)| rng.chance(*p));
     let message = if refused {
         Some(aws_denied(api.source, api.name, &arn))
