@@ -310,7 +310,9 @@ fn concept_describes_the_archive_its_tenants_its_reports_and_whether_it_was_veri
     assert!(md.contains("The oldest day in the archive is 2026-10-24"));
     assert!(md.contains("has never been verified"), "{md}");
     // What coverage finds, said where the expected tenants are.
-    assert!(md.contains("38 named by the archive's `_policy/coverage.json`"), "{md}");
+    // 24 AWS accounts, 8 GCP projects, 5 Azure subscriptions, the Entra ID directory whose
+    // sign-in and audit logs the organisation exports, and the account that never delivered.
+    assert!(md.contains("39 named by the archive's `_policy/coverage.json`"), "{md}");
     assert!(md.contains("when this was written it reported 3 findings:"), "{md}");
     assert!(md.contains("- missing: aws/444455556666: expected (by policy)"), "{md}");
 

@@ -113,13 +113,46 @@ fn every_native_format_is_accepted_whole_by_the_ingest_path() {
         .iter()
         .map(|r| r[0].clone())
         .collect();
+    // Entra ID's diagnostic settings export each of its logs to a container of its own.
     assert_eq!(
         objects,
-        ["AWSLogs", "gcp-audit-sink", "insights-activity-logs"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "AWSLogs",
+            "gcp-audit-sink",
+            "insights-activity-logs",
+            "insights-logs-auditlogs",
+            "insights-logs-managedidentitysigninlogs",
+            "insights-logs-noninteractiveusersigninlogs",
+            "insights-logs-serviceprincipalsigninlogs",
+            "insights-logs-signinlogs",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     );
+    // Hundreds of actions even in a small week, and S3 data events about half of AWS's records,
+    // as AWS writes them.
+    let variety = rows(
+        &archive,
+        "SELECT cloud, count(DISTINCT action) AS actions, count(*) AS n, \
+         count(*) FILTER (WHERE json_get_str(raw, 'eventCategory') = 'Data') AS data, \
+         count(*) FILTER (WHERE json_get_str(raw, 'eventCategory') = 'Data' \
+           AND json_get_bool(raw, 'managementEvent') = false AND json_get_str(raw, 'resources', 0, 'type') IN \
+           ('AWS::S3::Object', 'AWS::Lambda::Function')) AS data_as_aws_writes_them \
+         FROM events GROUP BY cloud ORDER BY cloud",
+    );
+    let number = |cloud: &str, column: usize| -> f64 {
+        variety.iter().find(|r| r[0] == cloud).unwrap()[column].parse().unwrap()
+    };
+    assert!(number("aws", 1) >= 150.0, "{variety:?}");
+    assert!(number("gcp", 1) >= 50.0, "{variety:?}");
+    assert!(number("azure", 1) >= 40.0, "{variety:?}");
+    let share = number("aws", 3) / number("aws", 2);
+    assert!(
+        (0.35..0.6).contains(&share),
+        "data events' share of AWS: {share} {variety:?}"
+    );
+    assert_eq!(number("aws", 3), number("aws", 4), "{variety:?}");
 }
 
 #[test]
@@ -239,6 +272,98 @@ fn the_planted_incident_is_found_by_the_views_and_the_reports() {
     assert!(
         event.contains("f0e1d2c3-b4a5-4968-8776-a5b4c3d2e1f0"),
         "the unknown app is in the grant: {event}"
+    );
+
+    // Entra ID, from the same address: the directory admin's sign-in with a password alone at
+    // high risk, the consent to the unknown app, a password credential added to its service
+    // principal, then (once it is Owner) its own sign-in with that key just before its calls.
+    use trailscope::demo::{ATTACKER_IP, ENTRA_ADMIN, ENTRA_TENANT, UNKNOWN_APP, UNKNOWN_APP_KEY};
+    let out = trailscope(
+        &[
+            "query",
+            "--archive",
+            a,
+            "--format",
+            "json",
+            &format!(
+                "SELECT event_time, tenant, raw FROM events WHERE cloud = 'azure' AND source_ip = '{ATTACKER_IP}' \
+                 ORDER BY event_time, source_index"
+            ),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let steps: Vec<(String, String, serde_json::Value)> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                row["event_time"].as_str().unwrap().to_string(),
+                row["tenant"].as_str().unwrap().to_string(),
+                serde_json::from_str(row["raw"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    let first = |what: &dyn Fn(&serde_json::Value) -> bool| -> usize {
+        steps
+            .iter()
+            .position(|(_, _, r)| what(r))
+            .unwrap_or_else(|| panic!("{steps:#?}"))
+    };
+    let text = |r: &serde_json::Value, path: &str| r.pointer(path).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let sign_in = first(&|r| {
+        r["category"] == "SignInLogs"
+            && r["resultType"] == "0"
+            && text(r, "/properties/userPrincipalName") == ENTRA_ADMIN
+    });
+    let risky = &steps[sign_in].2["properties"];
+    assert_eq!(risky["riskLevelDuringSignIn"], "high", "{risky}");
+    assert_eq!(
+        risky["authenticationRequirement"], "singleFactorAuthentication",
+        "{risky}"
+    );
+    let names_the_app = |r: &serde_json::Value| {
+        r["properties"]["targetResources"][0]["modifiedProperties"]
+            .as_array()
+            .is_some_and(|m| {
+                m.iter().any(|p| {
+                    p["displayName"] == "TargetId.ServicePrincipalNames"
+                        && p["newValue"].as_str().is_some_and(|v| v.contains(UNKNOWN_APP))
+                })
+            })
+    };
+    let consent = first(&|r| r["operationName"] == "Consent to application" && names_the_app(r));
+    let credential = first(&|r| r["operationName"] == "Add service principal credentials" && names_the_app(r));
+    for step in [consent, credential] {
+        let r = &steps[step].2;
+        assert_eq!(steps[step].1, ENTRA_TENANT, "{r}");
+        assert_eq!(
+            text(r, "/properties/initiatedBy/user/userPrincipalName"),
+            ENTRA_ADMIN,
+            "{r}"
+        );
+        assert_eq!(r["properties"]["targetResources"][0]["type"], "ServicePrincipal", "{r}");
+    }
+    assert!(
+        steps[credential].2.to_string().contains(UNKNOWN_APP_KEY),
+        "the new key is described: {}",
+        steps[credential].2
+    );
+    let grant =
+        first(&|r| text(r, "/identity/authorization/action") == "Microsoft.Authorization/roleAssignments/write");
+    let app_sign_in = first(&|r| {
+        r["category"] == "ServicePrincipalSignInLogs"
+            && text(r, "/properties/appId") == UNKNOWN_APP
+            && text(r, "/properties/servicePrincipalCredentialKeyId") == UNKNOWN_APP_KEY
+    });
+    let app_call = first(&|r| text(r, "/identity/claims/appid") == UNKNOWN_APP);
+    assert!(
+        sign_in < consent
+            && consent < credential
+            && credential < grant
+            && grant < app_sign_in
+            && app_sign_in < app_call,
+        "{sign_in} {consent} {credential} {grant} {app_sign_in} {app_call}: {steps:#?}"
     );
 }
 
@@ -499,7 +624,16 @@ fn tenants_grow_the_organisation_with_a_skew_and_keep_the_incident() {
     // Nearly every tenant logged something in a week; the stopped and gap tenants too.
     assert!((110..=120).contains(&count("aws")), "{per_cloud:?}");
     assert!((27..=30).contains(&count("gcp")), "{per_cloud:?}");
-    assert!((18..=20).contains(&count("azure")), "{per_cloud:?}");
+    // Azure's tenants are the subscriptions and the organisation's one Entra ID directory.
+    let directory = rows(
+        &archive,
+        &format!(
+            "SELECT count(*) AS n FROM events WHERE cloud = 'azure' AND tenant = '{}'",
+            trailscope::demo::ENTRA_TENANT
+        ),
+    );
+    assert_ne!(directory[1][0], "0", "{directory:?}");
+    assert!((18..=20).contains(&(count("azure") - 1)), "{per_cloud:?}");
     // The busiest tenant carries far more than the quietest that logged at all.
     let skew = rows(
         &archive,

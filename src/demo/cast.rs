@@ -16,8 +16,21 @@ pub const FUNCTION: &str = "invoice-sync";
 pub const GCP_PROJECT: &str = "acme-payments-prod";
 pub const GCP_DEPLOYER: &str = "ci-deployer@acme-ci-build.iam.gserviceaccount.com";
 pub const AZURE_SUBSCRIPTION: &str = "7c1e4f2a-9b3d-4e5f-8a6b-0c1d2e3f4a5b";
-/// The app that is granted Owner: nobody in the organisation registered it.
+/// The app that is granted Owner: nobody in the organisation registered it (its application id,
+/// registered in a directory outside the organisation).
 pub const UNKNOWN_APP: &str = "f0e1d2c3-b4a5-4968-8776-a5b4c3d2e1f0";
+/// The name it was registered under, made to look like one of the organisation's own.
+pub const UNKNOWN_APP_NAME: &str = "InvoiceSync Connector";
+/// Its service principal in the organisation's directory (the object the consent created).
+pub const UNKNOWN_APP_OBJECT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+/// The password credential added to that service principal, as its sign-in names the key.
+pub const UNKNOWN_APP_KEY: &str = "3c9e5b1a-7d2f-4e8a-9b6c-0d1e2f3a4b5c";
+
+/// The organisation's Entra ID directory: its subscriptions' tenant, its people's sign-ins.
+pub const ENTRA_TENANT: &str = "5b0d2c1e-7a4f-4c3b-9e8d-1f2a3b4c5d6e";
+/// The directory administrator whose account consents to the unknown app; on the last evening it
+/// signs in from the attacker's address with a password only.
+pub const ENTRA_ADMIN: &str = "carol@acme.example";
 
 pub const AWS_ACCOUNTS: [(&str, &str); 24] = [
     (CI_ACCOUNT, "ci"),
@@ -120,4 +133,18 @@ pub const AZURE_APPS: [&str; 3] = [
     "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
     "1c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f",
     "2d3e4f5a-6b7c-4d8e-8f9a-1b2c3d4e5f6a",
+];
+/// Their names in the directory: the first is the CI pipeline's.
+pub const AZURE_APP_NAMES: [&str; 3] = ["acme-ci-pipeline", "acme-billing-export", "acme-monitoring-agent"];
+
+/// Workloads' IAM roles: each runs on a few instances (its sessions) in every account.
+pub const WORKLOAD_ROLES: [&str; 8] = [
+    "app-runtime",
+    "batch-jobs",
+    "etl-pipeline",
+    "backup-agent",
+    "ecs-task-web",
+    "eks-node-group",
+    "lambda-exec-api",
+    "data-sync",
 ];

@@ -1,10 +1,13 @@
 //! The demo archive: a multi-cloud organisation's audit logs, generated in each cloud's native
-//! format (CloudTrail delivery files and their digests, a GCP sink's JSON lines, Azure's
-//! PT1H.json) and ingested through the ordinary ingest path, with an incident planted in ordinary
-//! background traffic. The same seed and size give the same events.
+//! format (CloudTrail delivery files and their digests, with S3 data events; a GCP sink's JSON
+//! lines; Azure's Activity Log and Entra ID's sign-in and audit logs as diagnostic settings export
+//! them, `PT1H.json`) and ingested through the ordinary ingest path, with an incident planted in
+//! ordinary background traffic. The same seed and size give the same events.
 
 mod cast;
+mod catalog;
 mod digests;
+mod entra;
 mod incident;
 mod noise;
 mod org;
@@ -18,9 +21,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 pub use cast::{
-    ATTACKER_IP, CI_ACCOUNT, CI_KEY, CI_USER, FUNCTION, GCP_DEPLOYER, GCP_PROJECT, PROD_ACCOUNT, UNKNOWN_APP,
+    ATTACKER_IP, AZURE_SUBSCRIPTION, CI_ACCOUNT, CI_KEY, CI_USER, ENTRA_ADMIN, ENTRA_TENANT, FUNCTION, GCP_DEPLOYER,
+    GCP_PROJECT, PROD_ACCOUNT, UNKNOWN_APP, UNKNOWN_APP_KEY, UNKNOWN_APP_NAME, UNKNOWN_APP_OBJECT,
 };
-pub use incident::{BACKDOOR_USER, OUTSIDE_ACCOUNT, ROLE, SESSION};
+pub use incident::{BACKDOOR_USER, OUTSIDE_ACCOUNT, PAYMENTS_STORAGE, ROLE, SESSION};
 pub use org::{MAX_TENANTS, Tenants};
 use rng::Rng;
 
@@ -95,6 +99,25 @@ pub struct DemoSummary {
 }
 
 const HOUR: i64 = 3_600_000_000;
+
+/// Which log a background record is drawn for: Entra ID's logs are the Azure tenant's, beside
+/// its subscriptions' Activity Logs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Aws,
+    Gcp,
+    Azure,
+    Entra,
+}
+
+/// Shares of the draws (an Azure operation writes two records or three, the others one).
+const SOURCES: [(Source, u32); 4] = [
+    (Source::Aws, 66),
+    (Source::Gcp, 19),
+    (Source::Azure, 8),
+    (Source::Entra, 7),
+];
+
 /// Each delivered file covers a day: few, well-filled files, as a trail or sink that batches.
 const BLOCK_HOURS: i64 = 24;
 
@@ -146,22 +169,32 @@ pub fn generate(
             let mut made = 0;
             while made < n {
                 let time = start + h * HOUR + rng.below(HOUR as u64) as i64;
-                let cloud = *rng.weighted(&[(Cloud::Aws, 70u32), (Cloud::Gcp, 20), (Cloud::Azure, 10)]);
-                let drawn = org.as_ref().map(|o| o.draw(cloud, &mut rng));
+                let source = *rng.weighted(&SOURCES);
+                let cloud = match source {
+                    Source::Aws => Cloud::Aws,
+                    Source::Gcp => Cloud::Gcp,
+                    Source::Azure | Source::Entra => Cloud::Azure,
+                };
+                // The organisation has one directory, whatever its number of subscriptions.
+                let drawn = org
+                    .as_ref()
+                    .filter(|_| source != Source::Entra)
+                    .map(|o| o.draw(cloud, &mut rng));
                 if drawn.is_some_and(|t| t.silent_on(((time - start) / (24 * HOUR)) as u32)) {
                     made += 1;
                     continue;
                 }
-                let (tenant, records) = match cloud {
-                    Cloud::Aws => {
+                let (tenant, records) = match source {
+                    Source::Aws => {
                         let (t, r) = noise::aws(&mut rng, time, drawn);
                         (t, vec![r])
                     }
-                    Cloud::Gcp => {
+                    Source::Gcp => {
                         let (t, r) = noise::gcp(&mut rng, time, drawn);
                         (t, vec![r])
                     }
-                    Cloud::Azure => noise::azure(&mut rng, time, drawn),
+                    Source::Azure => noise::azure(&mut rng, time, drawn),
+                    Source::Entra => (ENTRA_TENANT.to_string(), vec![entra::background(&mut rng, time)]),
                 };
                 made += records.len() as u64;
                 // Dropped after they were drawn, so every other event stays what it was.
@@ -231,6 +264,7 @@ pub fn coverage_policy(options: &DemoOptions) -> crate::engine::coverage::Policy
             .map(|(a, _)| format!("aws/{a}"))
             .chain(cast::GCP_PROJECTS.iter().map(|p| format!("gcp/{p}")))
             .chain(cast::AZURE_SUBSCRIPTIONS.iter().map(|s| format!("azure/{s}")))
+            .chain([format!("azure/{ENTRA_TENANT}")])
             .collect(),
         Some(tenants) => {
             let org = org::Org::new(tenants, options.seed);
@@ -242,6 +276,7 @@ pub fn coverage_policy(options: &DemoOptions) -> crate::engine::coverage::Policy
                         .map(move |t| format!("{name}/{}", t.id))
                         .collect::<Vec<_>>()
                 })
+                .chain([format!("azure/{ENTRA_TENANT}")])
                 .collect()
         }
     };
@@ -295,14 +330,28 @@ fn file_for(cloud: Cloud, tenant: &str, block_start: i64, record: &Value) -> Pat
                 end.format("%H:%M:%S")
             ))
         }
-        Cloud::Azure => PathBuf::from(format!(
-            "insights-activity-logs/resourceId=/SUBSCRIPTIONS/{}/y={}/m={}/d={}/h={}/m=00/PT1H.json",
-            tenant.to_ascii_uppercase(),
-            t.format("%Y"),
-            t.format("%m"),
-            t.format("%d"),
-            t.format("%H")
-        )),
+        // Entra ID's diagnostic settings write each log to its own container, by tenant.
+        Cloud::Azure => match record
+            .get("category")
+            .and_then(Value::as_str)
+            .and_then(entra::container)
+        {
+            Some(container) => PathBuf::from(format!(
+                "{container}/tenantId={tenant}/y={}/m={}/d={}/h={}/m=00/PT1H.json",
+                t.format("%Y"),
+                t.format("%m"),
+                t.format("%d"),
+                t.format("%H")
+            )),
+            None => PathBuf::from(format!(
+                "insights-activity-logs/resourceId=/SUBSCRIPTIONS/{}/y={}/m={}/d={}/h={}/m=00/PT1H.json",
+                tenant.to_ascii_uppercase(),
+                t.format("%Y"),
+                t.format("%m"),
+                t.format("%d"),
+                t.format("%H")
+            )),
+        },
     }
 }
 

@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use super::cast::ENTRA_TENANT;
+use super::catalog::Access;
 use super::rng::{LOWER_DIGITS, Rng};
 
 /// RFC 3339 with milliseconds where the cloud writes them.
@@ -53,6 +55,9 @@ pub struct AwsCall<'a> {
     pub source: &'a str,
     pub name: &'a str,
     pub read_only: bool,
+    /// A data event (an S3 object's or a Lambda function's), which a trail logs only when its
+    /// event selectors ask for them; else a management event.
+    pub data: bool,
     pub request: Value,
     pub response: Value,
     pub error: Option<(&'a str, &'a str)>,
@@ -60,7 +65,48 @@ pub struct AwsCall<'a> {
     pub agent: &'a str,
 }
 
+/// What a data event acts on, as CloudTrail lists it in `resources`, and what else it records.
+fn data_resources(rng: &mut Rng, c: &AwsCall<'_>) -> (Value, Value) {
+    if c.source == "lambda" {
+        let function = c
+            .request
+            .get("functionName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return (
+            json!([{"accountId": c.account, "type": "AWS::Lambda::Function", "ARN": function}]),
+            json!({"functionVersion": format!("{function}:$LATEST")}),
+        );
+    }
+    let bucket = c.request.get("bucketName").and_then(Value::as_str).unwrap_or_default();
+    let object = match (
+        c.request.get("key").and_then(Value::as_str),
+        c.request.get("prefix").and_then(Value::as_str),
+    ) {
+        (Some(key), _) => json!({"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{bucket}/{key}")}),
+        (None, prefix) => {
+            json!({"type": "AWS::S3::Object", "ARNPrefix": format!("arn:aws:s3:::{bucket}/{}", prefix.unwrap_or_default())})
+        }
+    };
+    let out = if c.error.is_none() && matches!(c.name, "GetObject") {
+        256 + rng.below(4_000_000)
+    } else {
+        0
+    };
+    let into = if matches!(c.name, "PutObject" | "UploadPart") {
+        256 + rng.below(8_000_000)
+    } else {
+        0
+    };
+    (
+        json!([object, {"accountId": c.account, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}")}]),
+        json!({"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": into,
+               "AuthenticationMethod": "AuthHeader", "bytesTransferredOut": out}),
+    )
+}
+
 pub fn cloudtrail(rng: &mut Rng, c: AwsCall<'_>) -> Value {
+    let data = c.data.then(|| data_resources(rng, &c));
     let mut r = json!({
         "eventVersion": "1.09", "userIdentity": c.who, "eventTime": rfc3339(c.time, false),
         "eventSource": format!("{}.amazonaws.com", c.source), "eventName": c.name, "awsRegion": c.region,
@@ -107,19 +153,15 @@ pub fn cloudtrail(rng: &mut Rng, c: AwsCall<'_>) -> Value {
     o.insert("requestID".into(), rng.uuid().into());
     o.insert("eventID".into(), rng.uuid().into());
     o.insert("readOnly".into(), c.read_only.into());
-    o.insert(
-        "managementEvent".into(),
-        (c.source != "s3" || !c.name.ends_with("Object")).into(),
-    );
+    if let Some((resources, additional)) = data {
+        o.insert("additionalEventData".into(), additional);
+        o.insert("resources".into(), resources);
+    }
+    o.insert("managementEvent".into(), (!c.data).into());
     o.insert("recipientAccountId".into(), c.account.into());
     o.insert(
         "eventCategory".into(),
-        if c.source == "s3" && c.name.ends_with("Object") {
-            "Data"
-        } else {
-            "Management"
-        }
-        .into(),
+        if c.data { "Data" } else { "Management" }.into(),
     );
     r
 }
@@ -134,16 +176,34 @@ pub struct GcpCall<'a> {
     pub resource_name: String,
     pub resource_type: &'a str,
     pub location: &'a str,
-    pub read: bool,
-    pub denied: bool,
+    /// The permission type IAM checked, which decides the log (admin activity, data access or
+    /// system event).
+    pub access: Access,
+    /// The IAM permission checked, e.g. `compute.instances.start`.
+    pub permission: &'a str,
+    pub status: GcpStatus,
     pub ip: &'a str,
     pub agent: &'a str,
     pub request: Value,
     pub key: Option<&'a str>,
 }
 
+/// How a GCP call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcpStatus {
+    Ok,
+    Denied,
+    NotFound,
+}
+
 pub fn gcp_entry(rng: &mut Rng, c: GcpCall<'_>) -> Value {
-    let log = if c.read { "data_access" } else { "activity" };
+    let (log, permission_type) = match c.access {
+        Access::AdminRead => ("data_access", "ADMIN_READ"),
+        Access::AdminWrite => ("activity", "ADMIN_WRITE"),
+        Access::DataRead => ("data_access", "DATA_READ"),
+        Access::DataWrite => ("data_access", "DATA_WRITE"),
+        Access::System => ("system_event", ""),
+    };
     let mut auth = json!({"principalEmail": c.principal});
     if let Some(key) = c.key {
         auth["serviceAccountKeyName"] = key.into();
@@ -151,38 +211,44 @@ pub fn gcp_entry(rng: &mut Rng, c: GcpCall<'_>) -> Value {
     let mut payload = json!({
         "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
         "authenticationInfo": auth,
-        "authorizationInfo": [{"granted": !c.denied, "permission": permission(c.method),
-                               "permissionType": if c.read { "DATA_READ" } else { "ADMIN_WRITE" },
-                               "resource": c.resource_name, "resourceAttributes": {}}],
         "methodName": c.method,
-        "requestMetadata": {"callerIp": c.ip, "callerSuppliedUserAgent": c.agent, "destinationAttributes": {},
-                            "requestAttributes": {"auth": {}, "time": rfc3339(c.time, true)}},
         "resourceLocation": {"currentLocations": [c.location]},
         "resourceName": c.resource_name,
         "serviceName": c.service,
     });
+    // Google's own actions carry neither a caller nor a permission check.
+    if c.access != Access::System {
+        payload["authorizationInfo"] = json!([{"granted": c.status != GcpStatus::Denied, "permission": c.permission,
+                               "permissionType": permission_type,
+                               "resource": c.resource_name, "resourceAttributes": {}}]);
+        payload["requestMetadata"] = json!({"callerIp": c.ip, "callerSuppliedUserAgent": c.agent, "destinationAttributes": {},
+                            "requestAttributes": {"auth": {}, "time": rfc3339(c.time, true)}});
+    }
     if !c.request.is_null() {
         payload["request"] = c.request;
     }
-    if c.denied {
-        payload["status"] = json!({"code": 7, "message": format!("Permission '{}' denied on resource (or it may not exist).", permission(c.method))});
-    } else {
-        payload["status"] = json!({});
-    }
+    payload["status"] = match c.status {
+        GcpStatus::Ok => json!({}),
+        GcpStatus::Denied => {
+            json!({"code": 7, "message": format!("Permission '{}' denied on resource (or it may not exist).", c.permission)})
+        }
+        GcpStatus::NotFound => {
+            json!({"code": 5, "message": format!("The resource '{}' was not found", c.resource_name)})
+        }
+    };
     json!({
         "insertId": rng.token(LOWER_DIGITS, 12),
         "logName": format!("projects/{}/logs/cloudaudit.googleapis.com%2F{log}", c.project),
         "protoPayload": payload,
         "receiveTimestamp": rfc3339(c.time + 800_000, true),
         "resource": {"labels": {"project_id": c.project, "location": c.location}, "type": c.resource_type},
-        "severity": if c.denied { "ERROR" } else if c.read { "INFO" } else { "NOTICE" },
+        "severity": match (c.status, log) {
+            (GcpStatus::Ok, "data_access") => "INFO",
+            (GcpStatus::Ok, _) => "NOTICE",
+            _ => "ERROR",
+        },
         "timestamp": rfc3339(c.time, true),
     })
-}
-
-fn permission(method: &str) -> String {
-    let tail: Vec<&str> = method.rsplit('.').take(2).collect();
-    format!("{}.{}", tail.get(1).unwrap_or(&"resource"), tail[0]).to_ascii_lowercase()
 }
 
 /// One Azure Activity Log record, as diagnostic settings export it.
@@ -191,6 +257,8 @@ pub struct AzureCall<'a> {
     pub subscription: &'a str,
     pub resource: String,
     pub operation: &'a str,
+    /// The Activity Log's category: `Administrative`, or `Policy` for Azure Policy's own records.
+    pub category: &'a str,
     pub result: &'a str,
     pub signature: &'a str,
     pub caller_upn: Option<&'a str>,
@@ -201,7 +269,7 @@ pub struct AzureCall<'a> {
 }
 
 pub fn azure_record(rng: &mut Rng, c: AzureCall<'_>) -> Value {
-    let tenant = "5b0d2c1e-7a4f-4c3b-9e8d-1f2a3b4c5d6e";
+    let tenant = ENTRA_TENANT;
     let claims = match (c.caller_upn, c.caller_app) {
         (Some(upn), _) => {
             json!({"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": upn, "idtyp": "user", "ipaddr": c.ip,
@@ -215,11 +283,11 @@ pub fn azure_record(rng: &mut Rng, c: AzureCall<'_>) -> Value {
     let scope = format!("/subscriptions/{}/{}", c.subscription, c.resource);
     json!({
         "time": rfc3339(c.time, true), "resourceId": scope.to_ascii_uppercase(), "operationName": c.operation.to_ascii_uppercase(),
-        "category": "Administrative", "resultType": c.result, "resultSignature": c.signature, "durationMs": rng.below(3000).to_string(),
+        "category": c.category, "resultType": c.result, "resultSignature": c.signature, "durationMs": rng.below(3000).to_string(),
         "callerIpAddress": c.ip, "correlationId": c.correlation,
         "identity": {"authorization": {"scope": scope, "action": c.operation}, "claims": claims},
         "level": if c.result == "Failure" { "Error" } else { "Information" }, "location": c.location,
-        "properties": {"eventDataId": rng.uuid(), "eventCategory": "Administrative", "message": c.operation,
+        "properties": {"eventDataId": rng.uuid(), "eventCategory": c.category, "message": c.operation,
                        "hierarchy": format!("{tenant}/{}", c.subscription)},
     })
 }

@@ -69,6 +69,60 @@ impl Rng {
     }
 }
 
+/// Items drawn by fixed integer weights, their running sums computed once: drawing from a table
+/// of hundreds of items stays a binary search.
+#[derive(Debug)]
+pub struct Table<T> {
+    items: Vec<T>,
+    sums: Vec<u64>,
+}
+
+impl<T> Table<T> {
+    pub fn new(weighted: impl IntoIterator<Item = (T, u64)>) -> Self {
+        let mut sum = 0;
+        let (items, sums) = weighted
+            .into_iter()
+            .map(|(item, w)| {
+                sum += w.max(1);
+                (item, sum)
+            })
+            .unzip();
+        Table { items, sums }
+    }
+
+    /// Items in rank order, weighted as [`zipf`] weighs ranks.
+    pub fn ranked(items: impl IntoIterator<Item = T>) -> Self {
+        Table::new(items.into_iter().enumerate().map(|(rank, item)| (item, zipf(rank))))
+    }
+
+    /// Items in rank order with a steeper tail (about 1/(rank + 3)^2), for a cloud whose volume
+    /// would otherwise give its rarest actions dozens of calls a month.
+    pub fn steep(items: impl IntoIterator<Item = T>) -> Self {
+        Table::new(items.into_iter().enumerate().map(|(rank, item)| {
+            let x = rank as u64 + 3;
+            (item, 1_000_000_000_000 / (x * x))
+        }))
+    }
+
+    pub fn draw(&self, rng: &mut Rng) -> &T {
+        let at = rng.below(*self.sums.last().expect("a table has items"));
+        &self.items[self.sums.partition_point(|s| *s <= at)]
+    }
+
+    #[cfg(test)]
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+}
+
+/// The weight of the item of `rank` (0 the most frequent) in a Zipf-like long tail, about
+/// 1/(rank + 3)^1.5: a few items dominate, the tail's items come a handful of times each. Integers
+/// only, so that every machine draws the same demo.
+pub fn zipf(rank: usize) -> u64 {
+    let x = rank as u64 + 3;
+    1_000_000_000_000 / (x * (x * 1_000_000).isqrt())
+}
+
 pub const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 pub const LOWER_DIGITS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -87,5 +141,18 @@ mod tests {
         assert_ne!(Rng::new(7).next_u64(), Rng::new(8).next_u64());
         let mut r = Rng::new(1);
         assert!((0..1000).all(|_| r.below(10) < 10));
+    }
+
+    #[test]
+    fn a_ranked_table_has_a_long_tail() {
+        let table = Table::ranked(0..200usize);
+        let mut r = Rng::new(3);
+        let mut counts = [0u32; 200];
+        for _ in 0..200_000 {
+            counts[*table.draw(&mut r)] += 1;
+        }
+        assert!(counts[0] > 25_000 && counts[0] < 45_000, "{}", counts[0]);
+        assert!(counts[199] > 20 && counts[199] < 200, "{}", counts[199]);
+        assert_eq!(zipf(0), 1_000_000_000_000 / (3 * 1732));
     }
 }
