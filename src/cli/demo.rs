@@ -109,9 +109,10 @@ pub async fn run(cx: &Context, args: DemoArgs) -> Result<ExitCode, Failure> {
 /// The default demo archive's format: raised when the archive gains something an older demo
 /// lacks (2: the file index and `assumed_principal`; 3: outcome `started`; 4: sealed secrets and
 /// archive format 2; 5: a stopped tenant, a gap and a missing one for `coverage`; 6: CloudTrail
-/// digests, and a delivery file they do not list), so that an older one is built again rather
+/// digests, and a delivery file they do not list; 7: hundreds of actions, S3 data events, Entra ID
+/// logs and the unknown app's consent and credential), so that an older one is built again rather
 /// than shown without it.
-const DEMO_FORMAT: &str = "6";
+const DEMO_FORMAT: &str = "7";
 
 /// The object in which a demo archive records that the demo built it, and in which format.
 const MARKER: &str = ".trailscope-demo-format";
