@@ -17,30 +17,32 @@ use trailscope::engine::{Session, SessionOptions};
 /// The fixture archive, ingested once for all the tests of this file.
 fn archive() -> &'static PathBuf {
     static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
-    ARCHIVE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let path = dir.join("archive");
-        let target = path.clone();
-        std::thread::spawn(move || {
-            tokio::runtime::Runtime::new().unwrap().block_on(async {
-                let location = Location::create(target.to_str().unwrap(), &StoreOptions::default()).unwrap();
-                let inputs = resolve(
-                    &[common::fixture("reports").display().to_string()],
-                    &StoreOptions::default(),
-                )
+    ARCHIVE.get_or_init(|| ingested("reports", 122))
+}
+
+/// A fixture folder ingested into a new archive, which must hold `events` events.
+fn ingested(fixture: &'static str, events: u64) -> PathBuf {
+    let path = tempfile::tempdir().unwrap().keep().join(fixture);
+    let target = path.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let location = Location::create(target.to_str().unwrap(), &StoreOptions::default()).unwrap();
+            let inputs = resolve(
+                &[common::fixture(fixture).display().to_string()],
+                &StoreOptions::default(),
+            )
+            .await
+            .unwrap();
+            let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
                 .await
                 .unwrap();
-                let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
-                    .await
-                    .unwrap();
-                assert_eq!(summary.events_total(), 122, "{summary:?}");
-                assert!(!summary.has_rejections());
-            })
+            assert_eq!(summary.events_total(), events, "{summary:?}");
+            assert!(!summary.has_rejections());
         })
-        .join()
-        .unwrap();
-        path
     })
+    .join()
+    .unwrap();
+    path
 }
 
 /// Runs a report and returns one column's values, in the report's order.
@@ -562,29 +564,7 @@ async fn coverage_counts_each_tenants_days_and_puts_the_longest_silent_first() {
 /// The Entra ID fixtures (tests/fixtures/entra/: diagnostic settings and Graph), ingested once.
 fn entra_archive() -> &'static PathBuf {
     static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
-    ARCHIVE.get_or_init(|| {
-        let path = tempfile::tempdir().unwrap().keep().join("entra");
-        let target = path.clone();
-        std::thread::spawn(move || {
-            tokio::runtime::Runtime::new().unwrap().block_on(async {
-                let location = Location::create(target.to_str().unwrap(), &StoreOptions::default()).unwrap();
-                let inputs = resolve(
-                    &[common::fixture("entra").display().to_string()],
-                    &StoreOptions::default(),
-                )
-                .await
-                .unwrap();
-                let summary = ingest(&location, inputs, &IngestOptions::default(), &Quiet)
-                    .await
-                    .unwrap();
-                assert_eq!(summary.events_total(), 17, "{summary:?}");
-                assert!(!summary.has_rejections());
-            })
-        })
-        .join()
-        .unwrap();
-        path
-    })
+    ARCHIVE.get_or_init(|| ingested("entra", 17))
 }
 
 async fn entra(report: &str, params: &[(&str, &str)], name: &str) -> Vec<String> {
