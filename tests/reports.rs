@@ -45,6 +45,22 @@ fn ingested(fixture: &'static str, events: u64) -> PathBuf {
     path
 }
 
+/// An archive under `dir` of one source file, `name`, holding `document`.
+async fn archive_of(dir: &std::path::Path, name: &str, document: &serde_json::Value) -> PathBuf {
+    let sources = dir.join("logs");
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::write(sources.join(name), document.to_string()).unwrap();
+    let archive = dir.join("archive");
+    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
+    let inputs = resolve(&[sources.display().to_string()], &StoreOptions::default())
+        .await
+        .unwrap();
+    ingest(&location, inputs, &IngestOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    archive
+}
+
 /// Runs a report and returns one column's values, in the report's order.
 async fn column(report: &str, params: &[(&str, &str)], name: &str) -> Vec<String> {
     column_in(archive(), report, params, name).await
@@ -231,21 +247,12 @@ async fn network_exposure_marks_only_successful_changes_that_let_the_internet_in
         ec2_change("f-outbound", "AuthorizeSecurityGroupEgress", world, None),
         ec2_change("g-acl-outbound", "CreateNetworkAclEntry", acl("allow", true), None),
     ];
-    let sources = dir.path().join("logs");
-    std::fs::create_dir_all(&sources).unwrap();
-    std::fs::write(
-        sources.join("111122223333_CloudTrail_us-east-1_20240610T1100Z_net.json"),
-        serde_json::json!({ "Records": records }).to_string(),
+    let archive = archive_of(
+        dir.path(),
+        "111122223333_CloudTrail_us-east-1_20240610T1100Z_net.json",
+        &serde_json::json!({ "Records": records }),
     )
-    .unwrap();
-    let archive = dir.path().join("archive");
-    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
-    let inputs = resolve(&[sources.display().to_string()], &StoreOptions::default())
-        .await
-        .unwrap();
-    ingest(&location, inputs, &IngestOptions::default(), &Quiet)
-        .await
-        .unwrap();
+    .await;
     let report = "network-exposure-changes";
     assert_eq!(
         column_in(&archive, report, &[], "event_id").await,
@@ -659,17 +666,7 @@ async fn entra_role_changes_follow_pim_and_removals_and_leave_out_requests() {
         audit("b-removed", "Remove member from role", serde_json::json!([removed])),
         audit("c-denied", "Add member to role request denied (PIM activation)", serde_json::json!([role("Global Administrator"), member])),
     ]});
-    let sources = dir.path().join("graph");
-    std::fs::create_dir_all(&sources).unwrap();
-    std::fs::write(sources.join("directoryAudits.json"), page.to_string()).unwrap();
-    let archive = dir.path().join("archive");
-    let location = Location::create(archive.to_str().unwrap(), &StoreOptions::default()).unwrap();
-    let inputs = resolve(&[sources.display().to_string()], &StoreOptions::default())
-        .await
-        .unwrap();
-    ingest(&location, inputs, &IngestOptions::default(), &Quiet)
-        .await
-        .unwrap();
+    let archive = archive_of(dir.path(), "directoryAudits.json", &page).await;
     let report = "entra-role-changes";
     assert_eq!(
         column_in(&archive, report, &[], "event_id").await,

@@ -207,7 +207,6 @@ pub fn user_sign_in(rng: &mut Rng, s: UserSignIn<'_>) -> Value {
     let correlation = rng.uuid();
     let name = display(s.upn);
     let code = s.error.map_or(0, |(c, _)| c);
-    let result = code.to_string();
     let requirement = if s.mfa {
         "multiFactorAuthentication"
     } else {
@@ -240,29 +239,45 @@ pub fn user_sign_in(rng: &mut Rng, s: UserSignIn<'_>) -> Value {
         "homeTenantId": ENTRA_TENANT, "userType": "Member", "crossTenantAccessType": "none",
         "signInEventTypes": [if s.interactive { "interactiveUser" } else { "nonInteractiveUser" }],
     });
-    if let Some((_, reason)) = s.error {
-        properties["status"]["failureReason"] = reason.into();
-    }
     if s.mfa && s.interactive && code == 0 {
         properties["mfaDetail"] = json!({"authMethod": "Mobile app notification", "authDetail": null});
     }
+    let category = if s.interactive {
+        "SignInLogs"
+    } else {
+        "NonInteractiveUserSignInLogs"
+    };
+    sign_in_record(s.time, category, s.error, s.ip, &correlation, &name, properties)
+}
+
+/// A sign-in's diagnostic-settings record: its failure's reason in its status and in the record's
+/// description, its country in the record's `location`.
+fn sign_in_record(
+    at: i64,
+    category: &str,
+    error: Option<(u32, &str)>,
+    ip: &str,
+    correlation: &str,
+    identity: &str,
+    mut properties: Value,
+) -> Value {
+    if let Some((_, reason)) = error {
+        properties["status"]["failureReason"] = reason.into();
+    }
+    let result = error.map_or(0, |(c, _)| c).to_string();
     let country = properties["location"]["countryOrRegion"]
         .as_str()
         .unwrap_or_default()
         .to_string();
     envelope(Envelope {
-        time: s.time,
+        time: at,
         operation: "Sign-in activity",
-        category: if s.interactive {
-            "SignInLogs"
-        } else {
-            "NonInteractiveUserSignInLogs"
-        },
+        category,
         result: &result,
-        description: s.error.map(|(_, r)| r),
-        ip: s.ip,
-        correlation: &correlation,
-        identity: &name,
+        description: error.map(|(_, r)| r),
+        ip,
+        correlation,
+        identity,
         country: Some(&country),
         properties,
     })
@@ -287,7 +302,6 @@ pub fn app_sign_in(rng: &mut Rng, s: AppSignIn<'_>) -> Value {
     let id = rng.uuid();
     let correlation = rng.uuid();
     let code = s.error.map_or(0, |(c, _)| c);
-    let result = code.to_string();
     let mut properties = json!({
         "id": id, "createdDateTime": created(s.time), "appId": s.app_id, "appDisplayName": s.name,
         "servicePrincipalId": s.object, "servicePrincipalName": s.name, "ipAddress": s.ip,
@@ -302,29 +316,12 @@ pub fn app_sign_in(rng: &mut Rng, s: AppSignIn<'_>) -> Value {
         properties["servicePrincipalCredentialKeyId"] = s.key.into();
         properties["clientCredentialType"] = "clientSecret".into();
     }
-    if let Some((_, reason)) = s.error {
-        properties["status"]["failureReason"] = reason.into();
-    }
-    let country = properties["location"]["countryOrRegion"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    envelope(Envelope {
-        time: s.time,
-        operation: "Sign-in activity",
-        category: if s.managed {
-            "ManagedIdentitySignInLogs"
-        } else {
-            "ServicePrincipalSignInLogs"
-        },
-        result: &result,
-        description: s.error.map(|(_, r)| r),
-        ip: s.ip,
-        correlation: &correlation,
-        identity: s.name,
-        country: Some(&country),
-        properties,
-    })
+    let category = if s.managed {
+        "ManagedIdentitySignInLogs"
+    } else {
+        "ServicePrincipalSignInLogs"
+    };
+    sign_in_record(s.time, category, s.error, s.ip, &correlation, s.name, properties)
 }
 
 /// Who made a directory change.
