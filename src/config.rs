@@ -6,6 +6,8 @@
 //! window = "7d"                    # how far back views look from the archive's newest event
 //! engine = "ballista://10.0.0.5:50050"  # run queries on a cluster (--engine overrides)
 //! report_dirs = ["~/audit-reports"]
+//! rule_dirs = ["~/detections"]     # Sigma rules `detect` runs beside the built-in ones
+//! suppressions = "~/detections/suppressions.toml"   # known-benign hits `detect` does not list
 //! max_decompressed = "4GiB"        # the most a source file may expand to when decompressed
 //!
 //! [archives]                       # names for --archive
@@ -35,6 +37,11 @@ pub struct Config {
     pub window: Option<String>,
     #[serde(default)]
     pub report_dirs: Vec<PathBuf>,
+    /// Folders (or files) of the user's Sigma rules.
+    #[serde(default)]
+    pub rule_dirs: Vec<PathBuf>,
+    /// The suppression file `detect` reads (see `engine::detect::triage`).
+    pub suppressions: Option<PathBuf>,
     #[serde(default)]
     pub archives: BTreeMap<String, String>,
     /// Key bindings of the workbench, `action = "key"`.
@@ -125,6 +132,8 @@ impl Config {
             message: e.message().to_string(),
         })?;
         config.report_dirs = config.report_dirs.iter().map(|d| expand_home(d)).collect();
+        config.rule_dirs = config.rule_dirs.iter().map(|d| expand_home(d)).collect();
+        config.suppressions = config.suppressions.as_deref().map(expand_home);
         if let Some(file) = &config.coverage.expected_file {
             let file = expand_home(file);
             config.coverage.expected_file = Some(match path.parent() {

@@ -6,6 +6,7 @@ mod compact;
 mod concept;
 mod coverage;
 mod demo;
+mod detect;
 mod fingerprint;
 mod ingest;
 mod journal;
@@ -332,6 +333,7 @@ async fn command(cx: &Context, command: Command) -> Result<ExitCode, Failure> {
         Command::Demo(args) => demo::run(cx, args).await,
         Command::Schema => Ok(schema::run()),
         Command::Coverage(args) => coverage::run(cx, args).await,
+        Command::Detect(args) => detect::run(cx, args).await,
         Command::Concept(args) => concept::run(cx, args).await,
         Command::Cluster(command) => cluster::run(command).await,
     }

@@ -7,6 +7,8 @@ use super::args::OutputArgs;
 use crate::engine::export::Provenance;
 use crate::engine::output::{self, AtomicFile};
 use crate::engine::{Format, ResultStream};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 
 /// The format asked for, else the one `--output`'s extension names, else a table.
 pub fn format(args: &OutputArgs) -> Result<Format, Failure> {
@@ -85,8 +87,22 @@ pub async fn emit(stream: ResultStream, args: &OutputArgs, provenance: Provenanc
 }
 
 async fn emit_from(stream: &mut ResultStream, args: &OutputArgs, provenance: Provenance) -> Result<u64, Failure> {
-    let format = format(args)?;
     let schema = datafusion::execution::RecordBatchStream::schema(&*stream);
+    write_out(stream, schema, args, provenance).await
+}
+
+/// Writes rows made here (not a query's stream) where the user asked, as [`emit`] does.
+pub async fn emit_batch(batch: RecordBatch, args: &OutputArgs, provenance: Provenance) -> Result<u64, Failure> {
+    let schema = batch.schema();
+    let stream = futures::stream::iter(vec![Ok(batch)]);
+    write_out(stream, schema, args, provenance).await
+}
+
+async fn write_out<S>(stream: S, schema: SchemaRef, args: &OutputArgs, provenance: Provenance) -> Result<u64, Failure>
+where
+    S: futures::Stream<Item = datafusion::error::Result<RecordBatch>> + Unpin,
+{
+    let format = format(args)?;
     match &args.output {
         Some(path) => {
             let mut file = AtomicFile::create(path)?;

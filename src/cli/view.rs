@@ -152,7 +152,7 @@ pub async fn run(cx: &Context, view: View) -> Result<ExitCode, Failure> {
 }
 
 /// The window and filter of a view, said aloud on standard error.
-async fn scope(cx: &Context, session: &Session, args: &WindowArgs) -> Result<Scope, Failure> {
+pub(super) async fn scope(cx: &Context, session: &Session, args: &WindowArgs) -> Result<Scope, Failure> {
     let from = args.from.as_deref().map(str::parse::<TimeSpec>).transpose()?;
     let to = args.to.as_deref().map(str::parse::<TimeSpec>).transpose()?;
     let span = match cx.config.window.as_deref() {

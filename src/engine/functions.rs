@@ -1,5 +1,5 @@
 //! trailscope's SQL functions beyond DataFusion's own: the JSON functions, the masks an archive of
-//! format 1 is read through, and `archive_end()`. Listed once, so that a local session and a
+//! format 1 is read through, the Sigma rules' matching, and `archive_end()`. Listed once, so that a local session and a
 //! cluster's scheduler and executors know the same functions by the same names.
 
 use std::sync::{Arc, OnceLock};
@@ -34,6 +34,9 @@ pub fn shared() -> Vec<Arc<ScalarUDF>> {
         mask(MASK_RECORD, true),
         mask(MASK_TEXT, false),
     ]
+    .into_iter()
+    .chain(super::detect::udf::functions())
+    .collect()
 }
 
 /// One of [`shared`] by name.

@@ -4,6 +4,7 @@
 pub mod cells;
 pub mod cluster;
 pub mod coverage;
+pub mod detect;
 mod error;
 pub mod export;
 mod facts;

@@ -554,6 +554,9 @@ async fn context(
     ctx.register_table("events", events)
         .map_err(EngineError::from_datafusion)?;
     ctx.register_udf(super::functions::archive_end(end.clone()));
+    for f in super::detect::udf::functions() {
+        ctx.register_udf(f.as_ref().clone());
+    }
     Ok(ctx)
 }
 

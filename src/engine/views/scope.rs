@@ -86,7 +86,7 @@ impl Scope {
     }
 
     /// The `WHERE` clause's body shared by every view.
-    pub(super) fn clause(&self) -> String {
+    pub(crate) fn clause(&self) -> String {
         let mut clause = "event_time >= $from AND event_time < $to".to_string();
         for (i, pin) in self.pins.iter().enumerate() {
             // Column names come from the schema's list (checked in `with_pin`), values are bound.
@@ -105,7 +105,7 @@ impl Scope {
         clause
     }
 
-    pub(super) fn params(&self) -> Vec<(String, ScalarValue)> {
+    pub(crate) fn params(&self) -> Vec<(String, ScalarValue)> {
         let mut params = vec![
             ("from".into(), timestamp(self.window.from)),
             ("to".into(), timestamp(self.window.to)),
