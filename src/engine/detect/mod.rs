@@ -131,37 +131,47 @@ impl RuleSet {
         }
     }
 
-    /// Compiles what is not compiled yet; rules that cannot be run move to `refused`.
+    /// Compiles what is not compiled yet; rules that cannot be run move to `refused`:
+    /// detections first, then the correlations, which need the detections they count.
     fn check(&mut self) {
-        let mut i = 0;
-        while i < self.rules.len() {
-            let problem = match &self.rules[i].body {
-                Body::Detection(d) if self.compiled[i].is_none() => match compile::detection(d, "v") {
-                    Ok(c) => {
-                        self.compiled[i] = Some(c);
-                        None
-                    }
-                    Err(p) => Some(p),
-                },
-                Body::Detection(_) => None,
-                Body::Correlation(c) => self.correlation_problem(c),
-            };
-            match problem {
-                Some(problem) => {
-                    let rule = self.rules.remove(i);
-                    self.compiled.remove(i);
-                    self.refused.push(Refused {
-                        id: Some(rule.id),
-                        title: Some(rule.title),
-                        origin: rule.origin,
-                        problem,
-                    });
-                    // A correlation may have named the rule just refused.
-                    i = 0;
+        for i in 0..self.rules.len() {
+            if let (Body::Detection(d), None) = (&self.rules[i].body, &self.compiled[i]) {
+                match compile::detection(d, "v") {
+                    Ok(c) => self.compiled[i] = Some(c),
+                    Err(problem) => self.refuse(i, problem),
                 }
-                None => i += 1,
             }
         }
+        self.drop_refused();
+        // A correlation refused may leave none naming a rule, never the reverse: one pass.
+        for i in 0..self.rules.len() {
+            if let Body::Correlation(c) = &self.rules[i].body
+                && let Some(problem) = self.correlation_problem(c)
+            {
+                self.refuse(i, problem);
+            }
+        }
+        self.drop_refused();
+    }
+
+    /// Marks rule `i` refused (it is dropped by `drop_refused`).
+    fn refuse(&mut self, i: usize, problem: RuleProblem) {
+        let rule = &self.rules[i];
+        self.refused.push(Refused {
+            id: Some(rule.id.clone()),
+            title: Some(rule.title.clone()),
+            origin: rule.origin.clone(),
+            problem,
+        });
+        self.rules[i].id.clear();
+    }
+
+    fn drop_refused(&mut self) {
+        let keep: Vec<bool> = self.rules.iter().map(|r| !r.id.is_empty()).collect();
+        let mut k = keep.iter();
+        self.rules.retain(|_| *k.next().expect("one each"));
+        let mut k = keep.iter();
+        self.compiled.retain(|_| *k.next().expect("one each"));
     }
 
     fn correlation_problem(&self, c: &sigma::Correlation) -> Option<RuleProblem> {
