@@ -14,6 +14,7 @@ use super::app::App;
 use super::draw::{self, Hits};
 use super::editor::Editor;
 use super::jobs::{Jobs, Message};
+use super::rules::Rules;
 use crate::engine::reports::Report;
 use crate::engine::{Session, TimeWindow};
 
@@ -32,7 +33,8 @@ impl Headless {
         let (tell, told) = unbounded_channel();
         let end = Some(window.to - 1);
         let editor = Editor::new(session.function_names(), None);
-        let jobs = Jobs::new(Arc::new(session), tell);
+        // Detections run SigmaHQ's rules alone: a test must not depend on the user's config file.
+        let jobs = Jobs::new(Arc::new(session), tell).with_rules(Rules::builtin());
         let app = App::new("archive".into(), window, end, editor, reports);
         let mut headless = Headless {
             app,

@@ -15,16 +15,19 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::pane::KEEP_ROWS;
+use super::rules::{Detection, Found, Rules, RulesCell};
 use crate::engine::cells::values;
 use crate::engine::reports::Report;
 use crate::engine::{Pruning, Query, Session, TimeWindow, Value};
 
-/// What a feed runs: a ready query, or a report whose parameters are bound first (binding
-/// evaluates their defaults, which is a query too).
+/// What a feed runs: a ready query, a report whose parameters are bound first (binding
+/// evaluates their defaults, which is a query too), or detection rules (the engine plans their
+/// scan; what they found comes back whole, as `Message::Detected`).
 #[derive(Clone, Debug)]
 pub enum Request {
     Query(Query),
     Report(Box<Report>, Vec<(String, String)>),
+    Detect(Detection),
 }
 
 impl Request {
@@ -32,6 +35,7 @@ impl Request {
         match self {
             Request::Query(q) => q.title.clone(),
             Request::Report(r, _) => r.title.clone(),
+            Request::Detect(d) => d.title(),
         }
     }
 }
@@ -66,6 +70,13 @@ pub enum Message {
     /// Something the user must know that no pane asked for (a query the journal could not
     /// record in the archive).
     Notice(String),
+    /// What a run of detection rules found.
+    Detected {
+        feed: u64,
+        found: Arc<Found>,
+        elapsed: Duration,
+        read: Option<Read>,
+    },
 }
 
 /// What a query read and skipped, as the engine counted it.
@@ -84,7 +95,8 @@ struct Feed {
     title: String,
     more: UnboundedSender<usize>,
     busy: Arc<AtomicBool>,
-    rows: Arc<AtomicU64>,
+    /// Rows read so far; `None` for a detection, whose scan the engine reads to the end itself.
+    rows: Option<Arc<AtomicU64>>,
     started: Instant,
     handle: JoinHandle<()>,
 }
@@ -101,7 +113,8 @@ struct Export {
 pub struct Running {
     pub what: String,
     pub elapsed: Duration,
-    pub rows: u64,
+    /// Rows read so far, when the task counts them.
+    pub rows: Option<u64>,
 }
 
 pub struct Jobs {
@@ -109,6 +122,8 @@ pub struct Jobs {
     tell: UnboundedSender<Message>,
     feeds: HashMap<u64, Feed>,
     export: Option<Export>,
+    /// The detection rules, loaded by the first detection run.
+    rules: RulesCell,
 }
 
 impl Jobs {
@@ -118,32 +133,57 @@ impl Jobs {
             tell,
             feeds: HashMap::new(),
             export: None,
+            rules: RulesCell::default(),
         }
+    }
+
+    /// Runs detections with these rules rather than the config file's.
+    pub fn with_rules(self, rules: Rules) -> Self {
+        let cell = RulesCell::default();
+        let _ = cell.set(Ok(Arc::new(rules)));
+        Jobs { rules: cell, ..self }
     }
 
     /// Starts feed `id`: runs the request, skips `skip` rows, sends the next `first` rows.
     pub fn start(&mut self, id: u64, request: Request, skip: usize, first: usize) {
         let (more_tx, more_rx) = unbounded_channel();
         let busy = Arc::new(AtomicBool::new(true));
-        let rows = Arc::new(AtomicU64::new(0));
-        let task = feed(
-            self.session.clone(),
-            id,
-            request.clone(),
-            skip,
-            first,
-            more_rx,
-            self.tell.clone(),
-            busy.clone(),
-            rows.clone(),
-        );
+        let title = request.title();
+        let (handle, rows) = match request {
+            Request::Detect(detection) => {
+                let task = super::rules::feed(
+                    self.session.clone(),
+                    id,
+                    detection,
+                    self.rules.clone(),
+                    self.tell.clone(),
+                    busy.clone(),
+                );
+                (tokio::spawn(task), None)
+            }
+            request => {
+                let rows = Arc::new(AtomicU64::new(0));
+                let task = feed(
+                    self.session.clone(),
+                    id,
+                    request,
+                    skip,
+                    first,
+                    more_rx,
+                    self.tell.clone(),
+                    busy.clone(),
+                    rows.clone(),
+                );
+                (tokio::spawn(task), Some(rows))
+            }
+        };
         let feed = Feed {
-            title: request.title(),
+            title,
             more: more_tx,
             busy,
             rows,
             started: Instant::now(),
-            handle: tokio::spawn(task),
+            handle,
         };
         if let Some(old) = self.feeds.insert(id, feed) {
             old.handle.abort();
@@ -242,14 +282,14 @@ impl Jobs {
             .map(|f| Running {
                 what: f.title.clone(),
                 elapsed: f.started.elapsed(),
-                rows: f.rows.load(Ordering::Relaxed),
+                rows: f.rows.as_ref().map(|r| r.load(Ordering::Relaxed)),
             })
             .collect();
         if let Some(e) = &self.export {
             out.push(Running {
                 what: format!("export to {}", e.path.display()),
                 elapsed: e.started.elapsed(),
-                rows: e.rows.load(Ordering::Relaxed),
+                rows: Some(e.rows.load(Ordering::Relaxed)),
             });
         }
         out.sort_by(|a, b| b.elapsed.cmp(&a.elapsed));
@@ -372,6 +412,7 @@ async fn feed(
     let fail = |message: String| refuse(message, None);
     let (query, report) = match request {
         Request::Query(q) => (q, None),
+        Request::Detect(_) => unreachable!("a detection runs in a task of its own"),
         Request::Report(report, given) => match report.bind(&session, &given).await {
             Ok(q) => (q, Some(report)),
             Err(crate::engine::EngineError::Param(e)) => return refuse(e.to_string(), Some(e.param().to_string())),
@@ -490,6 +531,7 @@ mod tests {
             Message::Failed { message, .. } => panic!("{message}"),
             Message::Exported { .. } => panic!("no export was asked for"),
             Message::Notice(text) => panic!("{text}"),
+            Message::Detected { .. } => panic!("no detection was asked for"),
         }
     }
 

@@ -111,6 +111,7 @@ pub fn bindings() -> Vec<Binding> {
         key(Char('3'), Screen(2), "resources", "resources", false),
         key(Char('4'), Screen(3), "sql", "SQL editor", false),
         key(Char('5'), Screen(4), "reports", "reports", false),
+        key(Char('6'), Screen(5), "detections", "detections", false),
         key(Enter, Open, "open", "open", true),
         key(Esc, Back, "back", "back / cancel", true),
         key(Char('p'), Principal, "principal", "its principal", true),

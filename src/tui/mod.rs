@@ -9,6 +9,7 @@ mod jobs;
 pub mod keys;
 mod pane;
 mod prompt;
+mod rules;
 mod screens;
 mod terminal;
 mod view;

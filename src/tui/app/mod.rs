@@ -185,7 +185,7 @@ impl App {
             };
             let query = match &request {
                 Request::Query(q) => Some(q.clone()),
-                Request::Report(..) => None,
+                Request::Report(..) | Request::Detect(_) => None,
             };
             self.view_mut().panes[pane].restart(feed, query);
             effects.push(Effect::Start {

@@ -96,7 +96,7 @@ impl App {
     pub(in crate::tui) fn with_pin(&mut self, pin: Pin) -> Vec<Effect> {
         match self.scope().clone().with_pin(pin) {
             Ok(scope) => {
-                let screen = self.view().screen.clone();
+                let screen = self.view().screen.pinned();
                 self.push(View::new(screen, scope))
             }
             Err(e) => {

@@ -42,6 +42,19 @@ impl App {
                 self.warn(text);
                 vec![]
             }
+            Message::Detected {
+                feed,
+                found,
+                elapsed,
+                read,
+            } => {
+                let Some((v, p)) = self.find(feed) else { return vec![] };
+                let pane = &mut self.stack[v].panes[p];
+                pane.elapsed = Some(elapsed);
+                pane.read = read;
+                screens::detected(self, v, found);
+                vec![]
+            }
             Message::Exported { path, outcome, elapsed } => {
                 match outcome {
                     Ok(rows) => self.tell(format!(

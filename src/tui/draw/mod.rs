@@ -240,12 +240,15 @@ fn status_line(app: &App, running: &[Running], width: usize) -> Line<'static> {
         } else {
             String::new()
         };
+        let rows = match r.rows {
+            Some(n) => format!(" · {} rows read", crate::text::thousands(n)),
+            None => String::new(),
+        };
         return Line::from(Span::styled(
             format!(
-                " ⟳ {}{others} · {:.1} s · {} rows read · {} cancels",
+                " ⟳ {}{others} · {:.1} s{rows} · {} cancels",
                 r.what,
                 r.elapsed.as_secs_f64(),
-                crate::text::thousands(r.rows),
                 app.keys.label(Action::Back)
             ),
             Style::new().fg(Color::Yellow),
@@ -342,7 +345,7 @@ fn hints(app: &App, width: usize) -> Line<'static> {
     if app.form.is_none() && !editing_sql {
         let screens: Vec<String> = (0..Tab::ALL.len()).map(|n| keys.label(Action::Screen(n))).collect();
         if screens.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string()) {
-            all.push(("1-5".into(), "screens"));
+            all.push((format!("1-{}", Tab::ALL.len()), "screens"));
         }
         let shown: Vec<String> = all.iter().map(|(l, _)| l.clone()).collect();
         all.extend(

@@ -11,6 +11,7 @@ use super::{BOLD, DIM, REVERSED};
 use crate::text::cut as fit;
 use crate::tui::keys::{Action, KeyTable};
 use crate::tui::prompt::Form;
+use crate::tui::screens::Tab;
 
 pub fn draw_form(frame: &mut Frame<'_>, form: &Form, keys: &KeyTable) {
     let area = frame.area();
@@ -113,9 +114,13 @@ const PAIRS: [(Action, Action, &str); 5] = [
 /// holds; it scrolls (from line `top`) when they do not fit.
 pub fn draw_help(frame: &mut Frame<'_>, keys: &KeyTable, top: usize) -> usize {
     let mut entries: Vec<(String, &str, Option<Action>)> = Vec::new();
-    let screens: Vec<String> = (0..5).map(|n| keys.label(Action::Screen(n))).collect();
+    let screens: Vec<String> = (0..Tab::ALL.len()).map(|n| keys.label(Action::Screen(n))).collect();
     let default = screens.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string());
-    entries.push((if default { "1–5".into() } else { screens.join("/") }, "screens", None));
+    let all = match default {
+        true => format!("1–{}", Tab::ALL.len()),
+        false => screens.join("/"),
+    };
+    entries.push((all, "screens", None));
     for k in keys
         .bindings()
         .iter()

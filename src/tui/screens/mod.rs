@@ -4,8 +4,10 @@
 //! compiler checks that a new screen is handled everywhere.
 
 mod detail;
+mod detections;
 mod event;
 mod frequency;
+mod hits;
 mod lists;
 mod matches;
 mod reports;
@@ -17,8 +19,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
+pub use self::detections::Detections;
 pub use self::event::Record;
 pub use self::frequency::Counting;
+pub use self::hits::HitsOf;
 pub use self::reports::ReportRun;
 pub use self::timeline::Timeline;
 use super::app::{App, Effect};
@@ -26,6 +30,7 @@ use super::draw::Hits;
 use super::jobs::Request;
 use super::keys::Action;
 use super::pane::Pane;
+use super::rules::Found;
 use super::view::View;
 use crate::engine::{Scope, Subject};
 
@@ -45,9 +50,13 @@ pub enum Screen {
     Frequency(Counting),
     /// What a name typed after `:principal` or `:resource` may mean.
     Matches(Subject, String),
+    /// The rules with hits in the window.
+    Detections(Detections),
+    /// One rule's hits.
+    Hits(HitsOf),
 }
 
-/// The tabs across the top (keys `1`–`5`): every screen belongs to one.
+/// The tabs across the top (keys `1`–`6`): every screen belongs to one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
     Timeline,
@@ -55,10 +64,18 @@ pub enum Tab {
     Resources,
     Sql,
     Reports,
+    Detections,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [Tab::Timeline, Tab::Principals, Tab::Resources, Tab::Sql, Tab::Reports];
+    pub const ALL: [Tab; 6] = [
+        Tab::Timeline,
+        Tab::Principals,
+        Tab::Resources,
+        Tab::Sql,
+        Tab::Reports,
+        Tab::Detections,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -67,6 +84,7 @@ impl Tab {
             Tab::Resources => "Resources",
             Tab::Sql => "SQL",
             Tab::Reports => "Reports",
+            Tab::Detections => "Detections",
         }
     }
 
@@ -82,6 +100,7 @@ impl Tab {
             Tab::Resources => Screen::Resources,
             Tab::Sql => Screen::Sql,
             Tab::Reports => Screen::Reports,
+            Tab::Detections => Screen::Detections(Detections::default()),
         }
     }
 }
@@ -94,15 +113,19 @@ impl Screen {
             Screen::Resources | Screen::Resource(_) | Screen::Matches(..) => Tab::Resources,
             Screen::Sql => Tab::Sql,
             Screen::Reports | Screen::Report(_) => Tab::Reports,
+            Screen::Detections(_) | Screen::Hits(_) => Tab::Detections,
         }
     }
 
     /// How the breadcrumb names it.
     pub fn crumb(&self) -> String {
         match self {
-            Screen::Timeline(_) | Screen::Principals | Screen::Resources | Screen::Sql | Screen::Reports => {
-                self.tab().label().to_string()
-            }
+            Screen::Timeline(_)
+            | Screen::Principals
+            | Screen::Resources
+            | Screen::Sql
+            | Screen::Reports
+            | Screen::Detections(_) => self.tab().label().to_string(),
             Screen::Principal(p) => format!("principal {}", crate::text::cut(p, 32)),
             Screen::Resource(r) => format!("resource {}", crate::text::cut(r, 32)),
             Screen::SourceIp(ip) => format!("source IP {ip}"),
@@ -110,6 +133,7 @@ impl Screen {
             Screen::Frequency(c) => format!("values of {}", c.column),
             Screen::Report(run) => format!("report {}", run.report.name),
             Screen::Matches(s, name) => format!("{} '{name}'?", s.column()),
+            Screen::Hits(h) => h.crumb(),
         }
     }
 
@@ -129,6 +153,8 @@ impl Screen {
             Screen::Report(_) => "report",
             Screen::Frequency(_) => "frequency",
             Screen::Matches(..) => "matches",
+            Screen::Detections(_) => "detections",
+            Screen::Hits(_) => "hits",
         }
     }
 
@@ -147,6 +173,8 @@ impl Screen {
             Screen::Report(run) => reports::run_panes(run),
             Screen::Frequency(c) => frequency::panes(c),
             Screen::Matches(s, name) => matches::panes(*s, name),
+            Screen::Detections(_) => detections::panes(),
+            Screen::Hits(h) => hits::panes(h),
         }
     }
 
@@ -162,7 +190,9 @@ impl Screen {
             | Screen::Reports
             | Screen::Report(_)
             | Screen::Frequency(_)
-            | Screen::Matches(..) => false,
+            | Screen::Matches(..)
+            | Screen::Detections(_)
+            | Screen::Hits(_) => false,
         }
     }
 
@@ -185,6 +215,8 @@ impl Screen {
             Screen::Report(run) => reports::run_requests(run),
             Screen::Frequency(c) => frequency::requests(scope, c),
             Screen::Matches(s, name) => matches::requests(scope, *s, name),
+            Screen::Detections(_) => detections::requests(scope),
+            Screen::Hits(h) => hits::requests(scope, h),
         }
     }
 
@@ -201,6 +233,17 @@ impl Screen {
             | Screen::SourceIp(_)
             | Screen::Frequency(_)
             | Screen::Matches(..) => self.clone(),
+            // What was found under the old window or filters is found again under the new.
+            Screen::Detections(_) => Tab::Detections.screen(),
+            Screen::Hits(h) => Screen::Hits(h.again()),
+        }
+    }
+
+    /// The screen a value pinned on it (`f`/`F`) opens: the same, asked again under the pin.
+    pub fn pinned(&self) -> Screen {
+        match self {
+            Screen::Detections(_) | Screen::Hits(_) => self.rescoped(),
+            _ => self.clone(),
         }
     }
 }
@@ -238,6 +281,8 @@ trait Behaviour: Sync {
     }
     /// A report's values were refused.
     fn refused(&self, _app: &mut App, _at: usize, _param: &str, _message: &str) {}
+    /// What a run of detection rules found, for the view at `at` in the stack.
+    fn detected(&self, _app: &mut App, _at: usize, _found: std::sync::Arc<Found>) {}
     fn draw(&self, frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
         super::draw::draw_table(frame, area, app, app.view().pane(), true, hits);
     }
@@ -274,6 +319,8 @@ impl Screen {
             Screen::Report(_) => &reports::ReportRunScreen,
             Screen::Frequency(_) => &frequency::FrequencyScreen,
             Screen::Matches(..) => &matches::MatchesScreen,
+            Screen::Detections(_) => &detections::DetectionsScreen,
+            Screen::Hits(_) => &hits::HitsScreen,
             Screen::Principals | Screen::Resources | Screen::SourceIp(_) => &Table,
         }
     }
@@ -289,6 +336,10 @@ pub fn typed(app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
 
 pub fn refused(app: &mut App, at: usize, param: &str, message: &str) {
     app.stack[at].screen.behaviour().refused(app, at, param, message)
+}
+
+pub fn detected(app: &mut App, at: usize, found: std::sync::Arc<Found>) {
+    app.stack[at].screen.behaviour().detected(app, at, found)
 }
 
 /// Runs a report with the values given (from its form).
