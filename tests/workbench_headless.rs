@@ -316,3 +316,86 @@ async fn on_the_timeline_any_key_up_from_the_first_event_goes_back_to_the_chart(
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detections_list_the_incidents_rules_and_a_rules_hits_open_their_events_and_pivots() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = workbench(dir.path(), 140, 40).await;
+    h.type_text("6");
+    h.settle().await;
+    let screen = h.screen();
+    assert_eq!(crumbs(&screen), "Timeline › Detections", "{screen}");
+    assert!(screen.contains("rules ran:"), "{screen}");
+    assert!(
+        screen.contains("not run: `trailscope detect --list` says why"),
+        "{screen}"
+    );
+    let list: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("│high") || l.starts_with("│medium") || l.starts_with("│low"))
+        .collect();
+    let first_medium = list.iter().position(|l| l.starts_with("│medium")).unwrap();
+    assert!(
+        list[..first_medium].iter().all(|l| l.starts_with("│high")) && list.last().unwrap().starts_with("│low"),
+        "the most severe first: {screen}"
+    );
+    // The trail stopped by the intruder's role: its rule, then its hit, then its event.
+    h.type_text("/Important Change");
+    h.press(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Detects disabling, deleting and updating of a Trail"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("4db60cc0-36fb-42b7-9b58-a5b53019fb74"),
+        "the rule's id: {screen}"
+    );
+    h.press(KeyCode::Enter);
+    h.settle().await;
+    let screen = h.screen();
+    assert!(
+        crumbs(&screen).ends_with("hits of AWS CloudTrail Important Change"),
+        "{screen}"
+    );
+    let hit = screen
+        .lines()
+        .find(|l| l.contains("StopLogging"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(hit.contains("2024-06-10T11:00:00Z"), "{hit}");
+    h.press(KeyCode::Enter);
+    h.settle().await;
+    let screen = h.screen();
+    assert!(
+        screen.contains(r#""eventName": "StopLogging""#),
+        "the event's record: {screen}"
+    );
+    h.press(KeyCode::Esc);
+    // Its principal, as from any event.
+    h.type_text("p");
+    h.settle().await;
+    let screen = h.screen();
+    assert!(
+        crumbs(&screen).contains("› principal")
+            && screen.contains("arn:aws:sts::444455556666:assumed-role/CrossAccountAdmin/ci-deployer per"),
+        "the hit's principal opens: {screen}"
+    );
+    h.press(KeyCode::Esc);
+    // Its principal left out: the rule runs again and has nothing left to say.
+    h.type_text("l");
+    assert_eq!(h.app().view().pane().column(), Some("principal"));
+    h.type_text("F");
+    h.settle().await;
+    let screen = h.screen();
+    assert!(screen.contains("principal ≠ arn:aws:sts::444455556666"), "{screen}");
+    assert!(
+        screen.contains("the rule has no hit in this window under these filters"),
+        "{screen}"
+    );
+    // Esc removes the filter, then goes back to the rules.
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Esc);
+    let screen = h.screen();
+    assert_eq!(crumbs(&screen), "Timeline › Detections", "{screen}");
+    h.stop().await;
+}

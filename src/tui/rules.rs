@@ -191,3 +191,78 @@ fn read(pruning: Option<Pruning>, before: crate::archive::requests::Snapshot) ->
     };
     (read != Read::default()).then_some(read)
 }
+
+/// Some of what every rule finds in the last 6 hours of the demo archive (`trailscope demo`),
+/// as `trailscope detect` reports it: its intruder deletes a VPC's flow logs and stops the trail
+/// from a role it assumed, amid the ordinary role sessions of a rule of low level.
+#[cfg(test)]
+pub(crate) fn incident() -> Found {
+    let set = Arc::new(RuleSet::builtin());
+    let rule = |id: &str| set.rules.iter().position(|r| r.id == id).expect("a built-in rule");
+    let hit = |rule: usize, [time, principal, action, resource, id, ip]: [&str; 6]| Hit {
+        rule,
+        time: crate::sources::parse_time(time).expect("a time"),
+        cloud: "aws".into(),
+        tenant: principal.split(':').nth(4).unwrap_or_default().into(),
+        principal: principal.into(),
+        action: action.into(),
+        resource: Some(resource.into()),
+        source_ip: Some(ip.into()),
+        event_id: id.into(),
+        detail: String::new(),
+        events: vec![],
+    };
+    let intruder = "arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841";
+    let (flow_logs, trail, assume) = (
+        rule("e386b9b5-af12-450e-afff-761730fb8a98"),
+        rule("4db60cc0-36fb-42b7-9b58-a5b53019fb74"),
+        rule("905d389b-b853-46d0-9d3d-dea0d3a3cd49"),
+    );
+    let hits = vec![
+        hit(
+            flow_logs,
+            [
+                "2026-10-30T22:59:06Z",
+                intruder,
+                "DeleteFlowLogs",
+                "arn:aws:ec2:us-east-1:210987654321:vpc-flow-log/fl-0c1d2e3f4a5b6c7d8",
+                "98172e01-73c2-445d-897a-5e48b9a95072",
+                "203.0.113.66",
+            ],
+        ),
+        hit(
+            trail,
+            [
+                "2026-10-30T22:58:36Z",
+                intruder,
+                "StopLogging",
+                "arn:aws:cloudtrail:us-east-1:210987654321:trail/org-trail",
+                "60ef23ef-ed40-4e59-b716-30ac94c5f362",
+                "203.0.113.66",
+            ],
+        ),
+        hit(
+            assume,
+            [
+                "2026-10-30T17:59:52Z",
+                "arn:aws:sts::230456789011:assumed-role/backup-agent/i-0000000000007bed2",
+                "GetObject",
+                "arn:aws:s3:::acme-assets-2304/tmp/2026/nab3a6ziup.json",
+                "2ce7fae2-ad7e-45a8-ac45-3466b6833bfb",
+                "10.1.13.10",
+            ],
+        ),
+        hit(
+            assume,
+            [
+                "2026-10-30T23:53:39Z",
+                "arn:aws:sts::907123456780:assumed-role/etl-pipeline/i-0000000000005cfd0",
+                "GetObjectTagging",
+                "arn:aws:s3:::acme-uploads-9071/reports/2024/bbgra8uk4y.json",
+                "8a00ac9c-1ed6-4bf2-9716-f01578dd63aa",
+                "10.0.12.11",
+            ],
+        ),
+    ];
+    Found::new(set.clone(), hits, set.rules.len(), 0)
+}

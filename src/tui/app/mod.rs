@@ -621,3 +621,5 @@ fn shown_query(pane: &Pane) -> Option<Query> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod detection_tests;

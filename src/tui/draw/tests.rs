@@ -38,6 +38,27 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
         let Effect::Start { feed, request, .. } = effect else {
             continue;
         };
+        if let Request::Detect(_) = request {
+            let found = std::sync::Arc::new(crate::tui::rules::incident());
+            let read = Some(Read {
+                pruning: Some(Pruning {
+                    files: 37,
+                    files_read: 36,
+                    days: 1,
+                    days_listed: 1,
+                    ..Pruning::default()
+                }),
+                ..Read::default()
+            });
+            let elapsed = Duration::from_millis(2_750);
+            queue.extend(app.receive(Message::Detected {
+                feed,
+                found,
+                elapsed,
+                read,
+            }));
+            continue;
+        }
         let (columns, rows): (Vec<&str>, Vec<Vec<Value>>) = match &request {
             Request::Query(q) if q.sql.contains(") AS bucket,") => (
                 vec!["bucket", "events", "successes", "failures"],
@@ -388,6 +409,24 @@ fn reports_and_the_form_of_one() {
     act(&mut app, Action::Open);
     assert!(app.form.is_some());
     insta::assert_snapshot!("report_form", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn detections_with_hits_and_the_hits_of_one() {
+    let mut app = opened();
+    act(&mut app, Action::Screen(5));
+    act(&mut app, Action::Down);
+    let terminal = screen(&app, 100, 24);
+    insta::assert_snapshot!("detections_with_hits", terminal.backend());
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("7 not run: `trailscope detect --list` says why"),
+        "the rules that did not run are counted, and where to learn why: {text}"
+    );
+    let narrow = screen(&app, 80, 24).backend().to_string();
+    assert!(narrow.contains("7 not run (detect --list)"), "said shorter: {narrow}");
+    act(&mut app, Action::Open);
+    insta::assert_snapshot!("detection_hits", screen(&app, 100, 24).backend());
 }
 
 #[test]

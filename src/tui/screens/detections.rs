@@ -96,8 +96,9 @@ pub fn open(app: &mut App) -> Vec<Effect> {
     app.push(View::new(Screen::Hits(hits), scope))
 }
 
-/// What the run covered: the rules run, the hits, and the rules that could not run.
-fn summary(app: &App) -> Line<'static> {
+/// What the run covered: the rules run, the hits, and the rules that could not run (said
+/// shorter where the whole does not fit in `width`).
+fn summary(app: &App, width: usize) -> Line<'static> {
     let view = app.view();
     let found = match &view.screen {
         Screen::Detections(Detections { found: Some(found) }) => found,
@@ -109,7 +110,7 @@ fn summary(app: &App) -> Line<'static> {
     let plural =
         |n: usize, one: &str, many: &str| format!("{} {}", thousands(n as u64), if n == 1 { one } else { many });
     let mut text = format!(
-        " {} ran over the window: {} of {}",
+        " {} ran: {} of {}",
         plural(found.ran, "rule", "rules"),
         plural(found.hits.len(), "hit", "hits"),
         plural(found.groups.len(), "rule", "rules"),
@@ -117,15 +118,15 @@ fn summary(app: &App) -> Line<'static> {
     if found.suppressed > 0 {
         text.push_str(&format!(", {} suppressed", thousands(found.suppressed as u64)));
     }
-    let mut spans = vec![Span::styled(text, BOLD)];
+    let mut spans = vec![Span::styled(text.clone(), BOLD)];
     if found.not_run() > 0 {
-        spans.push(Span::styled(
-            format!(
-                " · {} not run: `trailscope detect --list` says why",
-                thousands(found.not_run() as u64)
-            ),
-            DIM,
-        ));
+        let n = thousands(found.not_run() as u64);
+        let whole = format!(" · {n} not run: `trailscope detect --list` says why");
+        let said = match text.chars().count() + whole.chars().count() <= width {
+            true => whole,
+            false => format!(" · {n} not run (detect --list)"),
+        };
+        spans.push(Span::styled(said, DIM));
     }
     Line::from(spans)
 }
@@ -174,7 +175,7 @@ fn about(frame: &mut Frame<'_>, area: Rect, app: &App) {
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
     let [head, list, detail] =
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(7)]).areas(area);
-    frame.render_widget(Paragraph::new(summary(app)), head);
+    frame.render_widget(Paragraph::new(summary(app, head.width as usize)), head);
     draw_table(frame, list, app, app.view().pane(), true, hits);
     about(frame, detail, app);
 }
