@@ -52,13 +52,15 @@ fn rows(found: &Found) -> (Vec<String>, Vec<Vec<Value>>) {
         .map(|&(rule, count)| {
             let r = &found.set.rules[rule];
             let (first, last) = found.span(rule).unwrap_or_default();
+            // To the second: a summary's times need no more, and the room goes to the title.
+            let second = |t: i64| Value::Time(t - t.rem_euclid(1_000_000));
             vec![
                 Value::Text(r.level.name().into()),
                 // A rule may come from the user's own files: its words are shown as any text is.
                 Value::Text(printable(&r.title)),
                 Value::Int(count as i64),
-                Value::Time(first),
-                Value::Time(last),
+                second(first),
+                second(last),
             ]
         })
         .collect();
@@ -173,8 +175,17 @@ fn about(frame: &mut Frame<'_>, area: Rect, app: &App) {
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, hits: &mut Hits) {
-    let [head, list, detail] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(7)]).areas(area);
+    // The rule's box only when there is a rule to tell of, and never most of a small screen.
+    let about_height = match selected(app.view()) {
+        Some(_) => (area.height / 3).clamp(3, 7),
+        None => 0,
+    };
+    let [head, list, detail] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(about_height),
+    ])
+    .areas(area);
     frame.render_widget(Paragraph::new(summary(app, head.width as usize)), head);
     draw_table(frame, list, app, app.view().pane(), true, hits);
     about(frame, detail, app);

@@ -105,7 +105,7 @@ fn fill(view: &mut View, found: &Found) {
             }
             pane.take(columns, 0, rows, true)
         }
-        Err(e) => pane.fail(e),
+        Err(e) => pane.fail(crate::tui::app::shown(&e)),
     }
 }
 
