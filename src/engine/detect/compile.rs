@@ -19,6 +19,10 @@ pub struct Compiled {
     pub params: Vec<(String, ScalarValue)>,
 }
 
+/// Where the rule's condition on columns goes in the functions that read the record (see
+/// `udf`): known only once the whole condition is compiled.
+const GUARD: &str = "\u{1}guard\u{1}";
+
 /// Binds a rule's values as `$<prefix>_<n>`.
 pub struct Binder {
     prefix: String,
@@ -57,6 +61,8 @@ pub fn detection(d: &Detection, prefix: &str) -> Result<Compiled, RuleProblem> {
         Some(c) => format!("{} AND {}", source.sql(), paren(&c)),
         None => source.sql().to_string(),
     };
+    // The record is parsed only on the rows the rule's columns admit.
+    let sql = sql.replace(GUARD, &format!("({columns})"));
     Ok(Compiled {
         condition: format!("{columns} AND {}", paren(&sql)),
         columns,
@@ -115,12 +121,22 @@ fn or(mut parts: Vec<(String, Option<String>)>) -> (String, Option<String>) {
     (sql, columns)
 }
 
-/// Parts joined by `sep`, each in parentheses if it joins parts of its own (one part alone as it is).
-fn join<'a>(parts: impl Iterator<Item = &'a str>, sep: &str) -> String {
+/// Parts joined by `sep` (` AND `, ` OR `), each in parentheses if it joins parts of its own
+/// (one part alone as it is). Long lists are nested in halves: a chain of hundreds is a tree
+/// that deep, and evaluating it asks each node its type down the chain (quadratic).
+pub fn join<'a>(parts: impl Iterator<Item = &'a str>, sep: &str) -> String {
     let parts: Vec<&str> = parts.collect();
     match parts.as_slice() {
         [one] => one.to_string(),
-        many => many.iter().map(|p| paren(p)).collect::<Vec<_>>().join(sep),
+        few if few.len() <= 8 => few.iter().map(|p| paren(p)).collect::<Vec<_>>().join(sep),
+        many => {
+            let (left, right) = many.split_at(many.len() / 2);
+            format!(
+                "({}){sep}({})",
+                join(left.iter().copied(), sep),
+                join(right.iter().copied(), sep)
+            )
+        }
     }
 }
 
@@ -150,14 +166,11 @@ fn search(s: &Search, source: &Source, b: &mut Binder) -> Result<(String, Option
             let parts = words
                 .iter()
                 .map(|w| {
-                    let pattern = like_pattern(w, &How::Contains);
-                    let p = b.bind(&pattern);
-                    // Most words are in the record's text as they are: looked for there first.
-                    let sql = match json_plain(w) {
-                        true => format!("raw ILIKE {p} AND {}(raw, {p})", udf::KEYWORD),
-                        false => format!("{}(raw, {p})", udf::KEYWORD),
-                    };
-                    (sql, None)
+                    let p = b.bind(&like_pattern(w, &How::Contains));
+                    // The word's longest stretch that JSON writes as it is must be in the
+                    // record's text: looked for there before the record is parsed.
+                    let stretches = b.bind(&plain_stretches(w));
+                    (format!("{}({GUARD}, raw, {stretches}, {p})", udf::KEYWORD), None)
                 })
                 .collect();
             Ok(or(parts))
@@ -165,30 +178,70 @@ fn search(s: &Search, source: &Source, b: &mut Binder) -> Result<(String, Option
     }
 }
 
-/// Whether a word is written in JSON text as it is (no character JSON writers escape).
-fn json_plain(word: &str) -> bool {
-    word.chars()
-        .all(|c| c.is_ascii_alphanumeric() || " .,:;-_@#=+*?()[]{}!~$^".contains(c))
+/// What a word leaves in any JSON text that holds it: its stretches that every JSON writer
+/// writes as they are (letters, digits and a few marks; not `/`, which some writers escape),
+/// in order, as a LIKE pattern (`%Microsoft.Compute%virtualMachines%write%`).
+fn plain_stretches(word: &str) -> String {
+    let mut pattern = String::from("%");
+    for stretch in word.split(|c: char| !(c.is_ascii_alphanumeric() || " .,:;-@#=+()[]{}!~$^".contains(c))) {
+        if !stretch.is_empty() {
+            pattern.push_str(stretch);
+            pattern.push('%');
+        }
+    }
+    pattern
 }
 
 /// One `field|modifiers: values`.
 fn field(m: &FieldMatch, source: &Source, b: &mut Binder) -> Result<(String, Option<String>), RuleProblem> {
-    let target = fields::target(source, &m.field)?;
-    let mut parts = Vec::new();
-    for value in &m.values {
-        parts.push(one_value(m, &target, value, source, b)?);
-    }
-    let parts: Vec<(String, Option<String>)> = parts
-        .into_iter()
-        .map(|sql| {
-            let columns = (!target.reads_record()).then(|| sql.clone());
-            (sql, columns)
-        })
-        .collect();
+    let target = match fields::target(source, &m.field)? {
+        // A sign-in's status is Success or Failure when compared whole, its object otherwise.
+        Target::Column(fields::SIGNIN_STATUS) if m.how != How::Equals => {
+            Target::Record("properties.status|status".to_string())
+        }
+        target => target,
+    };
+    let parts = m
+        .values
+        .iter()
+        .map(|value| one_value(m, &target, value, source, b))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(if m.all { and(parts) } else { or(parts) })
 }
 
+/// One value compared with the field: its SQL, and its SQL on columns if it reads only those
+/// (or what a hint column must hold for it).
 fn one_value(
+    m: &FieldMatch,
+    target: &Target,
+    value: &Wanted,
+    source: &Source,
+    b: &mut Binder,
+) -> Result<(String, Option<String>), RuleProblem> {
+    if let Target::Hinted { path, column, unless } = target {
+        let (exact, _) = one_value(m, &Target::Record(path.to_string()), value, source, b)?;
+        let hint = match (value, &m.how) {
+            (Wanted::Text(_), How::Equals | How::Contains | How::StartsWith | How::EndsWith | How::Regex(_)) => {
+                let (on_column, _) = one_value(m, &Target::Column(column), value, source, b)?;
+                Some(match *unless {
+                    "false" => on_column,
+                    unless => format!("({on_column} OR {unless})"),
+                })
+            }
+            _ => None,
+        };
+        return Ok(match hint {
+            Some(hint) => (format!("{hint} AND {exact}"), Some(hint)),
+            None => (exact, None),
+        });
+    }
+    let sql = record_or_column(m, target, value, source, b)?;
+    // A column's field can still be compared by reading the record (a piece of JSON).
+    let columns = (!target.reads_record() && !sql.contains(GUARD)).then(|| sql.clone());
+    Ok((sql, columns))
+}
+
+fn record_or_column(
     m: &FieldMatch,
     target: &Target,
     value: &Wanted,
@@ -199,15 +252,26 @@ fn one_value(
         Wanted::Null => {
             return Ok(match target {
                 Target::Column(c) => format!("{c} IS NULL"),
-                Target::Record(paths) => format!("{}(raw, {}, 'null', '')", udf::MATCH, b.bind(paths)),
                 Target::Computed(e) => format!("{e} IS NULL"),
+                other => format!(
+                    "{}({GUARD}, raw, {}, 'null', '')",
+                    udf::MATCH,
+                    b.bind(&record_path(other))
+                ),
             });
         }
         Wanted::Text(t) => t,
     };
+    let record = |b: &mut Binder, how: &str, arg: String| {
+        format!(
+            "{}({GUARD}, raw, {}, '{how}', {arg})",
+            udf::MATCH,
+            b.bind(&record_path(target))
+        )
+    };
     match &m.how {
         How::Exists => {
-            let null = one_value(
+            let null = record_or_column(
                 &FieldMatch {
                     how: How::Equals,
                     ..m.clone()
@@ -235,7 +299,7 @@ fn one_value(
             Ok(match target {
                 Target::Column(c) => format!("{c} ~ {p}"),
                 Target::Computed(e) => format!("{e} ~ {p}"),
-                Target::Record(paths) => format!("{}(raw, {}, 'regex', {p})", udf::MATCH, b.bind(paths)),
+                _ => record(b, "regex", p),
             })
         }
         How::Cidr => {
@@ -244,19 +308,31 @@ fn one_value(
             Ok(match target {
                 Target::Column(c) => format!("{}({c}, {p})", udf::CIDR),
                 Target::Computed(e) => format!("{}({e}, {p})", udf::CIDR),
-                Target::Record(paths) => format!("{}(raw, {}, 'cidr', {p})", udf::MATCH, b.bind(paths)),
+                _ => record(b, "cidr", p),
             })
         }
         How::FieldRef(how) => {
             let other = fields::target(source, text)?;
-            let left = format!("lower({})", value_sql(target, b));
-            let right = format!("lower({})", value_sql(&other, b));
+            let left = format!("lower({})", value_sql(target, GUARD, b));
+            let right = format!("lower({})", value_sql(&other, GUARD, b));
             Ok(match **how {
                 How::Contains => format!("strpos({left}, {right}) > 0"),
                 How::StartsWith => format!("starts_with({left}, {right})"),
                 How::EndsWith => format!("ends_with({left}, {right})"),
                 _ => format!("{left} = {right}"),
             })
+        }
+        // Entra ID's audit rules compare `properties.message` with the activity's name, but
+        // one compares it with a piece of the record's JSON as the portal's export wrote it: that
+        // is looked for in the record's text.
+        How::Equals
+            if source.kind == fields::SourceKind::EntraAudit
+                && m.field.eq_ignore_ascii_case("properties.message")
+                && text.contains("\":") =>
+        {
+            let p = b.bind(&like_pattern(text, &How::Contains));
+            let paths = b.bind("");
+            Ok(format!("{}({GUARD}, raw, {paths}, 'text', {p})", udf::MATCH))
         }
         how => {
             let pattern = like_pattern(text, how);
@@ -267,26 +343,47 @@ fn one_value(
                 // file index answers that.
                 Target::Column(c) if exact && caseless => format!("{c} = {}", b.bind(&unescape(text))),
                 Target::Column(c) if m.cased => format!("{c} LIKE {}", b.bind(&pattern)),
+                // DataFusion compares a whole value, a start or an end without case itself; any
+                // other pattern it compiles for every batch.
+                Target::Column(c) if !simple_pattern(&pattern) => format!("{}({c}, {})", udf::LIKE, b.bind(&pattern)),
                 Target::Column(c) => format!("{c} ILIKE {}", b.bind(&pattern)),
                 Target::Computed(e) if m.cased => format!("{e} LIKE {}", b.bind(&pattern)),
                 Target::Computed(e) => format!("{e} ILIKE {}", b.bind(&pattern)),
-                Target::Record(paths) => {
-                    let how = if m.cased { "like_cased" } else { "like" };
-                    format!("{}(raw, {}, '{how}', {})", udf::MATCH, b.bind(paths), b.bind(&pattern))
+                _ => {
+                    let p = b.bind(&pattern);
+                    record(b, if m.cased { "like_cased" } else { "like" }, p)
                 }
             })
         }
     }
 }
 
+/// The record paths of a target read from the record.
+fn record_path(target: &Target) -> String {
+    match target {
+        Target::Record(paths) => paths.clone(),
+        Target::Hinted { path, .. } => path.to_string(),
+        Target::Column(_) | Target::Computed(_) => unreachable!("read from columns"),
+    }
+}
+
 /// A field's value as text in SQL (for references between fields and the values correlations
-/// count and group by).
-pub fn value_sql(target: &Target, b: &mut Binder) -> String {
+/// count and group by), read from the record only where `guard` holds.
+pub fn value_sql(target: &Target, guard: &str, b: &mut Binder) -> String {
     match target {
         Target::Column(c) => format!("CAST({c} AS VARCHAR)"),
         Target::Computed(e) => e.to_string(),
-        Target::Record(paths) => format!("{}(raw, {})", udf::VALUE, b.bind(paths)),
+        record => format!("{}({guard}, raw, {})", udf::VALUE, b.bind(&record_path(record))),
     }
+}
+
+/// Whether a LIKE pattern is an ASCII value, start or end (no other `%`, no `_` or `\\`).
+fn simple_pattern(pattern: &str) -> bool {
+    let inner = pattern
+        .strip_prefix('%')
+        .or_else(|| pattern.strip_suffix('%'))
+        .unwrap_or(pattern);
+    pattern.is_ascii() && !inner.contains(['%', '_', '\\'])
 }
 
 /// Whether a Sigma value has an unescaped `*` or `?`.
@@ -381,9 +478,12 @@ mod tests {
             c.columns,
             "cloud = 'aws' AND outcome <> 'observed' AND ((action ILIKE $r0_0 OR action ILIKE $r0_1) AND service ILIKE $r0_2)"
         );
+        // The record is parsed only where the rule's columns hold.
         assert!(
-            c.condition
-                .ends_with(" AND NOT coalesce(sigma_match(raw, $r0_3, 'like', $r0_4), false))"),
+            c.condition.ends_with(&format!(
+                " AND NOT coalesce(sigma_match(({}), raw, $r0_4, 'like', $r0_3), false))",
+                c.columns
+            )),
             "{}",
             c.condition
         );
@@ -394,8 +494,8 @@ mod tests {
                 "CreateUser",
                 "Delete%",
                 "iam.amazonaws.com",
-                "requestParameters.userName",
-                "admin%"
+                "admin%",
+                "requestParameters.userName"
             ]
         );
         // An address has no case: compared exactly, so the file index can rule files out.

@@ -5,7 +5,7 @@
 //!
 //! | log source | events | fields |
 //! | --- | --- | --- |
-//! | `product: aws` (`service: cloudtrail`) | cloud `aws`, no Insight | `eventName` → action, `eventSource` → service, `sourceIPAddress` → source_ip, `userAgent` → user_agent; any other field is the record's path (`requestParameters.userName`) |
+//! | `product: aws` (`service: cloudtrail`) | cloud `aws`, no Insight | `eventName` → action, `eventSource` → service, `sourceIPAddress` → source_ip, `userAgent` → user_agent; any other field is the record's path (`requestParameters.userName`), `userIdentity.arn` and `.type` read from principal and principal_type first |
 //! | `product: gcp` (`service: gcp.audit`) | cloud `gcp` | `gcp.audit.method_name` and `data.protoPayload.methodName` → action, `…serviceName` / `service_name` → service, `data.protoPayload.resource.type` → resource_type (the entry's `resource.type`), `data.protoPayload.logName` → the log's name without `projects/…/logs/`; `data.protoPayload.X` → the record's `protoPayload.X`; a field written as the LogEntry names it (`protoPayload.…`, `labels.…`) is its path |
 //! | `product: azure`, `service: activitylogs` | category `activity` | `operationName`, `OperationNameValue` → action, `ResourceProviderValue` → service, `ResourceId` → resource (lower-cased in both), `CategoryValue` → the record's category; any other field is the record's path, its keys matched without case |
 //! | `product: azure`, `service: auditlogs` / `signinlogs` | category `entra_audit` / `entra_signin` | the fields Entra ID's objects have, under `properties` (diagnostic settings) or at the top (Graph); the names of Log Analytics' tables (`OperationName`, `ResultType`, `ClientApp`) are translated; a field the objects do not have makes the rule unsupported |
@@ -59,6 +59,14 @@ pub enum Target {
     Record(String),
     /// An expression of ours over the record.
     Computed(&'static str),
+    /// A path into the record, and a column that holds the same value except for events that
+    /// `unless` (a condition on columns) picks: a match of the column (or `unless`) is what every
+    /// match of the record has, read first.
+    Hinted {
+        path: &'static str,
+        column: &'static str,
+        unless: &'static str,
+    },
 }
 
 impl Target {
@@ -92,6 +100,18 @@ pub fn target(source: &Source, field: &str) -> Result<Target, RuleProblem> {
             "eventSource" => Ok(Target::Column("service")),
             "sourceIPAddress" => Ok(Target::Column("source_ip")),
             "userAgent" => Ok(Target::Column("user_agent")),
+            // The principal is the identity's ARN and its type the identity's, but for calls a
+            // service made (`invokedBy`), where both name the service.
+            "userIdentity.type" => Ok(Target::Hinted {
+                path: "userIdentity.type",
+                column: "principal_type",
+                unless: "false",
+            }),
+            "userIdentity.arn" => Ok(Target::Hinted {
+                path: "userIdentity.arn",
+                column: "principal",
+                unless: "principal_type IS NULL OR principal_type = 'AWSService'",
+            }),
             path => record(path),
         },
         SourceKind::GcpAudit => match field {
@@ -129,6 +149,9 @@ pub fn target(source: &Source, field: &str) -> Result<Target, RuleProblem> {
 /// write it (they also write it with `/`, which the real name never has).
 const GCP_LOG_NAME: &str = "regexp_replace(json_get_str(raw, 'logName'), '^[a-z]+/[^/]+/logs/', '')";
 
+/// A sign-in's status as the rules write it.
+pub const SIGNIN_STATUS: &str = "CASE WHEN outcome = 'success' THEN 'Success' ELSE 'Failure' END";
+
 /// Sigma's names of Entra ID fields (several are Log Analytics' column names), lower-cased, and
 /// the object's field they are: a column, or a path in the object.
 const ENTRA_AUDIT: &[(&str, Entra)] = &[
@@ -136,7 +159,8 @@ const ENTRA_AUDIT: &[(&str, Entra)] = &[
     ("operationname", Entra::Column("action")),
     ("activitydisplayname", Entra::Column("action")),
     ("category", Entra::Path("category")),
-    ("status", Entra::Path("result")),
+    // The portal's Status of an audit event: its result, or the reason beside it.
+    ("status", Entra::Path("result|resultReason")),
     ("result", Entra::Path("result")),
     ("resultreason", Entra::Path("resultReason")),
     ("loggedbyservice", Entra::Path("loggedByService")),
@@ -147,6 +171,10 @@ const ENTRA_AUDIT: &[(&str, Entra)] = &[
 ];
 
 const ENTRA_SIGNIN: &[(&str, Entra)] = &[
+    // Log Analytics' Status of a sign-in is an object; the rules compare it with Success or
+    // Failure, which is whether its error code is 0: the outcome column (a part of its text,
+    // `Status|contains: MFA Denied`, is looked for in the object: see `compile`).
+    ("status", Entra::Column(SIGNIN_STATUS)),
     ("resulttype", Entra::Path("status.errorCode|resultType")),
     (
         "resultdescription",

@@ -328,8 +328,8 @@ pub fn plan(set: &RuleSet, chosen: &[usize], scope: &Scope) -> Plan {
     // The values correlations group by and count, one column each per counted rule's source.
     let mut values: Vec<String> = Vec::new();
     let mut value_binder = Binder::new("val");
-    let value_column = |target: fields::Target, values: &mut Vec<String>, b: &mut Binder| -> usize {
-        let sql = compile::value_sql(&target, b);
+    let value_column = |target: fields::Target, guard: &str, values: &mut Vec<String>, b: &mut Binder| -> usize {
+        let sql = compile::value_sql(&target, &format!("({guard})"), b);
         match values.iter().position(|v| *v == sql) {
             Some(at) => at,
             None => {
@@ -346,18 +346,20 @@ pub fn plan(set: &RuleSet, chosen: &[usize], scope: &Scope) -> Plan {
         for name in &c.rules {
             let base = set.position(name).expect("checked when loaded");
             let source = &set.compiled[base].as_ref().expect("a detection").source;
+            // The record is read for the rows the counted rule's columns admit.
+            let guard = &columns[detections.iter().position(|d| *d == base).expect("planned")];
             let group = c
                 .group_by
                 .iter()
                 .map(|f| {
                     let t = fields::target(source, f).expect("checked when loaded");
-                    value_column(t, &mut values, &mut value_binder)
+                    value_column(t, guard, &mut values, &mut value_binder)
                 })
                 .collect();
             let value = match &c.kind {
                 sigma::CorrelationKind::ValueCount(f) => {
                     let t = fields::target(source, f).expect("checked when loaded");
-                    Some(value_column(t, &mut values, &mut value_binder))
+                    Some(value_column(t, guard, &mut values, &mut value_binder))
                 }
                 sigma::CorrelationKind::EventCount => None,
             };
@@ -375,18 +377,15 @@ pub fn plan(set: &RuleSet, chosen: &[usize], scope: &Scope) -> Plan {
     select.extend(values.iter().enumerate().map(|(n, v)| format!("{v} AS value_{n}")));
     let any = |parts: &[String]| match parts.is_empty() {
         true => "false".to_string(),
-        false => parts
-            .iter()
-            .map(|p| format!("({p})"))
-            .collect::<Vec<_>>()
-            .join("\n    OR "),
+        false => compile::join(parts.iter().map(String::as_str), "\n    OR "),
     };
+    // The rows no rule's columns admit are never read further; the rest are returned with a
+    // flag per rule (a filter on the flags would evaluate every condition a second time).
     let sql = format!(
-        "SELECT {}\nFROM events\nWHERE {}\n  AND ({})\n  AND ({})",
+        "SELECT {}\nFROM events\nWHERE {}\n  AND ({})",
         select.join(",\n  "),
         scope.clause(),
         any(&columns),
-        any(&hits)
     );
     let titles: Vec<&str> = chosen.iter().map(|&i| set.rules[i].title.as_str()).collect();
     Plan {
@@ -541,6 +540,9 @@ fn read_batch(
         .map(|n| text(&format!("value_{n}")))
         .collect::<Result<_, _>>()?;
     for i in 0..batch.num_rows() {
+        if !flags.iter().any(|f| f.is_valid(i) && f.value(i)) {
+            continue;
+        }
         let row = rows.len();
         rows.push(Hit {
             rule: 0,

@@ -2,15 +2,23 @@
 //! compares values: keys found without case, lists looked into (a value matches when any item
 //! does), numbers and booleans compared as their text, text compared without case unless asked.
 //!
-//! - `sigma_match(record, paths, how, pattern)`: whether the field at `paths` (dot-separated
-//!   keys; alternatives separated by `|`, the first one present is the field) matches: `how` is
-//!   `like` (a LIKE pattern, without case), `like_cased`, `regex`, `cidr`, or `null` (the field is
-//!   missing or null; the pattern is not read).
-//! - `sigma_value(record, paths)`: the field's first value as text (for field references and the
-//!   values correlations group by).
-//! - `sigma_keyword(record, pattern)`: whether any value in the record matches a LIKE pattern,
-//!   without case.
+//! - `sigma_match(guard, record, paths, how, pattern)`: whether the field at `paths` (dot-separated
+//!   keys; alternatives separated by `|`, a value at any of them counts) matches: `how` is `like`
+//!   (a LIKE pattern, without case), `like_cased`, `regex`, `cidr`, `null` (the field is
+//!   missing or null; the pattern is not read), or `text` (the record's text as stored matches the
+//!   LIKE pattern; the paths are not read).
+//! - `sigma_value(guard, record, paths)`: the field's first value as text (for field references
+//!   and the values correlations group by).
+//! - `sigma_keyword(guard, record, stretches, pattern)`: whether the record's text holds
+//!   `stretches` (a LIKE pattern, without case: what the word must leave in any JSON text) and any
+//!   key or value in the record matches `pattern`.
 //! - `sigma_cidr(text, cidr)`: whether an address is in a network.
+//! - `sigma_like(text, pattern)`: `text ILIKE pattern`, for the patterns DataFusion would turn
+//!   into a regular expression compiled again for every batch (`%word%`): compiled once here.
+//!
+//! `guard` is the rule's condition on columns: where it is false the record is not parsed and
+//! the answer is false (NULL for `sigma_value`). DataFusion evaluates both sides of an AND on
+//! every row, so the guard is what keeps records of rows no rule wants from being parsed.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -26,39 +34,70 @@ pub const MATCH: &str = "sigma_match";
 pub const VALUE: &str = "sigma_value";
 pub const KEYWORD: &str = "sigma_keyword";
 pub const CIDR: &str = "sigma_cidr";
+pub const LIKE: &str = "sigma_like";
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
     let text = DataType::Utf8;
     vec![
         Arc::new(create_udf(
             MATCH,
-            vec![text.clone(), text.clone(), text.clone(), text.clone()],
+            vec![
+                DataType::Boolean,
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+            ],
             DataType::Boolean,
             Volatility::Immutable,
             Arc::new(sigma_match),
         )),
         Arc::new(create_udf(
             VALUE,
-            vec![text.clone(), text.clone()],
+            vec![DataType::Boolean, text.clone(), text.clone()],
             DataType::Utf8,
             Volatility::Immutable,
             Arc::new(sigma_value),
         )),
         Arc::new(create_udf(
             KEYWORD,
-            vec![text.clone(), text.clone()],
+            vec![DataType::Boolean, text.clone(), text.clone(), text.clone()],
             DataType::Boolean,
             Volatility::Immutable,
             Arc::new(sigma_keyword),
         )),
         Arc::new(create_udf(
             CIDR,
-            vec![text.clone(), text],
+            vec![text.clone(), text.clone()],
             DataType::Boolean,
             Volatility::Immutable,
             Arc::new(sigma_cidr),
         )),
+        Arc::new(create_udf(
+            LIKE,
+            vec![text.clone(), text],
+            DataType::Boolean,
+            Volatility::Immutable,
+            Arc::new(sigma_like),
+        )),
     ]
+}
+
+thread_local! {
+    /// Patterns compiled on this thread: a rule's pattern is the same for every batch.
+    static COMPILED: std::cell::RefCell<std::collections::HashMap<(String, String), std::rc::Rc<Matcher>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `Matcher::new`, once per pattern and thread.
+fn compiled(how: &str, pattern: &str) -> Result<std::rc::Rc<Matcher>, String> {
+    let key = (how.to_string(), pattern.to_string());
+    if let Some(m) = COMPILED.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(m);
+    }
+    let m = std::rc::Rc::new(Matcher::new(how, pattern)?);
+    COMPILED.with(|c| c.borrow_mut().insert(key, m.clone()));
+    Ok(m)
 }
 
 /// How a pattern is compared with a value.
@@ -134,17 +173,14 @@ fn in_network(a: IpAddr, net: IpAddr, bits: u8) -> bool {
     }
 }
 
-/// The values at the first of `paths` that the record has (none when it has none of them).
+/// The values at any of `paths` (none when the record has none of them).
 pub fn values_at(record: &Value, paths: &str) -> Option<Vec<String>> {
+    let mut found = Vec::new();
+    let mut present = false;
     for path in paths.split('|') {
-        let mut found = Vec::new();
-        let mut present = false;
         walk(record, &path.split('.').collect::<Vec<_>>(), &mut found, &mut present);
-        if present {
-            return Some(found);
-        }
     }
-    None
+    present.then_some(found)
 }
 
 /// Collects the values at `keys` below `node`, looking into lists; `present` is set when a value
@@ -166,15 +202,12 @@ fn walk(node: &Value, keys: &[&str], found: &mut Vec<String>, present: &mut bool
         }
         (_, Some(_)) => {}
         (Value::Null, None) => {}
-        (Value::Array(items), None) if !items.is_empty() => {
+        (Value::Array(_) | Value::Object(_), None) => {
             *present = true;
-            // A list is matched by its items, and as a whole (`[]`-style values, `contains`).
-            for item in items {
-                if let Some(t) = leaf_text(item) {
-                    found.push(t);
-                }
-            }
+            // A list or map is matched as a whole (`[]`, `contains` on its text) and by every
+            // value in it (a policy document held as a string inside it).
             found.push(node.to_string());
+            all_values(node, found);
         }
         (leaf, None) => {
             *present = true;
@@ -193,11 +226,26 @@ fn leaf_text(v: &Value) -> Option<String> {
     }
 }
 
-/// Every text, number and boolean in the record (keys are not values).
+/// Every text, number and boolean in the record.
 fn all_values(node: &Value, out: &mut Vec<String>) {
     match node {
         Value::Object(map) => map.values().for_each(|v| all_values(v, out)),
         Value::Array(items) => items.iter().for_each(|v| all_values(v, out)),
+        Value::Null => {}
+        leaf => out.extend(leaf_text(leaf)),
+    }
+}
+
+/// Every key and value in the record: a keyword is looked for in the whole event.
+fn keys_and_values(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                keys_and_values(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| keys_and_values(v, out)),
         Value::Null => {}
         leaf => out.extend(leaf_text(leaf)),
     }
@@ -230,10 +278,47 @@ fn constant(arg: &ColumnarValue, name: &str) -> Result<Option<String>, DataFusio
     }
 }
 
-/// The record column as text, and its row count.
+/// The record column as text.
 fn records(arg: &ColumnarValue, rows: usize) -> Result<ArrayRef, DataFusionError> {
     let array = arg.to_array(rows)?;
-    Ok(datafusion::arrow::compute::cast(&array, &DataType::Utf8)?)
+    match array.data_type() {
+        DataType::Utf8 | DataType::Utf8View => Ok(array),
+        _ => Ok(datafusion::arrow::compute::cast(&array, &DataType::Utf8)?),
+    }
+}
+
+/// Row `i` of a text column (`Utf8` or `Utf8View`), if not null.
+fn text_at(a: &ArrayRef, i: usize) -> Option<&str> {
+    if a.is_null(i) {
+        return None;
+    }
+    match a.data_type() {
+        DataType::Utf8View => Some(a.as_string_view().value(i)),
+        _ => Some(a.as_string::<i32>().value(i)),
+    }
+}
+
+thread_local! {
+    /// The records of the batch whose rows were last parsed on this thread, and those parsed:
+    /// the rules of one scan look into the same records, each with a call of its own, one batch
+    /// after another on one thread. Holding the column keeps its address from being reused.
+    static PARSED: std::cell::RefCell<Option<(ArrayRef, Vec<Option<Option<std::rc::Rc<Value>>>>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Row `i` of `records` parsed, once per batch whichever rule asks.
+fn parsed(records: &ArrayRef, i: usize) -> Option<std::rc::Rc<Value>> {
+    PARSED.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        let fresh = !matches!(&*cache, Some((a, _)) if Arc::ptr_eq(a, records));
+        if fresh {
+            *cache = Some((records.clone(), vec![None; records.len()]));
+        }
+        let (_, rows) = cache.as_mut().expect("just set");
+        rows[i]
+            .get_or_insert_with(|| text_at(records, i).and_then(parse).map(std::rc::Rc::new))
+            .clone()
+    })
 }
 
 fn rows_of(args: &[ColumnarValue]) -> usize {
@@ -249,25 +334,45 @@ fn parse(text: &str) -> Option<Value> {
     serde_json::from_str(text).ok()
 }
 
+/// Whether row `i` is wanted by the rule (the guard column).
+fn guarded(guard: &ColumnarValue, rows: usize) -> Result<BooleanArray, DataFusionError> {
+    let array = guard.to_array(rows)?;
+    Ok(array.as_boolean().clone())
+}
+
+fn wanted(guard: &BooleanArray, i: usize) -> bool {
+    guard.is_valid(i) && guard.value(i)
+}
+
 fn sigma_match(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError> {
     let rows = rows_of(args);
-    let paths = constant(&args[1], MATCH)?.unwrap_or_default();
-    let how = constant(&args[2], MATCH)?.unwrap_or_default();
+    let guard = guarded(&args[0], rows)?;
+    let paths = constant(&args[2], MATCH)?.unwrap_or_default();
+    let how = constant(&args[3], MATCH)?.unwrap_or_default();
+    // `text`: the pattern is matched with the record's text as stored (a rule's value that is a
+    // piece of JSON).
+    let whole_text = how == "text";
     let matcher = match how.as_str() {
         "null" => None,
         how => {
-            let pattern = constant(&args[3], MATCH)?.unwrap_or_default();
-            Some(Matcher::new(how, &pattern).map_err(err)?)
+            let pattern = constant(&args[4], MATCH)?.unwrap_or_default();
+            let how = if whole_text { "like" } else { how };
+            Some(compiled(how, &pattern).map_err(err)?)
         }
     };
-    let records = records(&args[0], rows)?;
-    let records = records.as_string::<i32>();
+    let records = records(&args[1], rows)?;
     let out: BooleanArray = (0..records.len())
         .map(|i| {
-            if records.is_null(i) {
-                return Some(matcher.is_none());
+            if !wanted(&guard, i) {
+                return Some(false);
             }
-            let values = parse(records.value(i)).and_then(|r| values_at(&r, &paths));
+            let Some(text) = text_at(&records, i) else {
+                return Some(matcher.is_none());
+            };
+            if let (true, Some(m)) = (whole_text, &matcher) {
+                return Some(m.matches(text));
+            }
+            let values = parsed(&records, i).and_then(|r| values_at(&r, &paths));
             Some(match (&matcher, values) {
                 (None, values) => values.is_none_or(|v| v.is_empty()),
                 (Some(m), Some(values)) => values.iter().any(|v| m.matches(v)),
@@ -280,15 +385,15 @@ fn sigma_match(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError>
 
 fn sigma_value(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError> {
     let rows = rows_of(args);
-    let paths = constant(&args[1], VALUE)?.unwrap_or_default();
-    let records = records(&args[0], rows)?;
-    let records = records.as_string::<i32>();
+    let guard = guarded(&args[0], rows)?;
+    let paths = constant(&args[2], VALUE)?.unwrap_or_default();
+    let records = records(&args[1], rows)?;
     let out: StringArray = (0..records.len())
         .map(|i| {
-            if records.is_null(i) {
+            if !wanted(&guard, i) || records.is_null(i) {
                 return None;
             }
-            parse(records.value(i))
+            parsed(&records, i)
                 .and_then(|r| values_at(&r, &paths))
                 .and_then(|v| v.into_iter().next())
         })
@@ -298,18 +403,20 @@ fn sigma_value(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError>
 
 fn sigma_keyword(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError> {
     let rows = rows_of(args);
-    let pattern = constant(&args[1], KEYWORD)?.unwrap_or_default();
-    let matcher = Matcher::new("like", &pattern).map_err(err)?;
-    let records = records(&args[0], rows)?;
-    let records = records.as_string::<i32>();
+    let guard = guarded(&args[0], rows)?;
+    let stretches = constant(&args[2], KEYWORD)?.unwrap_or_default();
+    let stretches = compiled("like", &stretches).map_err(err)?;
+    let pattern = constant(&args[3], KEYWORD)?.unwrap_or_default();
+    let matcher = compiled("like", &pattern).map_err(err)?;
+    let records = records(&args[1], rows)?;
     let out: BooleanArray = (0..records.len())
         .map(|i| {
-            if records.is_null(i) {
+            if !wanted(&guard, i) || !text_at(&records, i).is_some_and(|t| stretches.matches(t)) {
                 return Some(false);
             }
             let mut values = Vec::new();
-            if let Some(r) = parse(records.value(i)) {
-                all_values(&r, &mut values);
+            if let Some(r) = parsed(&records, i) {
+                keys_and_values(&r, &mut values);
             }
             Some(values.iter().any(|v| matcher.matches(v)))
         })
@@ -320,11 +427,21 @@ fn sigma_keyword(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionErro
 fn sigma_cidr(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError> {
     let rows = rows_of(args);
     let cidr = constant(&args[1], CIDR)?.unwrap_or_default();
-    let matcher = Matcher::new("cidr", &cidr).map_err(err)?;
+    let matcher = compiled("cidr", &cidr).map_err(err)?;
     let values = records(&args[0], rows)?;
-    let values = values.as_string::<i32>();
     let out: BooleanArray = (0..values.len())
-        .map(|i| Some(values.is_valid(i) && matcher.matches(values.value(i))))
+        .map(|i| Some(text_at(&values, i).is_some_and(|v| matcher.matches(v))))
+        .collect();
+    Ok(ColumnarValue::Array(Arc::new(out)))
+}
+
+fn sigma_like(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError> {
+    let rows = rows_of(args);
+    let pattern = constant(&args[1], LIKE)?.unwrap_or_default();
+    let matcher = compiled("like", &pattern).map_err(err)?;
+    let values = records(&args[0], rows)?;
+    let out: BooleanArray = (0..values.len())
+        .map(|i| text_at(&values, i).map(|v| matcher.matches(v)))
         .collect();
     Ok(ColumnarValue::Array(Arc::new(out)))
 }
@@ -349,10 +466,20 @@ mod tests {
             vec!["true"]
         );
         assert_eq!(values_at(&r, "properties.networkLocationDetails").unwrap(), vec!["[]"]);
+        assert_eq!(values_at(&r, "n|nothing").unwrap(), vec!["0"]);
         assert_eq!(values_at(&r, "properties.DeviceDetail.deviceId").unwrap(), vec![""]);
         assert_eq!(values_at(&r, "n").unwrap(), vec!["0"]);
         assert_eq!(values_at(&r, "nothing"), None);
         assert_eq!(values_at(&r, "missing|n").unwrap(), vec!["0"]);
+        // A map is its text and every value in it.
+        let policy: Value = serde_json::from_str(r#"{"p":{"doc":"{\"Effect\":\"Allow\"}"}}"#).unwrap();
+        assert_eq!(
+            values_at(&policy, "p").unwrap(),
+            vec![
+                r#"{"doc":"{\"Effect\":\"Allow\"}"}"#.to_string(),
+                r#"{"Effect":"Allow"}"#.to_string()
+            ]
+        );
     }
 
     #[test]
