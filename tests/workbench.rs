@@ -575,3 +575,75 @@ fn the_walkthrough_shows_principals_actions_and_resources_whole_where_the_screen
     );
     wb.quit();
 }
+
+/// The demo's intruder stops the trail: on the Detections screen its rule is listed, Enter lists
+/// the hit, Enter opens the event — the one `trailscope detect` names.
+#[test]
+fn the_detections_screen_finds_the_stopped_trail_and_opens_its_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = demo(dir.path());
+    let rule = "4db60cc0-36fb-42b7-9b58-a5b53019fb74";
+    let out = trailscope(
+        &[
+            "detect",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--from",
+            "6h",
+            "--rule",
+            rule,
+            "--format",
+            "csv",
+        ],
+        &[("TRAILSCOPE_CONFIG", "/nonexistent/trailscope.toml")],
+    );
+    let csv = stdout(&out);
+    let hit: Vec<&str> = csv
+        .lines()
+        .nth(1)
+        .expect("the command finds the hit")
+        .split(',')
+        .collect();
+    let (time, action, event_id) = (hit[2], hit[4], hit[7]);
+    assert_eq!(action, "StopLogging", "{csv}");
+
+    let wb = Workbench::open_sized(archive.to_str().unwrap(), &dir.path().join("state"), &[], 140, 40);
+    wb.wait("the timeline", timeline_ready);
+    wb.keys(":last 6h\r");
+    wb.wait("the last 6 hours", |s| s.contains("last 6h") && timeline_ready(s));
+    wb.keys("6");
+    let list = wb.wait("the rules with hits", |s| s.contains("rules ran:"));
+    assert!(list.contains("AWS CloudTrail Important Change"), "{list}");
+    assert!(list.contains("not run: `trailscope detect --list` says why"), "{list}");
+    // The scan is the engine's, journaled as every query is.
+    wb.journaled("AS hit_0", |e| e["outcome"] == "completed");
+
+    wb.keys("/Important Change\r");
+    wb.wait("the rule's description", |s| {
+        s.contains("Detects disabling, deleting and updating of a Trail")
+    });
+    wb.keys("\r");
+    let hits = wb.wait("the rule's hits", |s| {
+        s.contains("Hits of AWS CloudTrail Important Change") && s.contains("StopLogging")
+    });
+    let line = hits.lines().find(|l| l.contains("StopLogging")).unwrap();
+    assert!(line.contains(time), "the hit the command line finds: {line}");
+
+    wb.keys("\r");
+    let event = wb.wait("the hit's event", |s| s.contains(r#""eventName": "StopLogging""#));
+    assert!(
+        event.contains(&format!("event …{}", &event_id[event_id.len() - 12..])),
+        "its event, {event_id}: {event}"
+    );
+    wb.journaled("event_id = $event_id", |e| {
+        e["outcome"] == "completed" && e["params"]["event_id"] == event_id
+    });
+    // Esc walks back to the hit, then to the rules.
+    wb.keys("\x1b");
+    wb.wait_for("Hits of AWS CloudTrail Important Change");
+    wb.keys("\x1b");
+    wb.wait("the rules again", |s| {
+        s.contains("rules ran:") && !s.contains("Hits of")
+    });
+    wb.quit();
+}

@@ -620,6 +620,6 @@ fn shown_query(pane: &Pane) -> Option<Query> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod detection_tests;
+#[cfg(test)]
+mod tests;
