@@ -404,6 +404,10 @@ pub fn plan(set: &RuleSet, chosen: &[usize], scope: &Scope) -> Plan {
     }
 }
 
+/// Per detection (its place in the scan): its rows (indices among the scan's rows that some
+/// rule hit) with the values correlations read.
+type Matched = HashMap<usize, Vec<(usize, Vec<Option<String>>)>>;
+
 /// What a run found, and what it read.
 #[derive(Clone, Debug, Default)]
 pub struct Findings {
@@ -416,7 +420,7 @@ pub async fn run(session: &Session, set: &RuleSet, plan: &Plan) -> Result<Findin
     let mut stream = session.run(&plan.query).await?;
     let mut rows: Vec<Hit> = Vec::new();
     // Per detection, its hits (indices into `rows`) and their values.
-    let mut matched: HashMap<usize, Vec<(usize, Vec<Option<String>>)>> = HashMap::new();
+    let mut matched: Matched = HashMap::new();
     let value_count = plan.query.sql.matches(" AS value_").count();
     while let Some(batch) = stream.try_next().await.map_err(EngineError::from_datafusion)? {
         read_batch(&batch, plan, value_count, &mut rows, &mut matched)?;
@@ -498,7 +502,7 @@ fn read_batch(
     plan: &Plan,
     value_count: usize,
     rows: &mut Vec<Hit>,
-    matched: &mut HashMap<usize, Vec<(usize, Vec<Option<String>>)>>,
+    matched: &mut Matched,
 ) -> Result<(), EngineError> {
     let text = |name: &str| -> Result<ArrayRef, EngineError> {
         let column = batch

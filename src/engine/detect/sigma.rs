@@ -215,9 +215,12 @@ pub enum RuleProblem {
     Unsupported(String),
 }
 
+/// A document that is no rule to run: its id and title if it has them, and why.
+pub type NotRun = (Option<String>, Option<String>, RuleProblem);
+
 /// The documents of one rule file (a file may hold several, separated by `---`), each a rule
 /// or the reason it is not one. `origin` says where the file came from.
-pub fn parse_file(text: &str, origin: &str) -> Vec<Result<Rule, (Option<String>, Option<String>, RuleProblem)>> {
+pub fn parse_file(text: &str, origin: &str) -> Vec<Result<Rule, NotRun>> {
     let documents: Vec<Value> = match serde_saphyr::from_multiple(text) {
         Ok(d) => d,
         Err(e) => {

@@ -298,11 +298,14 @@ fn text_at(a: &ArrayRef, i: usize) -> Option<&str> {
     }
 }
 
+/// Per row of a batch: not parsed yet, or parsed (None: not JSON).
+type ParsedRows = Vec<Option<Option<std::rc::Rc<Value>>>>;
+
 thread_local! {
     /// The records of the batch whose rows were last parsed on this thread, and those parsed:
     /// the rules of one scan look into the same records, each with a call of its own, one batch
     /// after another on one thread. Holding the column keeps its address from being reused.
-    static PARSED: std::cell::RefCell<Option<(ArrayRef, Vec<Option<Option<std::rc::Rc<Value>>>>)>> =
+    static PARSED: std::cell::RefCell<Option<(ArrayRef, ParsedRows)>> =
         const { std::cell::RefCell::new(None) };
 }
 
