@@ -496,6 +496,27 @@ impl ResourceView {
     }
 }
 
+/// The events of the window with these ids, oldest first (a detection's hits, as events every
+/// pivot works from). The ids are bound, and an `IN` list of `event_id` is what the file index
+/// rules files out by.
+pub fn events_with_ids(scope: &Scope, title: &str, ids: &[String]) -> Query {
+    let mut params = scope.params();
+    let mut names = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        names.push(format!("$id_{i}"));
+        params.push((format!("id_{i}"), text(id)));
+    }
+    let list = match names.is_empty() {
+        true => "false".to_string(),
+        false => format!("event_id IN ({})", names.join(", ")),
+    };
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS}\nFROM events\nWHERE {}\n  AND {list}\nORDER BY event_time, event_id",
+        scope.clause()
+    );
+    query(title, sql, params)
+}
+
 /// One event, whole, whatever its time.
 pub fn event(event_id: &str) -> Query {
     query(
@@ -516,6 +537,15 @@ mod tests {
             to: super::super::window::DAY,
             chosen: String::new(),
         })
+    }
+
+    #[test]
+    fn events_with_ids_binds_each_id_and_the_file_index_can_use_the_list() {
+        let q = events_with_ids(&scope(), "Hits", &["a'b".to_string(), "c".to_string()]);
+        assert!(q.sql.contains("event_id IN ($id_0, $id_1)"), "{}", q.sql);
+        assert!(!q.sql.contains("a'b"));
+        assert!(q.params.iter().any(|(n, v)| n == "id_0" && display_value(v) == "a'b"));
+        assert!(events_with_ids(&scope(), "None", &[]).sql.contains("AND false"));
     }
 
     #[test]
