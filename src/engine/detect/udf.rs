@@ -104,13 +104,33 @@ fn compiled(how: &str, pattern: &str) -> Result<std::rc::Rc<Matcher>, String> {
 pub enum Matcher {
     Pattern(Regex),
     Network(IpAddr, u8),
+    /// A LIKE pattern that is an ASCII value, or its start, end or a part (`x`, `x%`, `%x`,
+    /// `%x%`), compared without case and without a regular expression.
+    Plain(Plain, String),
+    Part(aho_corasick::AhoCorasick),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plain {
+    Whole,
+    Start,
+    End,
 }
 
 impl Matcher {
     /// `how` is `like`, `like_cased`, `regex` or `cidr`.
     pub fn new(how: &str, pattern: &str) -> Result<Matcher, String> {
         match how {
-            "like" => like_regex(pattern, false).map(Matcher::Pattern),
+            "like" => Ok(match plain(pattern) {
+                Some((Some(kind), text)) => Matcher::Plain(kind, text),
+                Some((None, text)) => Matcher::Part(
+                    aho_corasick::AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build([text])
+                        .map_err(|e| e.to_string())?,
+                ),
+                None => Matcher::Pattern(like_regex(pattern, false)?),
+            }),
             "like_cased" => like_regex(pattern, true).map(Matcher::Pattern),
             "regex" => Regex::new(pattern)
                 .map(Matcher::Pattern)
@@ -124,8 +144,39 @@ impl Matcher {
         match self {
             Matcher::Pattern(re) => re.is_match(value),
             Matcher::Network(net, bits) => value.trim().parse::<IpAddr>().is_ok_and(|a| in_network(a, *net, *bits)),
+            Matcher::Plain(Plain::Whole, text) => value.eq_ignore_ascii_case(text),
+            Matcher::Plain(Plain::Start, text) => value
+                .as_bytes()
+                .get(..text.len())
+                .is_some_and(|v| v.eq_ignore_ascii_case(text.as_bytes())),
+            Matcher::Plain(Plain::End, text) => value
+                .len()
+                .checked_sub(text.len())
+                .is_some_and(|at| value.as_bytes()[at..].eq_ignore_ascii_case(text.as_bytes())),
+            Matcher::Part(finder) => finder.is_match(value),
         }
     }
+}
+
+/// A LIKE pattern that needs no regular expression: `(Some(kind), text)` for a whole value, a
+/// start or an end, `(None, text)` for a part; ASCII only (other letters' cases are the regular
+/// expression's to fold), without `_` or escapes.
+fn plain(pattern: &str) -> Option<(Option<Plain>, String)> {
+    if !pattern.is_ascii() || pattern.contains(['_', '\\']) {
+        return None;
+    }
+    let (start, end) = (pattern.starts_with('%'), pattern.len() > 1 && pattern.ends_with('%'));
+    let inner = &pattern[usize::from(start)..pattern.len() - usize::from(end)];
+    if inner.contains('%') || inner.is_empty() {
+        return None;
+    }
+    let kind = match (start, end) {
+        (false, false) => Some(Plain::Whole),
+        (false, true) => Some(Plain::Start),
+        (true, false) => Some(Plain::End),
+        (true, true) => None,
+    };
+    Some((kind, inner.to_string()))
 }
 
 /// A LIKE pattern (`%`, `_`, `\` escaping) as an anchored regular expression.
@@ -171,6 +222,62 @@ fn in_network(a: IpAddr, net: IpAddr, bits: u8) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the field at `paths` is there (not null), and whether `hit` is true for one of its
+/// values (as [`values_at`] lists them), stopping at the first.
+fn any_at(record: &Value, paths: &str, hit: &mut dyn FnMut(&str) -> bool) -> (bool, bool) {
+    let mut present = false;
+    for path in paths.split('|') {
+        let keys: Vec<&str> = path.split('.').collect();
+        if visit(record, &keys, &mut present, hit) {
+            return (true, true);
+        }
+    }
+    (present, false)
+}
+
+/// [`walk`] without collecting: true as soon as `hit` is.
+fn visit(node: &Value, keys: &[&str], present: &mut bool, hit: &mut dyn FnMut(&str) -> bool) -> bool {
+    match (node, keys.split_first()) {
+        (Value::Array(items), _) if !items.is_empty() && !keys.is_empty() => {
+            items.iter().any(|item| visit(item, keys, present, hit))
+        }
+        (Value::Object(map), Some((key, rest))) => {
+            let child = map
+                .get(*key)
+                .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v));
+            child.is_some_and(|child| visit(child, rest, present, hit))
+        }
+        (_, Some(_)) | (Value::Null, None) => false,
+        (Value::Array(_) | Value::Object(_), None) => {
+            *present = true;
+            hit(&node.to_string()) || any_value(node, hit)
+        }
+        (Value::String(s), None) => {
+            *present = true;
+            hit(s)
+        }
+        (leaf, None) => {
+            *present = true;
+            hit(&leaf.to_string())
+        }
+    }
+}
+
+/// Whether `hit` is true for a text, number or boolean in `node` (with its keys, `keys`).
+fn any_in(node: &Value, keys: bool, hit: &mut dyn FnMut(&str) -> bool) -> bool {
+    match node {
+        Value::Object(map) => map.iter().any(|(k, v)| (keys && hit(k)) || any_in(v, keys, hit)),
+        Value::Array(items) => items.iter().any(|v| any_in(v, keys, hit)),
+        Value::Null => false,
+        Value::String(s) => hit(s),
+        leaf => hit(&leaf.to_string()),
+    }
+}
+
+fn any_value(node: &Value, hit: &mut dyn FnMut(&str) -> bool) -> bool {
+    any_in(node, false, hit)
 }
 
 /// The values at any of `paths` (none when the record has none of them).
@@ -231,21 +338,6 @@ fn all_values(node: &Value, out: &mut Vec<String>) {
     match node {
         Value::Object(map) => map.values().for_each(|v| all_values(v, out)),
         Value::Array(items) => items.iter().for_each(|v| all_values(v, out)),
-        Value::Null => {}
-        leaf => out.extend(leaf_text(leaf)),
-    }
-}
-
-/// Every key and value in the record: a keyword is looked for in the whole event.
-fn keys_and_values(node: &Value, out: &mut Vec<String>) {
-    match node {
-        Value::Object(map) => {
-            for (k, v) in map {
-                out.push(k.clone());
-                keys_and_values(v, out);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| keys_and_values(v, out)),
         Value::Null => {}
         leaf => out.extend(leaf_text(leaf)),
     }
@@ -375,11 +467,12 @@ fn sigma_match(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionError>
             if let (true, Some(m)) = (whole_text, &matcher) {
                 return Some(m.matches(text));
             }
-            let values = parsed(&records, i).and_then(|r| values_at(&r, &paths));
-            Some(match (&matcher, values) {
-                (None, values) => values.is_none_or(|v| v.is_empty()),
-                (Some(m), Some(values)) => values.iter().any(|v| m.matches(v)),
-                (Some(_), None) => false,
+            let Some(record) = parsed(&records, i) else {
+                return Some(matcher.is_none());
+            };
+            Some(match &matcher {
+                None => !any_at(&record, &paths, &mut |_| false).0,
+                Some(m) => any_at(&record, &paths, &mut |v| m.matches(v)).1,
             })
         })
         .collect();
@@ -417,11 +510,7 @@ fn sigma_keyword(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionErro
             if !wanted(&guard, i) || !text_at(&records, i).is_some_and(|t| stretches.matches(t)) {
                 return Some(false);
             }
-            let mut values = Vec::new();
-            if let Some(r) = parsed(&records, i) {
-                keys_and_values(&r, &mut values);
-            }
-            Some(values.iter().any(|v| matcher.matches(v)))
+            Some(parsed(&records, i).is_some_and(|r| any_in(&r, true, &mut |v| matcher.matches(v))))
         })
         .collect();
     Ok(ColumnarValue::Array(Arc::new(out)))
@@ -495,5 +584,24 @@ mod tests {
         let net = Matcher::new("cidr", "10.0.0.0/8").unwrap();
         assert!(net.matches("10.2.3.4") && !net.matches("11.0.0.1") && !net.matches("not an ip"));
         assert!(Matcher::new("cidr", "10.0.0.0/33").is_err());
+        // Plain patterns, compared without a regular expression, mean what the regex would.
+        for (pattern, value, expected) in [
+            ("CreateUser", "createuser", true),
+            ("CreateUser", "CreateUsers", false),
+            ("Delete%", "deletebucket", true),
+            ("%write", "microsoft.compute/virtualmachines/write", true),
+            ("%S3 Browser%", "aws-sdk S3 browser 9.1", true),
+            ("%S3 Browser%", "S3Browser", false),
+            ("%", "anything", true),
+            ("", "", true),
+        ] {
+            let m = Matcher::new("like", pattern).unwrap();
+            assert_eq!(m.matches(value), expected, "{pattern} {value}");
+            assert_eq!(
+                like_regex(pattern, false).unwrap().is_match(value),
+                expected,
+                "{pattern}"
+            );
+        }
     }
 }
