@@ -16,6 +16,8 @@ pub struct Compiled {
     pub source: Source,
     pub condition: String,
     pub columns: String,
+    /// `columns` without the log source's part (None: the source's events are all admitted).
+    pub own_columns: Option<String>,
     pub params: Vec<(String, ScalarValue)>,
 }
 
@@ -56,9 +58,9 @@ impl Binder {
 pub fn detection(d: &Detection, prefix: &str) -> Result<Compiled, RuleProblem> {
     let source = fields::source(&d.logsource)?;
     let mut b = Binder::new(prefix);
-    let (sql, columns) = cond(&d.condition, d, &source, &mut b)?;
-    let columns = match columns {
-        Some(c) => format!("{} AND {}", source.sql(), paren(&c)),
+    let (sql, own_columns) = cond(&d.condition, d, &source, &mut b)?;
+    let columns = match &own_columns {
+        Some(c) => format!("{} AND {}", source.sql(), paren(c)),
         None => source.sql().to_string(),
     };
     // The record is parsed only on the rows the rule's columns admit.
@@ -66,6 +68,7 @@ pub fn detection(d: &Detection, prefix: &str) -> Result<Compiled, RuleProblem> {
     Ok(Compiled {
         condition: format!("{columns} AND {}", paren(&sql)),
         columns,
+        own_columns,
         params: b.params,
         source,
     })

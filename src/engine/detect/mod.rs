@@ -315,6 +315,9 @@ pub fn plan(set: &RuleSet, chosen: &[usize], scope: &Scope) -> Plan {
     let mut params = scope.params();
     let mut hits = Vec::new();
     let mut columns = Vec::new();
+    // Per log source, the rules' own conditions on columns (None: one rule admits all its
+    // events): the scan's filter says each source once.
+    let mut admits: BTreeMap<&str, Option<Vec<String>>> = BTreeMap::new();
     for (n, &i) in detections.iter().enumerate() {
         let Body::Detection(d) = &set.rules[i].body else {
             continue;
@@ -323,6 +326,11 @@ pub fn plan(set: &RuleSet, chosen: &[usize], scope: &Scope) -> Plan {
         let c = compile::detection(d, &format!("r{n}")).expect("compiled when loaded");
         hits.push(c.condition);
         columns.push(c.columns);
+        let admitted = admits.entry(c.source.sql()).or_insert_with(|| Some(Vec::new()));
+        match (admitted.as_mut(), c.own_columns) {
+            (Some(list), Some(own)) => list.push(own),
+            _ => *admitted = None,
+        }
         params.extend(c.params);
     }
     // The values correlations group by and count, one column each per counted rule's source.
@@ -385,7 +393,16 @@ pub fn plan(set: &RuleSet, chosen: &[usize], scope: &Scope) -> Plan {
         "SELECT {}\nFROM events\nWHERE {}\n  AND ({})",
         select.join(",\n  "),
         scope.clause(),
-        any(&columns),
+        any(&admits
+            .into_iter()
+            .map(|(source, own)| match own {
+                Some(own) => format!(
+                    "{source} AND ({})",
+                    compile::join(own.iter().map(String::as_str), " OR ")
+                ),
+                None => source.to_string(),
+            })
+            .collect::<Vec<_>>()),
     );
     let titles: Vec<&str> = chosen.iter().map(|&i| set.rules[i].title.as_str()).collect();
     Plan {
