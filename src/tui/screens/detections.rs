@@ -85,15 +85,12 @@ fn selected(view: &View) -> Option<(Arc<Found>, usize)> {
     Some((found.clone(), rule))
 }
 
-/// Enter: the rule's hits, from what the run found (nothing is read again).
+/// Enter: the rule's hits, the events with the ids the run found, read as any events are.
 pub fn open(app: &mut App) -> Vec<Effect> {
     let Some((found, rule)) = selected(app.view()) else {
         return vec![];
     };
-    let hits = HitsOf {
-        rule: found.name(rule),
-        found: Some(found),
-    };
+    let hits = HitsOf::of(&found, rule);
     let scope = app.scope().clone();
     app.push(View::new(Screen::Hits(hits), scope))
 }

@@ -233,16 +233,17 @@ impl Screen {
             | Screen::SourceIp(_)
             | Screen::Frequency(_)
             | Screen::Matches(..) => self.clone(),
-            // What was found under the old window or filters is found again under the new.
-            Screen::Detections(_) => Tab::Detections.screen(),
-            Screen::Hits(h) => Screen::Hits(h.again()),
+            // What was found under the old window or filters is found again under the new: the
+            // rules run again (a rule's hits were found in the old window).
+            Screen::Detections(_) | Screen::Hits(_) => Tab::Detections.screen(),
         }
     }
 
     /// The screen a value pinned on it (`f`/`F`) opens: the same, asked again under the pin.
     pub fn pinned(&self) -> Screen {
         match self {
-            Screen::Detections(_) | Screen::Hits(_) => self.rescoped(),
+            // A rule's hits are events: a pin narrows them as it narrows any table of events.
+            Screen::Detections(_) => self.rescoped(),
             _ => self.clone(),
         }
     }
