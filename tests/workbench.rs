@@ -628,6 +628,18 @@ fn the_detections_screen_finds_the_stopped_trail_and_opens_its_event() {
     });
     let line = hits.lines().find(|l| l.contains("StopLogging")).unwrap();
     assert!(line.contains(time), "the hit the command line finds: {line}");
+    // The hits are the events with the ids the run found, read by a query as any table is.
+    wb.journaled("event_id IN ($id_0)", |e| e["outcome"] == "completed");
+    // `c` on the action counts the hits' actions.
+    wb.keys("llc");
+    let counted = wb.wait("the hits' actions counted", |s| {
+        s.contains("Values of action in Hits of AWS CloudTrail Important Change") && s.contains("StopLogging")
+    });
+    let line = counted.lines().find(|l| l.contains("StopLogging")).unwrap();
+    assert!(line.contains(" 1 "), "the one hit: {line}");
+    wb.keys("\x1b");
+    wb.wait_for("Hits of AWS CloudTrail Important Change");
+    wb.keys("hh");
 
     wb.keys("\r");
     let event = wb.wait("the hit's event", |s| s.contains(r#""eventName": "StopLogging""#));

@@ -381,15 +381,31 @@ async fn detections_list_the_incidents_rules_and_a_rules_hits_open_their_events_
         "the hit's principal opens: {screen}"
     );
     h.press(KeyCode::Esc);
-    // Its principal left out: the rule runs again and has nothing left to say.
-    h.type_text("l");
+    // The hits are a table of events: `c` on the action counts the hits' actions.
+    h.type_text("ll");
+    assert_eq!(h.app().view().pane().column(), Some("action"));
+    h.type_text("c");
+    h.settle().await;
+    let screen = h.screen();
+    assert!(
+        screen.contains("Values of action in Hits of AWS CloudTrail Important Change"),
+        "{screen}"
+    );
+    let counted = screen
+        .lines()
+        .find(|l| l.contains("StopLogging"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(counted.contains(" 1 "), "the one hit: {counted}");
+    h.press(KeyCode::Esc);
+    // Its principal left out: no hit is left.
+    h.type_text("h");
     assert_eq!(h.app().view().pane().column(), Some("principal"));
     h.type_text("F");
     h.settle().await;
     let screen = h.screen();
     assert!(screen.contains("principal ≠ arn:aws:sts::444455556666"), "{screen}");
     assert!(
-        screen.contains("the rule has no hit in this window under these filters"),
+        screen.contains("none of the rule's hits is in this window under these filters"),
         "{screen}"
     );
     // Esc removes the filter, then goes back to the rules.

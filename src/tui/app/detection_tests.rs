@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::tests::loaded;
 use super::*;
+use crate::engine::Value;
 use crate::tui::rules::{Detection, Found, incident};
+use crate::tui::screens::HitsOf;
 
 const TRAIL_RULE: &str = "4db60cc0-36fb-42b7-9b58-a5b53019fb74";
 const ROLE: &str = "arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841";
@@ -90,24 +92,12 @@ fn the_detections_screen_lists_the_rules_with_hits_most_severe_first_and_enter_l
     assert_eq!(column(&app, "last_seen")[2], "2026-10-30T23:53:39Z");
 
     app.update(Action::Down);
-    let effects = app.update(Action::Open);
-    assert!(effects.is_empty(), "the hits come from the run: nothing is read again");
+    hits_opened(&mut app);
     assert_eq!(app.view().screen.crumb(), "hits of AWS CloudTrail Important Change");
     let pane = app.view().pane();
+    assert_eq!(pane.title, "Hits of AWS CloudTrail Important Change");
     let shown: Vec<&str> = pane.order.iter().map(|&i| pane.columns[i].as_str()).collect();
-    assert_eq!(
-        shown,
-        [
-            "event_time",
-            "principal",
-            "action",
-            "resource",
-            "tenant",
-            "event_id",
-            "source_ip"
-        ],
-        "an event table; the rule's own columns and an empty detail hidden"
-    );
+    assert_eq!(shown, HIT_COLUMNS, "an event table, as any other");
     assert_eq!(pane.text("action").as_deref(), Some("StopLogging"));
     assert_eq!(pane.known_rows(), 1);
 
@@ -118,6 +108,16 @@ fn the_detections_screen_lists_the_rules_with_hits_most_severe_first_and_enter_l
     // Esc walks back: to the hits, then to the rules, the cursor where it was.
     app.update(Action::Back);
     assert!(matches!(&app.view().screen, Screen::Hits(_)));
+    // `s` sorts the hits by running their query again ordered, as on any table of events.
+    app.view_mut().pane_mut().col = 2;
+    let sorted = queries(&app.update(Action::Sort));
+    assert_eq!(sorted.len(), 1);
+    assert!(sorted[0].sql.contains("event_id IN ($id_0)"), "{}", sorted[0].sql);
+    assert!(
+        sorted[0].sql.ends_with("ORDER BY \"action\" ASC NULLS LAST"),
+        "{}",
+        sorted[0].sql
+    );
     app.update(Action::Back);
     assert!(matches!(&app.view().screen, Screen::Detections(_)));
     assert_eq!(app.view().pane().row, 1);
@@ -127,39 +127,158 @@ fn the_detections_screen_lists_the_rules_with_hits_most_severe_first_and_enter_l
     );
 }
 
+/// The columns of a table of events, as the engine's query gives them.
+const HIT_COLUMNS: [&str; 10] = [
+    "event_time",
+    "principal",
+    "action",
+    "resource",
+    "outcome",
+    "error_code",
+    "source_ip",
+    "cloud",
+    "tenant",
+    "event_id",
+];
+
+/// Enter on the selected rule: its hits' events asked by id, and the rows answered (the
+/// incident's hits, as the events table holds them).
+fn hits_opened(app: &mut App) -> Query {
+    let selected = app.view().pane().text("rule").expect("a rule on the cursor");
+    let asked = queries(&app.update(Action::Open));
+    assert_eq!(asked.len(), 1, "the hits' events are read by one query");
+    let query = asked[0].clone();
+    assert_eq!(query.title, format!("Hits of {selected}"));
+    assert!(query.sql.contains("event_id IN ("), "{}", query.sql);
+    let Screen::Hits(h) = &app.view().screen else {
+        panic!("the hits")
+    };
+    let found = incident();
+    let rows: Vec<Vec<Value>> = found
+        .hits
+        .iter()
+        .filter(|hit| h.ids.contains(&hit.event_id))
+        .map(|hit| {
+            let text = |s: &str| crate::tui::cell(s);
+            vec![
+                Value::Time(hit.time),
+                text(&hit.principal),
+                text(&hit.action),
+                text(hit.resource.as_deref().unwrap_or_default()),
+                text("success"),
+                Value::Null,
+                text(hit.source_ip.as_deref().unwrap_or_default()),
+                text(&hit.cloud),
+                text(&hit.tenant),
+                text(&hit.event_id),
+            ]
+        })
+        .collect();
+    let feed = app.view().pane().feed;
+    app.receive(Message::Rows {
+        feed,
+        columns: HIT_COLUMNS.map(String::from).to_vec(),
+        skip: 0,
+        rows,
+        complete: true,
+        elapsed: Duration::from_millis(40),
+        query: None,
+        read: None,
+    });
+    query
+}
+
 #[test]
-fn from_a_rules_hits_the_pivots_open_the_principal_and_a_filter_runs_the_rule_again_under_it() {
+fn a_rules_hits_are_the_events_with_the_ids_the_run_found_and_c_counts_their_values() {
     let mut app = listed();
     app.update(Action::Down);
-    app.update(Action::Open);
+    app.update(Action::Down);
+    let query = hits_opened(&mut app);
+    // The two hits' ids are bound, the window's clause kept.
+    assert!(query.sql.contains("event_id IN ($id_0, $id_1)"), "{}", query.sql);
+    let ids: Vec<String> = ["id_0", "id_1"]
+        .iter()
+        .map(|n| {
+            let (_, v) = query.params.iter().find(|(p, _)| p == n).expect("bound");
+            crate::engine::views::display_value(v)
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "2ce7fae2-ad7e-45a8-ac45-3466b6833bfb",
+            "8a00ac9c-1ed6-4bf2-9716-f01578dd63aa"
+        ]
+    );
+    assert_eq!(column(&app, "action"), ["GetObject", "GetObjectTagging"]);
+    // `c` on the action counts the hits' actions: the hits' query is what is counted.
+    app.view_mut().pane_mut().col = 2;
+    assert_eq!(app.view().pane().column(), Some("action"));
+    let counted = queries(&app.update(Action::Frequency));
+    assert!(
+        matches!(&app.view().screen, Screen::Frequency(c) if c.column == "action"
+        && c.table.as_ref().is_some_and(|t| t.sql.contains("event_id IN ($id_0, $id_1)")))
+    );
+    assert_eq!(counted.len(), 1);
+    assert!(
+        counted[0].sql.contains("event_id IN ($id_0, $id_1)"),
+        "{}",
+        counted[0].sql
+    );
+    app.update(Action::Back);
+    // `e` asks where to export the hits, as for any table.
+    app.update(Action::Export);
+    assert!(app.prompt.as_ref().is_some_and(|p| p.input.text.ends_with(".csv")));
+}
+
+#[test]
+fn a_correlations_hits_are_every_event_of_its_bursts_and_its_detail_is_kept() {
+    let mut found = incident();
+    let assume = found.hits[2].rule;
+    found.hits[2].detail = "3 events of one principal".into();
+    found.hits[2].events = vec!["a".into(), "b".into(), "2ce7fae2-ad7e-45a8-ac45-3466b6833bfb".into()];
+    let hits = HitsOf::of(&found, assume);
+    assert_eq!(
+        hits.ids,
+        [
+            "a",
+            "b",
+            "2ce7fae2-ad7e-45a8-ac45-3466b6833bfb",
+            "8a00ac9c-1ed6-4bf2-9716-f01578dd63aa"
+        ],
+        "a burst's events, then a single hit's event, each once"
+    );
+    assert_eq!(hits.details, ["3 events of one principal"]);
+}
+
+#[test]
+fn from_a_rules_hits_the_pivots_open_the_principal_and_a_filter_narrows_the_hits() {
+    let mut app = listed();
+    app.update(Action::Down);
+    hits_opened(&mut app);
     // `p`: the hit's principal.
     let loads = queries(&app.update(Action::Principal));
     assert!(matches!(&app.view().screen, Screen::Principal(p) if p == ROLE));
     assert!(!loads.is_empty());
     app.update(Action::Back);
-    // `f` on the principal: the rule alone runs again, with the principal pinned.
+    // `f` on the principal: the same hits' events asked again, with the principal pinned.
     app.update(Action::Right);
     assert_eq!(app.view().pane().column(), Some("principal"));
-    let runs = detections(&app.update(Action::FilterIn));
-    assert_eq!(runs.len(), 1);
-    let (feed, run) = &runs[0];
-    assert_eq!(run.rule.as_ref().map(|r| r.id.as_str()), Some(TRAIL_RULE));
-    assert_eq!(run.scope.pins().len(), 1);
-    assert_eq!(run.scope.pins()[0].to_string(), format!("principal = {ROLE}"));
-    assert!(matches!(&app.view().screen, Screen::Hits(h) if h.found.is_none()));
-    found(&mut app, *feed, incident());
-    assert_eq!(
-        column(&app, "action"),
-        ["StopLogging"],
-        "only the rule's hits are listed"
+    let asked = queries(&app.update(Action::FilterIn));
+    assert_eq!(asked.len(), 1);
+    assert!(
+        detections(&app.update(Action::Run)).is_empty(),
+        "F5 reads the hits again, no rule runs"
     );
-    // A value the hits have but events do not is no filter.
-    app.update(Action::ShowColumns);
-    app.view_mut().pane_mut().col = 0;
-    assert_eq!(app.view().pane().column(), Some("level"));
-    assert!(app.update(Action::FilterIn).is_empty());
-    let (message, problem) = app.message.clone().unwrap();
-    assert!(problem && message.contains("not a column of events"), "{message}");
+    assert!(asked[0].sql.contains("event_id IN ($id_0)"), "{}", asked[0].sql);
+    assert!(matches!(&app.view().screen, Screen::Hits(h) if h.rule.id == TRAIL_RULE));
+    assert_eq!(app.scope().pins().len(), 1);
+    assert_eq!(app.scope().pins()[0].to_string(), format!("principal = {ROLE}"));
+    // Another window runs the rules again over it: the list of rules, not the old hits.
+    let runs = detections(&app.update(Action::ZoomOut));
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].1.rule.is_none());
+    assert!(matches!(&app.view().screen, Screen::Detections(_)));
 }
 
 #[test]

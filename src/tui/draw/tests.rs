@@ -120,6 +120,33 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
                     ]),
                 ],
             ),
+            // A rule's hits: the events with the ids its run found.
+            Request::Query(q) if q.title.starts_with("Hits of") => (
+                vec![
+                    "event_time",
+                    "principal",
+                    "action",
+                    "resource",
+                    "outcome",
+                    "error_code",
+                    "source_ip",
+                    "cloud",
+                    "tenant",
+                    "event_id",
+                ],
+                vec![row(&[
+                    "2026-10-30T22:58:36Z",
+                    "arn:aws:sts::210987654321:assumed-role/DeployAdmin/ci-deployer-8841",
+                    "StopLogging",
+                    "arn:aws:cloudtrail:us-east-1:210987654321:trail/org-trail",
+                    "success",
+                    "",
+                    "203.0.113.66",
+                    "aws",
+                    "210987654321",
+                    "60ef23ef-ed40-4e59-b716-30ac94c5f362",
+                ])],
+            ),
             _ => (
                 vec![
                     "event_time",
