@@ -233,6 +233,8 @@ async fn workbench(cx: &Context) -> Result<ExitCode, Failure> {
         keys,
         history: state.as_ref().map(|d| d.join("sql-history.jsonl")),
         log: state.as_ref().map(|d| d.join("workbench.log")),
+        rule_dirs: cx.config.rule_dirs.clone(),
+        suppressions: cx.config.suppressions.clone(),
     };
     crate::tui::run(session, setup).await.map_err(|e| Failure {
         message: format!("the terminal failed: {e}"),

@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::pane::KEEP_ROWS;
-use super::rules::{Detection, Found, Rules, RulesCell};
+use super::rules::{Detection, Found, Rules, RulesCell, RulesSource};
 use crate::engine::cells::values;
 use crate::engine::reports::Report;
 use crate::engine::{Pruning, Query, Session, TimeWindow, Value};
@@ -139,9 +139,24 @@ impl Jobs {
 
     /// Runs detections with these rules rather than the config file's.
     pub fn with_rules(self, rules: Rules) -> Self {
-        let cell = RulesCell::default();
-        let _ = cell.set(Ok(Arc::new(rules)));
-        Jobs { rules: cell, ..self }
+        let source = RulesSource::default();
+        let _ = source.loaded.set(Ok(Arc::new(rules)));
+        Jobs {
+            rules: Arc::new(source),
+            ..self
+        }
+    }
+
+    /// Runs detections with the built-in rules, these folders' and this suppression file.
+    pub fn with_rule_files(self, dirs: Vec<std::path::PathBuf>, suppressions: Option<std::path::PathBuf>) -> Self {
+        Jobs {
+            rules: Arc::new(RulesSource {
+                dirs,
+                suppressions,
+                ..RulesSource::default()
+            }),
+            ..self
+        }
     }
 
     /// Starts feed `id`: runs the request, skips `skip` rows, sends the next `first` rows.

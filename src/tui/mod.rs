@@ -36,6 +36,9 @@ pub struct Setup {
     pub history: Option<std::path::PathBuf>,
     /// Where anything written to standard error goes while the screen is ours.
     pub log: Option<std::path::PathBuf>,
+    /// The user's folders of Sigma rules and suppression file (the config file's).
+    pub rule_dirs: Vec<std::path::PathBuf>,
+    pub suppressions: Option<std::path::PathBuf>,
 }
 
 /// Opens the workbench on an archive until the user quits. The terminal is restored however
@@ -50,7 +53,8 @@ pub async fn run(session: Session, setup: Setup) -> std::io::Result<()> {
         }));
     }
     let editor = editor::Editor::new(session.function_names(), setup.history.clone());
-    let mut jobs = jobs::Jobs::new(Arc::new(session), tell);
+    let mut jobs =
+        jobs::Jobs::new(Arc::new(session), tell).with_rule_files(setup.rule_dirs.clone(), setup.suppressions.clone());
     let opened = setup.archive.clone();
     let mut app = App::new(setup.archive, setup.window, setup.archive_end, editor, setup.reports)
         .with_keys(keys::KeyTable::new(setup.keys));

@@ -21,8 +21,16 @@ pub struct Rules {
     suppressions: Suppressions,
 }
 
-/// The rules, loaded when first run (most sessions never open the Detections screen).
-pub type RulesCell = Arc<OnceLock<Result<Arc<Rules>, String>>>;
+/// The rules, loaded when first run (most sessions never open the Detections screen), from the
+/// config's folders and suppression file.
+#[derive(Debug, Default)]
+pub struct RulesSource {
+    pub loaded: OnceLock<Result<Arc<Rules>, String>>,
+    pub dirs: Vec<std::path::PathBuf>,
+    pub suppressions: Option<std::path::PathBuf>,
+}
+
+pub type RulesCell = Arc<RulesSource>;
 
 impl Rules {
     /// SigmaHQ's rules alone: what a test runs, whatever the user's config file says.
@@ -33,18 +41,16 @@ impl Rules {
         }
     }
 
-    /// The built-in rules, the config file's folders of rules and its suppressions. The
-    /// workbench is not told of `--config` (its setup comes from the command line, which does
-    /// not pass it), so the file is the default one or `$TRAILSCOPE_CONFIG`. A folder or a
+    /// The built-in rules, the config file's folders of rules (`rule_dirs`) and its
+    /// suppressions, as the command line read them (`--config` included). A folder or a
     /// suppression file that cannot be read fails the run, as it fails `trailscope detect`:
     /// running fewer rules than the user asked for without saying so would hide hits.
-    pub fn from_config() -> Result<Rules, String> {
-        let config = crate::config::Config::load(None).map_err(|e| e.to_string())?;
+    pub fn from_config(dirs: &[std::path::PathBuf], suppressions: Option<&std::path::Path>) -> Result<Rules, String> {
         let mut set = RuleSet::builtin();
-        for dir in &config.rule_dirs {
+        for dir in dirs {
             set.add_dir(dir).map_err(|e| e.to_string())?;
         }
-        let suppressions = match &config.suppressions {
+        let suppressions = match suppressions {
             Some(path) => Suppressions::load(path)?,
             None => Suppressions::default(),
         };
@@ -159,10 +165,14 @@ pub(super) async fn feed(
     let requests_before = crate::archive::requests::snapshot();
     let outcome = async {
         // Reading the user's folders of rules is file work: off the tasks that draw.
-        let loaded =
-            tokio::task::spawn_blocking(move || rules.get_or_init(|| Rules::from_config().map(Arc::new)).clone())
-                .await
-                .map_err(|e| e.to_string())??;
+        let loaded = tokio::task::spawn_blocking(move || {
+            rules
+                .loaded
+                .get_or_init(|| Rules::from_config(&rules.dirs, rules.suppressions.as_deref()).map(Arc::new))
+                .clone()
+        })
+        .await
+        .map_err(|e| e.to_string())??;
         loaded.run(&session, &detection).await
     }
     .await;
