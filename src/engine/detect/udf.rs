@@ -9,9 +9,9 @@
 //!   LIKE pattern; the paths are not read).
 //! - `sigma_value(guard, record, paths)`: the field's first value as text (for field references
 //!   and the values correlations group by).
-//! - `sigma_keyword(guard, record, stretches, pattern)`: whether the record's text holds
-//!   `stretches` (a LIKE pattern, without case: what the word must leave in any JSON text) and any
-//!   key or value in the record matches `pattern`.
+//! - `sigma_keyword(guard, record, stretches, pattern)`: whether the record's text holds each of
+//!   `stretches` (`%a%b%`, without case: what the word must leave in any JSON text) and any key
+//!   or value in the record matches `pattern`.
 //! - `sigma_cidr(text, cidr)`: whether an address is in a network.
 //! - `sigma_like(text, pattern)`: `text ILIKE pattern`, for the patterns DataFusion would turn
 //!   into a regular expression compiled again for every batch (`%word%`): compiled once here.
@@ -501,13 +501,19 @@ fn sigma_keyword(args: &[ColumnarValue]) -> Result<ColumnarValue, DataFusionErro
     let rows = rows_of(args);
     let guard = guarded(&args[0], rows)?;
     let stretches = constant(&args[2], KEYWORD)?.unwrap_or_default();
-    let stretches = compiled("like", &stretches).map_err(err)?;
+    // Each stretch is looked for on its own (a part, without a regular expression).
+    let stretches: Vec<std::rc::Rc<Matcher>> = stretches
+        .split('%')
+        .filter(|p| !p.is_empty())
+        .map(|p| compiled("like", &format!("%{p}%")))
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
     let pattern = constant(&args[3], KEYWORD)?.unwrap_or_default();
     let matcher = compiled("like", &pattern).map_err(err)?;
     let records = records(&args[1], rows)?;
     let out: BooleanArray = (0..records.len())
         .map(|i| {
-            if !wanted(&guard, i) || !text_at(&records, i).is_some_and(|t| stretches.matches(t)) {
+            if !wanted(&guard, i) || !text_at(&records, i).is_some_and(|t| stretches.iter().all(|s| s.matches(t))) {
                 return Some(false);
             }
             Some(parsed(&records, i).is_some_and(|r| any_in(&r, true, &mut |v| matcher.matches(v))))
