@@ -51,7 +51,7 @@ pub enum Command {
     #[command(after_help = "Example:
   trailscope tui --archive ./archive
 
-Keys: 1-5 switch screens (timeline, principals, resources, SQL, reports); ←/→ move between \
+Keys: 1-6 switch screens (timeline, principals, resources, SQL, reports, detections); ←/→ move between \
 timeline buckets; Enter opens a row or narrows the window to a bucket, +/- zoom; ↑/↓ move in \
 tables; p/r open a row's principal or resource; f/F filter on a value; c counts a column's values; \
 e exports the whole result; Esc goes back; Ctrl-C cancels running queries; ? lists every key; \
