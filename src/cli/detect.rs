@@ -64,11 +64,11 @@ pub async fn run(cx: &Context, args: DetectArgs) -> Result<ExitCode, Failure> {
     if args.window.show_sql {
         print::show_sql(&plan.query);
     }
-    let findings = detect::run(&session, &set, &plan).await?;
+    let mut findings = detect::run(&session, &set, &plan).await?;
     let found = findings.hits.len();
     let mut hits = Vec::new();
     let mut suppressed = 0;
-    for hit in findings.hits {
+    for hit in std::mem::take(&mut findings.hits) {
         match suppressions.silencing(&set, &hit) {
             Some(_) => suppressed += 1,
             None => hits.push(hit),
@@ -111,8 +111,15 @@ pub async fn run(cx: &Context, args: DetectArgs) -> Result<ExitCode, Failure> {
         summary.push_str(&format!(", {reported_before} listed by an earlier run"));
     }
     crate::note!("{summary}");
+    if args.output.verbose {
+        match &findings.pruning {
+            Some(pruning) => crate::note!("pruning: {pruning}"),
+            None => crate::note!("pruning: no Parquet file was read"),
+        }
+    }
     let listed = hits.len();
     let table = detect::table(&set, &hits);
+    drop(hits);
     let provenance = Provenance::of(&session, &plan.query, Some(&scope.window));
     print::emit_batch(table, &args.output, provenance).await?;
     Ok(match listed {

@@ -219,7 +219,7 @@ impl RuleSet {
 }
 
 /// One rule's hit: the event (or, for a correlation, the first of the events) and what it is.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hit {
     /// The rule's index in the set.
     pub rule: usize,
@@ -444,16 +444,6 @@ pub async fn run(session: &Session, set: &RuleSet, plan: &Plan) -> Result<Findin
     }
     let pruning = stream.pruning();
     let mut hits: Vec<Hit> = Vec::new();
-    for (n, &rule) in plan.detections.iter().enumerate() {
-        if plan.quiet.contains(&rule) {
-            continue;
-        }
-        for (row, _) in matched.get(&n).into_iter().flatten() {
-            let mut hit = rows[*row].clone();
-            hit.rule = rule;
-            hits.push(hit);
-        }
-    }
     for pc in &plan.correlations {
         let Body::Correlation(c) = &set.rules[pc.rule].body else {
             continue;
@@ -500,6 +490,28 @@ pub async fn run(session: &Session, set: &RuleSet, plan: &Plan) -> Result<Findin
                 }
             );
             hit.events = burst.events.iter().map(|e| rows[*e].event_id.clone()).collect();
+            hits.push(hit);
+        }
+    }
+    // A row is moved into the hit of the last rule that reports it, copied for the others: a
+    // noisy rule's millions of hits are not held twice.
+    let reported: Vec<usize> = (0..plan.detections.len())
+        .filter(|n| !plan.quiet.contains(&plan.detections[*n]))
+        .collect();
+    let mut uses = vec![0u32; rows.len()];
+    for n in &reported {
+        for (row, _) in matched.get(n).into_iter().flatten() {
+            uses[*row] += 1;
+        }
+    }
+    for n in reported {
+        for (row, _) in matched.remove(&n).into_iter().flatten() {
+            uses[row] -= 1;
+            let mut hit = match uses[row] {
+                0 => std::mem::take(&mut rows[row]),
+                _ => rows[row].clone(),
+            };
+            hit.rule = plan.detections[n];
             hits.push(hit);
         }
     }
