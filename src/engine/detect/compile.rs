@@ -182,11 +182,13 @@ fn search(s: &Search, source: &Source, b: &mut Binder) -> Result<(String, Option
 }
 
 /// What a word leaves in any JSON text that holds it: its stretches that every JSON writer writes
-/// as they are (letters, digits and a few marks; not `/`, which some writers escape, nor `%` or
-/// `_`), as `%a%b%`: each is looked for in the record's text before the record is parsed.
+/// as they are (letters, digits, space, `.`, `:`, `-`; not `/`, which some writers escape), as
+/// `%a%b%`: each is looked for in the record's text before the record is parsed.
 fn plain_stretches(word: &str) -> String {
     let mut pattern = String::from("%");
-    for stretch in word.split(|c: char| !(c.is_ascii_alphanumeric() || " .,:;-@#=+()[]{}!~$^".contains(c))) {
+    // Some writers escape more than JSON requires (.NET: `+`, `<`, `>`, `&`, `'`): only letters,
+    // digits and the plainest marks are taken as written.
+    for stretch in word.split(|c: char| !(c.is_ascii_alphanumeric() || " .:-".contains(c))) {
         if !stretch.is_empty() {
             pattern.push_str(stretch);
             pattern.push('%');

@@ -25,6 +25,7 @@ pub fn parse(text: &str, names: &[&str]) -> Result<Cond, RuleProblem> {
         at: 0,
         names,
         text,
+        depth: 0,
     };
     let cond = parser.or()?;
     match parser.tokens.get(parser.at) {
@@ -63,7 +64,12 @@ struct Parser<'a> {
     at: usize,
     names: &'a [&'a str],
     text: &'a str,
+    /// Parentheses and `not`s open: a hostile rule must not overflow the stack.
+    depth: usize,
 }
+
+/// The most parentheses and `not`s a condition may nest.
+const DEEPEST: usize = 64;
 
 impl Parser<'_> {
     fn invalid(&self, why: &str) -> RuleProblem {
@@ -101,9 +107,20 @@ impl Parser<'_> {
 
     fn not(&mut self) -> Result<Cond, RuleProblem> {
         if self.keyword("not") {
-            return Ok(Cond::Not(Box::new(self.not()?)));
+            let inner = self.deeper(Self::not)?;
+            return Ok(Cond::Not(Box::new(inner)));
         }
         self.primary()
+    }
+
+    fn deeper(&mut self, part: fn(&mut Self) -> Result<Cond, RuleProblem>) -> Result<Cond, RuleProblem> {
+        self.depth += 1;
+        if self.depth > DEEPEST {
+            return Err(self.invalid(&format!("it nests more than {DEEPEST} deep")));
+        }
+        let cond = part(self);
+        self.depth -= 1;
+        cond
     }
 
     fn primary(&mut self) -> Result<Cond, RuleProblem> {
@@ -112,7 +129,7 @@ impl Parser<'_> {
         };
         self.at += 1;
         if token == "(" {
-            let inner = self.or()?;
+            let inner = self.deeper(Self::or)?;
             if !self.keyword(")") {
                 return Err(self.invalid("a '(' is not closed"));
             }
@@ -160,19 +177,28 @@ impl Parser<'_> {
     }
 }
 
-/// Whether `name` matches a pattern with `*` (any run) and `?` (one character).
+/// Whether `name` matches a pattern with `*` (any run) and `?` (one character): the greedy
+/// match that backtracks only to the last `*` (linear, whatever the pattern).
 fn glob(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
-            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    p[i..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -215,5 +241,21 @@ mod tests {
         assert!(parse("selection | count() > 5", &names).is_err());
         assert!(parse("(selection", &names).is_err());
         assert!(parse("other", &names).is_err());
+        // Deep nesting is refused, not a stack overflow.
+        let deep = format!("{}selection{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse(&deep, &names).is_err());
+        assert!(parse(&format!("{}selection", "not ".repeat(100_000)), &names).is_err());
+        assert!(parse("not not selection", &names).is_ok());
+    }
+
+    #[test]
+    fn name_patterns_match_as_globs_in_linear_time() {
+        assert!(glob("filter_*", "filter_main_a"));
+        assert!(glob("*_a", "filter_main_a"));
+        assert!(glob("f?lter*", "filter"));
+        assert!(!glob("filter_*_b", "filter_main_a"));
+        assert!(glob("*", ""));
+        let long = "a".repeat(200);
+        assert!(!glob(&format!("{}c", "*a".repeat(30)), &long));
     }
 }

@@ -41,7 +41,7 @@ pub fn bursts(c: &Correlation, mut counted: Vec<Counted>) -> Vec<Burst> {
         let mut start = 0;
         while start < events.len() {
             let from = events[start].time;
-            let to = from + c.timespan;
+            let to = from.saturating_add(c.timespan);
             let inside: Vec<&Counted> = events[start..].iter().take_while(|e| e.time <= to).collect();
             let count = match &c.kind {
                 CorrelationKind::EventCount => inside.len() as u64,

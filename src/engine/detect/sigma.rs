@@ -254,7 +254,12 @@ fn parse_rule(d: &Value, origin: &str) -> Result<Rule, RuleProblem> {
         }
     };
     let title = text("title").ok_or_else(|| invalid("it has no title"))?;
-    let id = text("id").unwrap_or_else(|| title.clone());
+    let title = Some(title)
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| invalid("its title is empty"))?;
+    let id = text("id")
+        .filter(|i| !i.trim().is_empty())
+        .unwrap_or_else(|| title.clone());
     let level = match text("level") {
         Some(l) => {
             Level::parse(&l).ok_or_else(|| RuleProblem::Invalid(format!("level '{l}' is not one of Sigma's")))?
@@ -349,6 +354,7 @@ fn parse_search(name: &str, value: &Value) -> Result<Search, RuleProblem> {
                 .map(|m| parse_map(m.as_object().expect("checked")))
                 .collect::<Result<_, _>>()?,
         )),
+        Value::Array(items) if items.is_empty() => Err(invalid("is an empty list")),
         Value::Array(items) => items
             .iter()
             .map(|v| scalar_text(v).ok_or_else(|| invalid("mixes maps and words")))
@@ -530,7 +536,8 @@ fn span(s: &str) -> Option<i64> {
         "y" => 365 * 86_400,
         _ => return None,
     };
-    (n > 0).then_some(n.checked_mul(unit)?.checked_mul(1_000_000)?)
+    // A hundred years at most: a window is added to event times.
+    (n > 0 && n.checked_mul(unit)? <= 100 * 365 * 86_400).then_some(n * unit * 1_000_000)
 }
 
 #[cfg(test)]
@@ -579,6 +586,13 @@ mod tests {
         let problem = one(&format!("{base}    a: x\n  condition: nothere\n")).unwrap_err();
         assert!(matches!(problem, RuleProblem::Invalid(_)), "{problem:?}");
         assert!(matches!(one("title: [").unwrap_err(), RuleProblem::Invalid(_)));
+        // An empty list is no search (it would match nothing, or everything).
+        let problem =
+            one("title: T\nlogsource: {product: aws}\ndetection:\n  sel: []\n  condition: sel\n").unwrap_err();
+        assert!(matches!(problem, RuleProblem::Invalid(_)), "{problem:?}");
+        // A correlation's span is added to times: absurd ones are refused, not overflowed.
+        assert_eq!(span("9223372036854s"), None);
+        assert_eq!(span("2d"), Some(2 * 86_400_000_000));
     }
 
     #[test]

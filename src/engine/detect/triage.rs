@@ -129,8 +129,15 @@ impl Seen {
     }
 
     fn key(set: &RuleSet, hit: &Hit) -> String {
-        // A correlation's hit is its group's window: its first event stands for it.
-        format!("{}\t{}", set.rules[hit.rule].id, hit.event_id)
+        // A correlation's hit is its group's window: its first event stands for it. An event id
+        // is the record's (anyone's): escaped, so that it cannot write a line of its own.
+        let escaped = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('\t', "\\t")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r")
+        };
+        format!("{}\t{}", escaped(&set.rules[hit.rule].id), escaped(&hit.event_id))
     }
 
     pub fn has(&self, set: &RuleSet, hit: &Hit) -> bool {
